@@ -1,0 +1,173 @@
+"""Every exception pykorm raises.
+
+    PykormError
+    ├── ApiError                      an answer of the API server (carries status/reason)
+    │   ├── NotFound                  404 — also CRDNotInstalled, for a resource type the server lacks
+    │   │   └── CRDNotInstalled
+    │   ├── AlreadyExists             409 AlreadyExists
+    │   ├── ConflictError             409 Conflict (stale resourceVersion, apply conflict)
+    │   ├── ValidationError           422 Invalid, with the server's field causes
+    │   ├── Forbidden                 403
+    │   ├── Unauthorized              401
+    │   ├── Gone                      410 (expired resourceVersion or continue token)
+    │   └── ServerUnavailable         5xx, timeouts, refused connections
+    ├── ClientValidationError         caught before any request (required field, type, name)
+    ├── ReadOnlyException             a read-only field was changed once set
+    ├── ConfigurationError            no usable cluster configuration
+    ├── CRDNotEstablished             an installed CRD did not become Established and served
+    └── ControlPlaneError             the local control plane (pykorm.testing)
+        ├── GoNotFound
+        ├── BuildFailed
+        ├── BinaryNotFound
+        └── StartFailed
+            └── StartTimeout
+
+``ValidationError`` and ``ClientValidationError`` share :class:`FieldError`
+records so that a caller handles the server's and pykorm's findings alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+__all__ = [
+    "AlreadyExists",
+    "ApiError",
+    "BinaryNotFound",
+    "BuildFailed",
+    "CRDNotEstablished",
+    "CRDNotInstalled",
+    "ClientValidationError",
+    "ConfigurationError",
+    "ConflictError",
+    "ControlPlaneError",
+    "FieldError",
+    "Forbidden",
+    "Gone",
+    "GoNotFound",
+    "NotFound",
+    "PykormError",
+    "ReadOnlyException",
+    "ServerUnavailable",
+    "StartFailed",
+    "StartTimeout",
+    "Unauthorized",
+    "ValidationError",
+]
+
+
+class PykormError(Exception):
+    """The root of every exception pykorm raises."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldError:
+    """One thing wrong with one field: ``field`` is a JSON path such as ``spec.price``."""
+
+    field: str
+    message: str
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class ApiError(PykormError):
+    """The API server refused or failed a request.
+
+    Attributes:
+        status: the HTTP status code (0 when no answer came back).
+        reason: the ``reason`` of the server's Status object (``NotFound``, ``Conflict``...).
+        body: the decoded Status object, when the server sent one.
+    """
+
+    def __init__(self, message: str, *, status: int = 0, reason: str = "", body: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.body = body or {}
+
+
+class NotFound(ApiError):
+    """The object (or the resource type) does not exist."""
+
+
+class CRDNotInstalled(NotFound):
+    """The API server does not serve the model's resource: its CRD is not installed."""
+
+
+class AlreadyExists(ApiError):
+    """An object with that name already exists."""
+
+
+class ConflictError(ApiError):
+    """The object changed on the server since it was read (stale ``resourceVersion``), or an apply conflicted."""
+
+
+class ValidationError(ApiError):
+    """The API server rejected the object; ``causes`` lists each field it objected to."""
+
+    def __init__(self, message: str, *, causes: tuple[FieldError, ...] = (), **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.causes = causes
+
+
+class Forbidden(ApiError):
+    """The credentials are not allowed to do this (RBAC)."""
+
+
+class Unauthorized(ApiError):
+    """The credentials were not accepted."""
+
+
+class Gone(ApiError):
+    """A resourceVersion or continue token is too old; list again."""
+
+
+class ServerUnavailable(ApiError):
+    """The API server could not be reached or failed (5xx, timeout, connection refused)."""
+
+
+class ClientValidationError(PykormError, ValueError):
+    """pykorm found the object invalid before sending it; ``causes`` lists each field."""
+
+    def __init__(self, message: str, *, causes: tuple[FieldError, ...] = ()):
+        super().__init__(message)
+        self.causes = causes
+
+
+class ReadOnlyException(PykormError, AttributeError):
+    """A read-only field already has a value and cannot be changed."""
+
+
+class ConfigurationError(PykormError):
+    """No usable cluster configuration (kubeconfig, context or in-cluster) was found."""
+
+
+class CRDNotEstablished(PykormError):
+    """A CustomResourceDefinition was not ``Established`` and served in time; the message quotes its conditions."""
+
+
+class ControlPlaneError(PykormError):
+    """The local control plane could not be built or started."""
+
+
+class GoNotFound(ControlPlaneError):
+    """A build of the control plane is needed and no Go toolchain is installed."""
+
+
+class BuildFailed(ControlPlaneError):
+    """``go`` failed to build a control-plane binary."""
+
+
+class BinaryNotFound(ControlPlaneError):
+    """An environment variable names a control-plane binary that does not exist."""
+
+
+class StartFailed(ControlPlaneError):
+    """A control-plane process exited or never became ready; the message quotes its log."""
+
+
+class StartTimeout(StartFailed):
+    """A control-plane process did not become ready in time."""
