@@ -1,0 +1,74 @@
+"""pykorm: a declarative ORM for Kubernetes resources.
+
+    >>> import pykorm
+    >>> @pykorm.k8s_custom_object("pykorm.infomaniak.com", "v1", "peaches")
+    ... class Peach(pykorm.NamespacedModel):
+    ...     variety: str = pykorm.Spec("variety")
+    >>> pk = pykorm.Pykorm()
+    >>> pk.save(Peach(namespace="default", name="cake-peach", variety="Frost"))
+"""
+
+from . import exceptions, fields, models, pykorm
+from ._errors import (
+    AlreadyExists,
+    ApiError,
+    ClientValidationError,
+    ConfigurationError,
+    ConflictError,
+    CRDNotInstalled,
+    FieldError,
+    Forbidden,
+    Gone,
+    NotFound,
+    PykormError,
+    ReadOnlyException,
+    ServerUnavailable,
+    Unauthorized,
+    ValidationError,
+)
+from ._fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
+from ._models import ClusterModel, Model, NamespacedModel, Nested
+from ._query import Query
+from ._resource import ResourceType, k8s_appsv1, k8s_core, k8s_custom_object
+from ._session import Pykorm
+from ._versions import KUBERNETES_VERSION
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "AlreadyExists",
+    "ApiError",
+    "CRDNotInstalled",
+    "ClientValidationError",
+    "ClusterModel",
+    "ConfigurationError",
+    "ConflictError",
+    "FieldError",
+    "Forbidden",
+    "Gone",
+    "KUBERNETES_VERSION",
+    "Metadata",
+    "MetadataAnnotation",
+    "MetadataLabel",
+    "Model",
+    "NamespacedModel",
+    "Nested",
+    "NotFound",
+    "Pykorm",
+    "PykormError",
+    "Query",
+    "ReadOnlyException",
+    "ResourceType",
+    "ServerUnavailable",
+    "Spec",
+    "Status",
+    "Unauthorized",
+    "ValidationError",
+    "exceptions",
+    "fields",
+    "k8s_appsv1",
+    "k8s_core",
+    "k8s_custom_object",
+    "models",
+    "pykorm",
+]

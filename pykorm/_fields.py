@@ -1,0 +1,323 @@
+"""Field descriptors: each maps a Python attribute to a path in the Kubernetes object.
+
+An instance keeps the Kubernetes object itself (a dict, as decoded from JSON);
+a field reads and writes at its path in that dict. Loading a list of objects
+therefore costs no more than decoding the JSON, and what is saved is exactly
+what the server sent plus the changes made.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import typing
+from collections.abc import MutableSequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence, overload
+
+from ._errors import ReadOnlyException
+from ._paths import MISSING, Path, as_path, dotted, get_path, set_path
+from ._types import TypeInfo, describe
+
+if TYPE_CHECKING:
+    from ._models import Nested, _Object
+
+__all__ = [
+    "DataField",
+    "DictNestedField",
+    "ListField",
+    "Metadata",
+    "MetadataAnnotation",
+    "MetadataLabel",
+    "Spec",
+    "Status",
+]
+
+
+class DataField:
+    """A field at ``path`` in the object; ``Spec``, ``Metadata``, ``Status`` root the path for you.
+
+    Args:
+        path: a key, a dotted string of keys (``"score.exterior"``) or a list of keys.
+        default: the value when the object has none; lists and dicts are copied per instance.
+        required: the object is invalid without a value (checked before any request).
+        readonly: the value cannot change once set (:class:`ReadOnlyException`).
+        allow_empty: with ``required``, accept ``""``, ``[]`` and ``{}``.
+        default_factory: called for the default instead of copying ``default``.
+        description: documents the field (and its CRD schema).
+        schema: validation options for the CRD schema and client-side checks:
+            ``minimum``, ``maximum``, ``pattern``, ``enum``, ``min_length``, ``max_length``,
+            ``min_items``, ``max_items``, ``format``.
+    """
+
+    root: ClassVar[Path] = ()
+
+    def __init__(
+        self,
+        path: str | Sequence[str],
+        default: Any = None,
+        required: bool = False,
+        readonly: bool = False,
+        allow_empty: bool = False,
+        *,
+        default_factory: Callable[[], Any] | None = None,
+        description: str | None = None,
+        init: bool = True,
+        repr: bool = True,
+        **schema: Any,
+    ) -> None:
+        self.path: Path = self.root + as_path(path)
+        self.default = default
+        self.default_factory = default_factory
+        self.required = required
+        self.readonly = readonly
+        self.allow_empty = allow_empty
+        self.description = description
+        self.init = init
+        self.repr = repr
+        self.schema = schema
+        self.name = ""
+        self.owner: type | None = None
+        self._info: TypeInfo | None = None
+
+    # -- declaration -------------------------------------------------------------------
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner = owner
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<pykorm/{type(self).__name__}: {dotted(self.path)}>"
+
+    @property
+    def info(self) -> TypeInfo:
+        """What the field's annotation means (resolved on first use, so forward references work)."""
+        if self._info is None:
+            self._info = self._describe()
+        return self._info
+
+    def _describe(self) -> TypeInfo:
+        owner = self.owner
+        if owner is None:
+            return TypeInfo("any")
+        try:
+            hints = typing.get_type_hints(owner, include_extras=True)
+        except Exception as error:  # an unresolvable forward reference: say which field
+            raise TypeError(f"cannot resolve the annotations of {owner.__name__}: {error}") from error
+        if self.name not in hints:
+            return TypeInfo("any")
+        try:
+            return describe(hints[self.name])
+        except TypeError as error:
+            raise TypeError(f"{owner.__name__}.{self.name}: {error}") from None
+
+    @property
+    def has_default(self) -> bool:
+        """True when the field provides a value of its own for new objects."""
+        return self.default is not None or self.default_factory is not None
+
+    def make_default(self) -> Any:
+        """A fresh default value (copied when mutable)."""
+        if self.default_factory is not None:
+            return self.default_factory()
+        if isinstance(self.default, (list, dict)):
+            return copy.deepcopy(self.default)
+        return self.default
+
+    # -- access --------------------------------------------------------------------------
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> DataField: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> Any: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        raw = obj.__dict__["_raw"]
+        value = get_path(raw, self.path)
+        if value is MISSING or value is None:
+            if not self.has_default:
+                return None
+            value = self.make_default()
+            if not isinstance(value, (list, dict)):
+                return self.from_json(value, obj)  # type: ignore[arg-type]
+            obj._will_change()  # type: ignore[attr-defined]
+            set_path(raw, self.path, value)  # so that in-place changes stick
+        elif isinstance(value, (list, dict)):
+            obj._will_change()  # type: ignore[attr-defined]  # the caller may change it in place
+        return self.from_json(value, obj)  # type: ignore[arg-type]
+
+    def __set__(self, obj: _Object, value: Any) -> None:
+        new = self.to_json(value, obj)
+        if self.readonly:
+            current = get_path(obj._raw, self.path)
+            if current is not MISSING and current is not None and current != new:
+                raise ReadOnlyException(
+                    f"{type(obj).__name__}.{self.name} is read-only: it is {current!r} and cannot become {new!r}"
+                )
+        obj._will_change()
+        set_path(obj._raw, self.path, new)
+
+    # -- conversion ----------------------------------------------------------------------
+
+    def from_json(self, value: Any, obj: _Object) -> Any:
+        """The Python value for a JSON value stored at the field's path."""
+        return _from_json(self.info, value, obj)
+
+    def to_json(self, value: Any, obj: _Object | None = None) -> Any:
+        """The JSON value to store for a Python value."""
+        return _to_json(self.info, value, obj)
+
+
+class Spec(DataField):
+    """A field under ``spec``."""
+
+    root = ("spec",)
+
+
+class Metadata(DataField):
+    """A field under ``metadata``."""
+
+    root = ("metadata",)
+
+
+class Status(DataField):
+    """A field under ``status`` (written through the ``/status`` subresource where the CRD has one)."""
+
+    root = ("status",)
+
+
+class MetadataAnnotation(DataField):
+    """One annotation: ``MetadataAnnotation("example.com/owner")``; the key is never split on dots."""
+
+    root = ("metadata", "annotations")
+
+    def __init__(self, key: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__([key], *args, **kwargs)
+
+
+class MetadataLabel(DataField):
+    """One label: ``MetadataLabel("app.kubernetes.io/name")``; the key is never split on dots."""
+
+    root = ("metadata", "labels")
+
+    def __init__(self, key: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__([key], *args, **kwargs)
+
+
+class DictNestedField(DataField):
+    """A nested object of class ``nested`` (a :class:`pykorm.models.Nested`) at ``path``."""
+
+    def __init__(self, nested: type[Nested], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(path, *args, **kwargs)
+        self.nested = nested
+
+    def _describe(self) -> TypeInfo:
+        return TypeInfo("nested", optional=True, python=self.nested)
+
+
+class ListField(DataField):
+    """A list of nested objects of class ``nested`` at ``path``; reads give a live, mutable list."""
+
+    def __init__(self, nested: type[Nested], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default_factory", list)
+        super().__init__(path, *args, **kwargs)
+        self.nested = nested
+
+    def _describe(self) -> TypeInfo:
+        return TypeInfo("list", optional=True, item=TypeInfo("nested", python=self.nested))
+
+
+# -- JSON <-> Python ---------------------------------------------------------------------
+
+
+def _from_json(info: TypeInfo, value: Any, obj: _Object) -> Any:
+    kind = info.kind
+    if kind == "datetime" and isinstance(value, str):
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if kind == "enum":
+        try:
+            return info.python(value)
+        except ValueError:
+            return value  # the server holds a value the model does not know: show it as it is
+    if kind == "nested" and isinstance(value, dict):
+        return info.python._wrap(value, obj._root_object())
+    if kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
+        return NestedList(value, info.item.python, obj)
+    return value
+
+
+def _to_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
+    from ._models import Nested
+
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if info.kind == "enum" and isinstance(value, info.python):
+        return value.value
+    if isinstance(value, Nested):
+        if obj is not None:
+            value._attach(obj._root_object())
+        return value._raw
+    if info.kind == "nested" and isinstance(value, dict):
+        return info.python(**value)._raw if _looks_like_python_names(info.python, value) else dict(value)
+    if isinstance(value, (list, tuple)) and info.item is not None:
+        return [_to_json(info.item, v, obj) for v in value]
+    if isinstance(value, dict) and info.item is not None:
+        return {k: _to_json(info.item, v, obj) for k, v in value.items()}
+    return value
+
+
+def _looks_like_python_names(nested: type[Nested], value: dict[str, Any]) -> bool:
+    """A dict given for a nested value may use attribute names or JSON keys; attribute names win."""
+    fields = nested._fields
+    return bool(value) and all(k in fields for k in value)
+
+
+class NestedList(MutableSequence[Any]):
+    """A live view of a JSON list of nested objects: changes go straight into the owning object."""
+
+    def __init__(self, raw: list[Any], nested: type[Nested], owner: _Object) -> None:
+        self._raw = raw
+        self._nested = nested
+        self._owner = owner
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._nested._wrap(v, self._owner._root_object()) for v in self._raw[index]]
+        return self._nested._wrap(self._raw[index], self._owner._root_object())
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._owner._will_change()
+        if isinstance(index, slice):
+            self._raw[index] = [self._unwrap(v) for v in value]
+        else:
+            self._raw[index] = self._unwrap(value)
+
+    def __delitem__(self, index: Any) -> None:
+        self._owner._will_change()
+        del self._raw[index]
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def insert(self, index: int, value: Any) -> None:
+        self._owner._will_change()
+        self._raw.insert(index, self._unwrap(value))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NestedList):
+            return self._raw == other._raw
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def _unwrap(self, value: Any) -> Any:
+        return _to_json(TypeInfo("nested", python=self._nested), value, self._owner)
+

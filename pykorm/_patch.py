@@ -1,0 +1,35 @@
+"""JSON merge patches (RFC 7386): the difference between what the server sent and what the object holds now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["merge_patch"]
+
+
+def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """The merge patch that turns ``old`` into ``new``: changed keys, ``None`` for removed ones.
+
+    Lists are replaced whole, as merge patches do. An empty dict means "no change".
+
+    >>> merge_patch({"a": 1, "b": {"c": 2}}, {"b": {"c": 3}})
+    {'b': {'c': 3}, 'a': None}
+    """
+    patch: dict[str, Any] = {}
+    for key, value in new.items():
+        before = old.get(key, _ABSENT)
+        if before == value:
+            continue
+        if isinstance(value, dict) and isinstance(before, dict):
+            nested = merge_patch(before, value)
+            if nested:
+                patch[key] = nested
+        else:
+            patch[key] = value
+    for key in old:
+        if key not in new:
+            patch[key] = None
+    return patch
+
+
+_ABSENT = object()

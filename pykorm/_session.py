@@ -1,0 +1,381 @@
+"""The session: writes (save, apply, delete, status), reads by name, and the clusters they go to.
+
+    >>> pk = Pykorm()
+    >>> pk.save(Peach(namespace="default", name="cake-peach", variety="Frost"))
+
+Every write sends what it must and no more (a merge patch of the changes, with
+the ``resourceVersion`` read, so that a concurrent change raises
+:class:`ConflictError` instead of being overwritten), then refreshes the object
+from the server's answer.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from typing import Any, Callable, ClassVar, Mapping, TypeVar
+
+from ._clusters import ClusterConfig, ClusterSource, load_cluster
+from ._errors import ConflictError, CRDNotInstalled, NotFound
+from ._models import Model
+from ._patch import merge_patch
+from ._paths import MISSING, get_path
+from ._resource import ResourceType, resource_of
+from ._transport import APPLY_PATCH, MERGE_PATCH, Transport
+from ._validation import validate
+
+__all__ = ["Pykorm", "default_session"]
+
+M = TypeVar("M", bound=Model)
+
+_SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
+_default: Pykorm | None = None
+_default_lock = threading.Lock()
+
+
+def default_session() -> Pykorm:
+    """The session queries and ``obj.save()`` use: the last :class:`Pykorm` created, or a new one."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Pykorm()
+        return _default
+
+
+class Pykorm:
+    """A session: where objects are saved, applied, deleted and read.
+
+    Args:
+        kubeconfig: the kubeconfig file for the ``"default"`` cluster (else ``$KUBECONFIG``,
+            ``~/.kube/config``, or the pod's service account).
+        context: the kubeconfig context to use.
+        clusters: named clusters besides ``"default"``, added to :attr:`clusters_config`.
+        field_manager: the manager name for server-side apply and writes.
+        make_default: serve ``Model.query`` and ``obj.save()`` from this session (as pykorm did).
+    """
+
+    clusters_config: ClassVar[dict[str, ClusterSource]] = {}
+
+    def __init__(
+        self,
+        kubeconfig: str | os.PathLike[str] | None = None,
+        context: str | None = None,
+        *,
+        clusters: Mapping[str, ClusterSource] | None = None,
+        field_manager: str = "pykorm",
+        make_default: bool = True,
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.field_manager = field_manager
+        self._sources: dict[str, ClusterSource] = {**type(self).clusters_config, **(clusters or {})}
+        self._clusters: dict[str, tuple[ClusterConfig, Transport]] = {}
+        self._served: dict[tuple[str, str], frozenset[str]] = {}
+        self._lock = threading.Lock()
+        if make_default:
+            global _default
+            with _default_lock:
+                _default = self
+
+    # -- clusters -------------------------------------------------------------------
+
+    def transport(self, cluster: str | None = None) -> Transport:
+        """The connection pool to ``cluster`` (``"default"`` when None), made on first use."""
+        return self._cluster(cluster)[1]
+
+    def default_namespace(self, cluster: str | None = None) -> str:
+        """The namespace of the cluster's kubeconfig context (``"default"`` when it names none)."""
+        return self._cluster(cluster)[0].namespace
+
+    def _cluster(self, cluster: str | None) -> tuple[ClusterConfig, Transport]:
+        name = cluster or "default"
+        found = self._clusters.get(name)
+        if found is None:
+            with self._lock:
+                found = self._clusters.get(name)
+                if found is None:
+                    config = load_cluster(name, self._sources, self.kubeconfig, self.context)
+                    found = self._clusters[name] = (config, Transport(config.configuration))
+        return found
+
+    def close(self) -> None:
+        """Close every connection pool of the session."""
+        for _, transport in self._clusters.values():
+            transport.close()
+        self._clusters.clear()
+
+    def request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None, **kwargs: Any) -> Any:
+        """One request about ``resource``; a 404 for the resource type itself raises :class:`CRDNotInstalled`."""
+        try:
+            return self.transport(cluster).request(method, path, **kwargs)
+        except NotFound as error:
+            if (error.body.get("details") or {}).get("name"):
+                raise
+            raise _crd_not_installed(resource, error) from error
+
+    def serves(self, resource: ResourceType, name: str, cluster: str | None = None) -> bool:
+        """True when the server lists ``name`` (``peaches/status``...) in the resource's group version."""
+        key = (cluster or "default", resource.group_path())
+        served = self._served.get(key)
+        if served is None:
+            try:
+                listing = self.transport(cluster).request("GET", resource.group_path())
+            except NotFound as error:
+                raise _crd_not_installed(resource, error) from error
+            served = self._served[key] = frozenset(r["name"] for r in listing.get("resources", ()))
+        return name in served
+
+    # -- reads -------------------------------------------------------------------------
+
+    def get(self, model: type[M], name: str, namespace: str | None = None, cluster: str | None = None) -> M:
+        """The object ``name`` of ``model``.
+
+        Raises:
+            NotFound: there is no such object. CRDNotInstalled: the resource type is not served.
+        """
+        resource = resource_of(model)
+        if resource.namespaced and not namespace:
+            namespace = self.default_namespace(cluster)
+        raw = self.request(resource, "GET", resource.path(namespace, name), cluster)
+        return model._from_server(raw, cluster)
+
+    def refresh(self, obj: M, cluster: str | None = None) -> M:
+        """Reload ``obj`` from the server, dropping unsaved changes; returns ``obj``."""
+        resource, cluster = resource_of(type(obj)), cluster or obj._cluster
+        raw = self.request(resource, "GET", self._object_path(obj, resource), cluster)
+        obj._load(raw, cluster)
+        return obj
+
+    # -- writes ------------------------------------------------------------------------
+
+    def save(self, obj: M, cluster: str | None = None, *, dry_run: bool = False) -> M:
+        """Create ``obj``, or send its changes since it was read; returns ``obj``, refreshed.
+
+        A new object is created (:class:`AlreadyExists` if the name is taken: use :meth:`apply`
+        to merge into an existing object). A stored one is patched with its changes and the
+        ``resourceVersion`` it was read at. Status changes go through ``/status`` where the
+        resource has that subresource. Nothing is sent when nothing changed.
+
+        Raises:
+            ClientValidationError: before any request, for missing or ill-typed fields.
+            ConflictError: someone changed the object since it was read.
+            ValidationError, AlreadyExists, Forbidden, CRDNotInstalled: as the server answers.
+        """
+        resource = resource_of(type(obj))
+        target = cluster or obj._cluster
+        if not obj.is_stored or (cluster is not None and obj._cluster not in (None, cluster)):
+            return self._create(obj, resource, target, dry_run)
+        original = obj.original
+        if original is None:
+            return obj  # unchanged since read
+        validate(obj)
+        patch = merge_patch(original, obj._raw)
+        status = patch.pop("status", MISSING)
+        if status is not MISSING and not self.serves(resource, f"{resource.plural}/status", target):
+            patch["status"], status = status, MISSING
+        version = get_path(original, ("metadata", "resourceVersion"))
+        raw = None
+        if patch:
+            patch.setdefault("metadata", {})["resourceVersion"] = version
+            raw = self._patch(obj, resource, target, patch, dry_run)
+            version = raw["metadata"]["resourceVersion"]
+        if status is not MISSING:
+            body = {"metadata": {"resourceVersion": version}, "status": status}
+            raw = self._patch(obj, resource, target, body, dry_run, subresource="status")
+        if raw is not None and not dry_run:
+            obj._load(raw, target)
+        return obj
+
+    def save_status(self, obj: M, cluster: str | None = None, *, dry_run: bool = False) -> M:
+        """Send only the changes of ``obj.status`` (through ``/status`` where served); returns ``obj``.
+
+        Raises:
+            ConflictError: someone changed the object since it was read.
+        """
+        resource, target = resource_of(type(obj)), cluster or obj._cluster
+        original = obj.original or obj._raw
+        patch = merge_patch({"status": original.get("status") or {}}, {"status": obj._raw.get("status") or {}})
+        if not patch:
+            return obj
+        patch["metadata"] = {"resourceVersion": get_path(original, ("metadata", "resourceVersion"))}
+        sub = "status" if self.serves(resource, f"{resource.plural}/status", target) else None
+        raw = self._patch(obj, resource, target, patch, dry_run, subresource=sub)
+        if not dry_run:
+            # Keep unsaved changes outside status: reload, then lay them over the new state.
+            pending = merge_patch(original, obj._raw)
+            pending.pop("status", None)
+            obj._load(raw, target)
+            if pending:
+                obj._will_change()
+                _apply_merge(obj._raw, pending)
+        return obj
+
+    def apply(
+        self,
+        obj: M,
+        cluster: str | None = None,
+        *,
+        field_manager: str | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> M:
+        """Server-side apply ``obj`` (create it, or merge the fields this manager owns); returns ``obj``.
+
+        Sends every field the object sets except status and server-managed metadata.
+
+        Raises:
+            ConflictError: another manager owns a field being set (pass ``force=True`` to take it).
+        """
+        resource, target = resource_of(type(obj)), cluster or obj._cluster
+        self._fill_namespace(obj, resource, target)
+        validate(obj)
+        body = {k: v for k, v in obj._raw.items() if k != "status"}
+        body["metadata"] = {k: v for k, v in obj._raw.get("metadata", {}).items() if k not in _SERVER_METADATA}
+        params = {"fieldManager": field_manager or self.field_manager, "force": force or None, "dryRun": _dry(dry_run)}
+        raw = self.request(
+            resource, "PATCH", self._object_path(obj, resource), target,
+            body=body, content_type=APPLY_PATCH, params=params,
+        )
+        if not dry_run:
+            obj._load(raw, target)
+        return obj
+
+    def delete(
+        self,
+        obj: Model,
+        cluster: str | None = None,
+        *,
+        dry_run: bool = False,
+        propagation_policy: str | None = None,
+        grace_period_seconds: int | None = None,
+    ) -> None:
+        """Delete ``obj``; a stored object is deleted only if it is still the same object (its uid).
+
+        Args:
+            propagation_policy: ``Foreground``, ``Background`` or ``Orphan`` for its dependents.
+
+        Raises:
+            NotFound: it does not exist. ConflictError: the name now holds another object.
+        """
+        resource, target = resource_of(type(obj)), cluster or obj._cluster
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        uid = get_path(obj._raw, ("metadata", "uid"))
+        if uid and (cluster is None or cluster == obj._cluster):
+            options["preconditions"] = {"uid": uid}
+        if propagation_policy:
+            options["propagationPolicy"] = propagation_policy
+        if grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = grace_period_seconds
+        if dry_run:
+            options["dryRun"] = ["All"]
+        self.request(resource, "DELETE", self._object_path(obj, resource), target, body=options)
+
+    def update(
+        self,
+        obj: M,
+        mutate: Callable[[M], object],
+        retries: int = 10,
+        cluster: str | None = None,
+    ) -> M:
+        """Apply ``mutate`` to ``obj`` and save; on a conflict re-read and try again, ``retries`` times.
+
+        ``mutate`` must be safe to call again on a freshly read object.
+
+        Raises:
+            ConflictError: still conflicting after ``retries`` re-reads.
+        """
+        for attempt in range(retries + 1):
+            mutate(obj)
+            try:
+                return self.save(obj, cluster)
+            except ConflictError:
+                if attempt == retries:
+                    raise
+                time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+                self.refresh(obj, cluster)
+        raise AssertionError("unreachable")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _create(self, obj: M, resource: ResourceType, cluster: str | None, dry_run: bool) -> M:
+        self._fill_namespace(obj, resource, cluster)
+        validate(obj)
+        body = dict(obj._raw)
+        body["metadata"] = {k: v for k, v in obj._raw.get("metadata", {}).items() if k not in _SERVER_METADATA}
+        namespace = body["metadata"].get("namespace")
+        params = {"dryRun": _dry(dry_run), "fieldManager": self.field_manager}
+        raw = self.request(resource, "POST", resource.path(namespace), cluster, body=body, params=params)
+        status = body.get("status")
+        if status and not dry_run and self.serves(resource, f"{resource.plural}/status", cluster):
+            patch = {"metadata": {"resourceVersion": raw["metadata"]["resourceVersion"]}, "status": status}
+            raw = self.request(
+                resource, "PATCH", resource.path(namespace, raw["metadata"]["name"], "status"), cluster,
+                body=patch, content_type=MERGE_PATCH, params={"fieldManager": self.field_manager},
+            )
+        if not dry_run:
+            obj._load(raw, cluster)
+        return obj
+
+    def _patch(
+        self, obj: Model, resource: ResourceType, cluster: str | None, patch: dict[str, Any], dry_run: bool,
+        subresource: str | None = None,
+    ) -> Any:
+        path = self._object_path(obj, resource, subresource)
+        params = {"dryRun": _dry(dry_run), "fieldManager": self.field_manager}
+        try:
+            return self.request(resource, "PATCH", path, cluster, body=patch, content_type=MERGE_PATCH, params=params)
+        except ConflictError as error:
+            raise ConflictError(
+                f"{_describe(obj)} was changed on the server since it was read (resourceVersion "
+                f"{get_path(obj.original or obj._raw, ('metadata', 'resourceVersion'))}); nothing was written. "
+                "Reload it with pk.refresh(obj) and redo the change, or use pk.update(obj, fn) to retry. "
+                f"Server: {error}",
+                status=error.status, reason=error.reason, body=error.body,
+            ) from error
+
+    def _fill_namespace(self, obj: Model, resource: ResourceType, cluster: str | None) -> None:
+        if resource.namespaced and not get_path(obj._raw, ("metadata", "namespace")):
+            obj._raw.setdefault("metadata", {})["namespace"] = self.default_namespace(cluster)
+
+    def _object_path(self, obj: Model, resource: ResourceType, subresource: str | None = None) -> str:
+        namespace = get_path(obj._raw, ("metadata", "namespace")) if resource.namespaced else None
+        if resource.namespaced and not namespace:
+            namespace = self.default_namespace(obj._cluster)
+        return resource.path(namespace or None, obj.name, subresource)
+
+
+def _dry(dry_run: bool) -> str | None:
+    return "All" if dry_run else None
+
+
+def _apply_merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            _apply_merge(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+def _describe(obj: Model) -> str:
+    namespace = get_path(obj._raw, ("metadata", "namespace"))
+    where = f"{namespace}/" if isinstance(namespace, str) else ""
+    return f"{type(obj).__name__} {where}{obj.name}"
+
+
+def _crd_not_installed(resource: ResourceType, error: NotFound) -> CRDNotInstalled:
+    if resource.group and "." in resource.group:
+        fix = (
+            f"its CustomResourceDefinition {resource.crd_name} is not installed. Install it with "
+            f"pk.install_crds(Model) or `kubectl apply -f` its manifest (pykorm crd MODULE:{resource.kind})"
+        )
+    else:
+        fix = "this API server does not serve it"
+    return CRDNotInstalled(
+        f"{resource.kind} ({resource.api_version}, {resource.plural}) is not served: {fix}.",
+        status=error.status, reason=error.reason, body=error.body,
+    )

@@ -1,0 +1,78 @@
+"""What a field's annotation means: its shape, once, as data (used by fields, validation and schemas)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import types
+import typing
+from typing import Any, Literal, Union
+
+from typing_extensions import Annotated, get_args, get_origin
+
+__all__ = ["TypeInfo", "describe"]
+
+_UNION_TYPES: tuple[Any, ...] = (Union, getattr(types, "UnionType", Union))
+
+
+@dataclasses.dataclass(frozen=True)
+class TypeInfo:
+    """A field annotation reduced to what pykorm acts on.
+
+    ``kind`` is one of: ``any``, ``str``, ``int``, ``float``, ``bool``, ``datetime``,
+    ``enum``, ``literal``, ``list``, ``dict``, ``nested``, ``object`` (a free-form dict).
+    """
+
+    kind: str
+    optional: bool = False
+    item: TypeInfo | None = None  # list items and dict values
+    choices: tuple[Any, ...] = ()  # enum and literal values as JSON
+    python: Any = None  # the class for enum and nested
+
+
+_SCALARS: dict[Any, str] = {str: "str", int: "int", float: "float", bool: "bool", datetime.datetime: "datetime"}
+
+
+def describe(annotation: Any) -> TypeInfo:
+    """Reduce an annotation (``int``, ``Optional[list[Score]]``, ``Literal["a"]``...) to a :class:`TypeInfo`.
+
+    Raises:
+        TypeError: the annotation has no JSON meaning pykorm knows (the message names it).
+    """
+    from ._models import Nested  # models import fields, which import this module
+
+    optional = False
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return describe(get_args(annotation)[0])
+    if origin in _UNION_TYPES:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(get_args(annotation))
+        if len(args) != 1:
+            raise TypeError(f"cannot map the union {annotation!r} to one JSON type; use one type (or Optional[T])")
+        return dataclasses.replace(describe(args[0]), optional=optional or describe(args[0]).optional)
+    if annotation is Any or annotation is object:
+        return TypeInfo("any")
+    if annotation in _SCALARS:
+        return TypeInfo(_SCALARS[annotation])
+    if origin is Literal:
+        return TypeInfo("literal", choices=get_args(annotation))
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return TypeInfo("enum", choices=tuple(m.value for m in annotation), python=annotation)
+    if isinstance(annotation, type) and issubclass(annotation, Nested):
+        return TypeInfo("nested", python=annotation)
+    if annotation in (list, typing.List) or origin in (list, typing.List):
+        args = get_args(annotation)
+        return TypeInfo("list", item=describe(args[0]) if args else TypeInfo("any"))
+    if annotation in (dict, typing.Dict) or origin in (dict, typing.Dict):
+        args = get_args(annotation)
+        if not args or args[1] is Any:
+            return TypeInfo("object")
+        if args[0] is not str:
+            raise TypeError(f"{annotation!r}: JSON object keys are strings; use dict[str, ...]")
+        return TypeInfo("dict", item=describe(args[1]))
+    raise TypeError(
+        f"cannot map the annotation {annotation!r} to JSON; use str, int, float, bool, datetime, an Enum, "
+        "a Literal, a pykorm Nested class, list[...], dict[str, ...] or Optional[...] of those"
+    )

@@ -1,0 +1,142 @@
+"""Client-side checks of an object before it is sent: required fields, types, names, schema options.
+
+Every finding names the JSON path of the field (``spec.score.exterior``), as
+the API server's own validation causes do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Iterator
+
+from ._errors import ClientValidationError, FieldError
+from ._paths import MISSING, Path, dotted, get_path
+from ._types import TypeInfo
+
+if TYPE_CHECKING:
+    from ._models import _Object
+
+__all__ = ["check_name", "validate"]
+
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "float": (int, float),
+    "bool": (bool,),
+    "datetime": (str,),
+    "list": (list,),
+    "dict": (dict,),
+    "object": (dict,),
+    "nested": (dict,),
+}
+_TYPE_NAMES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "datetime": "date-time string",
+               "list": "array", "dict": "object", "object": "object", "nested": "object"}
+
+
+def check_name(value: Any, field: str, *, label: bool = False) -> FieldError | None:
+    """A finding when ``value`` is not a valid object name (DNS-1123 subdomain, or label for namespaces)."""
+    limit, pattern = (63, _DNS1123_LABEL) if label else (253, _DNS1123_SUBDOMAIN)
+    kind = "RFC 1123 label" if label else "RFC 1123 subdomain"
+    if not isinstance(value, str) or not value:
+        return FieldError(field, "Required value: a name is needed", "FieldValueRequired")
+    if len(value) > limit or not pattern.match(value):
+        return FieldError(
+            field,
+            f"Invalid value {value!r}: a lowercase {kind} must consist of lower case alphanumeric characters, "
+            f"'-'{' or ' + repr('.') if not label else ''}, start and end with an alphanumeric character "
+            f"and be at most {limit} characters (e.g. 'my-name')",
+            "FieldValueInvalid",
+        )
+    return None
+
+
+def validate(obj: _Object, *, need_name: bool = True) -> None:
+    """Check ``obj`` and raise one :class:`ClientValidationError` listing every finding.
+
+    Raises:
+        ClientValidationError: ``causes`` holds a :class:`FieldError` per finding.
+    """
+    causes = list(_findings(obj, ()))
+    if need_name:
+        name = get_path(obj._raw, ("metadata", "name"))
+        if get_path(obj._raw, ("metadata", "generateName")) is MISSING:
+            found = check_name(None if name is MISSING else name, "metadata.name")
+            if found is not None:
+                causes.insert(0, found)
+        namespace = get_path(obj._raw, ("metadata", "namespace"))
+        if namespace is not MISSING and namespace is not None:
+            found = check_name(namespace, "metadata.namespace", label=True)
+            if found is not None:
+                causes.insert(0, found)
+    if causes:
+        what = f"{type(obj).__name__} {get_path(obj._raw, ('metadata', 'name')) or ''}".strip()
+        listing = "; ".join(str(c) for c in causes)
+        raise ClientValidationError(f"{what} is invalid: {listing}", causes=tuple(causes))
+
+
+def _findings(obj: _Object, prefix: Path) -> Iterator[FieldError]:
+    for field in obj._fields.values():
+        value = get_path(obj._raw, field.path)
+        path = dotted(prefix + field.path)
+        if value is MISSING or value is None:
+            if field.required:
+                yield FieldError(path, "Required value", "FieldValueRequired")
+            continue
+        if field.required and not field.allow_empty and value in ("", [], {}):
+            yield FieldError(path, "Required value: must not be empty", "FieldValueRequired")
+        yield from _check(field.info, value, path, field.schema)
+
+
+def _check(info: TypeInfo, value: Any, path: str, schema: dict[str, Any]) -> Iterator[FieldError]:
+    if value is None:
+        if not info.optional:
+            yield FieldError(path, "Invalid value: null is not allowed", "FieldValueInvalid")
+        return
+    expected = _JSON_TYPES.get(info.kind)
+    if expected is not None and (
+        not isinstance(value, expected) or (isinstance(value, bool) and info.kind in ("int", "float"))
+    ):
+        yield FieldError(path, f"Invalid value: {type(value).__name__}: must be of type {_TYPE_NAMES[info.kind]}", "FieldValueTypeInvalid")
+        return
+    if info.kind in ("enum", "literal") and value not in info.choices:
+        allowed = ", ".join(repr(c) for c in info.choices)
+        yield FieldError(path, f"Unsupported value: {value!r}: supported values: {allowed}", "FieldValueNotSupported")
+    if info.kind == "nested":
+        yield from _findings(info.python._wrap(value), tuple(path.split(".")))
+    elif info.kind == "list" and info.item is not None:
+        for i, item in enumerate(value):
+            yield from _check(info.item, item, f"{path}[{i}]", {})
+    elif info.kind == "dict" and info.item is not None:
+        for key, item in value.items():
+            yield from _check(info.item, item, f"{path}[{key}]", {})
+    yield from _check_schema(value, path, schema)
+
+
+def _check_schema(value: Any, path: str, schema: dict[str, Any]) -> Iterator[FieldError]:
+    if not schema:
+        return
+    minimum, maximum = schema.get("minimum"), schema.get("maximum")
+    if minimum is not None and isinstance(value, (int, float)) and value < minimum:
+        yield FieldError(path, f"Invalid value: {value}: should be greater than or equal to {minimum}", "FieldValueInvalid")
+    if maximum is not None and isinstance(value, (int, float)) and value > maximum:
+        yield FieldError(path, f"Invalid value: {value}: should be less than or equal to {maximum}", "FieldValueInvalid")
+    enum = schema.get("enum")
+    if enum is not None and value not in enum:
+        allowed = ", ".join(repr(c) for c in enum)
+        yield FieldError(path, f"Unsupported value: {value!r}: supported values: {allowed}", "FieldValueNotSupported")
+    if isinstance(value, str):
+        pattern = schema.get("pattern")
+        if pattern is not None and not re.search(pattern, value):
+            yield FieldError(path, f"Invalid value: {value!r}: should match '{pattern}'", "FieldValueInvalid")
+        if schema.get("min_length") is not None and len(value) < schema["min_length"]:
+            yield FieldError(path, f"Invalid value: should be at least {schema['min_length']} chars long", "FieldValueInvalid")
+        if schema.get("max_length") is not None and len(value) > schema["max_length"]:
+            yield FieldError(path, f"Too long: may not be more than {schema['max_length']} bytes", "FieldValueTooLong")
+    if isinstance(value, list):
+        if schema.get("min_items") is not None and len(value) < schema["min_items"]:
+            yield FieldError(path, f"Invalid value: should have at least {schema['min_items']} items", "FieldValueInvalid")
+        if schema.get("max_items") is not None and len(value) > schema["max_items"]:
+            yield FieldError(path, f"Too many: {len(value)}: must have at most {schema['max_items']} items", "FieldValueTooMany")
