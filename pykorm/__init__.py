@@ -26,7 +26,7 @@ from ._errors import (
     Unauthorized,
     ValidationError,
 )
-from ._fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
+from .fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from ._models import ClusterModel, Model, NamespacedModel, Nested
 from ._query import Query
 from ._resource import ResourceType, k8s_appsv1, k8s_core, k8s_custom_object

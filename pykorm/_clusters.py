@@ -77,11 +77,13 @@ def _default_cluster(kubeconfig: str | os.PathLike[str] | None, context: str | N
     configuration = Configuration()
     config_file = os.fspath(kubeconfig) if kubeconfig is not None else None
     try:
-        kubernetes.config.load_kube_config(config_file=config_file, context=context, client_configuration=configuration)
+        kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
+            config_file=config_file, context=context, client_configuration=configuration
+        )
     except (kubernetes.config.ConfigException, OSError) as kube_error:
         if kubeconfig is None and context is None and os.environ.get("KUBERNETES_SERVICE_HOST"):
             try:
-                kubernetes.config.load_incluster_config(client_configuration=configuration)
+                kubernetes.config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
             except kubernetes.config.ConfigException as error:
                 raise ConfigurationError(f"in-cluster configuration failed: {error}") from error
             namespace = _SA_NAMESPACE.read_text().strip() if _SA_NAMESPACE.exists() else "default"
@@ -96,7 +98,7 @@ def _default_cluster(kubeconfig: str | os.PathLike[str] | None, context: str | N
 
 def _context_namespace(config_file: str | None, context: str | None) -> str:
     try:
-        contexts, active = kubernetes.config.list_kube_config_contexts(config_file=config_file)
+        contexts, active = kubernetes.config.list_kube_config_contexts(config_file=config_file)  # type: ignore[no-untyped-call]
     except (kubernetes.config.ConfigException, OSError):
         return "default"
     chosen = next((c for c in contexts if c.get("name") == context), active) if context else active

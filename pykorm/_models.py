@@ -14,16 +14,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, TypeVar
 
 from typing_extensions import Self, dataclass_transform
 
-from ._fields import (
-    DataField,
-    DictNestedField,
-    ListField,
-    Metadata,
-    MetadataAnnotation,
-    MetadataLabel,
-    Spec,
-    Status,
-)
+from ._fields import DataField
+from .fields import DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
+from .fields import DataField as _DataFieldSpecifier
 from ._paths import MISSING, get_path, set_path
 from ._resource import ResourceType
 
@@ -39,7 +32,7 @@ _SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation",
 
 @dataclass_transform(
     kw_only_default=True,
-    field_specifiers=(DataField, Spec, Metadata, MetadataAnnotation, MetadataLabel, Status, DictNestedField, ListField),
+    field_specifiers=(_DataFieldSpecifier, Spec, Metadata, MetadataAnnotation, MetadataLabel, Status, DictNestedField, ListField),
 )
 class _ObjectMeta(type):
     """Collects the fields of a class and of its bases and mixins, in declaration order."""
@@ -62,7 +55,13 @@ class _Object(metaclass=_ObjectMeta):
     """What models and nested objects share: a JSON dict behind field descriptors."""
 
     _fields: ClassVar[dict[str, DataField]]
-    _raw: dict[str, Any]
+
+    # State lives in the instance __dict__ (hot paths read it there); these properties type it
+    # without making it a constructor parameter of the dataclass_transform.
+    @property
+    def _raw(self) -> dict[str, Any]:
+        raw: dict[str, Any] = self.__dict__["_raw"]
+        return raw
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         obj = object.__new__(cls)
@@ -113,7 +112,7 @@ class _Object(metaclass=_ObjectMeta):
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return _content(self) == _content(other)  # type: ignore[arg-type]
+        return _content(self) == _content(other)
 
     def __hash__(self) -> int:
         return hash((type(self).__qualname__, json.dumps(_content(self), sort_keys=True, default=str)))
@@ -168,7 +167,12 @@ class Model(_Object):
     """
 
     __resource__: ClassVar[ResourceType | None] = None
-    query: ClassVar[_QueryAccessor] = _QueryAccessor()  # type: ignore[assignment]
+
+    @property
+    def _cluster(self) -> str | None:
+        cluster: str | None = self.__dict__["_cluster"]
+        return cluster
+    query: ClassVar[_QueryAccessor] = _QueryAccessor()
 
     name: str = Metadata("name")
     labels: dict[str, str] = Metadata("labels", default_factory=dict, repr=False)
@@ -229,7 +233,8 @@ class Model(_Object):
     @property
     def original(self) -> dict[str, Any] | None:
         """The object as last read from the server, when it has changed since; else None."""
-        return self.__dict__["_original"]
+        original: dict[str, Any] | None = self.__dict__["_original"]
+        return original
 
     def save(self, cluster: str | None = None, **options: Any) -> Self:
         """Create or update the object through the default session (see :meth:`Pykorm.save`)."""

@@ -81,7 +81,7 @@ def k8s_custom_object(group: str, version: str, plural: str, kind: str | None = 
     >>> @k8s_custom_object("pykorm.infomaniak.com", "v1", "peaches")
     ... class Peach(NamespacedModel): ...
     """
-    return lambda cls: _bind(cls, group, version, plural, kind)  # type: ignore[no-any-return]
+    return lambda cls: _bind(cls, group, version, plural, kind)
 
 
 def _plural(kind: str) -> str:
@@ -97,9 +97,9 @@ def _plural(kind: str) -> str:
 
 def k8s_core(kind: str, plural: str | None = None) -> Callable[[T], T]:
     """Bind a model class to a built-in kind of the core group (``v1``): Namespace, ConfigMap, Pod..."""
-    return lambda cls: _bind(cls, "", "v1", plural or _plural(kind), kind)  # type: ignore[no-any-return]
+    return lambda cls: _bind(cls, "", "v1", plural or _plural(kind), kind)
 
 
 def k8s_appsv1(kind: str, plural: str | None = None) -> Callable[[T], T]:
     """Bind a model class to a kind of the ``apps/v1`` group: Deployment, StatefulSet..."""
-    return lambda cls: _bind(cls, "apps", "v1", plural or _plural(kind), kind)  # type: ignore[no-any-return]
+    return lambda cls: _bind(cls, "apps", "v1", plural or _plural(kind), kind)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, cast
 from urllib.parse import urlencode
 
 import urllib3
@@ -150,7 +150,7 @@ class Transport:
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "pykorm"}
         with self._auth_lock:  # a refresh hook may rewrite the token
-            settings = self.configuration.auth_settings()
+            settings = cast("Mapping[str, Mapping[str, Any]]", self.configuration.auth_settings())
         for setting in settings.values():
             if setting.get("in") == "header" and setting.get("value"):
                 headers[setting["key"]] = setting["value"]

@@ -47,7 +47,7 @@ def describe(annotation: Any) -> TypeInfo:
     if origin is Annotated:
         return describe(get_args(annotation)[0])
     if origin in _UNION_TYPES:
-        args = [a for a in get_args(annotation) if a is not type(None)]
+        args: tuple[Any, ...] = tuple(a for a in get_args(annotation) if a is not type(None))
         optional = len(args) < len(get_args(annotation))
         if len(args) != 1:
             raise TypeError(f"cannot map the union {annotation!r} to one JSON type; use one type (or Optional[T])")

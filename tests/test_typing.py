@@ -1,0 +1,34 @@
+"""Type checkers know each model's constructor and attribute types (mypy, strict)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytest.importorskip("mypy", reason="mypy is in the test extra: pip install -e '.[test]'")
+
+
+def mypy(*targets: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *targets],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+
+
+def test_package_examples_and_typed_models_pass_mypy() -> None:
+    result = mypy("pykorm", "examples", "tests/typing/models_typed.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_wrong_constructors_are_type_errors() -> None:
+    result = mypy("tests/typing/constructor_errors.py")
+    errors = {int(m.group(1)): m.group(2) for m in re.finditer(r"constructor_errors\.py:(\d+): error: (.*)", result.stdout)}
+    source = (ROOT / "tests/typing/constructor_errors.py").read_text().splitlines()
+    expected = {i + 1 for i, line in enumerate(source) if "# E:" in line}
+    assert set(errors) == expected, result.stdout
+    assert "incompatible type \"int\"; expected \"str\"" in errors[min(expected)]
