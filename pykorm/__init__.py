@@ -28,7 +28,11 @@ from ._errors import (
 )
 from .fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from ._models import ClusterModel, Model, NamespacedModel, Nested
+from ._bulk import BulkError, BulkResult
+from ._lookups import Q
+from ._plan import Plan
 from ._query import Query
+from ._watch import WaitTimeout, WatchEvent
 from ._resource import ResourceType, k8s_appsv1, k8s_core, k8s_custom_object
 from ._session import Pykorm
 from ._versions import KUBERNETES_VERSION
@@ -38,6 +42,8 @@ __version__ = "0.2.0"
 __all__ = [
     "AlreadyExists",
     "ApiError",
+    "BulkError",
+    "BulkResult",
     "CRDNotInstalled",
     "ClientValidationError",
     "ClusterModel",
@@ -54,8 +60,10 @@ __all__ = [
     "NamespacedModel",
     "Nested",
     "NotFound",
+    "Plan",
     "Pykorm",
     "PykormError",
+    "Q",
     "Query",
     "ReadOnlyException",
     "ResourceType",
@@ -64,6 +72,8 @@ __all__ = [
     "Status",
     "Unauthorized",
     "ValidationError",
+    "WaitTimeout",
+    "WatchEvent",
     "exceptions",
     "fields",
     "k8s_appsv1",

@@ -44,6 +44,9 @@ class DataField:
         allow_empty: with ``required``, accept ``""``, ``[]`` and ``{}``.
         default_factory: called for the default instead of copying ``default``.
         description: documents the field (and its CRD schema).
+        selectable: the CRD lists the field in ``selectableFields`` (Kubernetes 1.31+), so
+            queries filter on it with a field selector.
+        printer_column: ``kubectl get`` shows the field (a string names the column).
         schema: validation options for the CRD schema and client-side checks:
             ``minimum``, ``maximum``, ``pattern``, ``enum``, ``min_length``, ``max_length``,
             ``min_items``, ``max_items``, ``format``.
@@ -63,6 +66,8 @@ class DataField:
         description: str | None = None,
         init: bool = True,
         repr: bool = True,
+        selectable: bool = False,
+        printer_column: bool | str = False,
         **schema: Any,
     ) -> None:
         self.path: Path = self.root + as_path(path)
@@ -74,6 +79,8 @@ class DataField:
         self.description = description
         self.init = init
         self.repr = repr
+        self.selectable = selectable
+        self.printer_column = printer_column
         self.schema = schema
         self.name = ""
         self.owner: type | None = None

@@ -1,44 +1,54 @@
-"""Queries: immutable, chainable descriptions of a list, run only when iterated.
+"""Queries: immutable, chainable descriptions of a set of objects, run only when iterated.
 
-    >>> Peach.query.filter_by(namespace="default", variety="Frost").first()
+    >>> Peach.query.ns("a", "b").filter(price__gt=2, labels__app="web").order_by("-price")[:10]
 
-Each refining method returns a new query; the original is unchanged, so a
-query can be kept and refined in several ways. What the API server can select
-(namespace, name, labels, fields) is sent to it; other attribute filters run in
-Python on the streamed pages.
+Each refining method returns a new query; the original is unchanged. Nothing is
+sent until the query is iterated (or ``all``/``first``/``count``/``get``...).
+The planner (:mod:`pykorm._plan`) sends what the API server can select and
+checks the rest in Python on the streamed, paginated results; ``explain()``
+shows the split.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Generic, Iterator, Mapping, TypeVar
+import itertools
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar, overload
 
-from ._errors import ClientValidationError, FieldError, NotFound
-from ._resource import resource_of
-from ._selectors import Term, field_selector, label_selector
+from ._errors import ClientValidationError, FieldError, Gone, NotFound
+from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
+from ._paths import MISSING, as_path, get_path
+from ._plan import Plan, make_plan
+from ._resource import ResourceType, resource_of
+from ._selectors import Term
 
 if TYPE_CHECKING:
+    from ._bulk import BulkResult
     from ._models import Model
     from ._session import Pykorm
+    from ._watch import WatchEvent
 
 __all__ = ["Query"]
 
 M = TypeVar("M", bound="Model")
+DEFAULT_PAGE_SIZE = 500
 
 
 @dataclasses.dataclass(frozen=True)
 class _State:
     cluster: str | None = None
     session: Pykorm | None = None
-    namespaces: tuple[str, ...] = ()  # none: every namespace
-    labels: tuple[Term, ...] = ()
-    fields: tuple[Term, ...] = ()
-    attributes: tuple[tuple[str, Any], ...] = ()  # evaluated in Python
-    page_size: int = 500
+    namespaces: tuple[str, ...] | None = None  # None: every namespace
+    where: tuple[Q, ...] = ()  # AND-ed
+    fields: tuple[Term, ...] = ()  # raw field-selector terms (filter_by_fields)
+    order: tuple[str, ...] = ()
+    start: int = 0
+    stop: int | None = None
+    page_size: int = DEFAULT_PAGE_SIZE
 
 
 class Query(Generic[M]):
-    """A lazy query over the objects of one model; iterate it, or call ``all``/``first``/``get``."""
+    """A lazy query over the objects of one model."""
 
     __slots__ = ("model", "_state")
 
@@ -49,7 +59,7 @@ class Query(Generic[M]):
     def _chain(self, **changes: Any) -> Query[M]:
         return Query(self.model, dataclasses.replace(self._state, **changes))
 
-    # -- refining (no I/O) ----------------------------------------------------------
+    # -- refining (no I/O) ------------------------------------------------------------
 
     def using(self, cluster: str) -> Query[M]:
         """The same query on the named cluster (see ``Pykorm.clusters_config``)."""
@@ -60,100 +70,135 @@ class Query(Generic[M]):
         return self._chain(session=session)
 
     def namespace(self, *names: str) -> Query[M]:
-        """Only objects in these namespaces."""
+        """Only objects in these namespaces (each listed with its own requests)."""
         self._require_namespaced("namespace()")
+        if not names:
+            raise ClientValidationError("namespace() needs at least one namespace; use all_namespaces() for every one")
         return self._chain(namespaces=tuple(dict.fromkeys(names)))
 
     ns = namespace
 
     def all_namespaces(self) -> Query[M]:
         """Objects in every namespace (the default when none is chosen)."""
-        return self._chain(namespaces=())
+        return self._chain(namespaces=None)
 
     def page_size(self, size: int) -> Query[M]:
-        """Fetch ``size`` objects per request while iterating (default 500)."""
+        """Fetch at most ``size`` objects per request while iterating (default 500)."""
         if size < 1:
-            raise ValueError("page_size must be at least 1")
+            raise ClientValidationError("page_size must be at least 1")
         return self._chain(page_size=size)
 
-    def filter_by(self, **attributes: Any) -> Query[M]:
-        """Objects whose attributes equal these values; ``name`` and ``namespace`` are selected by the server.
+    def filter(self, *conditions: Q, **lookups: Any) -> Query[M]:
+        """Objects matching every lookup (``price__gt=2``, ``labels__app="web"``) and ``Q`` condition.
 
         Raises:
-            ClientValidationError: an attribute the model does not have (the message lists them).
+            ClientValidationError: an unknown attribute or operator (the message lists the choices).
         """
-        query = self
-        fields = self.model._fields
-        for attribute, value in attributes.items():
-            if attribute == "namespace" and self._namespaced:
-                query = query._chain(namespaces=(value,))
-            elif attribute == "name":
-                query = query._chain(fields=query._state.fields + (("metadata.name", "=", (str(value),)),))
-            elif attribute in fields:
-                query = query._chain(attributes=query._state.attributes + ((attribute, value),))
-            else:
-                choices = ", ".join(sorted(fields))
-                raise ClientValidationError(
-                    f"cannot resolve {attribute!r} on {self.model.__name__}; choices are: {choices}",
-                    causes=(FieldError(attribute, "unknown field"),),
-                )
-        return query
+        q = Q(*conditions, **lookups)
+        resolve(self.model, q)  # fail now, at the line that wrote the lookup
+        return self._chain(where=self._state.where + (q,))
+
+    def exclude(self, *conditions: Q, **lookups: Any) -> Query[M]:
+        """Objects not matching all of these lookups and conditions together."""
+        q = ~Q(*conditions, **lookups)
+        resolve(self.model, q)
+        return self._chain(where=self._state.where + (q,))
+
+    def filter_by(self, **attributes: Any) -> Query[M]:
+        """Objects whose attributes equal these values (pykorm's ``filter_by``; see :meth:`filter`)."""
+        return self.filter(**attributes)
 
     def filter_by_labels(self, labels: Mapping[str, str] | None = None, /, **more: str) -> Query[M]:
-        """Objects carrying these labels (label selector ``key=value``); keys with dots go in the dict."""
-        terms = tuple((k, "=", (str(v),)) for k, v in {**(labels or {}), **more}.items())
-        return self._chain(labels=self._state.labels + terms)
+        """Objects carrying these labels (``key=value``); keys with dots or slashes go in the dict."""
+        lookups = {f"labels__{k}": str(v) for k, v in {**(labels or {}), **more}.items()}
+        return self.filter(**lookups)
 
     def filter_by_fields(self, fields: Mapping[str, str] | None = None, /, **more: str) -> Query[M]:
-        """Objects whose fields equal these values (field selector): ``{"metadata.name": "a"}`` or ``metadata__name="a"``."""
+        """Objects selected by this field selector: ``{"metadata.name": "a"}`` or ``metadata__name="a"``."""
         terms = tuple((k.replace("__", "."), "=", (str(v),)) for k, v in {**(fields or {}), **more}.items())
         return self._chain(fields=self._state.fields + terms)
 
-    # -- running (I/O) ---------------------------------------------------------------
+    def order_by(self, *keys: str) -> Query[M]:
+        """Sort by attributes or lookups (``"price"``, ``"-score__exterior"``); objects lacking a value come first.
+
+        Sorting happens in Python, after every matching object is fetched.
+        """
+        for key in keys:
+            resolve_lookup(self.model, key.lstrip("-"), None)
+        return self._chain(order=tuple(keys))
+
+    @overload
+    def __getitem__(self, index: int) -> M: ...
+    @overload
+    def __getitem__(self, index: slice) -> Query[M]: ...
+
+    def __getitem__(self, index: int | slice) -> M | Query[M]:
+        """``query[:10]`` is a query that stops fetching after 10 objects; ``query[3]`` is the fourth object."""
+        state = self._state
+        if isinstance(index, int):
+            if index < 0:
+                raise ClientValidationError("negative indexes are not supported: the result size is not known")
+            found = list(self[index : index + 1])
+            if not found:
+                raise IndexError(f"{self.model.__name__} query index {index} out of range")
+            return found[0]
+        if (index.start or 0) < 0 or (index.stop or 0) < 0 or index.step not in (None, 1):
+            raise ClientValidationError("slices need non-negative bounds and no step")
+        start = state.start + (index.start or 0)
+        stop = state.stop
+        if index.stop is not None:
+            stop = state.start + index.stop if stop is None else min(stop, state.start + index.stop)
+        return self._chain(start=start, stop=stop)
+
+    # -- the plan ---------------------------------------------------------------------
+
+    def explain(self) -> Plan:
+        """The plan: the namespaces, names and selectors sent, and the predicate left for Python."""
+        state = self._state
+        resource = resource_of(self.model)
+        expr = resolve(self.model, Q(*state.where)) if state.where else None
+        selectable = [f.path for f in self.model._fields.values() if f.selectable]
+        return make_plan(
+            expr,
+            namespaced=resource.namespaced,
+            namespaces=state.namespaces,
+            selectable=selectable,
+            extra_fields=state.fields,
+        )
+
+    # -- running (I/O) ------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[M]:
         state = self._state
-        session = self._session()
-        resource = resource_of(self.model)
-        params: dict[str, Any] = {
-            "labelSelector": label_selector(state.labels),
-            "fieldSelector": field_selector(state.fields),
-            "limit": state.page_size,
-        }
-        attributes = state.attributes
-        for namespace in state.namespaces or (None,):
-            path = resource.path(namespace)
-            token = None
-            while True:
-                page = session.request(resource, "GET", path, state.cluster, params={**params, "continue": token})
-                items = page.get("items") or ()
-                if items and "kind" not in items[0]:  # built-in kinds omit it in lists
-                    for item in items:
-                        item["apiVersion"], item["kind"] = resource.api_version, resource.kind
-                for item in items:
-                    obj = self.model._from_server(item, state.cluster)
-                    if not attributes or all(getattr(obj, a) == v for a, v in attributes):
-                        yield obj
-                token = (page.get("metadata") or {}).get("continue")
-                if not token:
-                    break
+        objects = self._objects(self.explain())
+        if state.order:
+            objects = iter(sorted(objects, key=self._sort_key()))
+        return itertools.islice(objects, state.start, state.stop)
 
     def all(self) -> list[M]:
         """Every matching object, as a list."""
         return list(self)
 
     def first(self) -> M | None:
-        """The first matching object, or None; fetches one page at most when the server does all the filtering."""
-        query = self if self._state.attributes else self.page_size(1)
-        return next(iter(query), None)
-
-    def count(self) -> int:
-        """How many objects match."""
-        return sum(1 for _ in self)
+        """The first matching object, or None."""
+        return next(iter(self[:1]), None)
 
     def exists(self) -> bool:
         """True when at least one object matches."""
         return self.first() is not None
+
+    def count(self) -> int:
+        """How many objects match; a single small request when the server does all the filtering."""
+        state = self._state
+        plan = self.explain()
+        if plan.fully_pushed and plan.names is None and not plan.empty and not plan.label_terms and not plan.field_terms:
+            total = 0
+            for namespace in plan.namespaces if plan.namespaces is not None else (None,):
+                page = self._request("GET", self._resource.path(namespace), params={"limit": 1})
+                total += len(page.get("items") or ()) + int((page.get("metadata") or {}).get("remainingItemCount") or 0)
+            remaining = max(0, total - state.start)
+            return remaining if state.stop is None else min(remaining, state.stop - state.start)
+        return sum(1 for _ in self)
 
     def get(self, name: str, namespace: str | None = None) -> M | None:
         """The object called ``name``, or None when there is none (as in pykorm); see :meth:`get_or_raise`."""
@@ -163,50 +208,250 @@ class Query(Generic[M]):
             return None
 
     def get_or_raise(self, name: str, namespace: str | None = None) -> M:
-        """The object called ``name``, fetched with one GET.
+        """The object called ``name`` (one GET), if it also matches the query's filters.
 
         Raises:
-            NotFound: no such object (or it does not match the query's filters).
-            ClientValidationError: a namespaced model and no namespace (argument or ``.namespace()``).
+            NotFound: no such object, or it does not match the filters.
+            ClientValidationError: a namespaced model and no single namespace (argument or ``.namespace()``).
         """
-        state = self._state
-        if self._namespaced and namespace is None:
-            if len(state.namespaces) != 1:
+        if self._resource.namespaced and namespace is None:
+            chosen = self.explain().namespaces  # from .namespace() or a namespace filter
+            if chosen is None or len(chosen) != 1:
                 raise ClientValidationError(
                     f"{self.model.__name__} is namespaced: say which namespace to get {name!r} from, "
                     f"with get({name!r}, namespace=...) or .namespace(...).get({name!r})",
                     causes=(FieldError("metadata.namespace", "Required value", "FieldValueRequired"),),
                 )
-            namespace = state.namespaces[0]
-        obj = self._session().get(self.model, name, namespace, state.cluster)
-        if not self._matches(obj):
-            raise NotFound(f"{self.model.__name__} {name!r} exists but does not match the query", status=404)
-        return obj
+            namespace = chosen[0]
+        query = self.filter(name=name)
+        if namespace is not None:
+            query = query._chain(namespaces=(namespace,))
+        found = next(iter(query._chain(start=0, stop=None, order=())), None)
+        if found is None:
+            where = f" in namespace {namespace!r}" if namespace else ""
+            raise NotFound(f"{self.model.__name__} {name!r}{where} not found (or it does not match the query)", status=404)
+        return found
 
-    # -- helpers ---------------------------------------------------------------------
+    def values(self, *names: str) -> list[dict[str, Any]]:
+        """Each matching object as a dict of the named values: attributes, lookups or dotted JSON paths.
+
+        >>> Peach.query.values("name", "spec.variety")
+        [{'name': 'cake-peach', 'spec.variety': 'Frost'}]
+        """
+        getters = [(n, self._getter(n)) for n in names]
+        return [{n: g(obj) for n, g in getters} for obj in self]
+
+    def pluck(self, name: str) -> list[Any]:
+        """The named value (attribute, lookup or dotted JSON path) of each matching object."""
+        getter = self._getter(name)
+        return [getter(obj) for obj in self]
+
+    # -- bulk (I/O) ---------------------------------------------------------------------
+
+    def delete(self, *, propagation_policy: str | None = None, dry_run: bool = False) -> BulkResult[M]:
+        """Delete every matching object: one ``deletecollection`` per namespace when the server does all
+        the filtering, else one DELETE per object. See :class:`BulkError` for partial failures."""
+        from ._bulk import delete_matching
+
+        return delete_matching(self, propagation_policy=propagation_policy, dry_run=dry_run)
+
+    def update(self, **values: Any) -> BulkResult[M]:
+        """Set these attributes on every matching object and save each (retrying on conflicts)."""
+        from ._bulk import update_matching
+
+        return update_matching(self, lambda obj: [setattr(obj, k, v) for k, v in values.items()])
+
+    def label(self, **labels: str | None) -> BulkResult[M]:
+        """Set (or, with None, remove) these labels on every matching object (K8Kat's ``tag_each``)."""
+        from ._bulk import update_matching
+
+        return update_matching(self, lambda obj: _merge_into(obj.labels, labels))
+
+    def annotate(self, **annotations: str | None) -> BulkResult[M]:
+        """Set (or, with None, remove) these annotations on every matching object."""
+        from ._bulk import update_matching
+
+        return update_matching(self, lambda obj: _merge_into(obj.annotations, annotations))
+
+    # -- watch (I/O) ----------------------------------------------------------------------
+
+    def watch(self, timeout: float | None = None, *, initial: bool = False) -> Iterator[WatchEvent[M]]:
+        """Yield each change to the matching objects as a ``WatchEvent(type, obj)``.
+
+        Resumes after a dropped connection from the last resourceVersion seen, and relists
+        after a 410 Gone, without duplicates or lost changes. An object that stops matching
+        a Python-side filter is reported ``DELETED``, one that starts matching ``ADDED``,
+        as the server does for selectors.
+
+        Args:
+            timeout: seconds after which the iteration ends (None: never).
+            initial: first yield an ``ADDED`` event for each object that matches now.
+        """
+        from ._watch import watch
+
+        return watch(self, timeout=timeout, initial=initial)
+
+    def wait_until(
+        self, condition: Callable[[list[M]], bool], timeout: float = 60.0
+    ) -> list[M]:
+        """Block until ``condition`` holds for the list of matching objects; return that list.
+
+        Raises:
+            WaitTimeout: ``timeout`` seconds passed; ``last`` holds the last list seen.
+        """
+        from ._watch import wait_until
+
+        return wait_until(self, condition, timeout)
+
+    # -- helpers --------------------------------------------------------------------------
 
     @property
-    def _namespaced(self) -> bool:
-        return resource_of(self.model).namespaced
-
-    def _require_namespaced(self, what: str) -> None:
-        if not self._namespaced:
-            raise ClientValidationError(f"{self.model.__name__} is cluster-scoped: {what} does not apply to it")
+    def _resource(self) -> ResourceType:
+        return resource_of(self.model)
 
     def _session(self) -> Pykorm:
         from ._session import default_session
 
         return self._state.session or default_session()
 
-    def _matches(self, obj: M) -> bool:
-        state = self._state
-        if not all(getattr(obj, a) == v for a, v in state.attributes):
-            return False
-        labels = obj._raw.get("metadata", {}).get("labels") or {}
-        for key, _, values in state.labels:
-            if labels.get(key) != values[0]:
-                return False
-        return True
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._session().request(self._resource, method, path, self._state.cluster, **kwargs)
+
+    def _require_namespaced(self, what: str) -> None:
+        if not self._resource.namespaced:
+            raise ClientValidationError(f"{self.model.__name__} is cluster-scoped: {what} does not apply to it")
+
+    def _objects(self, plan: Plan) -> Iterator[M]:
+        """Every object the plan selects, filtered in Python where it says so."""
+        if plan.empty:
+            return
+        resource, cluster, python = self._resource, self._state.cluster, plan.python
+        namespaces: tuple[str | None, ...] = plan.namespaces if plan.namespaces is not None else (None,)
+        if plan.names is not None:
+            for namespace in namespaces:
+                for name in plan.names:
+                    try:
+                        raw = self._request("GET", resource.path(namespace, name))
+                    except NotFound:
+                        continue
+                    if python is None or python.matches(raw):
+                        yield self.model._from_server(raw, cluster)
+            return
+        page_size = self._state.page_size
+        if python is None and not self._state.order and self._state.stop is not None:
+            page_size = max(1, min(page_size, self._state.stop))  # stop early: ask for no more than needed
+        params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector, "limit": page_size}
+        for namespace in namespaces:
+            for raw in self._list(resource.path(namespace), params):
+                if python is None or python.matches(raw):
+                    yield self.model._from_server(raw, cluster)
+
+    def _list(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Stream a list page by page; an expired continue token resumes or restarts without duplicates."""
+        resource = self._resource
+        token: str | None = None
+        seen: set[str] = set()
+        restarted = False
+        while True:
+            try:
+                page = self._request("GET", path, params={**params, "continue": token})
+            except Gone as error:
+                if token is None:
+                    raise
+                # The server may offer a token that goes on at a newer resourceVersion; else start again.
+                token = (error.body.get("metadata") or {}).get("continue") or None
+                restarted = token is None
+                continue
+            items = page.get("items") or ()
+            if items and "kind" not in items[0]:  # built-in kinds omit it in lists
+                for item in items:
+                    item["apiVersion"], item["kind"] = resource.api_version, resource.kind
+            for item in items:
+                uid = item["metadata"].get("uid", "")
+                if restarted and uid in seen:
+                    continue
+                seen.add(uid)
+                yield item
+            token = (page.get("metadata") or {}).get("continue") or None
+            if token is None:
+                return
+
+    def _getter(self, name: str) -> Callable[[M], Any]:
+        if "." in name:
+            path = as_path(name)
+            return lambda obj: _none_if_missing(get_path(obj._raw, path))
+        if name in self.model._fields:
+            return lambda obj: getattr(obj, name)
+        leaf = resolve_lookup(self.model, name, None)
+        return lambda obj: _none_if_missing(_first(leaf, obj._raw))
+
+    def _sort_key(self) -> Callable[[M], tuple[Any, ...]]:
+        leaves = [(key.startswith("-"), resolve_lookup(self.model, key.lstrip("-"), None)) for key in self._state.order]
+
+        def key(obj: M) -> tuple[Any, ...]:
+            parts = []
+            for descending, leaf in leaves:
+                value = _first(leaf, obj._raw)
+                present = value is not MISSING and value is not None
+                part = (present, _Sortable(value if present else None))
+                parts.append(_Reversed(part) if descending else part)
+            return tuple(parts)
+
+        return key
 
     def __repr__(self) -> str:
-        return f"<Query {self.model.__name__} {self._state}>"
+        return f"<Query {self.model.__name__}: {str(self.explain()).replace(chr(10), '; ')}>"
+
+
+def _first(leaf: Leaf, raw: dict[str, Any]) -> Any:
+    from ._lookups import _values
+
+    return next(_values(raw, leaf.path, leaf.list_at), MISSING)
+
+
+def _none_if_missing(value: Any) -> Any:
+    return None if value is MISSING else value
+
+
+def _merge_into(target: dict[str, str], changes: Mapping[str, str | None]) -> None:
+    for key, value in changes.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value
+
+
+class _Sortable:
+    """Orders values of mixed JSON types: numbers, then strings, then anything else by its repr."""
+
+    __slots__ = ("value", "rank")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        if isinstance(value, bool):
+            self.rank = 0
+        elif isinstance(value, (int, float)):
+            self.rank = 1
+        elif isinstance(value, str):
+            self.rank = 2
+        else:
+            self.rank, self.value = 3, repr(value)
+
+    def __lt__(self, other: _Sortable) -> bool:
+        return (self.rank, self.value) < (other.rank, other.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Sortable) and (self.rank, self.value) == (other.rank, other.value)
+
+
+class _Reversed:
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(other.inner < self.inner)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and bool(self.inner == other.inner)

@@ -127,6 +127,21 @@ class Pykorm:
             served = self._served[key] = frozenset(r["name"] for r in listing.get("resources", ()))
         return name in served
 
+    def install_crds(self, *manifests: Any, cluster: str | None = None, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """Create or update CustomResourceDefinitions and wait until the server serves them.
+
+        ``manifests`` are CRD dicts or paths of YAML/JSON files. Returns the CRDs as stored.
+
+        Raises:
+            CRDNotEstablished: a CRD was not served within ``timeout`` (its conditions are quoted).
+            ValidationError: the API server refused a CRD (its schema, say).
+        """
+        from ._crds import install_crds
+
+        installed = install_crds(self.transport(cluster), *manifests, timeout=timeout)
+        self._served.clear()
+        return installed
+
     # -- reads -------------------------------------------------------------------------
 
     def get(self, model: type[M], name: str, namespace: str | None = None, cluster: str | None = None) -> M:
@@ -147,6 +162,35 @@ class Pykorm:
         raw = self.request(resource, "GET", self._object_path(obj, resource), cluster)
         obj._load(raw, cluster)
         return obj
+
+    def wait_for(
+        self, obj: M, condition: Callable[[M | None], bool], timeout: float = 60.0, cluster: str | None = None
+    ) -> M | None:
+        """Block until ``condition`` holds for the object (None once it is deleted); return it.
+
+        ``obj`` is refreshed with each state seen.
+
+        Raises:
+            WaitTimeout: ``timeout`` seconds passed; ``last`` is the last state seen.
+        """
+        from ._watch import WaitTimeout
+
+        resource, target = resource_of(type(obj)), cluster or obj._cluster
+        query = type(obj).query.session(self).filter(name=obj.name)
+        if target is not None:
+            query = query.using(target)
+        if resource.namespaced:
+            query = query.namespace(get_path(obj._raw, ("metadata", "namespace")) or self.default_namespace(target))
+        current: M | None = None
+        for event in query.watch(timeout=timeout, initial=True):
+            current = None if event.type == "DELETED" else event.obj
+            if current is not None:
+                obj._load(current._raw, target)
+            if condition(current):
+                return current
+        if current is None and condition(None):
+            return None
+        raise WaitTimeout(f"{_describe(obj)}: condition not met within {timeout} s", last=current)
 
     # -- writes ------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from ._errors import (
     ValidationError,
 )
 
-__all__ = ["Transport", "error_from_response"]
+__all__ = ["Transport", "error_from_response", "error_from_status"]
 
 JSON = Any
 Params = Mapping[str, "str | int | bool | None"]
@@ -174,8 +174,11 @@ def error_from_response(status: int, data: bytes, what: str) -> ApiError:
         body = json.loads(data) if data else {}
     except ValueError:
         body = {"message": data.decode(errors="replace")[:500]}
-    if not isinstance(body, dict):
-        body = {}
+    return error_from_status(status, body if isinstance(body, dict) else {}, what)
+
+
+def error_from_status(status: int, body: dict[str, Any], what: str) -> ApiError:
+    """The typed exception for a decoded ``Status`` object (from an answer or a watch ERROR event)."""
     reason = str(body.get("reason", ""))
     message = f"{what}: {body.get('message') or reason or f'HTTP {status}'}"
     if reason == "AlreadyExists":

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
         description: str | None = None,
         init: bool = True,
         repr: bool = True,
+        selectable: bool = False,
+        printer_column: bool | str = False,
         **schema: Any,
     ) -> Any:
         """A field at ``path`` in the object."""

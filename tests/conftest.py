@@ -8,7 +8,7 @@ import pytest
 import pykorm
 from pykorm.testing import Cluster, install_crds
 
-from .models import APPLE_CRD, COUNTER_CRD
+from .models import APPLE_CRD, COUNTER_CRD, PLANT_CRD
 
 CRDS = Path(__file__).resolve().parent.parent / "crds"
 
@@ -16,7 +16,7 @@ CRDS = Path(__file__).resolve().parent.parent / "crds"
 @pytest.fixture(scope="session")
 def crds_installed(k8s_cluster: Cluster) -> None:
     """The CRDs of tests/models.py, installed once per session."""
-    install_crds(k8s_cluster, CRDS / "peaches.pykorm.infomaniak.com.yaml", APPLE_CRD, COUNTER_CRD)
+    install_crds(k8s_cluster, CRDS / "peaches.pykorm.infomaniak.com.yaml", APPLE_CRD, COUNTER_CRD, PLANT_CRD)
 
 
 @pytest.fixture

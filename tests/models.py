@@ -113,3 +113,37 @@ APPLE_CRD = _crd(
 COUNTER_CRD = _crd(
     "counters", "Counter", "Namespaced", {"type": "object", "properties": {"count": {"type": "integer", "minimum": 0}}}
 )
+
+
+class Rating(pykorm.models.Nested):
+    exterior: int | None = pykorm.fields.DataField("exterior", default=None)
+    taste: int | None = pykorm.fields.DataField("taste", default=None)
+
+
+@pykorm.k8s_custom_object("pykorm.infomaniak.com", "v1", "plants")
+class Plant(pykorm.NamespacedModel):
+    """The query tests' model: selectable fields, a nested object, a list, a bool."""
+
+    variety: str = pykorm.fields.Spec("variety", selectable=True)
+    price: int | None = pykorm.fields.Spec("price", default=None, selectable=True)
+    rating: Rating | None = pykorm.fields.DictNestedField(Rating, path=["spec", "rating"], default=None)
+    tags: list[str] = pykorm.fields.Spec("tags", default_factory=list)
+    ripe: bool | None = pykorm.fields.Spec("ripe", default=None)
+
+
+PLANT_CRD = _crd(
+    "plants",
+    "Plant",
+    "Namespaced",
+    {
+        "type": "object",
+        "properties": {
+            "variety": {"type": "string"},
+            "price": {"type": "integer", "minimum": 0},
+            "rating": {"type": "object", "properties": {"exterior": {"type": "integer"}, "taste": {"type": "integer"}}},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "ripe": {"type": "boolean"},
+        },
+    },
+)
+PLANT_CRD["spec"]["versions"][0]["selectableFields"] = [{"jsonPath": ".spec.variety"}, {"jsonPath": ".spec.price"}]

@@ -1,0 +1,218 @@
+"""The query planner: which parts of a filter the API server evaluates, and which run in Python.
+
+The server evaluates namespaces, a single name (a GET), label selectors in
+their full syntax and field selectors on ``metadata.name`` and on the fields a
+CRD declares selectable. Only conjuncts whose server meaning is exactly their
+Python meaning are pushed down; everything else stays in :attr:`Plan.python`.
+A plan is plain data: ``print(query.explain())`` shows it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Iterable
+
+from ._lookups import Leaf, Node
+from ._paths import dotted
+from ._selectors import Term, field_selector, label_selector
+
+__all__ = ["Plan", "make_plan"]
+
+_LABELS = ("metadata", "labels")
+_NAME = ("metadata", "name")
+_NAMESPACE = ("metadata", "namespace")
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What a query sends and what it leaves for Python.
+
+    Attributes:
+        namespaces: the namespaces listed one by one; None lists across all namespaces
+            (or the model is cluster-scoped).
+        names: the object names fetched with GETs instead of a list; None lists.
+        label_terms / field_terms: the selector terms sent.
+        python: the predicate applied in Python to each object the server returns (None: nothing).
+        empty: the filter contradicts itself (two different names, disjoint namespaces): no request.
+    """
+
+    namespaces: tuple[str, ...] | None = None
+    names: tuple[str, ...] | None = None
+    label_terms: tuple[Term, ...] = ()
+    field_terms: tuple[Term, ...] = ()
+    python: Node | Leaf | None = None
+    empty: bool = False
+
+    @property
+    def label_selector(self) -> str | None:
+        """The ``labelSelector`` sent, exactly."""
+        return label_selector(self.label_terms)
+
+    @property
+    def field_selector(self) -> str | None:
+        """The ``fieldSelector`` sent, exactly."""
+        return field_selector(self.field_terms)
+
+    @property
+    def fully_pushed(self) -> bool:
+        """True when the server does all the filtering."""
+        return self.python is None
+
+    def __str__(self) -> str:
+        if self.empty:
+            return "no request: the filter can match nothing"
+        lines = [
+            "namespaces: " + (", ".join(self.namespaces) if self.namespaces is not None else "all"),
+            ("GET by name: " + ", ".join(self.names)) if self.names is not None else "LIST",
+            f"labelSelector: {self.label_selector or '-'}",
+            f"fieldSelector: {self.field_selector or '-'}",
+            f"python: {self.python if self.python is not None else '-'}",
+        ]
+        return "\n".join(lines)
+
+
+def make_plan(
+    expr: Node | Leaf | None,
+    *,
+    namespaced: bool,
+    namespaces: tuple[str, ...] | None,
+    selectable: Iterable[tuple[str, ...]] = (),
+    extra_fields: tuple[Term, ...] = (),
+) -> Plan:
+    """Split ``expr`` into what the server can select and what Python must check.
+
+    Args:
+        expr: the resolved filter (None: no filter).
+        namespaced: whether the model is namespaced.
+        namespaces: namespaces chosen with ``.namespace()`` (None: all).
+        selectable: JSON paths the CRD declares in ``selectableFields``.
+        extra_fields: raw field-selector terms (``filter_by_fields``), sent as they are.
+    """
+    selectable = set(selectable)
+    ns_set: set[str] | None = set(namespaces) if namespaces is not None else None
+    names: set[str] | None = None
+    labels: list[Term] = []
+    fields: list[Term] = list(extra_fields)
+    residual: list[Node | Leaf] = []
+
+    for conjunct in _conjuncts(expr):
+        if isinstance(conjunct, Leaf) and conjunct.path == _NAMESPACE and namespaced and conjunct.op in ("exact", "in"):
+            values = _strings(conjunct.value if conjunct.op == "in" else (conjunct.value,))
+            if values is not None:
+                ns_set = set(values) if ns_set is None else ns_set & set(values)
+                continue
+        if isinstance(conjunct, Leaf) and conjunct.path == _NAME and conjunct.op == "exact" and isinstance(conjunct.value, str):
+            names = {conjunct.value} if names is None else names & {conjunct.value}
+            continue
+        term = _label_term(conjunct) or _field_term(conjunct, selectable)
+        if term is None:
+            residual.append(conjunct)
+        elif term[0] is _LABELS:
+            labels.append(term[1])
+        else:
+            fields.append(term[1])
+
+    if (ns_set is not None and not ns_set) or (names is not None and not names):
+        return Plan(empty=True)
+    namespaces_out = tuple(sorted(ns_set)) if ns_set is not None else None
+    python: Node | Leaf | None = None
+    if residual:
+        python = residual[0] if len(residual) == 1 else Node("and", tuple(residual))
+    if names is not None and (namespaces_out is not None or not namespaced):
+        # A GET per name: label and field terms are checked in Python on what comes back.
+        leftover = _python_for_gets(expr)
+        return Plan(namespaces_out, tuple(sorted(names)), (), tuple(extra_fields), leftover)
+    if names is not None:
+        fields.insert(0, ("metadata.name", "=", (next(iter(names)),)))
+    return Plan(namespaces_out, None, tuple(labels), tuple(fields), python)
+
+
+def _conjuncts(expr: Node | Leaf | None) -> list[Node | Leaf]:
+    if expr is None:
+        return []
+    if isinstance(expr, Node) and expr.op == "and":
+        return [c for child in expr.children for c in _conjuncts(child)]
+    return [expr]
+
+
+def _strings(values: Iterable[Any]) -> tuple[str, ...] | None:
+    values = tuple(values)
+    return values if all(isinstance(v, str) for v in values) else None
+
+
+def _label_term(expr: Node | Leaf) -> tuple[tuple[str, ...], Term] | None:
+    """The label-selector term equivalent to ``expr``, if there is one."""
+    negated = isinstance(expr, Node) and expr.op == "not"
+    leaf = expr.children[0] if negated and isinstance(expr, Node) else expr
+    if isinstance(leaf, Node) and leaf.op == "or" and not negated:
+        return _label_in(leaf)
+    if not isinstance(leaf, Leaf) or leaf.list_at:
+        return None
+    if leaf.path == _LABELS and leaf.op == "has" and _valid_term((leaf.value, "exists", ())):
+        return _LABELS, (leaf.value, "!exists" if negated else "exists", ())
+    if len(leaf.path) != 3 or leaf.path[:2] != _LABELS:
+        return None
+    key = leaf.path[2]
+    term: Term | None = None
+    if leaf.op == "exact" and isinstance(leaf.value, str) and leaf.value:
+        term = (key, "!=" if negated else "=", (leaf.value,))
+    elif leaf.op == "in" and leaf.value and _strings(leaf.value) and all(leaf.value):
+        term = (key, "notin" if negated else "in", tuple(leaf.value))
+    elif leaf.op == "isnull":
+        term = (key, "!exists" if leaf.value != negated else "exists", ())
+    if term is None or not _valid_term(term):
+        return None
+    return _LABELS, term
+
+
+def _label_in(node: Node) -> tuple[tuple[str, ...], Term] | None:
+    """``labels__k="a" | labels__k="b"`` is ``k in (a,b)``."""
+    keys, values = set(), []
+    for child in node.children:
+        found = _label_term(child)
+        if found is None or found[1][1] not in ("=", "in"):
+            return None
+        keys.add(found[1][0])
+        values.extend(found[1][2])
+    if len(keys) != 1:
+        return None
+    return _LABELS, (keys.pop(), "in", tuple(dict.fromkeys(values)))
+
+
+def _field_term(expr: Node | Leaf, selectable: set[tuple[str, ...]]) -> tuple[tuple[str, ...], Term] | None:
+    """The field-selector term equivalent to ``expr``, if there is one."""
+    negated = isinstance(expr, Node) and expr.op == "not"
+    leaf = expr.children[0] if negated and isinstance(expr, Node) else expr
+    if not isinstance(leaf, Leaf) or leaf.op != "exact" or leaf.list_at:
+        return None
+    if leaf.path == _NAME and isinstance(leaf.value, str):
+        return ("fields",), ("metadata.name", "!=" if negated else "=", (leaf.value,))
+    if negated or leaf.path not in selectable:
+        return None  # an absent field and "!=" differ between the server and Python
+    value = leaf.value
+    kind = leaf.info.kind
+    if kind == "str" and isinstance(value, str) and value:
+        rendered = value
+    elif kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        rendered = str(value)
+    elif kind == "bool" and isinstance(value, bool):
+        rendered = "true" if value else "false"
+    else:
+        return None
+    return ("fields",), (dotted(leaf.path), "=", (rendered,))
+
+
+def _valid_term(term: Term) -> bool:
+    try:
+        label_selector([term])
+    except ValueError:
+        return False
+    return True
+
+
+def _python_for_gets(expr: Node | Leaf | None) -> Node | Leaf | None:
+    """For GETs by name: every conjunct that was not namespace or name is checked in Python."""
+    kept = [c for c in _conjuncts(expr) if not (isinstance(c, Leaf) and c.path in (_NAME, _NAMESPACE) and c.op in ("exact", "in"))]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else Node("and", tuple(kept))
