@@ -1,0 +1,26 @@
+"""Real-API-server testing: a local control plane, a cluster description, a CRD installer.
+
+The pytest plugin (:mod:`pykorm.testing.plugin`) builds on these; it is loaded
+through pykorm's ``pytest11`` entry point.
+
+    >>> with LocalControlPlane() as control_plane:
+    ...     install_crds(Cluster.local(control_plane), "crds/peaches.pykorm.infomaniak.com.yaml")
+"""
+
+from __future__ import annotations
+
+from .._crds import install_crds
+from .._versions import KUBERNETES_VERSION
+from ._binaries import Binaries, ensure_binaries, find_binaries
+from ._cluster import Cluster
+from ._controlplane import LocalControlPlane
+
+__all__ = [
+    "KUBERNETES_VERSION",
+    "Binaries",
+    "Cluster",
+    "LocalControlPlane",
+    "ensure_binaries",
+    "find_binaries",
+    "install_crds",
+]

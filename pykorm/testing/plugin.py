@@ -1,0 +1,112 @@
+"""pytest plugin: a real Kubernetes API server for every test session.
+
+Loaded through pykorm's ``pytest11`` entry point. By default the session runs
+its own :class:`LocalControlPlane`; ``--kubeconfig``/``--kube-context`` (or
+``$PYKORM_TEST_KUBECONFIG``, or ``$KUBECONFIG`` with ``--use-kubeconfig-env``)
+point it at an existing cluster, such as kind or ``pykorm cluster up``.
+
+Fixtures:
+    k8s_cluster     (session) the :class:`Cluster` under test.
+    k8s_transport   (session) a :class:`pykorm._transport.Transport` to it.
+    k8s_namespace   (function) a fresh namespace, deleted (without waiting) after the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from .._errors import NotFound
+from .._transport import Transport
+from .._versions import KUBERNETES_VERSION
+from ._cluster import Cluster
+from ._controlplane import LocalControlPlane
+
+__all__ = ["k8s_cluster", "k8s_namespace", "k8s_transport"]
+
+KUBECONFIG_ENV = "PYKORM_TEST_KUBECONFIG"
+NAMESPACE_PREFIX = "pykorm-test-"
+NAMESPACE_LABEL = "pykorm.io/test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("pykorm", "pykorm: the Kubernetes cluster under test (default: a local control plane)")
+    group.addoption(
+        "--kubeconfig",
+        metavar="PATH",
+        help=f"test against the cluster of this kubeconfig (also ${KUBECONFIG_ENV})",
+    )
+    group.addoption("--kube-context", metavar="NAME", help="the kubeconfig context to use (default: its current one)")
+    group.addoption(
+        "--use-kubeconfig-env",
+        action="store_true",
+        help="test against the cluster of $KUBECONFIG (or ~/.kube/config) instead of a local control plane",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    cluster = existing_cluster(config)
+    if cluster is None:
+        return f"pykorm: a local control plane (Kubernetes {KUBERNETES_VERSION})"
+    where = cluster.kubeconfig or "$KUBECONFIG"
+    return f"pykorm: the cluster of {where}" + (f", context {cluster.context}" if cluster.context else "")
+
+
+def existing_cluster(config: pytest.Config) -> Cluster | None:
+    """The existing cluster the options name, or None for a local control plane."""
+    path = config.getoption("kubeconfig") or os.environ.get(KUBECONFIG_ENV)
+    context = config.getoption("kube_context")
+    if path:
+        return Cluster(Path(path).expanduser(), context)
+    if context or config.getoption("use_kubeconfig_env"):
+        return Cluster(None, context)  # the client's default: $KUBECONFIG, else ~/.kube/config
+    return None
+
+
+@pytest.fixture(scope="session")
+def k8s_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """The cluster under test: an existing one when an option names it, else a local control plane."""
+    cluster = existing_cluster(request.config)
+    if cluster is None:
+        say = _live_printer(request.config)
+        control_plane = LocalControlPlane(log=say).start()
+        say(f"pykorm: control plane ready in {control_plane.startup_seconds:.1f} s at {control_plane.host}")
+        cluster = Cluster.local(control_plane)
+    yield cluster
+    cluster.close()
+    if cluster.control_plane is not None:
+        cluster.control_plane.stop()
+
+
+@pytest.fixture(scope="session")
+def k8s_transport(k8s_cluster: Cluster) -> Transport:
+    """pykorm's transport to the cluster under test."""
+    return k8s_cluster.transport()
+
+
+@pytest.fixture
+def k8s_namespace(k8s_transport: Transport) -> Iterator[str]:
+    """A new namespace ``pykorm-test-<8 hex>`` labelled ``pykorm.io/test=true``; deleted afterwards."""
+    name = NAMESPACE_PREFIX + secrets.token_hex(4)
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {NAMESPACE_LABEL: "true"}}}
+    k8s_transport.request("POST", "/api/v1/namespaces", body=body)
+    yield name
+    with contextlib.suppress(NotFound):
+        k8s_transport.request("DELETE", f"/api/v1/namespaces/{name}")
+
+
+def _live_printer(config: pytest.Config) -> Callable[[str], None]:
+    """A printer to stderr that pytest's capture lets through (a first build prints for minutes)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def say(message: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            print(message, file=sys.stderr, flush=True)
+
+    return say
