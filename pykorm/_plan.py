@@ -167,7 +167,8 @@ def _label_term(expr: Node | Leaf) -> tuple[tuple[str, ...], Term] | None:
 
 def _label_in(node: Node) -> tuple[tuple[str, ...], Term] | None:
     """``labels__k="a" | labels__k="b"`` is ``k in (a,b)``."""
-    keys, values = set(), []
+    keys: set[str] = set()
+    values: list[str] = []
     for child in node.children:
         found = _label_term(child)
         if found is None or found[1][1] not in ("=", "in"):

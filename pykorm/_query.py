@@ -259,7 +259,11 @@ class Query(Generic[M]):
         """Set these attributes on every matching object and save each (retrying on conflicts)."""
         from ._bulk import update_matching
 
-        return update_matching(self, lambda obj: [setattr(obj, k, v) for k, v in values.items()])
+        def assign(obj: M) -> None:
+            for key, value in values.items():
+                setattr(obj, key, value)
+
+        return update_matching(self, assign)
 
     def label(self, **labels: str | None) -> BulkResult[M]:
         """Set (or, with None, remove) these labels on every matching object (K8Kat's ``tag_each``)."""

@@ -211,7 +211,10 @@ def wait_until(query: Query[M], condition: Callable[[list[M]], bool], timeout: f
     """See :meth:`Query.wait_until`."""
     watcher = Watcher(query, timeout)
     watcher.initial()
-    current = lambda: [watcher._hydrate(raw) for raw in watcher.known.values()]  # noqa: E731
+
+    def current() -> list[M]:
+        return [watcher._hydrate(raw) for raw in watcher.known.values()]
+
     if condition(current()):
         return current()
     for _ in watcher.events():
