@@ -263,3 +263,38 @@ def test_queries_are_immutable_and_lazy(data: Dataset) -> None:
         assert base.explain().python is None and a.explain().fully_pushed and not b.explain().fully_pushed
     assert counting.calls == []
 
+
+
+# -- property: for any filter, pushing down never changes the result --------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_leaves = st.one_of(
+    st.builds(lambda v: Q(variety=v), st.sampled_from(VARIETIES + ["Nope"])),
+    st.builds(lambda v: Q(price=v), st.integers(0, 9)),
+    st.builds(lambda v: Q(price__gt=v), st.integers(-1, 10)),
+    st.builds(lambda v: Q(labels__app=v), st.sampled_from(["web", "db", "cache", "none"])),
+    st.builds(lambda v: Q(labels__app__in=v), st.lists(st.sampled_from(["web", "db", "cache"]), min_size=1, max_size=2)),
+    st.builds(lambda v: Q(labels__has=v), st.sampled_from(["app", "tier", "other"])),
+    st.builds(lambda v: Q(labels__tier__isnull=v), st.booleans()),
+    st.builds(lambda v: Q(name__startswith=v), st.sampled_from(["a", "b", "x-", "z"])),
+    st.builds(lambda v: Q(rating__exterior__lte=v), st.integers(0, 9)),
+    st.builds(lambda v: Q(ripe=v), st.sampled_from([True, False])),
+    st.builds(lambda v: Q(tags__contains=v), st.sampled_from(["sweet", "late"])),
+)
+_filters = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: a & b, inner, inner),
+        st.builds(lambda a, b: a | b, inner, inner),
+        st.builds(lambda a: ~a, inner),
+    ),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(condition=_filters)
+def test_push_down_never_changes_a_result(data: Dataset, condition: Q) -> None:
+    assert names(data.query().filter(condition)) == python_only(data, condition)
