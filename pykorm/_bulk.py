@@ -81,33 +81,32 @@ def delete_matching(query: Query[M], *, propagation_policy: str | None, dry_run:
                 changed.append(query.model._from_server(item, state.cluster))
         return BulkResult(changed, requests)
     session = query._session()
-    targets = query.all()
-    done: list[M] = []
-    for index, obj in enumerate(targets):
+
+    def delete(obj: M) -> None:
         try:
             session.delete(obj, dry_run=dry_run, propagation_policy=propagation_policy)
         except NotFound:
-            continue  # already gone: the goal is met
-        except ApiError as error:
-            raise BulkError(
-                f"deleted {len(done)} of {len(targets)} {resource.plural}; {_name(obj)} failed: {error}",
-                done=done, failed=obj, not_done=targets[index + 1 :], error=error,
-            ) from error
-        done.append(obj)
-    return BulkResult(done, len(targets) + 1)
+            pass  # already gone: the goal is met
+
+    return _each(query, "deleted", delete)
 
 
 def update_matching(query: Query[M], mutate: Callable[[M], object]) -> BulkResult[M]:
     """Apply ``mutate`` to each of the query's objects and save it, re-reading and retrying on conflicts."""
     session = query._session()
+    return _each(query, "updated", lambda obj: session.update(obj, mutate))
+
+
+def _each(query: Query[M], verb: str, action: Callable[[M], object]) -> BulkResult[M]:
+    """Run ``action`` on each object the query lists; stop at the first error with a report."""
     targets = query.all()
     done: list[M] = []
     for index, obj in enumerate(targets):
         try:
-            session.update(obj, mutate)
+            action(obj)
         except PykormError as error:
             raise BulkError(
-                f"updated {len(done)} of {len(targets)} {query._resource.plural}; {_name(obj)} failed: {error}",
+                f"{verb} {len(done)} of {len(targets)} {query._resource.plural}; {_name(obj)} failed: {error}",
                 done=done, failed=obj, not_done=targets[index + 1 :], error=error,
             ) from error
         done.append(obj)
