@@ -209,7 +209,7 @@ class Pykorm:
         """
         resource = resource_of(type(obj))
         target = cluster or obj._cluster
-        if not obj.is_stored or (cluster is not None and obj._cluster not in (None, cluster)):
+        if not obj.is_stored or not _same_cluster(obj, cluster):  # new, or copied to another cluster
             return self._create(obj, resource, target, dry_run)
         original = obj.original
         if original is None:
@@ -306,7 +306,7 @@ class Pykorm:
         resource, target = resource_of(type(obj)), cluster or obj._cluster
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
         uid = get_path(obj._raw, ("metadata", "uid"))
-        if uid and (cluster is None or cluster == obj._cluster):
+        if uid and _same_cluster(obj, cluster):
             options["preconditions"] = {"uid": uid}
         if propagation_policy:
             options["propagationPolicy"] = propagation_policy
@@ -388,6 +388,11 @@ class Pykorm:
         if resource.namespaced and not namespace:
             namespace = self.default_namespace(obj._cluster)
         return resource.path(namespace or None, obj.name, subresource)
+
+
+def _same_cluster(obj: Model, cluster: str | None) -> bool:
+    """True when ``cluster`` (None: the object's own) is where ``obj`` was read from."""
+    return cluster is None or (obj._cluster or "default") == cluster
 
 
 def _dry(dry_run: bool) -> str | None:
