@@ -35,6 +35,9 @@ from ._query import Query
 from ._watch import WaitTimeout, WatchEvent
 from ._resource import ResourceType, k8s_appsv1, k8s_core, k8s_custom_object
 from ._session import Pykorm
+from ._crd import CRDOptions, crd, crds
+from ._codegen import model_source
+from ._rbac import rbac
 from ._versions import KUBERNETES_VERSION
 
 __version__ = "0.2.0"
@@ -44,6 +47,7 @@ __all__ = [
     "ApiError",
     "BulkError",
     "BulkResult",
+    "CRDOptions",
     "CRDNotInstalled",
     "ClientValidationError",
     "ClusterModel",
@@ -74,11 +78,15 @@ __all__ = [
     "ValidationError",
     "WaitTimeout",
     "WatchEvent",
+    "crd",
+    "crds",
     "exceptions",
     "fields",
     "k8s_appsv1",
     "k8s_core",
     "k8s_custom_object",
+    "model_source",
     "models",
     "pykorm",
+    "rbac",
 ]

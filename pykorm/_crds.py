@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Protocol, Union
 
-from ._errors import AlreadyExists, ClientValidationError, ConflictError, CRDNotEstablished, NotFound
+from ._errors import AlreadyExists, ClientValidationError, ConflictError, CRDNotEstablished, NotFound, ValidationError
 from ._transport import Transport
 
 __all__ = ["Manifest", "install_crds", "load_manifests"]
@@ -104,6 +104,16 @@ def _parse(text: str, source: str) -> list[dict[str, Any]]:
 
 def _create_or_replace(transport: Transport, crd: dict[str, Any], deadline: float, timeout: float) -> None:
     name = crd["metadata"]["name"]
+    try:
+        _write(transport, crd, name, deadline, timeout)
+    except ValidationError as error:
+        raise ValidationError(
+            f"the API server refused the CustomResourceDefinition {name}: {error.body.get('message') or error}",
+            causes=error.causes, status=error.status, reason=error.reason, body=error.body,
+        ) from error
+
+
+def _write(transport: Transport, crd: dict[str, Any], name: str, deadline: float, timeout: float) -> None:
     for _ in _attempts(deadline):
         try:
             transport.request("POST", CRD_PATH, body=crd)

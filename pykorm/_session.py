@@ -127,17 +127,25 @@ class Pykorm:
             served = self._served[key] = frozenset(r["name"] for r in listing.get("resources", ()))
         return name in served
 
-    def install_crds(self, *manifests: Any, cluster: str | None = None, timeout: float = 60.0) -> list[dict[str, Any]]:
+    def install_crds(self, *models_or_manifests: Any, cluster: str | None = None, timeout: float = 60.0) -> list[dict[str, Any]]:
         """Create or update CustomResourceDefinitions and wait until the server serves them.
 
-        ``manifests`` are CRD dicts or paths of YAML/JSON files. Returns the CRDs as stored.
+        Each argument is a model class (its CRD is generated: :func:`pykorm.crds`; models of
+        one resource become its versions), a CRD dict or the path of a YAML/JSON file.
+        Returns the CRDs as stored.
 
         Raises:
+            TypeError: a model cannot be mapped to a CRD (the message names Model.field).
             CRDNotEstablished: a CRD was not served within ``timeout`` (its conditions are quoted).
-            ValidationError: the API server refused a CRD (its schema, say).
+            ValidationError: the API server refused a CRD; the message names it and quotes the reason.
+
+        >>> pk.install_crds(Peach, "crds/apples.example.com.yaml")
         """
+        from ._crd import crds
         from ._crds import install_crds
 
+        models = [m for m in models_or_manifests if isinstance(m, type)]
+        manifests = [*crds(*models), *(m for m in models_or_manifests if not isinstance(m, type))]
         installed = install_crds(self.transport(cluster), *manifests, timeout=timeout)
         self._served.clear()
         return installed

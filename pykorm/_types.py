@@ -21,7 +21,8 @@ class TypeInfo:
     """A field annotation reduced to what pykorm acts on.
 
     ``kind`` is one of: ``any``, ``str``, ``int``, ``float``, ``bool``, ``datetime``,
-    ``enum``, ``literal``, ``list``, ``dict``, ``nested``, ``object`` (a free-form dict).
+    ``enum``, ``literal``, ``list``, ``dict``, ``nested``, ``object`` (a free-form dict),
+    ``int_or_string`` (``int | str``).
     """
 
     kind: str
@@ -49,8 +50,10 @@ def describe(annotation: Any) -> TypeInfo:
     if origin in _UNION_TYPES:
         args: tuple[Any, ...] = tuple(a for a in get_args(annotation) if a is not type(None))
         optional = len(args) < len(get_args(annotation))
+        if set(args) == {int, str}:  # Kubernetes' IntOrString (ports, quantities, surges)
+            return TypeInfo("int_or_string", optional=optional)
         if len(args) != 1:
-            raise TypeError(f"cannot map the union {annotation!r} to one JSON type; use one type (or Optional[T])")
+            raise TypeError(f"cannot map the union {annotation!r} to one JSON type; use one type, Optional[T] or int | str")
         return dataclasses.replace(describe(args[0]), optional=optional or describe(args[0]).optional)
     if annotation is Any or annotation is object:
         return TypeInfo("any")

@@ -1,16 +1,22 @@
 """Client-side checks of an object before it is sent: required fields, types, names, schema options.
 
-Every finding names the JSON path of the field (``spec.score.exterior``), as
-the API server's own validation causes do.
+Every finding names the JSON path of the field (``spec.score.exterior``, ``spec.seeds[0].kind``,
+``spec.labels.team``) as the API server's own validation causes do for the CRD that
+:func:`pykorm.crd` generates: a required field under a missing object is reported at
+the outermost missing object (``spec``), which that CRD requires too.
 """
 
 from __future__ import annotations
 
+import base64
+import ipaddress
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+import uuid
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ._errors import ClientValidationError, FieldError
 from ._paths import MISSING, Path, dotted, get_path
+from ._schema import NON_EMPTY, split_options
 from ._types import TypeInfo
 
 if TYPE_CHECKING:
@@ -31,9 +37,11 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "dict": (dict,),
     "object": (dict,),
     "nested": (dict,),
+    "int_or_string": (int, str),
 }
 _TYPE_NAMES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "datetime": "date-time string",
-               "list": "array", "dict": "object", "object": "object", "nested": "object"}
+               "list": "array", "dict": "object", "object": "object", "nested": "object",
+               "int_or_string": "integer,string"}
 
 
 def check_name(value: Any, field: str, *, label: bool = False) -> FieldError | None:
@@ -78,28 +86,48 @@ def validate(obj: _Object, *, need_name: bool = True) -> None:
 
 
 def _findings(obj: _Object, prefix: Path) -> Iterator[FieldError]:
+    missing: dict[str, list[str]] = {}  # where the server reports it: the required fields below
     for field in obj._fields.values():
         value = get_path(obj._raw, field.path)
         path = dotted(prefix + field.path)
         if value is MISSING or value is None:
-            if field.required:
-                yield FieldError(path, "Required value", "FieldValueRequired")
+            if field.required and not (value is None and field.schema.get("nullable")):
+                missing.setdefault(dotted(prefix + _outermost_missing(obj._raw, field.path)), []).append(path)
             continue
-        if field.required and not field.allow_empty and value in ("", [], {}):
+        if field.required and not field.allow_empty and field.info.kind in NON_EMPTY and value in ("", [], {}):
             yield FieldError(path, "Required value: must not be empty", "FieldValueRequired")
-        yield from _check(field.info, value, path, field.schema)
+        own, items = split_options(field.info, field.schema)
+        yield from _check(field.info, value, path, own, items)
+    for where, paths in missing.items():
+        below = "" if paths == [where] else f": needed for {', '.join(paths)}"
+        yield FieldError(where, f"Required value{below}", "FieldValueRequired")
 
 
-def _check(info: TypeInfo, value: Any, path: str, schema: dict[str, Any]) -> Iterator[FieldError]:
+def _outermost_missing(raw: dict[str, Any], path: Path) -> Path:
+    """Where the server reports a missing required field: at the first missing object on its way."""
+    if path[0] == "metadata":
+        return path  # not in the CRD's schema: pykorm's check alone
+    for depth in range(1, len(path)):
+        if get_path(raw, path[:depth]) in (MISSING, None):
+            return path[:depth]
+    return path
+
+
+def _check(
+    info: TypeInfo, value: Any, path: str, schema: dict[str, Any], items: dict[str, Any] | None = None
+) -> Iterator[FieldError]:
     if value is None:
         if not info.optional:
             yield FieldError(path, "Invalid value: null is not allowed", "FieldValueInvalid")
         return
     expected = _JSON_TYPES.get(info.kind)
     if expected is not None and (
-        not isinstance(value, expected) or (isinstance(value, bool) and info.kind in ("int", "float"))
+        not isinstance(value, expected) or (isinstance(value, bool) and info.kind in ("int", "float", "int_or_string"))
     ):
         yield FieldError(path, f"Invalid value: {type(value).__name__}: must be of type {_TYPE_NAMES[info.kind]}", "FieldValueTypeInvalid")
+        return
+    if info.kind == "datetime" and not _FORMATS["date-time"](value):
+        yield FieldError(path, f"Invalid value: {value!r}: must be of type date-time", "FieldValueTypeInvalid")
         return
     if info.kind in ("enum", "literal") and value not in info.choices:
         allowed = ", ".join(repr(c) for c in info.choices)
@@ -108,10 +136,10 @@ def _check(info: TypeInfo, value: Any, path: str, schema: dict[str, Any]) -> Ite
         yield from _findings(info.python._wrap(value), tuple(path.split(".")))
     elif info.kind == "list" and info.item is not None:
         for i, item in enumerate(value):
-            yield from _check(info.item, item, f"{path}[{i}]", {})
+            yield from _check(info.item, item, f"{path}[{i}]", items or {})
     elif info.kind == "dict" and info.item is not None:
         for key, item in value.items():
-            yield from _check(info.item, item, f"{path}[{key}]", {})
+            yield from _check(info.item, item, f"{path}.{key}", items or {})
     yield from _check_schema(value, path, schema)
 
 
@@ -135,8 +163,47 @@ def _check_schema(value: Any, path: str, schema: dict[str, Any]) -> Iterator[Fie
             yield FieldError(path, f"Invalid value: should be at least {schema['min_length']} chars long", "FieldValueInvalid")
         if schema.get("max_length") is not None and len(value) > schema["max_length"]:
             yield FieldError(path, f"Too long: may not be more than {schema['max_length']} bytes", "FieldValueTooLong")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if schema.get("exclusive_minimum") and minimum is not None and value == minimum:
+            yield FieldError(path, f"Invalid value: {value}: should be greater than {minimum}", "FieldValueInvalid")
+        if schema.get("exclusive_maximum") and maximum is not None and value == maximum:
+            yield FieldError(path, f"Invalid value: {value}: should be less than {maximum}", "FieldValueInvalid")
+        step = schema.get("multiple_of")
+        if step and (value / step) != int(value / step):
+            yield FieldError(path, f"Invalid value: {value}: should be a multiple of {step}", "FieldValueInvalid")
+    if isinstance(value, str) and schema.get("format") in _FORMATS and not _FORMATS[schema["format"]](value):
+        yield FieldError(path, f"Invalid value: {value!r}: must be of type {schema['format']}", "FieldValueTypeInvalid")
     if isinstance(value, list):
         if schema.get("min_items") is not None and len(value) < schema["min_items"]:
             yield FieldError(path, f"Invalid value: should have at least {schema['min_items']} items", "FieldValueInvalid")
         if schema.get("max_items") is not None and len(value) > schema["max_items"]:
             yield FieldError(path, f"Too many: {len(value)}: must have at most {schema['max_items']} items", "FieldValueTooMany")
+    if isinstance(value, dict):
+        if schema.get("min_properties") is not None and len(value) < schema["min_properties"]:
+            yield FieldError(path, f"Invalid value: should have at least {schema['min_properties']} properties", "FieldValueInvalid")
+        if schema.get("max_properties") is not None and len(value) > schema["max_properties"]:
+            yield FieldError(path, f"Too many: {len(value)}: must have at most {schema['max_properties']} properties", "FieldValueTooMany")
+
+
+def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
+    def check(value: str) -> bool:
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
+
+    return check
+
+
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+_FORMATS: dict[str, Callable[[str], bool]] = {
+    "date-time": lambda v: bool(_DATE_TIME.match(v)),
+    "date": lambda v: bool(re.match(r"^\d{4}-\d{2}-\d{2}$", v)),
+    "uuid": lambda v: bool(re.match(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$", v)) and _parses(uuid.UUID)(v),
+    "ipv4": _parses(ipaddress.IPv4Address),
+    "ipv6": _parses(ipaddress.IPv6Address),
+    "cidr": _parses(lambda v: ipaddress.ip_network(v, strict=False)),
+    "byte": _parses(lambda v: base64.b64decode(v, validate=True)),
+}
+"""The string formats checked before sending (the API server checks every format it knows)."""

@@ -130,7 +130,7 @@ def test_required_field_is_checked_client_side(pk: pykorm.Pykorm) -> None:
     class StrictPeach(pykorm.NamespacedModel):
         variety: str = pykorm.fields.Spec("variety", required=True)
 
-    with pytest.raises(pykorm.ClientValidationError, match="spec.variety: Required value"):
+    with pytest.raises(pykorm.ClientValidationError, match="spec: Required value: needed for spec.variety"):
         pk.save(StrictPeach(namespace="default", name="strict"))
 
 
