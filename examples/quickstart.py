@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from pathlib import Path
 from typing import Iterator
 
 import pykorm
 from pykorm.testing import LocalControlPlane
 
-CRD = Path(__file__).resolve().parent.parent / "crds" / "peaches.pykorm.infomaniak.com.yaml"
-
-
 @pykorm.k8s_custom_object("pykorm.infomaniak.com", "v1", "peaches")
 class Peach(pykorm.NamespacedModel):
     """A peach: the model of the original pykorm README."""
 
-    variety: str = pykorm.Spec("variety")
-    price: int | None = pykorm.Spec("price", default=None)
+    variety: str = pykorm.Spec("variety", required=True, printer_column=True, description="The variety of the peach")
+    price: int | None = pykorm.Spec("price", default=None, printer_column=True, description="The price of the peach")
     ripeness: str | None = pykorm.Status("ripeness", default=None)
 
 
@@ -48,8 +44,8 @@ def main() -> None:
 
     with cluster(args.kubeconfig) as kubeconfig:
         pk = pykorm.Pykorm(kubeconfig=kubeconfig)
-        print(f"Installing the CRD {CRD.name}")
-        pk.install_crds(CRD)
+        print("Installing the CRD generated from the model (pykorm.crd(Peach))")
+        pk.install_crds(Peach)
         ns = args.namespace
         with contextlib.suppress(pykorm.AlreadyExists):
             pk.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": ns}})

@@ -1,0 +1,88 @@
+"""The least RBAC a pykorm app needs for its models: a ServiceAccount, Role/ClusterRole and bindings.
+
+Verbs, per model's resource:
+
+* read-only: ``get``, ``list``, ``watch`` (queries, ``pk.get``, watches, ``wait_for``);
+* read-write adds ``create``, ``update``, ``patch`` (``save``, ``apply``), ``delete`` and
+  ``deletecollection`` (``query.delete()``), and, where the model has status fields and
+  the resource a ``/status`` subresource, ``get``, ``update``, ``patch`` on ``<plural>/status``
+  (``save_status``).
+
+Namespaced models get a Role and RoleBinding in the app's namespace; cluster-scoped
+models (or all of them, with ``all_namespaces=True``) a ClusterRole and
+ClusterRoleBinding named ``<namespace>:<name>``. Discovery, which pykorm reads to know whether ``/status`` is
+served, is open to every authenticated user by Kubernetes' default policy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._crd import crd_options
+from ._resource import resource_of
+
+__all__ = ["rbac"]
+
+READ = ("get", "list", "watch")
+WRITE = ("create", "update", "patch", "delete", "deletecollection")
+STATUS = ("get", "update", "patch")
+_RBAC = "rbac.authorization.k8s.io/v1"
+
+
+def rbac(
+    *models: type, name: str, namespace: str = "default", read_only: bool = False, all_namespaces: bool = False
+) -> list[dict[str, Any]]:
+    """The manifests that let the ServiceAccount ``name`` in ``namespace`` use ``models``, and no more.
+
+    Raises:
+        TypeError: a model is not bound to a resource.
+
+    >>> [m["kind"] for m in rbac(Peach, name="peach-shop", namespace="shop")]
+    ['ServiceAccount', 'Role', 'RoleBinding']
+    """
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "pykorm"}
+    namespaced: list[dict[str, Any]] = []
+    cluster: list[dict[str, Any]] = []
+    for model in models:
+        resource = resource_of(model)
+        rules = cluster if all_namespaces or not resource.namespaced else namespaced
+        _add(rules, resource.group, resource.plural, READ if read_only else READ + WRITE)
+        if not read_only and _has_status_subresource(model, bool(resource.group)):
+            _add(rules, resource.group, f"{resource.plural}/status", STATUS)
+    subject = [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]
+    manifests: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace, "labels": labels}}
+    ]
+    # Cluster-wide names carry the namespace: apps of one name in two namespaces stay apart.
+    for kind, rules, metadata in (
+        ("Role", namespaced, {"name": name, "namespace": namespace, "labels": labels}),
+        ("ClusterRole", cluster, {"name": f"{namespace}:{name}", "labels": labels}),
+    ):
+        if not rules:
+            continue
+        manifests.append({"apiVersion": _RBAC, "kind": kind, "metadata": metadata, "rules": rules})
+        manifests.append({
+            "apiVersion": _RBAC,
+            "kind": f"{kind}Binding",
+            "metadata": metadata,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": metadata["name"]},
+            "subjects": subject,
+        })
+    return manifests
+
+
+def _add(rules: list[dict[str, Any]], group: str, resource: str, verbs: tuple[str, ...]) -> None:
+    """Add ``resource`` to the rule with the same group and verbs, or a new rule."""
+    for rule in rules:
+        if rule["apiGroups"] == [group] and rule["verbs"] == list(verbs):
+            if resource not in rule["resources"]:
+                rule["resources"].append(resource)
+            return
+    rules.append({"apiGroups": [group], "resources": [resource], "verbs": list(verbs)})
+
+
+def _has_status_subresource(model: type, custom: bool) -> bool:
+    fields = model._fields.values()  # type: ignore[attr-defined]
+    has_status = any(f.path[0] == "status" for f in fields)
+    option = crd_options(model).status_subresource if custom else None
+    return option if option is not None else has_status

@@ -1,0 +1,213 @@
+"""`pykorm rbac`: the least ServiceAccount, Role and bindings an app needs, tried with the account's own token."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+import pytest
+import yaml
+
+import pykorm
+from pykorm._cli import load_models, main
+from pykorm._transport import Transport
+from pykorm.testing import Cluster, install_crds
+
+from .models import ConfigMap
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = str(ROOT / "examples" / "models.py")
+Database, Tenant = load_models([f"{MODELS}:Database", f"{MODELS}:Tenant"])
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+T = TypeVar("T")
+
+READ = ["get", "list", "watch"]
+READ_WRITE = READ + ["create", "update", "patch", "delete", "deletecollection"]
+STATUS_RULE = {"apiGroups": ["examples.pykorm.io"], "resources": ["databases/status"], "verbs": ["get", "update", "patch"]}
+
+
+# -- the manifests ---------------------------------------------------------------------------
+
+
+def test_a_namespaced_app_gets_a_role_with_the_verbs_pykorm_uses() -> None:
+    account, role, binding = pykorm.rbac(Database, ConfigMap, name="shop", namespace="shops")
+
+    labels = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/managed-by": "pykorm"}
+    assert account == {"apiVersion": "v1", "kind": "ServiceAccount",
+                       "metadata": {"name": "shop", "namespace": "shops", "labels": labels}}
+    assert role["kind"] == "Role" and role["metadata"] == {"name": "shop", "namespace": "shops", "labels": labels}
+    assert role["rules"] == [
+        {"apiGroups": ["examples.pykorm.io"], "resources": ["databases"], "verbs": READ_WRITE},
+        STATUS_RULE,
+        {"apiGroups": [""], "resources": ["configmaps"], "verbs": READ_WRITE},
+    ]
+    assert binding["kind"] == "RoleBinding"
+    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "shop"}
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "shop", "namespace": "shops"}]
+
+
+def test_read_only_is_get_list_watch_and_no_status() -> None:
+    _, role, _ = pykorm.rbac(Database, name="viewer", read_only=True)
+
+    assert role["rules"] == [{"apiGroups": ["examples.pykorm.io"], "resources": ["databases"], "verbs": READ}]
+
+
+def test_cluster_scoped_models_and_all_namespaces_get_a_cluster_role() -> None:
+    kinds = [(m["kind"], m["metadata"]["name"]) for m in pykorm.rbac(Database, Tenant, name="ops", namespace="ops")]
+    everywhere = pykorm.rbac(Database, name="ops", namespace="ops", all_namespaces=True)
+
+    assert kinds == [("ServiceAccount", "ops"), ("Role", "ops"), ("RoleBinding", "ops"),
+                     ("ClusterRole", "ops:ops"), ("ClusterRoleBinding", "ops:ops")]
+    assert [m["kind"] for m in everywhere] == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding"]
+    assert everywhere[1]["rules"][0]["resources"] == ["databases"]
+
+
+def test_no_status_rule_without_a_status_subresource() -> None:
+    @pykorm.k8s_custom_object("rbac.pykorm.io", "v1", "lamps")
+    class Lamp(pykorm.NamespacedModel):
+        class Meta:
+            status_subresource = False
+
+        on: bool | None = pykorm.Status("on", default=None)
+
+    assert [r["resources"] for r in pykorm.rbac(Lamp, name="l")[1]["rules"]] == [["lamps"]]
+
+
+# -- against the API server, with the account's token ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def crds(k8s_cluster: Cluster) -> None:
+    install_crds(k8s_cluster, *pykorm.crds(Database, Tenant))
+
+
+COLLECTIONS = {
+    "ServiceAccount": "/api/v1/namespaces/{namespace}/serviceaccounts",
+    "Role": RBAC + "/namespaces/{namespace}/roles",
+    "RoleBinding": RBAC + "/namespaces/{namespace}/rolebindings",
+    "ClusterRole": RBAC + "/clusterroles",
+    "ClusterRoleBinding": RBAC + "/clusterrolebindings",
+}
+
+
+@pytest.fixture
+def app(k8s_cluster: Cluster, crds: None, capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., pykorm.Pykorm]]:
+    """Run ``pykorm rbac ARGS``, create what it prints, and return a session with the account's token."""
+    admin = k8s_cluster.transport()
+    created: list[str] = []
+    sessions: list[pykorm.Pykorm] = []
+
+    def make(*args: str) -> pykorm.Pykorm:
+        capsys.readouterr()
+        assert main(["rbac", *args]) == 0
+        manifests = [m for m in yaml.safe_load_all(capsys.readouterr().out) if m]
+        for manifest in manifests:
+            collection = COLLECTIONS[manifest["kind"]].format(namespace=manifest["metadata"].get("namespace"))
+            admin.request("POST", collection, body=manifest)
+            created.append(f"{collection}/{manifest['metadata']['name']}")
+        account = manifests[0]["metadata"]
+        token = admin.request(
+            "POST", f"/api/v1/namespaces/{account['namespace']}/serviceaccounts/{account['name']}/token",
+            body={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 600}},
+        )["status"]["token"]
+        configuration = k8s_cluster.configuration()
+        session = pykorm.Pykorm(
+            clusters={"default": {"host": configuration.host, "ssl_ca_cert": configuration.ssl_ca_cert,
+                                  "api_key": {"authorization": f"Bearer {token}"}}},
+            make_default=False,
+        )
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        session.close()
+    for path in reversed(created):
+        with contextlib.suppress(pykorm.NotFound):
+            admin.request("DELETE", path)
+
+
+def eventually(action: Callable[[], T], timeout: float = 15.0) -> T:
+    """``action()``, retried while Forbidden: the authorizer learns of new bindings within moments."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return action()
+        except pykorm.Forbidden:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def database(namespace: str, name: str) -> Any:
+    return Database(namespace=namespace, name=name, engine="postgres", version="16")
+
+
+def test_the_app_can_do_its_work_and_nothing_else(app: Callable[..., pykorm.Pykorm], k8s_namespace: str) -> None:
+    shop = app(f"{MODELS}:Database", "--name", "shop", "--namespace", k8s_namespace)
+    query = Database.query.session(shop).namespace(k8s_namespace)
+
+    db = eventually(lambda: shop.save(database(k8s_namespace, "orders")))             # create
+    assert [d.name for d in query.all()] == ["orders"]                                # list
+    db = shop.get(Database, "orders", k8s_namespace)                                  # get
+    db.instances = 3
+    shop.save(db)                                                                     # update (patch)
+    db.phase = "Ready"
+    shop.save_status(db)                                                              # status subresource
+    shop.apply(database(k8s_namespace, "sessions"))                                   # server-side apply
+    assert (shop.get(Database, "orders", k8s_namespace).instances, db.phase) == (3, "Ready")
+    assert [e.type for e in query.watch(timeout=1, initial=True)][:1] == ["ADDED"]    # watch
+    assert len(query.delete()) == 2 and query.count() == 0                            # deletecollection
+    shop.save(database(k8s_namespace, "audit"))
+    shop.delete(shop.get(Database, "audit", k8s_namespace))                           # delete
+
+    with pytest.raises(pykorm.Forbidden):                                             # another resource
+        shop.save(ConfigMap(namespace=k8s_namespace, name="settings"))
+    with pytest.raises(pykorm.Forbidden):
+        shop.get(ConfigMap, "kube-root-ca.crt", k8s_namespace)
+    with pytest.raises(pykorm.Forbidden):                                             # another namespace
+        shop.save(database("default", "intruder"))
+    with pytest.raises(pykorm.Forbidden):
+        Database.query.session(shop).namespace("default").all()
+    with pytest.raises(pykorm.Forbidden):                                             # a cluster-scoped model
+        Tenant.query.session(shop).all()
+
+
+def test_a_read_only_app_reads_and_cannot_write(
+    app: Callable[..., pykorm.Pykorm], k8s_cluster: Cluster, k8s_namespace: str
+) -> None:
+    admin = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
+    admin.save(database(k8s_namespace, "orders"))
+    viewer = app(f"{MODELS}:Database", "--name", "viewer", "--namespace", k8s_namespace, "--read-only")
+
+    stored = eventually(lambda: viewer.get(Database, "orders", k8s_namespace))
+    assert Database.query.session(viewer).namespace(k8s_namespace).count() == 1
+    stored.instances = 2
+    stored.phase = "Ready"
+    for write in (
+        lambda: viewer.save(database(k8s_namespace, "mine")),   # create
+        lambda: viewer.save(stored),                            # patch
+        lambda: viewer.save_status(stored),                     # status
+        lambda: viewer.delete(stored),                          # delete
+    ):
+        with pytest.raises(pykorm.Forbidden):
+            write()
+    assert admin.get(Database, "orders", k8s_namespace).instances == 1
+    admin.close()
+
+
+def test_a_cluster_scoped_model_is_granted_by_a_cluster_role(app: Callable[..., pykorm.Pykorm], k8s_cluster: Cluster,
+                                                             k8s_namespace: str) -> None:
+    platform = app(f"{MODELS}:Tenant", "--name", "platform", "--namespace", k8s_namespace)
+    name = f"acme-{k8s_namespace}"
+    try:
+        tenant = eventually(lambda: platform.save(Tenant(name=name, display_name="ACME", contact="it@acme.example")))
+        assert [t.name for t in Tenant.query.session(platform).all() if t.name == name] == [name]
+        platform.delete(tenant)
+        with pytest.raises(pykorm.Forbidden):
+            Database.query.session(platform).namespace(k8s_namespace).all()
+    finally:
+        with contextlib.suppress(pykorm.NotFound):
+            Transport.request(k8s_cluster.transport(), "DELETE", f"/apis/examples.pykorm.io/v1/tenants/{name}")
