@@ -16,6 +16,7 @@ import itertools
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar, overload
 
 from ._errors import ClientValidationError, FieldError, Gone, NotFound
+from ._gc import gc_paused
 from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
 from ._paths import MISSING, as_path, get_path
 from ._plan import Plan, make_plan
@@ -345,12 +346,14 @@ class Query(Generic[M]):
         if python is None and not self._state.order and self._state.stop is not None:
             page_size = max(1, min(page_size, self._state.stop))  # stop early: ask for no more than needed
         params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector, "limit": page_size}
+        wrap = self.model._from_server
         for namespace in namespaces:
-            for raw in self._list(resource.path(namespace), params):
-                if python is None or python.matches(raw):
-                    yield self.model._from_server(raw, cluster)
+            for page in self._pages(resource.path(namespace), params):
+                with gc_paused():  # see pykorm._gc: wrapping a page allocates no garbage
+                    objects = [wrap(raw, cluster) for raw in page if python is None or python.matches(raw)]
+                yield from objects
 
-    def _list(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """Stream a list page by page; an expired continue token resumes or restarts without duplicates."""
         resource = self._resource
         token: str | None = None
@@ -370,12 +373,10 @@ class Query(Generic[M]):
             if items and "kind" not in items[0]:  # built-in kinds omit it in lists
                 for item in items:
                     item["apiVersion"], item["kind"] = resource.api_version, resource.kind
-            for item in items:
-                uid = item["metadata"].get("uid", "")
-                if restarted and uid in seen:
-                    continue
-                seen.add(uid)
-                yield item
+            if restarted:
+                items = [item for item in items if item["metadata"].get("uid") not in seen]
+            seen.update(item["metadata"].get("uid", "") for item in items)
+            yield list(items)
             token = (page.get("metadata") or {}).get("continue") or None
             if token is None:
                 return

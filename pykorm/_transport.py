@@ -29,11 +29,14 @@ from ._errors import (
     Unauthorized,
     ValidationError,
 )
+from ._gc import gc_paused
 
 __all__ = ["Transport", "error_from_response", "error_from_status"]
 
 JSON = Any
 Params = Mapping[str, "str | int | bool | None"]
+
+_LARGE_ANSWER = 256 * 1024  # bytes; above this, decode with the garbage collector paused
 
 MERGE_PATCH = "application/merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -96,7 +99,12 @@ class Transport:
             raise ServerUnavailable(f"{method} {url}: no answer from the API server ({error})") from error
         if response.status >= 300:
             raise error_from_response(response.status, response.data, f"{method} {path}")
-        return json.loads(response.data) if response.data else None
+        if not response.data:
+            return None
+        if len(response.data) < _LARGE_ANSWER:
+            return json.loads(response.data)
+        with gc_paused():  # a large list: see pykorm._gc
+            return json.loads(response.data)
 
     def stream(self, path: str, *, params: Params | None = None, timeout: float | None = None) -> Iterator[JSON]:
         """GET a watch stream and yield each JSON line as it arrives.
