@@ -454,3 +454,21 @@ def test_the_namespace_fixture_gives_a_fresh_labelled_namespace(core: k8s.CoreV1
     assert k8s_namespace.startswith("pykorm-test-")
     assert namespace.metadata.labels["pykorm.io/test"] == "true"
     assert namespace.status.phase == "Active"
+
+
+def test_a_truncated_cached_binary_means_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pykorm._versions import KUBERNETES_VERSION
+    from pykorm.testing._binaries import cache_dir
+
+    monkeypatch.setenv("PYKORM_CACHE_DIR", str(tmp_path))
+    bin_dir = cache_dir() / "bin"
+    bin_dir.mkdir(parents=True)
+    names = ("etcd", "kube-apiserver", "kube-controller-manager")
+    for name in names:
+        (bin_dir / name).write_bytes(b"\x7fELF" + b"x" * 100)
+        (bin_dir / name).chmod(0o755)
+    stamp = {"version": KUBERNETES_VERSION, "sizes": {name: 104 for name in names}}
+    (bin_dir / "pykorm-build.json").write_text(json.dumps(stamp))
+    assert find_binaries(environ={}) is not None
+    (bin_dir / "kube-apiserver").write_bytes(b"\x7fELF")  # an interrupted copy
+    assert find_binaries(environ={}) is None

@@ -199,7 +199,8 @@ def _build(version: str, folder: Path, say: Log) -> None:
                 [go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(staging / name), package],
                 src, env, log, log_path,
             )
-        stamp = {"version": version, "etcd": release.etcd_version, "go": _go_version(go)}
+        sizes = {name: (staging / name).stat().st_size for name in _FILE_NAMES.values()}
+        stamp = {"version": version, "etcd": release.etcd_version, "go": _go_version(go), "sizes": sizes}
         (staging / _STAMP).write_text(json.dumps(stamp))
         shutil.rmtree(bin_dir, ignore_errors=True)
         staging.rename(bin_dir)
@@ -213,7 +214,13 @@ def _cache_is_complete(bin_dir: Path, version: str) -> bool:
         return False
     if stamp.get("version") != version:
         return False
-    return all(os.access(bin_dir / name, os.X_OK) for name in _FILE_NAMES.values())
+    sizes = stamp.get("sizes") or {}
+    for name in _FILE_NAMES.values():
+        path = bin_dir / name
+        # A missing, non-executable or truncated binary (an interrupted copy, a full disk) means: rebuild.
+        if not os.access(path, os.X_OK) or (name in sizes and path.stat().st_size != sizes[name]):
+            return False
+    return True
 
 
 def _go_toolchain() -> str:
