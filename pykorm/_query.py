@@ -16,7 +16,7 @@ import itertools
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar, overload
 
 from ._errors import ClientValidationError, FieldError, Gone, NotFound
-from ._gc import gc_paused
+from ._gc import full_gc_held_off
 from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
 from ._paths import MISSING, as_path, get_path
 from ._plan import Plan, make_plan
@@ -349,7 +349,7 @@ class Query(Generic[M]):
         wrap = self.model._from_server
         for namespace in namespaces:
             for page in self._pages(resource.path(namespace), params):
-                with gc_paused():  # see pykorm._gc: wrapping a page allocates no garbage
+                with full_gc_held_off():  # see pykorm._gc: wrapping a page allocates no garbage
                     objects = [wrap(raw, cluster) for raw in page if python is None or python.matches(raw)]
                 yield from objects
 

@@ -29,14 +29,14 @@ from ._errors import (
     Unauthorized,
     ValidationError,
 )
-from ._gc import gc_paused
+from ._gc import full_gc_held_off
 
 __all__ = ["Transport", "error_from_response", "error_from_status"]
 
 JSON = Any
 Params = Mapping[str, "str | int | bool | None"]
 
-_LARGE_ANSWER = 256 * 1024  # bytes; above this, decode with the garbage collector paused
+_LARGE_ANSWER = 256 * 1024  # bytes; above this, decode with full collections held off
 
 MERGE_PATCH = "application/merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -103,7 +103,7 @@ class Transport:
             return None
         if len(response.data) < _LARGE_ANSWER:
             return json.loads(response.data)
-        with gc_paused():  # a large list: see pykorm._gc
+        with full_gc_held_off():  # a large list: see pykorm._gc
             return json.loads(response.data)
 
     def stream(self, path: str, *, params: Params | None = None, timeout: float | None = None) -> Iterator[JSON]:
