@@ -178,7 +178,8 @@ class Query(Generic[M]):
 
     def all(self) -> list[M]:
         """Every matching object, as a list."""
-        return list(self)
+        with full_gc_held_off():  # no user code runs until the list is complete: see pykorm._gc
+            return list(self)
 
     def first(self) -> M | None:
         """The first matching object, or None."""
