@@ -32,7 +32,7 @@ import statistics
 import time
 from typing import Any, Callable, Iterator
 
-from hydration import Widget, widget_body
+from hydration import GcClock, Widget, widget_body
 
 from pykorm._gc import full_gc_held_off
 
@@ -160,18 +160,6 @@ def variants(body: bytes) -> dict[str, Callable[[], list[Any]]]:
         "plain dicts, full GCs held off": dicts_held_off,
         "Model._from_server, full GCs held off (pykorm)": pykorm_held_off,
     }
-
-
-class GcClock:
-    def __init__(self) -> None:
-        self.seconds, self.full, self._started = 0.0, 0, 0.0
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        else:
-            self.seconds += time.perf_counter() - self._started
-            self.full += info["generation"] == 2
 
 
 def main() -> None:
