@@ -27,7 +27,13 @@ __all__ = ["ClusterModel", "Model", "NamespacedModel", "Nested"]
 
 M = TypeVar("M", bound="Model")
 
-_SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
+SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
+"""Metadata keys the API server sets: left out of equality and of what pykorm sends to create or apply."""
+
+
+def user_metadata(raw: dict[str, Any]) -> dict[str, Any]:
+    """The object's metadata without what the server sets."""
+    return {k: v for k, v in (raw.get("metadata") or {}).items() if k not in SERVER_METADATA}
 
 
 @dataclass_transform(
@@ -128,7 +134,7 @@ def _content(obj: _Object) -> dict[str, Any]:
     if "metadata" not in raw:
         return raw
     content = dict(raw)
-    content["metadata"] = {k: v for k, v in raw["metadata"].items() if k not in _SERVER_METADATA}
+    content["metadata"] = user_metadata(raw)
     content.pop("status", None)
     return content
 

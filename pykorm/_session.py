@@ -19,7 +19,7 @@ from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
 from ._clusters import ClusterConfig, ClusterSource, load_cluster
 from ._errors import ConflictError, CRDNotInstalled, NotFound
-from ._models import Model
+from ._models import Model, user_metadata
 from ._patch import merge_patch
 from ._paths import MISSING, get_path
 from ._resource import ResourceType, resource_of
@@ -30,7 +30,6 @@ __all__ = ["Pykorm", "default_session"]
 
 M = TypeVar("M", bound=Model)
 
-_SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
 _default: Pykorm | None = None
 _default_lock = threading.Lock()
 
@@ -284,7 +283,7 @@ class Pykorm:
         self._fill_namespace(obj, resource, target)
         validate(obj)
         body = {k: v for k, v in obj._raw.items() if k != "status"}
-        body["metadata"] = {k: v for k, v in obj._raw.get("metadata", {}).items() if k not in _SERVER_METADATA}
+        body["metadata"] = user_metadata(obj._raw)
         params = {"fieldManager": field_manager or self.field_manager, "force": force or None, "dryRun": _dry(dry_run)}
         raw = self.request(
             resource, "PATCH", self._object_path(obj, resource), target,
@@ -355,7 +354,7 @@ class Pykorm:
         self._fill_namespace(obj, resource, cluster)
         validate(obj)
         body = dict(obj._raw)
-        body["metadata"] = {k: v for k, v in obj._raw.get("metadata", {}).items() if k not in _SERVER_METADATA}
+        body["metadata"] = user_metadata(obj._raw)
         namespace = body["metadata"].get("namespace")
         params = {"dryRun": _dry(dry_run), "fieldManager": self.field_manager}
         raw = self.request(resource, "POST", resource.path(namespace), cluster, body=body, params=params)
