@@ -54,6 +54,10 @@ class Leaf:
         """True when the object's JSON satisfies the lookup."""
         return any(_test(self.op, v, self.value) for v in _values(raw, self.path, self.list_at))
 
+    def first_value(self, raw: dict[str, Any]) -> Any:
+        """The (first) value the lookup reads in the object's JSON, or MISSING."""
+        return next(_values(raw, self.path, self.list_at), MISSING)
+
 
 class Q:
     """A filter: lookups AND-ed together, combinable with ``&``, ``|`` and ``~``.

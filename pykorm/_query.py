@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, Typ
 
 from ._errors import ClientValidationError, FieldError, Gone, NotFound
 from ._gc import full_gc_held_off
-from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
+from ._lookups import Q, resolve, resolve_lookup
 from ._paths import MISSING, as_path, get_path
 from ._plan import Plan, make_plan
 from ._resource import ResourceType, resource_of
@@ -389,7 +389,7 @@ class Query(Generic[M]):
         if name in self.model._fields:
             return lambda obj: getattr(obj, name)
         leaf = resolve_lookup(self.model, name, None)
-        return lambda obj: _none_if_missing(_first(leaf, obj._raw))
+        return lambda obj: _none_if_missing(leaf.first_value(obj._raw))
 
     def _sort_key(self) -> Callable[[M], tuple[Any, ...]]:
         leaves = [(key.startswith("-"), resolve_lookup(self.model, key.lstrip("-"), None)) for key in self._state.order]
@@ -397,7 +397,7 @@ class Query(Generic[M]):
         def key(obj: M) -> tuple[Any, ...]:
             parts = []
             for descending, leaf in leaves:
-                value = _first(leaf, obj._raw)
+                value = leaf.first_value(obj._raw)
                 present = value is not MISSING and value is not None
                 part = (present, _Sortable(value if present else None))
                 parts.append(_Reversed(part) if descending else part)
@@ -407,12 +407,6 @@ class Query(Generic[M]):
 
     def __repr__(self) -> str:
         return f"<Query {self.model.__name__}: {str(self.explain()).replace(chr(10), '; ')}>"
-
-
-def _first(leaf: Leaf, raw: dict[str, Any]) -> Any:
-    from ._lookups import _values
-
-    return next(_values(raw, leaf.path, leaf.list_at), MISSING)
 
 
 def _none_if_missing(value: Any) -> Any:

@@ -171,7 +171,7 @@ def test_selectable_field_filter_is_sent_as_a_field_selector(data: Dataset, k8s_
     assert got and all(p.variety == "Madison" and p.price == 7 for p in got)
     # The server really evaluates it: the raw list with that selector returns exactly these objects.
     raw = data.session.transport().request(
-        "GET", f"/apis/pykorm.infomaniak.com/v1/plants", params={"fieldSelector": "spec.variety=Madison,spec.price=7"}
+        "GET", "/apis/pykorm.infomaniak.com/v1/plants", params={"fieldSelector": "spec.variety=Madison,spec.price=7"}
     )
     assert {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in raw["items"] if i["metadata"]["namespace"] in data.namespaces} == names(got)
 

@@ -15,7 +15,6 @@ import contextlib
 import ctypes
 import dataclasses
 import json
-import os
 import secrets
 import shutil
 import signal
