@@ -15,14 +15,19 @@ from ._errors import (
     ClientValidationError,
     ConfigurationError,
     ConflictError,
+    CRDNotEstablished,
     CRDNotInstalled,
     FieldError,
     Forbidden,
     Gone,
     NotFound,
+    PrunedFieldsWarning,
     PykormError,
     ReadOnlyException,
+    RequestTooLarge,
     ServerUnavailable,
+    StatusNotWritten,
+    TLSVerificationError,
     Unauthorized,
     ValidationError,
 )
@@ -34,7 +39,7 @@ from ._plan import Plan
 from ._query import Query
 from ._watch import WaitTimeout, WatchEvent
 from ._resource import ResourceType, k8s_appsv1, k8s_core, k8s_custom_object
-from ._session import Pykorm
+from ._session import Pykorm, set_default_session
 from ._crd import CRDOptions, crd, crds
 from ._codegen import model_source
 from ._rbac import rbac
@@ -47,6 +52,7 @@ __all__ = [
     "ApiError",
     "BulkError",
     "BulkResult",
+    "CRDNotEstablished",
     "CRDOptions",
     "CRDNotInstalled",
     "ClientValidationError",
@@ -66,12 +72,16 @@ __all__ = [
     "NotFound",
     "Plan",
     "Pykorm",
+    "PrunedFieldsWarning",
     "PykormError",
     "Q",
     "Query",
     "ReadOnlyException",
+    "RequestTooLarge",
     "ResourceType",
     "ServerUnavailable",
+    "StatusNotWritten",
+    "TLSVerificationError",
     "Spec",
     "Status",
     "Unauthorized",
@@ -89,4 +99,5 @@ __all__ = [
     "models",
     "pykorm",
     "rbac",
+    "set_default_session",
 ]

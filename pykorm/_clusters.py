@@ -75,7 +75,8 @@ def _configuration_from(name: str, source: ClusterSource) -> Configuration:
 
 def _default_cluster(kubeconfig: str | os.PathLike[str] | None, context: str | None) -> ClusterConfig:
     configuration = Configuration()
-    config_file = os.fspath(kubeconfig) if kubeconfig is not None else None
+    # $KUBECONFIG now, not as it was when the official client was imported (it reads it once).
+    config_file = os.fspath(kubeconfig) if kubeconfig is not None else os.environ.get("KUBECONFIG") or None
     try:
         kubernetes.config.load_kube_config(  # type: ignore[no-untyped-call]
             config_file=config_file, context=context, client_configuration=configuration

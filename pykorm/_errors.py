@@ -6,7 +6,9 @@
     │   │   └── CRDNotInstalled
     │   ├── AlreadyExists             409 AlreadyExists
     │   ├── ConflictError             409 Conflict (stale resourceVersion, apply conflict)
-    │   ├── ValidationError           422 Invalid, with the server's field causes
+    │   ├── ValidationError           422 Invalid, with the server's field causes (also a refused apply)
+    │   ├── RequestTooLarge           413, or etcd's "request is too large": smaller objects, not a retry
+    │   ├── StatusNotWritten          the object was created, but writing its status failed
     │   ├── Forbidden                 403
     │   ├── Unauthorized              401
     │   ├── Gone                      410 (expired resourceVersion or continue token)
@@ -14,6 +16,7 @@
     ├── ClientValidationError         caught before any request (required field, type, name)
     ├── ReadOnlyException             a read-only field was changed once set
     ├── ConfigurationError            no usable cluster configuration
+    │   └── TLSVerificationError      the server's certificate did not verify (CA, host name)
     ├── CRDNotEstablished             an installed CRD did not become Established and served
     └── ControlPlaneError             the local control plane (pykorm.testing)
         ├── GoNotFound
@@ -21,6 +24,9 @@
         ├── BinaryNotFound
         └── StartFailed
             └── StartTimeout
+
+Warnings: ``PrunedFieldsWarning`` (a ``UserWarning``) when ``apply`` leaves out fields the
+server's schema does not declare.
 
 ``ValidationError`` and ``ClientValidationError`` share :class:`FieldError`
 records so that a caller handles the server's and pykorm's findings alike.
@@ -47,11 +53,15 @@ __all__ = [
     "Gone",
     "GoNotFound",
     "NotFound",
+    "PrunedFieldsWarning",
     "PykormError",
     "ReadOnlyException",
+    "RequestTooLarge",
     "ServerUnavailable",
+    "StatusNotWritten",
     "StartFailed",
     "StartTimeout",
+    "TLSVerificationError",
     "Unauthorized",
     "ValidationError",
 ]
@@ -125,6 +135,18 @@ class Gone(ApiError):
     """A resourceVersion or continue token is too old; list again."""
 
 
+class RequestTooLarge(ApiError):
+    """The object or request is larger than the API server or etcd stores (about 1.5 MiB): retrying will not help."""
+
+
+class StatusNotWritten(ApiError):
+    """The object was created, but writing its status through ``/status`` then failed.
+
+    The object passed to ``save`` holds what the server stored; save its status again with
+    ``pk.save_status(obj)``. ``__cause__`` is the error of the status write.
+    """
+
+
 class ServerUnavailable(ApiError):
     """The API server could not be reached or failed (5xx, timeout, connection refused)."""
 
@@ -143,6 +165,10 @@ class ReadOnlyException(PykormError, AttributeError):
 
 class ConfigurationError(PykormError):
     """No usable cluster configuration (kubeconfig, context or in-cluster) was found."""
+
+
+class TLSVerificationError(ConfigurationError):
+    """The API server's certificate did not verify against the configured CA, or not for its host name."""
 
 
 class CRDNotEstablished(PykormError):
@@ -171,3 +197,11 @@ class StartFailed(ControlPlaneError):
 
 class StartTimeout(StartFailed):
     """A control-plane process did not become ready in time."""
+
+
+class PrunedFieldsWarning(UserWarning):
+    """``apply`` left out fields that the schema the API server enforces does not declare.
+
+    A create or update drops such fields on the server; a server-side apply refuses them, so
+    pykorm drops them first and names each one in the warning.
+    """

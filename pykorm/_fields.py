@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import copy
 import datetime
+import inspect
+import sys
 import typing
 from collections.abc import MutableSequence
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence, overload
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, overload
 
 from ._errors import ReadOnlyException
 from ._paths import MISSING, Path, as_path, dotted, get_path, set_path
@@ -53,6 +55,11 @@ class DataField:
     """
 
     root: ClassVar[Path] = ()
+    _processes: ClassVar[bool] = False  # a subclass overrides preprocessor or postprocessor
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._processes = cls.preprocessor is not DataField.preprocessor or cls.postprocessor is not DataField.postprocessor
 
     def __init__(
         self,
@@ -84,6 +91,7 @@ class DataField:
         self.schema = schema
         self.name = ""
         self.owner: type | None = None
+        self.localns: Mapping[str, Any] | None = None  # the scope its model was declared in (see _ObjectMeta)
         self._info: TypeInfo | None = None
 
     # -- declaration -------------------------------------------------------------------
@@ -97,25 +105,75 @@ class DataField:
 
     @property
     def info(self) -> TypeInfo:
-        """What the field's annotation means (resolved on first use, so forward references work)."""
+        """What the field's annotation means, for reading, writing and checking values.
+
+        Resolved on first use, in the scope the model was declared in (so forward references
+        and models declared inside functions work). An annotation that cannot be resolved or
+        has no JSON meaning reads as ``any`` here, since annotations may be documentation
+        only; :meth:`declared_info` says why (and :func:`pykorm.crd` raises it).
+        """
         if self._info is None:
-            self._info = self._describe()
+            try:
+                self._info = self._describe()
+            except TypeError:
+                self._info = TypeInfo("any")
         return self._info
+
+    def declared_info(self) -> TypeInfo:
+        """Like :attr:`info`, but an annotation without a JSON meaning is an error.
+
+        Raises:
+            TypeError: naming ``Model.field`` and the annotation.
+        """
+        return self._describe()
 
     def _describe(self) -> TypeInfo:
         owner = self.owner
         if owner is None:
             return TypeInfo("any")
-        try:
-            hints = typing.get_type_hints(owner, include_extras=True)
-        except Exception as error:  # an unresolvable forward reference: say which field
-            raise TypeError(f"cannot resolve the annotations of {owner.__name__}: {error}") from error
-        if self.name not in hints:
+        annotations = inspect.get_annotations(owner)
+        if self.name not in annotations:
             return TypeInfo("any")
+        annotation = _resolve(annotations[self.name], owner, self.localns or {})
         try:
-            return describe(hints[self.name])
+            return describe(annotation)
         except TypeError as error:
             raise TypeError(f"{owner.__name__}.{self.name}: {error}") from None
+
+    # -- the original pykorm's field API ---------------------------------------------------
+
+    @property
+    def fullpath(self) -> list[str]:
+        """The keys from the object's root to the value: ``Spec("score")`` → ``["spec", "score"]``."""
+        return list(self.path)
+
+    def preprocessor(self, value: Any) -> Any:
+        """Turn a value assigned to the field before it is stored; override in a subclass (identity here)."""
+        return value
+
+    def postprocessor(self, value: Any) -> Any:
+        """Turn a stored value before it is read; override in a subclass (identity here)."""
+        return value
+
+    def to_dict(self, value: Any) -> dict[str, Any]:
+        """``value`` as JSON placed at the field's path: ``Metadata("foo").to_dict("42") == {"metadata": {"foo": "42"}}``."""
+        data: dict[str, Any] = {}
+        set_path(data, self.path, copy.deepcopy(self.to_json(self.preprocessor(value))))
+        return data
+
+    def get_data(self, k8s_dict: Mapping[str, Any]) -> Any:
+        """The field's value in a Kubernetes object given as a dict: its default when absent, nested
+        objects as instances (lists of them as lists of instances)."""
+        value = get_path(k8s_dict, self.path)
+        if value is MISSING or value is None:
+            value = self.make_default()
+            if value is None:
+                return None
+            value = self.to_json(value)
+        info = self.info
+        if info.kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
+            return self.postprocessor([info.item.python._wrap(item) for item in value])
+        return self.from_json(value, None)
 
     @property
     def has_default(self) -> bool:
@@ -155,6 +213,8 @@ class DataField:
         return self.from_json(value, obj)  # type: ignore[arg-type]
 
     def __set__(self, obj: _Object, value: Any) -> None:
+        if self._processes:
+            value = self.preprocessor(value)
         new = self.to_json(value, obj)
         if self.readonly:
             current = get_path(obj._raw, self.path)
@@ -167,8 +227,10 @@ class DataField:
 
     # -- conversion ----------------------------------------------------------------------
 
-    def from_json(self, value: Any, obj: _Object) -> Any:
+    def from_json(self, value: Any, obj: _Object | None) -> Any:
         """The Python value for a JSON value stored at the field's path."""
+        if self._processes:
+            return self.postprocessor(_from_json(self.info, value, obj))
         return _from_json(self.info, value, obj)
 
     def to_json(self, value: Any, obj: _Object | None = None) -> Any:
@@ -238,7 +300,50 @@ class ListField(DataField):
 # -- JSON <-> Python ---------------------------------------------------------------------
 
 
-def _from_json(info: TypeInfo, value: Any, obj: _Object) -> Any:
+def _resolve(annotation: Any, owner: type, localns: Mapping[str, Any]) -> Any:
+    """An annotation with its string parts (``from __future__ import annotations``) evaluated.
+
+    Names are looked up in the owner's module, then in the scope its model was declared in
+    (a function's locals), then among the pykorm classes declared beside it in that scope.
+
+    Raises:
+        TypeError: a name cannot be resolved (the message names ``Model.field``'s class).
+    """
+    module = sys.modules.get(owner.__module__)
+    globalns = dict(vars(module)) if module is not None else {}
+    holder: Any = lambda: None  # noqa: E731 - get_type_hints evaluates a function's annotations in given scopes
+    holder.__annotations__ = {"value": annotation}
+    scope = {**localns, owner.__name__: owner}
+    try:
+        return typing.get_type_hints(holder, globalns, scope, include_extras=True)["value"]
+    except NameError:
+        neighbours = _declared_beside(owner)
+        try:
+            return typing.get_type_hints(holder, globalns, {**neighbours, **scope}, include_extras=True)["value"]
+        except NameError as error:
+            raise TypeError(f"cannot resolve the annotation {annotation!r} of {owner.__name__}: {error}") from None
+    except Exception as error:  # a malformed annotation string
+        raise TypeError(f"cannot resolve the annotation {annotation!r} of {owner.__name__}: {error}") from None
+
+
+def _declared_beside(owner: type) -> dict[str, type]:
+    """pykorm classes declared in the same function as ``owner`` (``f.<locals>.X``), by name."""
+    prefix = owner.__qualname__.rpartition(".")[0]
+    if not prefix:
+        return {}
+    from ._models import _Object
+
+    found: dict[str, type] = {}
+    pending = list(_Object.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__ == owner.__module__ and cls.__qualname__.rpartition(".")[0] == prefix:
+            found[cls.__name__] = cls
+    return found
+
+
+def _from_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
     kind = info.kind
     if kind == "datetime" and isinstance(value, str):
         return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -248,8 +353,10 @@ def _from_json(info: TypeInfo, value: Any, obj: _Object) -> Any:
         except ValueError:
             return value  # the server holds a value the model does not know: show it as it is
     if kind == "nested" and isinstance(value, dict):
-        return info.python._wrap(value, obj._root_object())
+        return info.python._wrap(value, obj._root_object() if obj is not None else None)
     if kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
+        if obj is None:
+            return [info.item.python._wrap(item) for item in value]
         return NestedList(value, info.item.python, obj)
     return value
 

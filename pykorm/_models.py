@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime
 import json
+import sys
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, TypeVar
 
 from typing_extensions import Self, dataclass_transform
@@ -45,6 +46,10 @@ class _ObjectMeta(type):
 
     def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> _ObjectMeta:
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
+        # The scope the class statement ran in: a model declared inside a function (a test, a
+        # notebook cell) under `from __future__ import annotations` names its neighbours there.
+        caller = sys._getframe(1)
+        scope = dict(caller.f_locals) if caller.f_locals is not caller.f_globals else {}
         fields: dict[str, DataField] = {}
         for klass in reversed(cls.__mro__):
             for attr, value in vars(klass).items():
@@ -53,6 +58,9 @@ class _ObjectMeta(type):
                     fields[attr] = value
                 elif attr in fields:
                     del fields[attr]  # a subclass replaced the field with something else
+        for field in fields.values():
+            if field.localns is None:
+                field.localns = scope
         cls._fields = fields  # type: ignore[attr-defined]
         return cls
 
@@ -124,7 +132,7 @@ class _Object(metaclass=_ObjectMeta):
         return hash((type(self).__qualname__, json.dumps(_content(self), sort_keys=True, default=str)))
 
     def to_dict(self) -> dict[str, Any]:
-        """A deep copy of the object as JSON (what would be sent to the server)."""
+        """A deep copy of the object as JSON."""
         return copy.deepcopy(self._raw)
 
 
@@ -180,7 +188,7 @@ class Model(_Object):
         return cluster
     query: ClassVar[_QueryAccessor] = _QueryAccessor()
 
-    name: str = Metadata("name")
+    name: str = Metadata("name", readonly=True)  # set once, as in pykorm: a new name is a new object
     labels: dict[str, str] = Metadata("labels", default_factory=dict, repr=False)
     annotations: dict[str, str] = Metadata("annotations", default_factory=dict, repr=False)
     created_at: datetime.datetime | None = Metadata("creationTimestamp", readonly=True, init=False, repr=False)
@@ -237,6 +245,27 @@ class Model(_Object):
         return bool(get_path(self._raw, ("metadata", "resourceVersion")))
 
     @property
+    def _k8s_dict(self) -> dict[str, Any]:
+        """The object as it would be sent (a copy without what the server sets): the original pykorm's name."""
+        return self.to_dict()
+
+    @property
+    def _k8s_uid(self) -> str | None:
+        """The object's uid (the original pykorm's name); read-only once set."""
+        return self.uid
+
+    @_k8s_uid.setter
+    def _k8s_uid(self, value: str | None) -> None:
+        self.uid = value  # read-only once set, like uid
+
+    def to_dict(self) -> dict[str, Any]:
+        """A deep copy of the object as it would be sent: without ``creationTimestamp``, ``uid``,
+        ``resourceVersion`` and the other metadata the server sets."""
+        data = copy.deepcopy(self._raw)
+        data["metadata"] = user_metadata(data)
+        return data
+
+    @property
     def original(self) -> dict[str, Any] | None:
         """The object as last read from the server, when it has changed since; else None."""
         original: dict[str, Any] | None = self.__dict__["_original"]
@@ -264,7 +293,7 @@ class Model(_Object):
 class NamespacedModel(Model):
     """A namespaced object; ``namespace`` defaults to the session's namespace when saved."""
 
-    namespace: str | None = Metadata("namespace", default=None)
+    namespace: str | None = Metadata("namespace", default=None, readonly=True)  # set once, as the name
 
 
 class ClusterModel(Model):

@@ -15,9 +15,10 @@ import dataclasses
 import itertools
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar, overload
 
-from ._errors import ClientValidationError, FieldError, Gone, NotFound
+from ._errors import ClientValidationError, CRDNotInstalled, FieldError, Gone, NotFound
 from ._gc import full_gc_held_off
 from ._lookups import Q, resolve, resolve_lookup
+from ._names import path_segment
 from ._paths import MISSING, as_path, get_path
 from ._plan import Plan, make_plan
 from ._resource import ResourceType, resource_of
@@ -75,6 +76,8 @@ class Query(Generic[M]):
         self._require_namespaced("namespace()")
         if not names:
             raise ClientValidationError("namespace() needs at least one namespace; use all_namespaces() for every one")
+        for name in names:
+            path_segment(name, "metadata.namespace", label=True, what=f"{self.model.__name__}.query.namespace()")
         return self._chain(namespaces=tuple(dict.fromkeys(names)))
 
     ns = namespace
@@ -203,9 +206,16 @@ class Query(Generic[M]):
         return sum(1 for _ in self)
 
     def get(self, name: str, namespace: str | None = None) -> M | None:
-        """The object called ``name``, or None when there is none (as in pykorm); see :meth:`get_or_raise`."""
+        """The object called ``name``, or None when there is none (as in pykorm); see :meth:`get_or_raise`.
+
+        Raises:
+            CRDNotInstalled: the server does not serve the model's kind at all.
+            ClientValidationError: ``name`` or ``namespace`` is not a valid name (nothing is sent).
+        """
         try:
             return self.get_or_raise(name, namespace)
+        except CRDNotInstalled:
+            raise  # not "no such object": the kind itself is missing
         except NotFound:
             return None
 
@@ -216,7 +226,11 @@ class Query(Generic[M]):
             NotFound: no such object, or it does not match the filters.
             ClientValidationError: a namespaced model and no single namespace (argument or ``.namespace()``).
         """
-        if self._resource.namespaced and namespace is None:
+        resource = self._resource
+        path_segment(name, "metadata.name", path_only=resource.free_form_names, what=f"{self.model.__name__} get")
+        if namespace is not None:
+            path_segment(namespace, "metadata.namespace", label=True, what=f"{self.model.__name__} get")
+        if resource.namespaced and namespace is None:
             chosen = self.explain().namespaces  # from .namespace() or a namespace filter
             if chosen is None or len(chosen) != 1:
                 raise ClientValidationError(
@@ -337,7 +351,9 @@ class Query(Generic[M]):
             for namespace in namespaces:
                 for name in plan.names:
                     try:
-                        raw = self._request("GET", resource.path(namespace, name))
+                        raw = self._request("GET", resource.object_path(namespace, name))
+                    except CRDNotInstalled:
+                        raise
                     except NotFound:
                         continue
                     if python is None or python.matches(raw):

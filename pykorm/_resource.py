@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Callable, TypeVar
+
+from ._names import path_segment
 
 __all__ = ["ResourceType", "k8s_appsv1", "k8s_core", "k8s_custom_object", "resource_of"]
 
@@ -34,17 +37,43 @@ class ResourceType:
         """The discovery path of its group version: ``/api/v1`` or ``/apis/<group>/<version>``."""
         return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
 
-    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
-        """The URL path of the collection (``name`` omitted) or of one object."""
+    @property
+    def free_form_names(self) -> bool:
+        """True for kinds whose names need only be valid path segments (RBAC: ``system:controller:x``)."""
+        return self.group == "rbac.authorization.k8s.io"
+
+    def path(self, namespace: str | None = None) -> str:
+        """The URL path of the collection: all namespaces when ``namespace`` is None.
+
+        Raises:
+            ClientValidationError: the namespace is not a DNS-1123 label (nothing is sent).
+        """
         parts = [self.group_path()]
-        if self.namespaced and namespace:
-            parts.append(f"namespaces/{namespace}")
+        if self.namespaced and namespace is not None:
+            parts.append("namespaces/" + path_segment(namespace, "metadata.namespace", label=True, what=self.kind))
         parts.append(self.plural)
-        if name is not None:
-            parts.append(name)
-            if subresource:
-                parts.append(subresource)
         return "/".join(parts)
+
+    def object_path(self, namespace: str | None, name: str | None, subresource: str | None = None) -> str:
+        """The URL path of one object (or of its subresource).
+
+        Every segment is checked as the API server defines names (a namespace is a DNS-1123
+        label, a name a DNS-1123 subdomain or, for RBAC kinds, a path segment) and
+        percent-encoded, so no name can address another object or the collection.
+
+        Raises:
+            ClientValidationError: a name or namespace is missing or invalid (nothing is sent).
+        """
+        name_segment = path_segment(name, "metadata.name", path_only=self.free_form_names, what=self.kind)
+        path = f"{self.path(namespace)}/{name_segment}"
+        if subresource:
+            if not _SUBRESOURCE.match(subresource):
+                raise ValueError(f"not a subresource: {subresource!r}")
+            path += f"/{subresource}"
+        return path
+
+
+_SUBRESOURCE = re.compile(r"^[a-z]+$")
 
 
 def resource_of(cls: type) -> ResourceType:

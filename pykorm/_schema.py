@@ -145,7 +145,7 @@ _JSON_TYPE_OF: dict[type, str] = {str: "string", int: "integer", float: "number"
 def field_schema(field: DataField) -> dict[str, Any]:
     """The schema of one field: its annotation's, with its description, default and options."""
     where = f"{field.owner.__name__ if field.owner else '?'}.{field.name}"
-    info = field.info
+    info = field.declared_info()
     own, items = split_options(info, dict(field.schema))
     schema = type_schema(info, where=where)
     if items:

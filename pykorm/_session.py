@@ -11,36 +11,58 @@ from the server's answer.
 
 from __future__ import annotations
 
+import copy
 import os
 import random
 import threading
 import time
+import warnings
 from typing import Any, Callable, ClassVar, Mapping, TypeVar
 
 from ._clusters import ClusterConfig, ClusterSource, load_cluster
-from ._errors import ConflictError, CRDNotInstalled, NotFound
+from ._errors import ApiError, ClientValidationError, ConflictError, CRDNotInstalled, NotFound, PrunedFieldsWarning, StatusNotWritten
 from ._models import Model, user_metadata
+from ._openapi import crd_version_schema, is_custom_group, kind_schema, pruned
 from ._patch import merge_patch
-from ._paths import MISSING, get_path
+from ._paths import MISSING, delete_path, get_path
 from ._resource import ResourceType, resource_of
 from ._transport import APPLY_PATCH, MERGE_PATCH, Transport
-from ._validation import validate
+from ._validation import check_names, validate
 
-__all__ = ["Pykorm", "default_session"]
+__all__ = ["Pykorm", "default_session", "set_default_session"]
 
 M = TypeVar("M", bound=Model)
+
+_SCHEMA_TTL = 300.0  # seconds a served schema is trusted before it is read again
+_NO_SCHEMA_TTL = 5.0  # seconds before asking again for a schema not found (OpenAPI lags a new CRD)
 
 _default: Pykorm | None = None
 _default_lock = threading.Lock()
 
 
 def default_session() -> Pykorm:
-    """The session queries and ``obj.save()`` use: the last :class:`Pykorm` created, or a new one."""
+    """The session ``Model.query`` and ``obj.save()`` use.
+
+    The rule: the last :class:`Pykorm` created (unless made with ``make_default=False``), or
+    the one given to :func:`set_default_session`; when there is none yet, a new ``Pykorm()``
+    is made from the kubeconfig (``$KUBECONFIG``, ``~/.kube/config``) or the pod's service
+    account, so a script may start with ``Peach.query.all()``.
+    """
     global _default
+    session = _default
+    if session is not None:
+        return session
     with _default_lock:
         if _default is None:
-            _default = Pykorm()
+            _default = Pykorm(make_default=False)  # reads no file yet: configuration loads on first request
         return _default
+
+
+def set_default_session(session: Pykorm | None) -> None:
+    """Make ``session`` the default one (None: the next use makes a new ``Pykorm()``)."""
+    global _default
+    with _default_lock:
+        _default = session
 
 
 class Pykorm:
@@ -72,11 +94,10 @@ class Pykorm:
         self._sources: dict[str, ClusterSource] = {**type(self).clusters_config, **(clusters or {})}
         self._clusters: dict[str, tuple[ClusterConfig, Transport]] = {}
         self._served: dict[tuple[str, str], frozenset[str]] = {}
+        self._schemas: dict[tuple[str, str, str], tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
         if make_default:
-            global _default
-            with _default_lock:
-                _default = self
+            set_default_session(self)
 
     # -- clusters -------------------------------------------------------------------
 
@@ -126,6 +147,37 @@ class Pykorm:
             served = self._served[key] = frozenset(r["name"] for r in listing.get("resources", ()))
         return name in served
 
+    def served_schema(self, resource: ResourceType, cluster: str | None = None) -> dict[str, Any] | None:
+        """The schema the API server enforces for a custom resource's objects, or None when unknown.
+
+        Read from its CustomResourceDefinition where the credentials may read it, else from the
+        server's OpenAPI v3 document of the group version (readable by every authenticated user,
+        published a moment after the CRD); for CRDs this session installed from models, the schema
+        pykorm generated. Kept for five minutes (an unknown schema for a few seconds). None for
+        built-in kinds and when neither can be read.
+        """
+        if not is_custom_group(resource.group):
+            return None
+        key = (cluster or "default", resource.api_version, resource.kind)
+        cached = self._schemas.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < (_SCHEMA_TTL if cached[1] is not None else _NO_SCHEMA_TTL):
+            return cached[1]
+        transport = self.transport(cluster)
+        schema: dict[str, Any] | None = None
+        try:
+            crd = transport.request("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{resource.crd_name}")
+            schema = crd_version_schema(crd, resource.version)
+        except ApiError:
+            try:
+                document = transport.request("GET", f"/openapi/v3/apis/{resource.group}/{resource.version}")
+                if isinstance(document, dict):
+                    schema = kind_schema(document, resource.group, resource.version, resource.kind)
+            except ApiError:
+                pass  # pykorm checks the model's own declarations
+        self._schemas[key] = (now, schema)
+        return schema
+
     def install_crds(self, *models_or_manifests: Any, cluster: str | None = None, timeout: float = 60.0) -> list[dict[str, Any]]:
         """Create or update CustomResourceDefinitions and wait until the server serves them.
 
@@ -147,6 +199,13 @@ class Pykorm:
         manifests = [*crds(*models), *(m for m in models_or_manifests if not isinstance(m, type))]
         installed = install_crds(self.transport(cluster), *manifests, timeout=timeout)
         self._served.clear()
+        self._schemas.clear()
+        now, name = time.monotonic(), cluster or "default"
+        for manifest in crds(*models):  # what pykorm generated is what the server now enforces
+            spec = manifest["spec"]
+            for version in spec["versions"]:
+                api_version = f"{spec['group']}/{version['name']}"
+                self._schemas[(name, api_version, spec["names"]["kind"])] = (now, version["schema"]["openAPIV3Schema"])
         return installed
 
     # -- reads -------------------------------------------------------------------------
@@ -160,7 +219,7 @@ class Pykorm:
         resource = resource_of(model)
         if resource.namespaced and not namespace:
             namespace = self.default_namespace(cluster)
-        raw = self.request(resource, "GET", resource.path(namespace, name), cluster)
+        raw = self.request(resource, "GET", resource.object_path(namespace, name), cluster)
         return model._from_server(raw, cluster)
 
     def refresh(self, obj: M, cluster: str | None = None) -> M:
@@ -183,6 +242,7 @@ class Pykorm:
         from ._watch import WaitTimeout
 
         resource, target = resource_of(type(obj)), cluster or obj._cluster
+        self._object_path(obj, resource)  # checks the name and namespace before anything is sent
         query = type(obj).query.session(self).filter(name=obj.name)
         if target is not None:
             query = query.using(target)
@@ -218,10 +278,11 @@ class Pykorm:
         target = cluster or obj._cluster
         if not obj.is_stored or not _same_cluster(obj, cluster):  # new, or copied to another cluster
             return self._create(obj, resource, target, dry_run)
+        self._object_path(obj, resource)  # a bad name or namespace: nothing is sent
         original = obj.original
         if original is None:
             return obj  # unchanged since read
-        validate(obj)
+        validate(obj, served=self.served_schema(resource, target))
         patch = merge_patch(original, obj._raw)
         status = patch.pop("status", MISSING)
         if status is not MISSING and not self.serves(resource, f"{resource.plural}/status", target):
@@ -246,6 +307,7 @@ class Pykorm:
             ConflictError: someone changed the object since it was read.
         """
         resource, target = resource_of(type(obj)), cluster or obj._cluster
+        self._object_path(obj, resource)  # a bad name or namespace: nothing is sent
         original = obj.original or obj._raw
         patch = merge_patch({"status": original.get("status") or {}}, {"status": obj._raw.get("status") or {}})
         if not patch:
@@ -281,9 +343,20 @@ class Pykorm:
         """
         resource, target = resource_of(type(obj)), cluster or obj._cluster
         self._fill_namespace(obj, resource, target)
-        validate(obj)
+        self._object_path(obj, resource)  # a bad name or namespace: nothing is sent
+        served = self.served_schema(resource, target)
+        validate(obj, served=served)
         body = {k: v for k, v in obj._raw.items() if k != "status"}
         body["metadata"] = user_metadata(obj._raw)
+        if served is not None:
+            # A create or update prunes what the schema does not declare; an apply refuses it.
+            body, dropped = pruned(body, served)
+            if dropped:
+                warnings.warn(
+                    f"{_describe(obj)}: apply leaves out {', '.join(dropped)}: the schema the API server "
+                    f"enforces for {resource.kind} does not declare {'it' if len(dropped) == 1 else 'them'}",
+                    PrunedFieldsWarning, stacklevel=2,
+                )
         params = {"fieldManager": field_manager or self.field_manager, "force": force or None, "dryRun": _dry(dry_run)}
         raw = self.request(
             resource, "PATCH", self._object_path(obj, resource), target,
@@ -352,19 +425,35 @@ class Pykorm:
 
     def _create(self, obj: M, resource: ResourceType, cluster: str | None, dry_run: bool) -> M:
         self._fill_namespace(obj, resource, cluster)
-        validate(obj)
+        try:
+            check_names(obj)  # a bad name or namespace: nothing is sent, not even a schema request
+        except ClientValidationError:
+            validate(obj)  # everything found without the server's schema, in one error
+            raise
+        validate(obj, served=self.served_schema(resource, cluster))
         body = dict(obj._raw)
         body["metadata"] = user_metadata(obj._raw)
         namespace = body["metadata"].get("namespace")
         params = {"dryRun": _dry(dry_run), "fieldManager": self.field_manager}
         raw = self.request(resource, "POST", resource.path(namespace), cluster, body=body, params=params)
-        status = body.get("status")
+        status = _status_to_write(obj)
         if status and not dry_run and self.serves(resource, f"{resource.plural}/status", cluster):
-            patch = {"metadata": {"resourceVersion": raw["metadata"]["resourceVersion"]}, "status": status}
-            raw = self.request(
-                resource, "PATCH", resource.path(namespace, raw["metadata"]["name"], "status"), cluster,
-                body=patch, content_type=MERGE_PATCH, params={"fieldManager": self.field_manager},
-            )
+            # The server dropped status from the create. Write what the user set, without a
+            # resourceVersion precondition: a controller may already have touched the new object,
+            # and a merge patch changes only the keys sent.
+            path = resource.object_path(namespace, raw["metadata"]["name"], "status")
+            try:
+                raw = self.request(
+                    resource, "PATCH", path, cluster, body={"status": status}, content_type=MERGE_PATCH,
+                    params={"fieldManager": self.field_manager},
+                )
+            except ApiError as error:
+                obj._load(raw, cluster)
+                raise StatusNotWritten(
+                    f"{_describe(obj)} was created, but its status was not written: {error}. "
+                    "Write it again with pk.save_status(obj).",
+                    status=error.status, reason=error.reason, body=error.body,
+                ) from error
         if not dry_run:
             obj._load(raw, cluster)
         return obj
@@ -394,12 +483,41 @@ class Pykorm:
         namespace = get_path(obj._raw, ("metadata", "namespace")) if resource.namespaced else None
         if resource.namespaced and not namespace:
             namespace = self.default_namespace(obj._cluster)
-        return resource.path(namespace or None, obj.name, subresource)
+        return resource.object_path(namespace or None, obj.name, subresource)
 
 
 def _same_cluster(obj: Model, cluster: str | None) -> bool:
     """True when ``cluster`` (None: the object's own) is where ``obj`` was read from."""
     return cluster is None or (obj._cluster or "default") == cluster
+
+
+def _status_to_write(obj: Model) -> dict[str, Any]:
+    """The status of a new object less the values that only repeat a field's default.
+
+    A default (``conditions: list = Status(..., default_factory=list)``) says what an
+    absent value reads as; writing it would only add a second request racing the
+    controllers that own the status.
+    """
+    status = obj._raw.get("status")
+    if not isinstance(status, dict) or not status:
+        return {}
+    status = copy.deepcopy(status)
+    for field in type(obj)._fields.values():
+        if field.path[0] == "status" and field.has_default:
+            if get_path(status, field.path[1:]) == field.to_json(field.make_default(), obj):
+                delete_path(status, field.path[1:])
+    return _without_empty_objects(status)
+
+
+def _without_empty_objects(data: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = _without_empty_objects(value)
+            if not value:
+                continue
+        kept[key] = value
+    return kept
 
 
 def _dry(dry_run: bool) -> str | None:

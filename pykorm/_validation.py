@@ -9,23 +9,24 @@ the outermost missing object (``spec``), which that CRD requires too.
 from __future__ import annotations
 
 import base64
+import functools
 import ipaddress
 import re
 import uuid
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from ._errors import ClientValidationError, FieldError
+from ._names import name_error
+from ._openapi import schema_findings
 from ._paths import MISSING, Path, dotted, get_path
 from ._schema import NON_EMPTY, split_options
 from ._types import TypeInfo
 
 if TYPE_CHECKING:
+    from ._fields import DataField
     from ._models import _Object
 
-__all__ = ["check_name", "validate"]
-
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+__all__ = ["check_names", "validate"]
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -44,41 +45,51 @@ _TYPE_NAMES = {"str": "string", "int": "integer", "float": "number", "bool": "bo
                "int_or_string": "integer,string"}
 
 
-def check_name(value: Any, field: str, *, label: bool = False) -> FieldError | None:
-    """A finding when ``value`` is not a valid object name (DNS-1123 subdomain, or label for namespaces)."""
-    limit, pattern = (63, _DNS1123_LABEL) if label else (253, _DNS1123_SUBDOMAIN)
-    kind = "RFC 1123 label" if label else "RFC 1123 subdomain"
-    if not isinstance(value, str) or not value:
-        return FieldError(field, "Required value: a name is needed", "FieldValueRequired")
-    if len(value) > limit or not pattern.match(value):
-        return FieldError(
-            field,
-            f"Invalid value {value!r}: a lowercase {kind} must consist of lower case alphanumeric characters, "
-            f"'-'{' or ' + repr('.') if not label else ''}, start and end with an alphanumeric character "
-            f"and be at most {limit} characters (e.g. 'my-name')",
-            "FieldValueInvalid",
-        )
-    return None
-
-
-def validate(obj: _Object, *, need_name: bool = True) -> None:
+def validate(obj: _Object, *, need_name: bool = True, served: Mapping[str, Any] | None = None) -> None:
     """Check ``obj`` and raise one :class:`ClientValidationError` listing every finding.
+
+    The rule: pykorm never refuses a write the API server would accept. With ``served``,
+    the schema the server enforces for the object's kind, the object is checked against
+    that schema alone. Without it, against the model's fields: required fields and
+    validation options as declared, and types as annotated where the annotation agrees
+    with the field's default (``price: str = Spec("price", 1)`` documents, it does not check).
 
     Raises:
         ClientValidationError: ``causes`` holds a :class:`FieldError` per finding.
     """
-    causes = list(_findings(obj, ()))
+    causes = list(schema_findings(obj._raw, served) if served is not None else _findings(obj, ()))
     if need_name:
+        causes[:0] = _name_findings(obj)
+    _raise(obj, causes)
+
+
+def check_names(obj: _Object) -> None:
+    """Check only the object's name and namespace (before anything is sent about it).
+
+    Raises:
+        ClientValidationError: the name or namespace is not one the API server accepts.
+    """
+    _raise(obj, _name_findings(obj))
+
+
+def _name_findings(obj: _Object) -> list[FieldError]:
+    causes: list[FieldError] = []
+    namespace = get_path(obj._raw, ("metadata", "namespace"))
+    if namespace is not MISSING and namespace is not None:
+        found = name_error(namespace, "metadata.namespace", label=True)
+        if found is not None:
+            causes.append(found)
+    if get_path(obj._raw, ("metadata", "generateName")) is MISSING:
+        resource = getattr(type(obj), "__resource__", None)
         name = get_path(obj._raw, ("metadata", "name"))
-        if get_path(obj._raw, ("metadata", "generateName")) is MISSING:
-            found = check_name(None if name is MISSING else name, "metadata.name")
-            if found is not None:
-                causes.insert(0, found)
-        namespace = get_path(obj._raw, ("metadata", "namespace"))
-        if namespace is not MISSING and namespace is not None:
-            found = check_name(namespace, "metadata.namespace", label=True)
-            if found is not None:
-                causes.insert(0, found)
+        free_form = resource is not None and resource.free_form_names
+        found = name_error(None if name is MISSING else name, "metadata.name", path_only=free_form)
+        if found is not None:
+            causes.append(found)
+    return causes
+
+
+def _raise(obj: _Object, causes: list[FieldError]) -> None:
     if causes:
         what = f"{type(obj).__name__} {get_path(obj._raw, ('metadata', 'name')) or ''}".strip()
         listing = "; ".join(str(c) for c in causes)
@@ -96,11 +107,24 @@ def _findings(obj: _Object, prefix: Path) -> Iterator[FieldError]:
             continue
         if field.required and not field.allow_empty and field.info.kind in NON_EMPTY and value in ("", [], {}):
             yield FieldError(path, "Required value: must not be empty", "FieldValueRequired")
-        own, items = split_options(field.info, field.schema)
-        yield from _check(field.info, value, path, own, items)
+        info = field.info if _annotation_checks(field) else _ANY
+        own, items = split_options(info, field.schema)
+        yield from _check(info, value, path, own, items)
     for where, paths in missing.items():
         below = "" if paths == [where] else f": needed for {', '.join(paths)}"
         yield FieldError(where, f"Required value{below}", "FieldValueRequired")
+
+
+_ANY = TypeInfo("any")
+
+
+@functools.lru_cache(maxsize=None)
+def _annotation_checks(field: DataField) -> bool:
+    """Whether the field's annotation is a type to check: it is, unless the field's own default contradicts it."""
+    if not field.has_default:
+        return True
+    default = field.to_json(field.make_default())
+    return default is None or next(_check(field.info, default, field.name, {}), None) is None
 
 
 def _outermost_missing(raw: dict[str, Any], path: Path) -> Path:

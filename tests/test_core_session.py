@@ -109,8 +109,14 @@ def test_dry_run_writes_nothing(pk: pykorm.Pykorm, k8s_namespace: str) -> None:
 
 def test_server_validation_error_carries_field_causes(pk: pykorm.Pykorm) -> None:
     apple = Apple(name="negative-seed", score=Score(exterior=1), seeds=[{"kind": "pip", "weight": -1}])
-    with pytest.raises(pykorm.ValidationError) as caught:
-        pk.save(apple)  # the CRD says minimum 0; the model does not know it
+    # The CRD says minimum 0; the model does not know it, but pykorm checks against the schema the
+    # server enforces: refused before sending, with the path the server reports.
+    with pytest.raises(pykorm.ClientValidationError) as refused:
+        pk.save(apple)
+    assert [c.field for c in refused.value.causes] == ["spec.seeds[0].weight"]
+    body = apple.to_dict()
+    with pytest.raises(pykorm.ValidationError) as caught:  # the server's own answer, sent raw
+        pk.transport().request("POST", "/apis/pykorm.infomaniak.com/v1/apples", body=body)
     assert [c.field for c in caught.value.causes] == ["spec.seeds[0].weight"]
     assert caught.value.status == 422
     assert Apple.query.get("negative-seed") is None
@@ -130,8 +136,11 @@ def test_required_field_is_checked_client_side(pk: pykorm.Pykorm) -> None:
     class StrictPeach(pykorm.NamespacedModel):
         variety: str = pykorm.fields.Spec("variety", required=True)
 
+    with pytest.raises(pykorm.ClientValidationError, match="spec: Required value"):
+        pk.save(StrictPeach(namespace="default", name="strict"))  # the served CRD requires spec
+    pykorm._validation.validate(StrictPeach(namespace="default", name="strict", variety="v"))
     with pytest.raises(pykorm.ClientValidationError, match="spec: Required value: needed for spec.variety"):
-        pk.save(StrictPeach(namespace="default", name="strict"))
+        pykorm._validation.validate(StrictPeach(namespace="default", name="strict"))  # no schema known: the model's
 
 
 def test_typed_errors(pk: pykorm.Pykorm, k8s_namespace: str) -> None:

@@ -53,13 +53,14 @@ def test_update_label_annotate(pk: pykorm.Pykorm, k8s_namespace: str, plants: li
 
 
 def test_bulk_stops_at_the_first_hard_error_and_reports(pk: pykorm.Pykorm, k8s_namespace: str, plants: list[Plant]) -> None:
-    # The CRD sets minimum 0 on price; the model does not know it, so the server refuses the write.
+    # The CRD sets minimum 0 on price; the model does not know it, pykorm checks the served schema.
     query = Plant.query.namespace(k8s_namespace).order_by("name")
     with pytest.raises(pykorm.BulkError) as caught:
         query.update(price=-1)
     error = caught.value
     assert error.done == [] and error.failed.name == "p00" and len(error.not_done) == 11
-    assert isinstance(error.error, pykorm.ValidationError)
+    assert isinstance(error.error, pykorm.ClientValidationError)
+    assert [c.field for c in error.error.causes] == ["spec.price"]
     assert set(query.pluck("price")) == {p.price for p in plants}  # nothing half-written
 
 
