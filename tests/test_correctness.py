@@ -357,3 +357,15 @@ def test_no_token_in_a_traceback_formatted_with_locals(k8s_cluster: Cluster) -> 
         text = "".join(formatted.format())
         assert "authorization" in text.lower() or cluster == "refused"  # the headers are in the traceback, masked
         assert token not in text, f"the token shows in a traceback of a {error.__name__}"
+
+
+def test_an_apply_the_server_cannot_type_is_a_validation_error_naming_the_field(pk: Pykorm, k8s_namespace: str) -> None:
+    @pykorm.k8s_core(kind="ConfigMap")
+    class OddConfigMap(pykorm.NamespacedModel):
+        data: dict[str, str] = pykorm.fields.DataField("data", default_factory=dict)
+        scores: list[int] = pykorm.fields.DataField("scores", default_factory=list)  # not in ConfigMap's schema
+
+    with pytest.raises(pykorm.ValidationError) as caught:
+        pk.apply(OddConfigMap(namespace=k8s_namespace, name="odd", data={"a": "b"}, scores=[1]))
+    assert not isinstance(caught.value, pykorm.ServerUnavailable)
+    assert [c.field for c in caught.value.causes] == ["scores"]
