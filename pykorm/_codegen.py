@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from ._crd import COLUMN_TYPES, json_path
 from ._models import NamespacedModel, Nested
-from ._schema import ITEM_OPTIONS, NON_EMPTY, OPTIONS
+from ._options import ITEM_OPTIONS, NON_EMPTY, OPTIONS
 
 __all__ = ["model_source"]
 

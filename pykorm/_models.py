@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, TypeVar
 from typing_extensions import Self, dataclass_transform
 
 from ._fields import DataField
+from ._options import option_keys
 from .fields import DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from .fields import DataField as _DataFieldSpecifier
 from ._paths import MISSING, get_path, set_path
@@ -61,6 +62,7 @@ class _ObjectMeta(type):
         for field in fields.values():
             if field.localns is None:
                 field.localns = scope
+                option_keys(field.schema, f"{name}.{field.name}")  # an unknown option fails here, not in crd()
         cls._fields = fields  # type: ignore[attr-defined]
         return cls
 

@@ -29,70 +29,15 @@ import inspect
 import json
 from typing import TYPE_CHECKING, Any, Iterable
 
+from ._options import ITEM_OPTIONS, NON_EMPTY, OPTIONS, option_keys, split_options
 from ._types import TypeInfo
 
 if TYPE_CHECKING:
     from ._fields import DataField
 
-__all__ = ["ITEM_OPTIONS", "NON_EMPTY", "OPTIONS", "docstring_summary", "field_schema", "object_schema", "split_options", "type_schema"]
+__all__ = ["docstring_summary", "field_schema", "object_schema", "type_schema"]
 
-OPTIONS: dict[str, str] = {
-    "minimum": "minimum",
-    "maximum": "maximum",
-    "exclusive_minimum": "exclusiveMinimum",
-    "exclusive_maximum": "exclusiveMaximum",
-    "multiple_of": "multipleOf",
-    "pattern": "pattern",
-    "enum": "enum",
-    "min_length": "minLength",
-    "max_length": "maxLength",
-    "min_items": "minItems",
-    "max_items": "maxItems",
-    "min_properties": "minProperties",
-    "max_properties": "maxProperties",
-    "format": "format",
-    "nullable": "nullable",
-}
-"""Field validation options: the argument name and the schema key it becomes."""
-
-ITEM_OPTIONS = frozenset(
-    {"minimum", "maximum", "exclusive_minimum", "exclusive_maximum", "multiple_of", "pattern", "enum",
-     "min_length", "max_length", "format"}
-)
-"""Options about single values: on a list or dict field they apply to its items."""
-
-_X_PREFIX = "x_kubernetes_"
 _SCALARS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
-NON_EMPTY = {"str": "minLength", "list": "minItems", "dict": "minProperties", "object": "minProperties",
-             "nested": "minProperties"}
-"""The kinds a required field may not leave empty (unless ``allow_empty``), and the schema key saying so."""
-
-
-def split_options(info: TypeInfo, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``options`` split into those about the field's value and those about its items (list/dict fields)."""
-    if info.kind not in ("list", "dict") or info.item is None:
-        return options, {}
-    own = {k: v for k, v in options.items() if k not in ITEM_OPTIONS}
-    return own, {k: v for k, v in options.items() if k in ITEM_OPTIONS}
-
-
-def option_keys(options: dict[str, Any], where: str) -> dict[str, Any]:
-    """Field options as schema keys (``min_length`` → ``minLength``, ``x_kubernetes_list_type`` → ...).
-
-    Raises:
-        TypeError: an option pykorm does not know (the message names ``where`` and the choices).
-    """
-    keys: dict[str, Any] = {}
-    for name, value in options.items():
-        if name in OPTIONS:
-            keys[OPTIONS[name]] = value
-        elif name.startswith(_X_PREFIX):
-            keys["x-kubernetes-" + name[len(_X_PREFIX):].replace("_", "-")] = value
-        else:
-            raise TypeError(
-                f"{where}: unknown field option {name!r}; options are {', '.join(OPTIONS)} and x_kubernetes_<name>"
-            )
-    return keys
 
 
 def type_schema(info: TypeInfo, *, where: str = "") -> dict[str, Any]:

@@ -19,7 +19,7 @@ from ._errors import ClientValidationError, FieldError
 from ._names import name_error
 from ._openapi import schema_findings
 from ._paths import MISSING, Path, dotted, get_path
-from ._schema import NON_EMPTY, split_options
+from ._options import NON_EMPTY, split_options
 from ._types import TypeInfo
 
 if TYPE_CHECKING:

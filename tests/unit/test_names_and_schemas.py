@@ -130,3 +130,10 @@ def test_headers_mask_credentials() -> None:
 
     headers = _Headers({"Authorization": "Bearer secret", "Accept": "application/json"})
     assert "secret" not in repr(headers) and "secret" not in str(headers) and headers["Authorization"] == "Bearer secret"
+
+
+def test_an_unknown_field_option_fails_when_the_class_is_declared() -> None:
+    with pytest.raises(TypeError, match=r"Thing\.x: unknown field option 'minimun'; options are minimum, "):
+
+        class Thing(pykorm.Nested):
+            x: int = pykorm.fields.DataField("x", minimun=3)
