@@ -43,9 +43,7 @@ from ._session import Pykorm, set_default_session
 from ._crd import CRDOptions, crd, crds
 from ._codegen import model_source
 from ._rbac import rbac
-from ._versions import KUBERNETES_VERSION
-
-__version__ = "0.2.0"
+from ._versions import KUBERNETES_VERSION, __version__
 
 __all__ = [
     "AlreadyExists",

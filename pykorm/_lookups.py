@@ -15,7 +15,7 @@ import dataclasses
 import datetime
 import enum
 import re
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, cast, get_args
 
 from ._errors import ClientValidationError, FieldError
 from ._paths import MISSING, Path, dotted
@@ -26,10 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Leaf", "Q", "resolve"]
 
-OPERATORS = (
+Operator = Literal[
     "exact", "iexact", "contains", "icontains", "in", "gt", "gte", "lt", "lte",
     "startswith", "istartswith", "endswith", "iendswith", "isnull", "has", "regex",
-)
+]
+"""A lookup operator: the last ``__`` part of ``price__gt``; ``exact`` when none is given."""
+OPERATORS: tuple[Operator, ...] = get_args(Operator)
+BoolOp = Literal["and", "or", "not"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Leaf:
 
     lookup: str  # as the user wrote it, for messages and plans
     path: Path
-    op: str
+    op: Operator
     value: Any
     info: TypeInfo
     list_at: tuple[int, ...] = ()
@@ -65,17 +68,16 @@ class Q:
     A ``Q`` is unresolved (lookups as strings) until a query resolves it against its model.
     """
 
-    __slots__ = ("op", "children", "lookups")
+    __slots__ = ("op", "children")
 
     def __init__(self, *children: Q, **lookups: Any) -> None:
-        self.op = "and"
+        self.op: BoolOp = "and"
         self.children: tuple[Any, ...] = tuple(children) + tuple(lookups.items())
-        self.lookups = lookups
 
     @classmethod
-    def _node(cls, op: str, children: tuple[Any, ...]) -> Q:
+    def _node(cls, op: BoolOp, children: tuple[Any, ...]) -> Q:
         node = cls.__new__(cls)
-        node.op, node.children, node.lookups = op, children, {}
+        node.op, node.children = op, children
         return node
 
     def __and__(self, other: Q) -> Q:
@@ -99,7 +101,7 @@ class Q:
 class Node:
     """A resolved filter tree: ``and``/``or``/``not`` over :class:`Leaf` and :class:`Node` children."""
 
-    op: str
+    op: BoolOp
     children: tuple[Node | Leaf, ...]
 
     def matches(self, raw: dict[str, Any]) -> bool:
@@ -138,9 +140,9 @@ def resolve(model: type[_Object], q: Q) -> Node | Leaf:
 def resolve_lookup(model: type[_Object], lookup: str, value: Any) -> Leaf:
     """Resolve ``lookup`` (``score__exterior__gte``) on ``model`` into a :class:`Leaf`."""
     parts = lookup.split("__")
-    op = "exact"
+    op: Operator = "exact"
     if len(parts) > 1 and parts[-1] in OPERATORS:
-        op = parts.pop()
+        op = cast(Operator, parts.pop())
     path: list[str] = []
     list_at: list[int] = []
     owner: type[_Object] | None = model
@@ -270,8 +272,3 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
 
 def _invalid(lookup: str, message: str) -> ClientValidationError:
     return ClientValidationError(message, causes=(FieldError(lookup, message, "FieldValueInvalid"),))
-
-
-def evaluate(expr: Node | Leaf | None, obj: _Object) -> bool:
-    """True when ``obj`` satisfies ``expr`` (None: no filter)."""
-    return expr is None or expr.matches(obj._raw)

@@ -11,7 +11,13 @@ from typing import Any, Literal, Union
 
 from typing_extensions import Annotated, get_args, get_origin
 
-__all__ = ["TypeInfo", "describe"]
+__all__ = ["Kind", "TypeInfo", "describe"]
+
+Kind = Literal[
+    "any", "str", "int", "float", "bool", "datetime", "enum", "literal", "list", "dict", "nested", "object",
+    "int_or_string",
+]
+"""What a field holds, as pykorm acts on it (see :class:`TypeInfo`)."""
 
 _UNION_TYPES: tuple[Any, ...] = (Union, getattr(types, "UnionType", Union))
 
@@ -25,14 +31,14 @@ class TypeInfo:
     ``int_or_string`` (``int | str``).
     """
 
-    kind: str
+    kind: Kind
     optional: bool = False
     item: TypeInfo | None = None  # list items and dict values
     choices: tuple[Any, ...] = ()  # enum and literal values as JSON
     python: Any = None  # the class for enum and nested
 
 
-_SCALARS: dict[Any, str] = {str: "str", int: "int", float: "float", bool: "bool", datetime.datetime: "datetime"}
+_SCALARS: dict[Any, Kind] = {str: "str", int: "int", float: "float", bool: "bool", datetime.datetime: "datetime"}
 
 
 def describe(annotation: Any) -> TypeInfo:

@@ -5,3 +5,6 @@ derived from this release's own ``go.mod`` at build time.
 """
 
 KUBERNETES_VERSION = "v1.36.3"
+
+__version__ = "0.2.0"
+"""pykorm's own version: the one source (pyproject.toml reads it)."""
