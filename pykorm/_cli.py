@@ -62,8 +62,15 @@ def cluster_up(args: argparse.Namespace) -> int:
     """Start a local control plane in the foreground until Ctrl-C or SIGTERM."""
     from .testing import LocalControlPlane
 
+    if args.no_workloads and args.nodes is not None:
+        raise CommandError("--nodes and --no-workloads contradict each other: nodes are where workloads run")
     _interrupt_on(signal.SIGINT, signal.SIGTERM)  # a background job of a script ignores SIGINT otherwise
-    control_plane = LocalControlPlane(log=_say)
+    control_plane = LocalControlPlane(
+        workloads=not args.no_workloads,
+        nodes=args.nodes,
+        controllers=args.controllers,
+        log=_say,
+    )
     copy: Path | None = args.kubeconfig
     try:
         control_plane.start()
@@ -71,7 +78,8 @@ def cluster_up(args: argparse.Namespace) -> int:
         if copy is not None:
             _copy_atomically(kubeconfig, copy)
             kubeconfig = copy.resolve()
-        print(f"Kubernetes {KUBERNETES_VERSION} control plane ready in {control_plane.startup_seconds:.1f} s")
+        nodes = f" with {len(control_plane.node_names)} kwok node(s)" if control_plane.workloads else " (no workloads)"
+        print(f"Kubernetes {KUBERNETES_VERSION} control plane{nodes} ready in {control_plane.startup_seconds:.1f} s")
         print(f"export KUBECONFIG={kubeconfig}")
         print("Press Ctrl-C to stop it.", flush=True)
         while control_plane.running:
@@ -95,13 +103,46 @@ def _cluster_up_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="also write the kubeconfig here (removed again when the control plane stops)",
     )
+    parser.add_argument(
+        "--nodes",
+        type=_count,
+        metavar="N",
+        help="how many simulated (kwok) nodes to create (default: 1)",
+    )
+    parser.add_argument(
+        "--no-workloads",
+        action="store_true",
+        help="a bare API server: no kube-scheduler, no kwok, no nodes; only the garbage-collector and namespace "
+        "controllers unless --controllers says otherwise",
+    )
+    parser.add_argument(
+        "--controllers",
+        type=_names,
+        metavar="LIST",
+        help="the kube-controller-manager controllers, comma-separated as its --controllers flag takes them "
+        "(default: '*', its default set; e.g. 'deployment,replicaset,garbagecollector' or '*,-cronjob')",
+    )
+
+
+def _count(text: str) -> int:
+    number = int(text)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of nodes")
+    return number
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one controller name (or '*')")
+    return names
 
 
 def cluster_install(args: argparse.Namespace) -> int:
     """Find or build the control-plane binaries and print their paths."""
     from .testing import ensure_binaries
 
-    binaries = ensure_binaries(log=_say)
+    binaries = ensure_binaries(log=_say, workloads=True)
     for field in dataclasses.fields(binaries):
         print(f"{field.name.replace('_', '-')}: {getattr(binaries, field.name)}")
     return 0
@@ -258,11 +299,12 @@ def _import(name: str) -> Any:
 COMMANDS: tuple[Command, ...] = (
     Command(
         ("cluster", "up"),
-        f"start a local Kubernetes {KUBERNETES_VERSION} control plane until Ctrl-C",
+        f"start a local Kubernetes {KUBERNETES_VERSION} cluster (control plane, scheduler, kwok nodes) until Ctrl-C",
         cluster_up,
         _cluster_up_arguments,
     ),
-    Command(("cluster", "install"), "build (or find) the control-plane binaries only", cluster_install),
+    Command(("cluster", "install"), "build (or find) the control-plane binaries (kube-scheduler and kwok too) only",
+            cluster_install),
     Command(("crd",), "print, write or check the CustomResourceDefinitions of models", crd, _crd_arguments),
     Command(("rbac",), "print the least ServiceAccount, Role and bindings an app of these models needs", rbac,
             _rbac_arguments),

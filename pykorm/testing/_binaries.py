@@ -1,14 +1,21 @@
-"""Find or build the control-plane binaries: etcd, kube-apiserver, kube-controller-manager.
+"""Find or build the control-plane binaries.
+
+Always etcd, kube-apiserver and kube-controller-manager; for a cluster where
+workloads run, also kube-scheduler, the kwok controller and kwok's stage
+manifests (how simulated nodes and pods change state).
 
 Binaries come, in this order, from the environment variables envtest users
 already set (``TEST_ASSET_*``, ``KUBEBUILDER_ASSETS``), from pykorm's cache
 (``$PYKORM_CACHE_DIR`` or ``~/.cache/pykorm``), or from a build with the
-machine's Go toolchain.
+machine's Go toolchain. A build makes only what is missing: binaries already
+in the cache stay (other processes may be running them).
 
-The build is a throw-away Go module generated in the cache: it requires
-``k8s.io/kubernetes`` at :data:`KUBERNETES_VERSION`, replaces every staging
-module named in that release's own ``go.mod`` with its published ``v0.Y.Z``
-and builds the etcd server that release pins.
+The Kubernetes binaries come from a throw-away Go module generated in the
+cache: it requires ``k8s.io/kubernetes`` at :data:`KUBERNETES_VERSION`,
+replaces every staging module named in that release's own ``go.mod`` with its
+published ``v0.Y.Z`` and builds the etcd server that release pins. kwok is its
+own module, installed at :data:`KWOK_VERSION` with its own dependencies; its
+stage manifests are copied from that module's source.
 """
 
 from __future__ import annotations
@@ -24,12 +31,20 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import IO, Callable, Iterator, Mapping
+from typing import IO, Any, Callable, Iterator, Mapping, Sequence
 
 from .._errors import BinaryNotFound, BuildFailed, GoNotFound
-from .._versions import KUBERNETES_VERSION
+from .._versions import KUBERNETES_VERSION, KWOK_VERSION
 
-__all__ = ["Binaries", "ReleaseModule", "cache_dir", "ensure_binaries", "find_binaries", "parse_release_gomod"]
+__all__ = [
+    "Binaries",
+    "ReleaseModule",
+    "cache_dir",
+    "ensure_binaries",
+    "find_binaries",
+    "kwok_stages_text",
+    "parse_release_gomod",
+]
 
 Log = Callable[[str], None]
 
@@ -37,22 +52,51 @@ _ENV_ASSETS = {
     "etcd": "TEST_ASSET_ETCD",
     "kube_apiserver": "TEST_ASSET_KUBE_APISERVER",
     "kube_controller_manager": "TEST_ASSET_KUBE_CONTROLLER_MANAGER",
+    "kube_scheduler": "TEST_ASSET_KUBE_SCHEDULER",
+    "kwok": "TEST_ASSET_KWOK",
 }
 _FILE_NAMES = {
     "etcd": "etcd",
     "kube_apiserver": "kube-apiserver",
     "kube_controller_manager": "kube-controller-manager",
+    "kube_scheduler": "kube-scheduler",
+    "kwok": "kwok",
+    "kwok_stages": "kwok-stages.yaml",
 }
+_CORE = ("etcd", "kube_apiserver", "kube_controller_manager")
+_WORKLOADS = ("kube_scheduler", "kwok", "kwok_stages")
+_FROM_KWOK = ("kwok", "kwok_stages")  # cached per KWOK_VERSION, not only per Kubernetes version
 _STAMP = "pykorm-build.json"
+
+# The stages of kwok's "fast" profile, as kwokctl uses them when node leases are on.
+KWOK_STAGES = (
+    "kustomize/stage/node/fast/node-initialize.yaml",
+    "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "kustomize/stage/pod/fast/pod-ready.yaml",
+    "kustomize/stage/pod/fast/pod-complete.yaml",
+    "kustomize/stage/pod/fast/pod-delete.yaml",
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Binaries:
-    """Paths of the three executables a local control plane runs."""
+    """Paths of the executables a local control plane runs.
+
+    The first three are always needed; the workload ones (kube-scheduler, the kwok
+    controller and kwok's stage manifests) only for ``LocalControlPlane(workloads=True)``.
+    """
 
     etcd: Path
     kube_apiserver: Path
     kube_controller_manager: Path
+    kube_scheduler: Path | None = None
+    kwok: Path | None = None
+    kwok_stages: Path | None = None
+
+    @property
+    def workloads(self) -> bool:
+        """True when kube-scheduler, kwok and its stages are all there."""
+        return None not in (self.kube_scheduler, self.kwok, self.kwok_stages)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,38 +119,25 @@ def cache_dir(version: str = KUBERNETES_VERSION) -> Path:
     return base / f"k8s-{version}"
 
 
-def find_binaries(environ: Mapping[str, str] | None = None, version: str = KUBERNETES_VERSION) -> Binaries | None:
+def find_binaries(
+    environ: Mapping[str, str] | None = None, version: str = KUBERNETES_VERSION, *, workloads: bool = False
+) -> Binaries | None:
     """Ready binaries from the environment or the cache, or None when a build is needed.
+
+    With ``workloads``, kube-scheduler, kwok and kwok's stages must be there too.
 
     Raises:
         BinaryNotFound: an environment variable names a binary that does not exist.
     """
-    env = os.environ if environ is None else environ
-    assets_dir = env.get("KUBEBUILDER_ASSETS")
-    paths: dict[str, Path] = {}
-    for field, var in _ENV_ASSETS.items():
-        if env.get(var):
-            paths[field] = Path(env[var])
-        elif assets_dir:
-            paths[field] = Path(assets_dir) / _FILE_NAMES[field]
-    for field, path in paths.items():
-        if not os.access(path, os.X_OK):
-            source = _ENV_ASSETS[field] if env.get(_ENV_ASSETS[field]) else "KUBEBUILDER_ASSETS"
-            raise BinaryNotFound(
-                f"{source} points to {path}, which is not an executable file; "
-                f"fix the variable or unset it to let pykorm build {_FILE_NAMES[field]}"
-            )
-    bin_dir = cache_dir(version) / "bin"
-    if len(paths) < len(_FILE_NAMES) and _cache_is_complete(bin_dir, version):
-        for field, name in _FILE_NAMES.items():
-            paths.setdefault(field, bin_dir / name)
-    if len(paths) < len(_FILE_NAMES):
+    paths = _located(os.environ if environ is None else environ, version)
+    needed = _CORE + (_WORKLOADS if workloads else ())
+    if any(field not in paths for field in needed):
         return None
-    return Binaries(**paths)
+    return Binaries(**{field: paths[field] for field in needed})
 
 
-def ensure_binaries(version: str = KUBERNETES_VERSION, log: Log | None = None) -> Binaries:
-    """Binaries for ``version``: found ready, or built into the cache with Go.
+def ensure_binaries(version: str = KUBERNETES_VERSION, log: Log | None = None, *, workloads: bool = False) -> Binaries:
+    """Binaries for ``version``: found ready, or the missing ones built into the cache with Go.
 
     Concurrent callers (several pytest workers) build once: the others wait.
 
@@ -115,19 +146,41 @@ def ensure_binaries(version: str = KUBERNETES_VERSION, log: Log | None = None) -
         BuildFailed: ``go`` failed; the message quotes the end of its log.
     """
     say = log or _stderr
-    found = find_binaries(version=version)
+    found = find_binaries(version=version, workloads=workloads)
     if found is not None:
         return found
     folder = cache_dir(version)
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder / ".lock"):
-        found = find_binaries(version=version)
-        if found is not None:
-            return found
-        _build(version, folder, say)
-    found = find_binaries(version=version)
+        needed = _CORE + (_WORKLOADS if workloads else ())
+        missing = [field for field in needed if field not in _located(os.environ, version)]
+        if missing:
+            _build(version, folder, missing, say)
+    found = find_binaries(version=version, workloads=workloads)
     assert found is not None, "a finished build left the cache incomplete"
     return found
+
+
+def _located(env: Mapping[str, str], version: str) -> dict[str, Path]:
+    """Each asset the environment or the cache has ready, by field name."""
+    assets_dir = env.get("KUBEBUILDER_ASSETS")
+    paths: dict[str, Path] = {}
+    for field, var in _ENV_ASSETS.items():
+        if env.get(var):
+            paths[field] = Path(env[var])
+        elif assets_dir and (field in _CORE or os.access(Path(assets_dir) / _FILE_NAMES[field], os.X_OK)):
+            paths[field] = Path(assets_dir) / _FILE_NAMES[field]  # envtest's folders hold no kube-scheduler
+    for field, path in paths.items():
+        if not os.access(path, os.X_OK):
+            source = _ENV_ASSETS[field] if env.get(_ENV_ASSETS[field]) else "KUBEBUILDER_ASSETS"
+            raise BinaryNotFound(
+                f"{source} points to {path}, which is not an executable file; "
+                f"fix the variable or unset it to let pykorm build {_FILE_NAMES[field]}"
+            )
+    bin_dir = cache_dir(version) / "bin"
+    for field in _cached(bin_dir, version):
+        paths.setdefault(field, bin_dir / _FILE_NAMES[field])
+    return paths
 
 
 def parse_release_gomod(text: str) -> ReleaseModule:
@@ -165,62 +218,154 @@ def wrapper_gomod(version: str, release: ReleaseModule) -> str:
 
 
 _TARGETS = {
-    "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
-    "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+    "kube_apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+    "kube_controller_manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+    "kube_scheduler": "k8s.io/kubernetes/cmd/kube-scheduler",
     "etcd": "go.etcd.io/etcd/server/v3",
 }
 
 
-def _build(version: str, folder: Path, say: Log) -> None:
+def _build(version: str, folder: Path, fields: Sequence[str], say: Log) -> None:
+    """Build the assets named by ``fields`` and add them to ``folder/bin``, leaving the others alone."""
     go = _go_toolchain()
-    src = folder / "src"
-    src.mkdir(parents=True, exist_ok=True)
     log_path = folder / "build.log"
-    env = {**os.environ, "GOTOOLCHAIN": "local", "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
     started = time.monotonic()
-    say(f"pykorm: building Kubernetes {version} control plane with {go} (log: {log_path})")
-    with open(log_path, "w") as log:
-        (src / "go.mod").write_text("module pykorm.local/probe\n\ngo 1.21\n")
-        (src / "go.sum").unlink(missing_ok=True)
-        say("pykorm: downloading the k8s.io/kubernetes module")
-        out = _run([go, "mod", "download", "-json", f"k8s.io/kubernetes@{version}"], src, env, log, log_path)
-        release = parse_release_gomod(Path(json.loads(out)["GoMod"]).read_text())
-        (src / "go.mod").write_text(wrapper_gomod(version, release))
-        bin_dir = folder / "bin"
-        staging = folder / "bin.partial"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        major, minor = version.lstrip("v").split(".")[:2]
+    names = ", ".join(_FILE_NAMES[f] for f in fields)
+    say(f"pykorm: building {names} for Kubernetes {version} with {go} (log: {log_path})")
+    bin_dir, staging = folder / "bin", folder / "bin.partial"
+    bin_dir.mkdir(exist_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    with open(log_path, "a") as log:
+        builder = _Builder(go, version, folder, staging, log, log_path, say)
+        for field in sorted(fields, key=list(_FILE_NAMES).index):  # the Kubernetes ones first: kwok is optional
+            began = time.monotonic()
+            builder.make(field)
+            os.replace(staging / _FILE_NAMES[field], bin_dir / _FILE_NAMES[field])
+            _stamp(bin_dir, version, builder.release, go, field)
+            say(f"pykorm: {_FILE_NAMES[field]} ready in {time.monotonic() - began:.0f} s")
+    shutil.rmtree(staging, ignore_errors=True)
+    say(f"pykorm: built {names} in {time.monotonic() - started:.0f} s into {bin_dir}")
+
+
+@dataclasses.dataclass
+class _Builder:
+    """Makes one asset at a time into ``staging`` with the Go toolchain ``go``."""
+
+    go: str
+    version: str
+    folder: Path
+    staging: Path
+    log: IO[str]
+    log_path: Path
+    say: Log
+    release: ReleaseModule | None = None
+
+    def make(self, field: str) -> None:
+        if field == "kwok":
+            self.say(f"pykorm: compiling kwok {KWOK_VERSION} (about 3 minutes on 2 cores)")
+            env = {**self._env(), "GOBIN": str(self.staging), "GOFLAGS": ""}  # outside any module: no -mod
+            self._go(["install", "-trimpath", "-ldflags", "-s -w", f"sigs.k8s.io/kwok/cmd/kwok@{KWOK_VERSION}"],
+                     self.folder, env)
+        elif field == "kwok_stages":
+            self.say(f"pykorm: copying the stage manifests of sigs.k8s.io/kwok@{KWOK_VERSION}")
+            source = Path(self._download(f"sigs.k8s.io/kwok@{KWOK_VERSION}")["Dir"])
+            (self.staging / _FILE_NAMES[field]).write_text(kwok_stages_text(source))
+        else:
+            self._compile(field)
+
+    def _compile(self, field: str) -> None:
+        src = self.folder / "src"
+        if self.release is None:
+            module = self._download(f"k8s.io/kubernetes@{self.version}")
+            self.release = parse_release_gomod(Path(module["GoMod"]).read_text())
+            (src / "go.mod").write_text(wrapper_gomod(self.version, self.release))
+        major, minor = self.version.lstrip("v").split(".")[:2]
         prefix = "k8s.io/component-base/version"
-        ldflags = f"-s -w -X {prefix}.gitVersion={version} -X {prefix}.gitMajor={major} -X {prefix}.gitMinor={minor}"
-        for name, package in _TARGETS.items():
-            say(f"pykorm: compiling {name} (a cold build takes 10-25 minutes on 2 cores)")
-            _run(
-                [go, "build", "-trimpath", "-ldflags", ldflags, "-o", str(staging / name), package],
-                src, env, log, log_path,
-            )
-        sizes = {name: (staging / name).stat().st_size for name in _FILE_NAMES.values()}
-        stamp = {"version": version, "etcd": release.etcd_version, "go": _go_version(go), "sizes": sizes}
-        (staging / _STAMP).write_text(json.dumps(stamp))
-        shutil.rmtree(bin_dir, ignore_errors=True)
-        staging.rename(bin_dir)
-    say(f"pykorm: control plane built in {time.monotonic() - started:.0f} s into {bin_dir}")
+        ldflags = f"-s -w -X {prefix}.gitVersion={self.version} -X {prefix}.gitMajor={major} -X {prefix}.gitMinor={minor}"
+        name = _FILE_NAMES[field]
+        self.say(f"pykorm: compiling {name} (a cold build of kube-apiserver takes 10-25 minutes on 2 cores)")
+        self._go(["build", "-trimpath", "-ldflags", ldflags, "-o", str(self.staging / name), _TARGETS[field]], src)
+
+    def _download(self, module: str) -> dict[str, Any]:
+        """``go mod download`` one module (from a probe module in ``src``); its JSON description."""
+        src = self.folder / "src"
+        src.mkdir(parents=True, exist_ok=True)
+        gomod = src / "go.mod"
+        wrapper = gomod.read_text() if gomod.exists() else None
+        gomod.write_text("module pykorm.local/probe\n\ngo 1.21\n")
+        (src / "go.sum").unlink(missing_ok=True)
+        try:
+            answer: dict[str, Any] = json.loads(self._go(["mod", "download", "-json", module], src))
+        finally:
+            if wrapper is not None:
+                gomod.write_text(wrapper)
+        return answer
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, "GOTOOLCHAIN": "local", "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+
+    def _go(self, args: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
+        return _run([self.go, *args], cwd, env or self._env(), self.log, self.log_path)
 
 
-def _cache_is_complete(bin_dir: Path, version: str) -> bool:
+def kwok_stages_text(kwok_source: Path) -> str:
+    """kwok's fast stages from its module source, as one multi-document YAML file that keeps their origin."""
+    header = (
+        f"# The stages of sigs.k8s.io/kwok {KWOK_VERSION} (https://github.com/kubernetes-sigs/kwok),\n"
+        "# Copyright The Kubernetes Authors, licensed under the Apache License, Version 2.0\n"
+        "# (http://www.apache.org/licenses/LICENSE-2.0). Copied unchanged by pykorm from:\n"
+    )
+    documents = []
+    for relative in KWOK_STAGES:
+        path = kwok_source / relative
+        try:
+            documents.append(f"# {relative}\n" + path.read_text().strip() + "\n")
+        except OSError as error:
+            raise BuildFailed(f"kwok's module has no stage manifest {relative} ({error})") from error
+    return header + "---\n".join(documents)
+
+
+def _stamp(bin_dir: Path, version: str, release: ReleaseModule | None, go: str, field: str) -> None:
+    """Record ``field`` as built in the cache's stamp (replaced atomically: others read it meanwhile)."""
     try:
         stamp = json.loads((bin_dir / _STAMP).read_text())
     except (OSError, ValueError):
-        return False
+        stamp = {}
     if stamp.get("version") != version:
-        return False
+        stamp = {"version": version, "sizes": {}}
+    stamp.setdefault("sizes", {})[_FILE_NAMES[field]] = (bin_dir / _FILE_NAMES[field]).stat().st_size
+    if release is not None and field == "etcd":
+        stamp["etcd"] = release.etcd_version
+    if field in _FROM_KWOK:
+        stamp["kwok"] = KWOK_VERSION
+    stamp["go"] = _go_version(go)
+    partial = bin_dir / f".{_STAMP}.{os.getpid()}.partial"
+    partial.write_text(json.dumps(stamp))
+    os.replace(partial, bin_dir / _STAMP)
+
+
+def _cached(bin_dir: Path, version: str) -> list[str]:
+    """The fields whose asset the cache holds, complete, for ``version``."""
+    try:
+        stamp = json.loads((bin_dir / _STAMP).read_text())
+    except (OSError, ValueError):
+        return []
+    if stamp.get("version") != version:
+        return []
     sizes = stamp.get("sizes") or {}
-    for name in _FILE_NAMES.values():
+    found = []
+    for field, name in _FILE_NAMES.items():
         path = bin_dir / name
+        if name not in sizes and field not in _CORE:
+            continue  # never built here (a stamp written before workloads existed lists only the core three)
+        if field in _FROM_KWOK and stamp.get("kwok") != KWOK_VERSION:
+            continue
         # A missing, non-executable or truncated binary (an interrupted copy, a full disk) means: rebuild.
-        if not os.access(path, os.X_OK) or (name in sizes and path.stat().st_size != sizes[name]):
-            return False
-    return True
+        usable = os.access(path, os.R_OK if field == "kwok_stages" else os.X_OK)
+        if usable and (name not in sizes or path.stat().st_size == sizes[name]):
+            found.append(field)
+    return found
 
 
 def _go_toolchain() -> str:

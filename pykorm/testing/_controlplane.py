@@ -1,9 +1,12 @@
 """A local Kubernetes control plane: etcd, kube-apiserver and kube-controller-manager on loopback.
 
 Like controller-runtime's envtest, with kube-controller-manager added so that
-garbage collection (owner references) and namespace deletion complete.
+garbage collection (owner references) and namespace deletion complete. With
+``workloads=True`` it is a small cluster where workloads run, wired the way
+``kwokctl --runtime binary`` wires one: every default controller, kube-scheduler,
+and the kwok controller simulating the kubelets of N fake nodes.
 
-    >>> with LocalControlPlane() as cp:
+    >>> with LocalControlPlane(workloads=True, nodes=2) as cp:
     ...     print(cp.kubeconfig)
 """
 
@@ -19,23 +22,25 @@ import secrets
 import shutil
 import signal
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
-from .._errors import StartFailed, StartTimeout
+from .._errors import BinaryNotFound, StartFailed, StartTimeout
 from ._binaries import Binaries, ensure_binaries
 from ._keys import ec_private_key_pem
+from ._kwok import NODE_LABEL, POD_CIDR, cri_log_line, kwok_configuration, node_is_ready, node_manifest
+from ._loopback import api_call, etcd_call, probe
 
 __all__ = ["LocalControlPlane"]
 
 _ADMIN_USER = "pykorm-admin"
+_BARE_CONTROLLERS = ("garbagecollector", "namespace")
+_STOP_ORDER = ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd")
+_POD_LOG_GREETING = "pykorm: this container is simulated by kwok; nothing runs, so this is the log of every container"
 _PORT_ATTEMPTS = 3
 _LOG_TAIL_LINES = 30
 
@@ -90,20 +95,33 @@ class _Process:
 
 
 class LocalControlPlane:
-    """etcd, kube-apiserver and kube-controller-manager running on loopback ports.
+    """etcd, kube-apiserver and kube-controller-manager running on loopback ports; maybe a cluster.
 
-    ``start()`` builds or finds the binaries, starts the three processes in a new
+    ``start()`` builds or finds the binaries, starts the processes in a new
     temporary directory, waits until each is ready and writes a kubeconfig with
     an admin credential (group ``system:masters``). ``stop()`` ends every process
     and removes the directory; it runs at interpreter exit too, and the processes
     die with the Python process even when that is killed (Linux).
 
+    With ``workloads=True``, kube-controller-manager runs its default controllers
+    (deployment, replicaset, job, cronjob, statefulset, daemonset, endpointslice,
+    serviceaccount, pod and node lifecycle...), kube-scheduler places pods, and the
+    kwok controller plays the kubelet of ``nodes`` fake nodes (``pykorm-node-0``...,
+    label ``pykorm.io/simulated-node=true``): pods get an IP and turn Running and
+    Ready, pods of Jobs complete, and ``pods/NAME/log`` answers with :attr:`pod_log`.
+    No container runs.
+
     Args:
         binaries: ready binaries; found or built (:func:`ensure_binaries`) when omitted.
         start_timeout: seconds each process may take to become ready.
-        controllers: the kube-controller-manager controllers to run.
+        workloads: also run kube-scheduler and kwok, and create the nodes.
+        nodes: how many fake nodes to create (with ``workloads``; 1 by default).
+        controllers: the kube-controller-manager controllers to run; by default
+            ``*`` (its default set) with workloads, else only the garbage collector and
+            the namespace controller.
         extra_args: more flags per process name (``"etcd"``, ``"kube-apiserver"``,
-            ``"kube-controller-manager"``), e.g. ``{"kube-apiserver": ["--watch-cache=false"]}``.
+            ``"kube-controller-manager"``, ``"kube-scheduler"``, ``"kwok"``),
+            e.g. ``{"kube-apiserver": ["--watch-cache=false"]}``.
         log: where progress lines go (stderr by default).
     """
 
@@ -112,13 +130,23 @@ class LocalControlPlane:
         binaries: Binaries | None = None,
         *,
         start_timeout: float = 60.0,
-        controllers: Sequence[str] = ("garbagecollector", "namespace"),
+        workloads: bool = False,
+        nodes: int | None = None,
+        controllers: Sequence[str] | None = None,
         extra_args: Mapping[str, Sequence[str]] | None = None,
         log: Callable[[str], None] | None = None,
     ) -> None:
+        if nodes is not None and (nodes < 0 or not workloads):
+            raise ValueError(f"nodes={nodes}: fake nodes need workloads=True, and cannot be fewer than 0")
+        if isinstance(controllers, str):
+            raise TypeError("controllers is a sequence of names, such as ['deployment', 'replicaset']")
         self._binaries = binaries
         self.extra_args = {name: list(args) for name, args in (extra_args or {}).items()}
         self.start_timeout = start_timeout
+        self.workloads = workloads
+        self.nodes = (1 if nodes is None else nodes) if workloads else 0
+        if controllers is None:
+            controllers = ("*",) if workloads else _BARE_CONTROLLERS
         self.controllers = tuple(controllers)
         self._log = log
         self._dir: Path | None = None
@@ -159,6 +187,24 @@ class LocalControlPlane:
         return self.directory / "apiserver-certs" / "apiserver.crt"
 
     @property
+    def node_names(self) -> list[str]:
+        """The names of the fake nodes created at start (none without workloads)."""
+        return [f"pykorm-node-{i}" for i in range(self.nodes)]
+
+    @property
+    def pod_log(self) -> Path:
+        """The log every simulated container has (CRI format); :meth:`append_pod_log` adds to it."""
+        return self.directory / "pod.log"
+
+    def append_pod_log(self, text: str, stream: str = "stdout") -> None:
+        """Add lines to the log that ``pods/NAME/log`` answers for every container.
+
+        >>> control_plane.append_pod_log("ERROR: the database is gone")
+        """
+        with open(self.pod_log, "a") as log:
+            log.writelines(cri_log_line(line, stream) for line in text.splitlines())
+
+    @property
     def pids(self) -> dict[str, int]:
         """The process id of each running process, by name."""
         return {n: p.popen.pid for n, p in self._processes.items() if p.popen is not None and p.exited() is None}
@@ -173,7 +219,12 @@ class LocalControlPlane:
         """
         if self.running:
             return self
-        binaries = self._binaries or ensure_binaries(log=self._log)
+        binaries = self._binaries or ensure_binaries(log=self._log, workloads=self.workloads)
+        if self.workloads and not binaries.workloads:
+            raise BinaryNotFound(
+                "workloads=True needs kube-scheduler, kwok and kwok's stages, and the binaries given lack them; "
+                "pass binaries from ensure_binaries(workloads=True)"
+            )
         self._binaries = binaries
         started = time.monotonic()
         self._dir = Path(tempfile.mkdtemp(prefix="pykorm-cp-"))
@@ -182,7 +233,12 @@ class LocalControlPlane:
             self._start_with_retries(self._start_etcd)
             self._start_with_retries(self._start_apiserver)
             self._write_kubeconfig()
-            self._start_with_retries(self._start_controller_manager)
+            components = [self._launch_controller_manager]
+            if self.workloads:
+                components += [self._launch_scheduler, self._launch_kwok]
+            self._start_together(components)
+            if self.nodes:
+                self._create_nodes()
         except BaseException:
             self.stop()
             raise
@@ -190,8 +246,8 @@ class LocalControlPlane:
         return self
 
     def stop(self) -> None:
-        """Stop every process (controller manager first, etcd last) and delete the directory."""
-        for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
+        """Stop every process (kwok and the controllers first, etcd last) and delete the directory."""
+        for name in _STOP_ORDER:
             proc = self._processes.get(name)
             if proc is not None:
                 proc.stop()
@@ -215,8 +271,8 @@ class LocalControlPlane:
         continue tokens then get 410 Gone: how tests reach that path without waiting minutes.
         """
         key = base64.b64encode(b"/").decode()
-        revision = int(_etcd_call(self.etcd_url, "/v3/kv/range", {"key": key})["header"]["revision"])
-        _etcd_call(self.etcd_url, "/v3/kv/compaction", {"revision": str(revision), "physical": True})
+        revision = int(etcd_call(self.etcd_url, "/v3/kv/range", {"key": key})["header"]["revision"])
+        etcd_call(self.etcd_url, "/v3/kv/compaction", {"revision": str(revision), "physical": True})
         return revision
 
     def __enter__(self) -> LocalControlPlane:
@@ -279,12 +335,24 @@ class LocalControlPlane:
             f"--service-account-signing-key-file={key}",
             "--disable-admission-plugins=ServiceAccount",
             "--endpoint-reconciler-type=none",
+            "--kubelet-preferred-address-types=InternalIP",  # kwok's nodes: 127.0.0.1, where it serves logs
         ]
         self.apiserver_port = port
         proc = self._launch("kube-apiserver", args)
         self._wait_ready(proc, self.host + "/readyz", token=self.token)
 
-    def _start_controller_manager(self) -> None:
+    def _start_together(self, launches: Sequence[Callable[[], tuple[_Process, str]]]) -> None:
+        """Launch the processes at once, then wait for each; one whose port was taken is started again alone."""
+        pending = [(launch, *launch()) for launch in launches]
+        for launch, proc, url in pending:
+            try:
+                self._wait_ready(proc, url)
+            except StartFailed as error:
+                if "address already in use" not in str(error):
+                    raise
+                self._start_with_retries(lambda: self._wait_ready(*launch()))
+
+    def _launch_controller_manager(self) -> tuple[_Process, str]:
         assert self._binaries is not None
         port = free_port()
         args = [
@@ -296,9 +364,64 @@ class LocalControlPlane:
             f"--secure-port={port}",
             f"--cert-dir={self.directory / 'controller-manager-certs'}",
             "--use-service-account-credentials=false",
+            # For the token controller and the kube-root-ca.crt ConfigMap, when those controllers run.
+            f"--service-account-private-key-file={self.directory / 'service-account.key'}",
+            f"--root-ca-file={self.ca_file}",
         ]
-        proc = self._launch("kube-controller-manager", args)
-        self._wait_ready(proc, f"https://127.0.0.1:{port}/healthz")
+        return self._launch("kube-controller-manager", args), f"https://127.0.0.1:{port}/healthz"
+
+    def _launch_scheduler(self) -> tuple[_Process, str]:
+        assert self._binaries is not None and self._binaries.kube_scheduler is not None
+        port = free_port()
+        args = [
+            str(self._binaries.kube_scheduler),
+            f"--kubeconfig={self.kubeconfig}",
+            "--leader-elect=false",
+            "--bind-address=127.0.0.1",
+            f"--secure-port={port}",
+            f"--cert-dir={self.directory / 'scheduler-certs'}",
+        ]
+        return self._launch("kube-scheduler", args), f"https://127.0.0.1:{port}/healthz"
+
+    def _launch_kwok(self) -> tuple[_Process, str]:
+        """kwok manages every node; its kubelet-like server (logs) listens where the nodes say it does."""
+        assert self._binaries is not None and self._binaries.kwok_stages is not None
+        port = free_port()
+        config = self.directory / "kwok.yaml"
+        config.write_text(kwok_configuration(self._binaries.kwok_stages, self.pod_log))
+        if not self.pod_log.exists():
+            self.append_pod_log(_POD_LOG_GREETING)
+        certs = self.directory / "apiserver-certs"  # kube-apiserver does not verify kubelets without a CA
+        args = [
+            str(self._binaries.kwok),
+            f"--kubeconfig={self.kubeconfig}",
+            f"--config={config}",
+            "--manage-all-nodes=true",
+            f"--cidr={POD_CIDR}",
+            "--node-ip=127.0.0.1",
+            f"--node-port={port}",
+            f"--server-address=127.0.0.1:{port}",
+            f"--tls-cert-file={certs / 'apiserver.crt'}",
+            f"--tls-private-key-file={certs / 'apiserver.key'}",
+        ]
+        return self._launch("kwok", args), f"http://127.0.0.1:{port}/healthz"
+
+    def _create_nodes(self) -> None:
+        """Create the fake nodes and wait until kwok has made each Ready."""
+        for name in self.node_names:
+            api_call(self.host, self.token, "POST", "/api/v1/nodes", node_manifest(name))
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            listed = api_call(self.host, self.token, "GET", f"/api/v1/nodes?labelSelector={NODE_LABEL}%3Dtrue")
+            ready = {item["metadata"]["name"] for item in listed["items"] if node_is_ready(item)}
+            if ready >= set(self.node_names):
+                return
+            if time.monotonic() > deadline:
+                raise StartTimeout(
+                    f"kwok did not make the nodes Ready within {self.start_timeout:.0f} s "
+                    f"(ready: {sorted(ready)}); end of its log:\n{self._processes['kwok'].log_tail()}"
+                )
+            time.sleep(0.1)
 
     def _launch(self, name: str, args: list[str]) -> _Process:
         old = self._processes.get(name)
@@ -317,7 +440,7 @@ class LocalControlPlane:
             code = proc.exited()
             if code is not None:
                 raise StartFailed(f"{proc.name} exited with code {code} while starting; end of its log:\n{proc.log_tail()}")
-            ok, last = _probe(url, token)
+            ok, last = probe(url, token)
             if ok:
                 return
             if time.monotonic() > deadline:
@@ -353,35 +476,6 @@ class LocalControlPlane:
     def _say(self, message: str) -> None:
         if self._log is not None:
             self._log(message)
-
-
-def _etcd_call(base: str, path: str, body: dict[str, object]) -> dict[str, Any]:
-    """One call to etcd's JSON gateway."""
-    request = urllib.request.Request(
-        base + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        answer: dict[str, Any] = json.loads(response.read())
-        return answer
-
-
-def _probe(url: str, token: str | None) -> tuple[bool, str]:
-    request = urllib.request.Request(url)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # a readiness probe on loopback; clients verify with the CA
-    try:
-        with urllib.request.urlopen(request, timeout=2, context=context) as response:
-            body = response.read().decode(errors="replace")
-            if url.endswith("/health"):
-                return json.loads(body).get("health") == "true", body
-            return response.status == 200, body
-    except urllib.error.HTTPError as error:
-        return False, f"HTTP {error.code}"
-    except (OSError, ValueError) as error:
-        return False, str(error)
 
 
 def _die_with_parent() -> None:

@@ -1,14 +1,17 @@
 """pytest plugin: a real Kubernetes API server for every test session.
 
 Loaded through pykorm's ``pytest11`` entry point. By default the session runs
-its own :class:`LocalControlPlane`; ``--kubeconfig``/``--kube-context`` (or
-``$PYKORM_TEST_KUBECONFIG``, or ``$KUBECONFIG`` with ``--use-kubeconfig-env``)
+its own :class:`LocalControlPlane` with workloads (a scheduler, the default
+controllers and one kwok node; ``--no-workloads`` or the ini option
+``pykorm_workloads = false`` for a bare API server); ``--kubeconfig``/``--kube-context``
+(or ``$PYKORM_TEST_KUBECONFIG``, or ``$KUBECONFIG`` with ``--use-kubeconfig-env``)
 point it at an existing cluster, such as kind or ``pykorm cluster up``.
 
 Fixtures:
     k8s_cluster     (session) the :class:`Cluster` under test.
     k8s_transport   (session) a :class:`pykorm._transport.Transport` to it.
     k8s_namespace   (function) a fresh namespace, deleted (without waiting) after the test.
+    k8s_nodes       (session) the names of the cluster's Ready nodes; skips the test when it has none.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from .._transport import Transport
 from .._versions import KUBERNETES_VERSION
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane
+from ._kwok import node_is_ready
 
-__all__ = ["k8s_cluster", "k8s_namespace", "k8s_transport"]
+__all__ = ["k8s_cluster", "k8s_namespace", "k8s_nodes", "k8s_transport"]
 
 KUBECONFIG_ENV = "PYKORM_TEST_KUBECONFIG"
 NAMESPACE_PREFIX = "pykorm-test-"
@@ -48,12 +52,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="test against the cluster of $KUBECONFIG (or ~/.kube/config) instead of a local control plane",
     )
+    group.addoption(
+        "--no-workloads",
+        action="store_true",
+        help="a bare local control plane: no scheduler, no nodes, only the garbage-collector and namespace "
+        "controllers (faster; tests that need nodes are skipped)",
+    )
+    parser.addini(
+        "pykorm_workloads",
+        type="bool",
+        default=True,
+        help="pykorm: run workloads (scheduler, default controllers, kwok nodes) on the local control plane",
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     cluster = existing_cluster(config)
     if cluster is None:
-        return f"pykorm: a local control plane (Kubernetes {KUBERNETES_VERSION})"
+        what = "with workloads (kube-scheduler, kwok, 1 node)" if wants_workloads(config) else "without workloads"
+        return f"pykorm: a local control plane (Kubernetes {KUBERNETES_VERSION}) {what}"
     where = cluster.kubeconfig or "$KUBECONFIG"
     return f"pykorm: the cluster of {where}" + (f", context {cluster.context}" if cluster.context else "")
 
@@ -69,13 +86,18 @@ def existing_cluster(config: pytest.Config) -> Cluster | None:
     return None
 
 
+def wants_workloads(config: pytest.Config) -> bool:
+    """Whether the local control plane runs workloads (``--no-workloads`` and the ini option say no)."""
+    return not config.getoption("no_workloads") and bool(config.getini("pykorm_workloads"))
+
+
 @pytest.fixture(scope="session")
 def k8s_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """The cluster under test: an existing one when an option names it, else a local control plane."""
     cluster = existing_cluster(request.config)
     if cluster is None:
         say = _live_printer(request.config)
-        control_plane = LocalControlPlane(log=say).start()
+        control_plane = LocalControlPlane(workloads=wants_workloads(request.config), log=say).start()
         say(f"pykorm: control plane ready in {control_plane.startup_seconds:.1f} s at {control_plane.host}")
         cluster = Cluster.local(control_plane)
     yield cluster
@@ -88,6 +110,16 @@ def k8s_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
 def k8s_transport(k8s_cluster: Cluster) -> Transport:
     """pykorm's transport to the cluster under test."""
     return k8s_cluster.transport()
+
+
+@pytest.fixture(scope="session")
+def k8s_nodes(k8s_transport: Transport) -> list[str]:
+    """The names of the cluster's Ready nodes; a test asking for them is skipped when there are none."""
+    nodes = k8s_transport.request("GET", "/api/v1/nodes")["items"]
+    ready = sorted(node["metadata"]["name"] for node in nodes if node_is_ready(node))
+    if not ready:
+        pytest.skip("the cluster has no Ready node: workloads do not run (a bare control plane: --no-workloads?)")
+    return ready
 
 
 @pytest.fixture
