@@ -250,11 +250,11 @@ def test_a_deployment_reaches_its_replicas_and_scales_through_scale(
 
     for replicas in (5, 0):
         scale = apps.patch_namespaced_deployment_scale("web", k8s_namespace, {"spec": {"replicas": replicas}})
-        assert scale.spec.replicas == replicas
+        assert (scale.spec.replicas or 0) == replicas  # 0 is omitted from the JSON
         eventually(rolled_out(apps, "web", k8s_namespace, replicas), f"the Deployment scaled to {replicas}", WAIT)
         eventually(lambda: len(app_pods(core, k8s_namespace, "web")) == replicas, f"{replicas} pods are left", WAIT)
 
-    assert apps.read_namespaced_deployment_scale("web", k8s_namespace).status.replicas == 0
+    assert not apps.read_namespaced_deployment_scale("web", k8s_namespace).status.replicas
 
 
 def test_a_rolling_update_to_a_new_image_completes(
@@ -399,8 +399,13 @@ def test_a_drained_and_deleted_node_s_pods_move_to_another_node(
     assert nodes_of(core, k8s_namespace, "mover") == {first}
     second = kwok_nodes(pool)
 
-    core.patch_node(first, {"spec": {"unschedulable": True}})  # kubectl drain: cordon, evict, then delete
+    evicted = {p.metadata.name for p in app_pods(core, k8s_namespace, "mover")}
+
+    # kubectl drain: cordon, evict, wait until the pods are gone; then the node is deleted.
+    core.patch_node(first, {"spec": {"unschedulable": True}})
     core.delete_collection_namespaced_pod(k8s_namespace, field_selector=f"spec.nodeName={first}")
+    eventually(lambda: all(is_gone(lambda n=n: core.read_namespaced_pod(n, k8s_namespace)) for n in evicted),
+               "the evicted pods are gone", WAIT)
     core.delete_node(first)
 
     eventually(lambda: nodes_of(core, k8s_namespace, "mover") == {second} and

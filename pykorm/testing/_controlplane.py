@@ -403,6 +403,9 @@ class LocalControlPlane:
             f"--server-address=127.0.0.1:{port}",
             f"--tls-cert-file={certs / 'apiserver.crt'}",
             f"--tls-private-key-file={certs / 'apiserver.key'}",
+            # Renew a Lease per node, as kubelets do; kwok's default here is 0 (no leases), and then
+            # the node lifecycle controller marks the nodes NotReady after 50 s.
+            "--node-lease-duration-seconds=40",
         ]
         return self._launch("kwok", args), f"http://127.0.0.1:{port}/healthz"
 
