@@ -39,6 +39,7 @@ WAIT = 120.0  # seconds; converging takes one or two here, but the machine is sh
 # -- pure functions and arguments ---------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_cri_log_lines_are_what_kubelets_write() -> None:
     import datetime
 
@@ -47,6 +48,7 @@ def test_cri_log_lines_are_what_kubelets_write() -> None:
     assert cri_log_line("ERROR: boom", "stderr", when) == "2026-03-04T05:06:07.890123000Z stderr F ERROR: boom\n"
 
 
+@pytest.mark.unit
 def test_kwok_stages_keep_their_origin_and_licence(tmp_path: Path) -> None:
     for relative in KWOK_STAGES:
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +61,7 @@ def test_kwok_stages_keep_their_origin_and_licence(tmp_path: Path) -> None:
     assert "name: pod-complete" in text and "name: node-heartbeat-with-lease" in text
 
 
+@pytest.mark.unit
 def test_kwok_configuration_serves_one_log_for_every_pod(tmp_path: Path) -> None:
     stages = tmp_path / "stages.yaml"
     stages.write_text("kind: Stage\n")
@@ -85,6 +88,7 @@ CORE = {"etcd": 10, "kube-apiserver": 11, "kube-controller-manager": 12}
 WORKLOADS = {"kube-scheduler": 13, "kwok": 14, "kwok-stages.yaml": 15}
 
 
+@pytest.mark.unit
 def test_a_cache_of_the_core_three_serves_a_bare_control_plane_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,6 +101,7 @@ def test_a_cache_of_the_core_three_serves_a_bare_control_plane_only(
     assert find_binaries(environ={}, workloads=True) is None
 
 
+@pytest.mark.unit
 def test_a_new_kwok_pin_rebuilds_kwok_and_keeps_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pykorm._versions import KUBERNETES_VERSION
 
@@ -111,6 +116,7 @@ def test_a_new_kwok_pin_rebuilds_kwok_and_keeps_the_rest(tmp_path: Path, monkeyp
     assert find_binaries(environ={}) is not None
 
 
+@pytest.mark.unit
 def test_workload_binaries_come_from_the_environment_too(tmp_path: Path) -> None:
     for name in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"):
         (tmp_path / name).write_text("#!/bin/sh\n")
@@ -124,6 +130,7 @@ def test_workload_binaries_come_from_the_environment_too(tmp_path: Path) -> None
         find_binaries({**env, "TEST_ASSET_KUBE_SCHEDULER": str(tmp_path / "missing")})
 
 
+@pytest.mark.unit
 def test_nodes_without_workloads_are_refused() -> None:
     with pytest.raises(ValueError, match="workloads=True"):
         LocalControlPlane(nodes=2)
@@ -136,6 +143,7 @@ def test_nodes_without_workloads_are_refused() -> None:
     assert LocalControlPlane(workloads=True).controllers == ("*",) and LocalControlPlane(workloads=True).nodes == 1
 
 
+@pytest.mark.unit
 def test_workloads_need_their_binaries(tmp_path: Path) -> None:
     path = tmp_path / "binary"
     control_plane = LocalControlPlane(Binaries(path, path, path), workloads=True)
@@ -148,6 +156,7 @@ def parse_cluster_up(*argv: str) -> argparse.Namespace:
     return _parser().parse_args(["cluster", "up", *argv])
 
 
+@pytest.mark.unit
 def test_cluster_up_flags() -> None:
     default = parse_cluster_up()
     chosen = parse_cluster_up("--nodes", "3", "--controllers", "deployment, replicaset,,job")
@@ -160,6 +169,7 @@ def test_cluster_up_flags() -> None:
             parse_cluster_up(*bad)
 
 
+@pytest.mark.unit
 def test_cluster_up_refuses_nodes_without_workloads(capsys: pytest.CaptureFixture[str]) -> None:
     from pykorm._cli import main
 
