@@ -30,7 +30,7 @@ from pykorm.testing import Binaries, Cluster, LocalControlPlane, find_binaries
 from pykorm.testing._binaries import KWOK_STAGES, cache_dir, kwok_stages_text
 from pykorm.testing._kwok import NODE_LABEL, POD_CIDR, cri_log_line, kwok_configuration, node_manifest
 
-from .test_control_plane import alive, eventually, is_gone
+from .test_control_plane import alive, api_client, core, eventually, is_gone  # noqa: F401 (fixtures)
 
 IMAGE, NEW_IMAGE = "registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.10"
 WAIT = 120.0  # seconds; converging takes one or two here, but the machine is shared
@@ -178,17 +178,6 @@ def test_cluster_up_refuses_nodes_without_workloads(capsys: pytest.CaptureFixtur
 
 
 # -- the cluster --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def api_client(k8s_cluster: Cluster) -> Iterator[k8s.ApiClient]:
-    with k8s.ApiClient(k8s_cluster.configuration()) as api_client:
-        yield api_client
-
-
-@pytest.fixture(scope="module")
-def core(api_client: k8s.ApiClient) -> k8s.CoreV1Api:
-    return k8s.CoreV1Api(api_client)
 
 
 @pytest.fixture(scope="module")

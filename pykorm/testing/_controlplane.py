@@ -357,12 +357,8 @@ class LocalControlPlane:
         port = free_port()
         args = [
             str(self._binaries.kube_controller_manager),
-            f"--kubeconfig={self.kubeconfig}",
+            *self._component_flags("kube-controller-manager", port),
             f"--controllers={','.join(self.controllers)}",
-            "--leader-elect=false",
-            "--bind-address=127.0.0.1",
-            f"--secure-port={port}",
-            f"--cert-dir={self.directory / 'controller-manager-certs'}",
             "--use-service-account-credentials=false",
             # For the token controller and the kube-root-ca.crt ConfigMap, when those controllers run.
             f"--service-account-private-key-file={self.directory / 'service-account.key'}",
@@ -373,15 +369,18 @@ class LocalControlPlane:
     def _launch_scheduler(self) -> tuple[_Process, str]:
         assert self._binaries is not None and self._binaries.kube_scheduler is not None
         port = free_port()
-        args = [
-            str(self._binaries.kube_scheduler),
+        args = [str(self._binaries.kube_scheduler), *self._component_flags("kube-scheduler", port)]
+        return self._launch("kube-scheduler", args), f"https://127.0.0.1:{port}/healthz"
+
+    def _component_flags(self, name: str, port: int) -> list[str]:
+        """What kube-controller-manager and kube-scheduler are both told: the admin kubeconfig, alone, on loopback."""
+        return [
             f"--kubeconfig={self.kubeconfig}",
             "--leader-elect=false",
             "--bind-address=127.0.0.1",
             f"--secure-port={port}",
-            f"--cert-dir={self.directory / 'scheduler-certs'}",
+            f"--cert-dir={self.directory / (name + '-certs')}",
         ]
-        return self._launch("kube-scheduler", args), f"https://127.0.0.1:{port}/healthz"
 
     def _launch_kwok(self) -> tuple[_Process, str]:
         """kwok manages every node; its kubelet-like server (logs) listens where the nodes say it does."""
