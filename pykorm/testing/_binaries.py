@@ -288,18 +288,20 @@ class _Builder:
         self._go(["build", "-trimpath", "-ldflags", ldflags, "-o", str(self.staging / name), _TARGETS[field]], src)
 
     def _download(self, module: str) -> dict[str, Any]:
-        """``go mod download`` one module (from a probe module in ``src``); its JSON description."""
+        """``go mod download`` one module (from a probe module in ``src``); its JSON description.
+
+        The wrapper's go.mod and go.sum are put back afterwards: its next build needs no new checksums.
+        """
         src = self.folder / "src"
         src.mkdir(parents=True, exist_ok=True)
-        gomod = src / "go.mod"
-        wrapper = gomod.read_text() if gomod.exists() else None
-        gomod.write_text("module pykorm.local/probe\n\ngo 1.21\n")
+        kept = {path: path.read_bytes() for path in (src / "go.mod", src / "go.sum") if path.exists()}
+        (src / "go.mod").write_text("module pykorm.local/probe\n\ngo 1.21\n")
         (src / "go.sum").unlink(missing_ok=True)
         try:
             answer: dict[str, Any] = json.loads(self._go(["mod", "download", "-json", module], src))
         finally:
-            if wrapper is not None:
-                gomod.write_text(wrapper)
+            for path, content in kept.items():
+                path.write_bytes(content)
         return answer
 
     def _env(self) -> dict[str, str]:
