@@ -229,7 +229,7 @@ def _rbac_arguments(parser: argparse.ArgumentParser) -> None:
 def model(args: argparse.Namespace) -> int:
     """Print a Python module of typed models generated from CRD files."""
     from ._codegen import model_source
-    from ._crds import load_manifests
+    from ._crd_install import load_manifests
 
     manifests = [m for path in args.files for m in load_manifests(path)]
     try:

@@ -193,7 +193,7 @@ class Pykorm:
         >>> pk.install_crds(Peach, "crds/apples.example.com.yaml")
         """
         from ._crd import crds
-        from ._crds import install_crds
+        from ._crd_install import install_crds
 
         models = [m for m in models_or_manifests if isinstance(m, type)]
         manifests = [*crds(*models), *(m for m in models_or_manifests if not isinstance(m, type))]

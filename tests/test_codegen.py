@@ -14,7 +14,7 @@ import pytest
 
 import pykorm
 from pykorm._cli import main
-from pykorm._crds import load_manifests
+from pykorm._crd_install import load_manifests
 from pykorm.testing import Cluster
 
 from .models import Apple, Counter, Peach, Plant

@@ -36,7 +36,7 @@ from pykorm._errors import (
     StartTimeout,
 )
 from pykorm.testing import Binaries, Cluster, LocalControlPlane, ensure_binaries, find_binaries, install_crds
-from pykorm._crds import load_manifests
+from pykorm._crd_install import load_manifests
 from pykorm.testing import _controlplane
 from pykorm.testing._binaries import parse_release_gomod, wrapper_gomod
 from pykorm.testing._keys import ec_private_key_pem

@@ -17,7 +17,7 @@ import pytest
 
 import pykorm
 from pykorm._cli import load_models, main
-from pykorm._crds import load_manifests
+from pykorm._crd_install import load_manifests
 from pykorm._transport import MERGE_PATCH, Transport
 from pykorm._validation import validate
 from pykorm.testing import Cluster, install_crds

@@ -142,11 +142,11 @@ def _wait_served(transport: Transport, crd: dict[str, Any], deadline: float, tim
         current: dict[str, Any] = transport.request("GET", f"{CRD_PATH}/{name}")
         conditions = {c["type"]: c for c in (current.get("status") or {}).get("conditions") or ()}
         if conditions.get("NamesAccepted", {}).get("status") == "False":
-            raise CRDNotEstablished(f"CustomResourceDefinition {name}: its names were refused; {_describe(conditions)}")
+            raise CRDNotEstablished(f"CustomResourceDefinition {name}: its names were refused; {_conditions_text(conditions)}")
         if conditions.get("Established", {}).get("status") == "True" and _discovered(transport, current):
             return current
     raise CRDNotEstablished(
-        f"CustomResourceDefinition {name} was not Established and served after {timeout:g} s; {_describe(conditions)}"
+        f"CustomResourceDefinition {name} was not Established and served after {timeout:g} s; {_conditions_text(conditions)}"
     )
 
 
@@ -163,7 +163,7 @@ def _discovered(transport: Transport, crd: dict[str, Any]) -> bool:
     return True
 
 
-def _describe(conditions: Mapping[str, Mapping[str, Any]]) -> str:
+def _conditions_text(conditions: Mapping[str, Mapping[str, Any]]) -> str:
     if not conditions:
         return "conditions: none yet"
     parts = (f"{t}={c.get('status')} ({c.get('reason', '')}: {c.get('message', '')})" for t, c in conditions.items())
