@@ -37,6 +37,7 @@ from ._bulk import BulkError, BulkResult
 from ._lookups import Q
 from ._plan import Plan
 from ._query import Query
+from ._retry import RetryPolicy, request_options
 from ._watch import WaitTimeout, WatchEvent
 from ._resource import ResourceType, k8s_appsv1, k8s_core, k8s_custom_object
 from ._session import Pykorm, set_default_session
@@ -77,6 +78,7 @@ __all__ = [
     "ReadOnlyException",
     "RequestTooLarge",
     "ResourceType",
+    "RetryPolicy",
     "ServerUnavailable",
     "StatusNotWritten",
     "TLSVerificationError",
@@ -97,5 +99,6 @@ __all__ = [
     "models",
     "pykorm",
     "rbac",
+    "request_options",
     "set_default_session",
 ]

@@ -12,7 +12,8 @@
     │   ├── Forbidden                 403
     │   ├── Unauthorized              401
     │   ├── Gone                      410 (expired resourceVersion or continue token)
-    │   └── ServerUnavailable         5xx, timeouts, refused connections
+    │   └── ServerUnavailable         5xx, 429 still throttled after the retries, timeouts, refused
+    │                                 or broken connections (a lost answer to a write: outcome unknown)
     ├── ClientValidationError         caught before any request (required field, type, name)
     ├── ReadOnlyException             a read-only field was changed once set
     ├── ConfigurationError            no usable cluster configuration
@@ -90,7 +91,10 @@ class ApiError(PykormError):
         status: the HTTP status code (0 when no answer came back).
         reason: the ``reason`` of the server's Status object (``NotFound``, ``Conflict``...).
         body: the decoded Status object, when the server sent one.
+        attempts: how many times the request was sent (see :class:`pykorm.RetryPolicy`).
     """
+
+    attempts: int = 1
 
     def __init__(self, message: str, *, status: int = 0, reason: str = "", body: dict[str, Any] | None = None):
         super().__init__(message)

@@ -15,10 +15,11 @@ import dataclasses
 import itertools
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar, overload
 
-from ._errors import ClientValidationError, CRDNotInstalled, FieldError, Gone, NotFound
+from ._errors import ClientValidationError, CRDNotInstalled, FieldError, NotFound
 from ._gc import full_gc_held_off
 from ._lookups import Q, resolve, resolve_lookup
 from ._names import path_segment
+from ._pager import Pager, consistent
 from ._paths import MISSING, as_path, get_path
 from ._plan import Plan, make_plan
 from ._resource import ResourceType, resource_of
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Query"]
 
 M = TypeVar("M", bound="Model")
+T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 500
 
 
@@ -47,6 +49,7 @@ class _State:
     start: int = 0
     stop: int | None = None
     page_size: int = DEFAULT_PAGE_SIZE
+    inconsistent: bool = False  # on an expired continue token, go on with the server's newer one
 
 
 class Query(Generic[M]):
@@ -91,6 +94,18 @@ class Query(Generic[M]):
         if size < 1:
             raise ClientValidationError("page_size must be at least 1")
         return self._chain(page_size=size)
+
+    def allow_inconsistent(self) -> Query[M]:
+        """Let iteration go on past an expired continue token, mixing two snapshots.
+
+        A list is otherwise one snapshot: ``all()`` (and ``count``, ``values``, ``pluck``,
+        ``order_by``) lists again if its snapshot expires midway, and plain iteration raises
+        :class:`Gone` once it has handed out objects. With this, the iteration goes on with
+        the server's newer continue token instead: objects created or deleted meanwhile may be
+        missed or listed, later pages may be newer than earlier ones. For long loops that must
+        not start over.
+        """
+        return self._chain(inconsistent=True)
 
     def filter(self, *conditions: Q, **lookups: Any) -> Query[M]:
         """Objects matching every lookup (``price__gt=2``, ``labels__app="web"``) and ``Q`` condition.
@@ -173,16 +188,27 @@ class Query(Generic[M]):
     # -- running (I/O) ------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[M]:
-        state = self._state
-        objects = self._objects(self.explain())
-        if state.order:
-            objects = iter(sorted(objects, key=self._sort_key()))
-        return itertools.islice(objects, state.start, state.stop)
+        """The matching objects, fetched page by page as the iteration goes (memory: one page).
+
+        Raises:
+            Gone: the list's snapshot expired after some objects were handed out (a loop slower
+                than the server keeps continue tokens, ~5 min): iterate again, use :meth:`all`,
+                or :meth:`allow_inconsistent`.
+        """
+        if self._state.order:
+            return iter(self.all())  # sorting needs every object first: one snapshot
+        return self._selected(self.explain(), self._pager(self._state.page_size))
 
     def all(self) -> list[M]:
-        """Every matching object, as a list."""
+        """Every matching object, as a list: one consistent snapshot of the server's state.
+
+        Every page (and every namespace) is read at the resourceVersion of the first; if the
+        server forgets it midway (410 Gone), the list is read again unpaged, as client-go's
+        ListPager does, never mixing two states. (Objects named in the filter are each read
+        by a GET of their own.)
+        """
         with full_gc_held_off():  # no user code runs until the list is complete: see pykorm._gc
-            return list(self)
+            return self._consistently(list)
 
     def first(self) -> M | None:
         """The first matching object, or None."""
@@ -203,7 +229,7 @@ class Query(Generic[M]):
                 total += len(page.get("items") or ()) + int((page.get("metadata") or {}).get("remainingItemCount") or 0)
             remaining = max(0, total - state.start)
             return remaining if state.stop is None else min(remaining, state.stop - state.start)
-        return sum(1 for _ in self)
+        return self._consistently(lambda objects: sum(1 for _ in objects))
 
     def get(self, name: str, namespace: str | None = None) -> M | None:
         """The object called ``name``, or None when there is none (as in pykorm); see :meth:`get_or_raise`.
@@ -255,12 +281,12 @@ class Query(Generic[M]):
         [{'name': 'cake-peach', 'spec.variety': 'Frost'}]
         """
         getters = [(n, self._getter(n)) for n in names]
-        return [{n: g(obj) for n, g in getters} for obj in self]
+        return self._consistently(lambda objects: [{n: g(obj) for n, g in getters} for obj in objects])
 
     def pluck(self, name: str) -> list[Any]:
         """The named value (attribute, lookup or dotted JSON path) of each matching object."""
         getter = self._getter(name)
-        return [getter(obj) for obj in self]
+        return self._consistently(lambda objects: [getter(obj) for obj in objects])
 
     # -- bulk (I/O) ---------------------------------------------------------------------
 
@@ -295,7 +321,9 @@ class Query(Generic[M]):
 
     # -- watch (I/O) ----------------------------------------------------------------------
 
-    def watch(self, timeout: float | None = None, *, initial: bool = False) -> Iterator[WatchEvent[M]]:
+    def watch(
+        self, timeout: float | None = None, *, initial: bool = False, silence: float = 45.0
+    ) -> Iterator[WatchEvent[M]]:
         """Yield each change to the matching objects as a ``WatchEvent(type, obj)``.
 
         Resumes after a dropped connection from the last resourceVersion seen, and relists
@@ -306,10 +334,15 @@ class Query(Generic[M]):
         Args:
             timeout: seconds after which the iteration ends (None: never).
             initial: first yield an ``ADDED`` event for each object that matches now.
+            silence: seconds without a byte (not even a bookmark) after which the connection
+                is presumed dead and the watch resumes on a new one (see :mod:`pykorm._watch`).
+
+        Raises:
+            ServerUnavailable: no stream could be kept open for 5 minutes.
         """
         from ._watch import watch
 
-        return watch(self, timeout=timeout, initial=initial)
+        return watch(self, timeout=timeout, initial=initial, silence=silence)
 
     def wait_until(
         self, condition: Callable[[list[M]], bool], timeout: float = 60.0
@@ -341,7 +374,26 @@ class Query(Generic[M]):
         if not self._resource.namespaced:
             raise ClientValidationError(f"{self.model.__name__} is cluster-scoped: {what} does not apply to it")
 
-    def _objects(self, plan: Plan) -> Iterator[M]:
+    def _pager(self, page_size: int | None) -> Pager:
+        state = self._state
+        if page_size is not None and state.stop is not None and not state.order and self.explain().python is None:
+            page_size = max(1, min(page_size, state.stop))  # stop early: ask for no more than needed
+        return Pager(self._request, self._resource, page_size=page_size, inconsistent=state.inconsistent)
+
+    def _consistently(self, use: Callable[[Iterator[M]], T]) -> T:
+        """``use`` applied to the selected objects of one snapshot (see :func:`pykorm._pager.consistent`)."""
+        plan = self.explain()
+        return consistent(lambda pager: use(self._selected(plan, pager)), self._pager, self._state.page_size)
+
+    def _selected(self, plan: Plan, pager: Pager) -> Iterator[M]:
+        """The plan's objects, ordered and sliced as the query says."""
+        state = self._state
+        objects = self._objects(plan, pager)
+        if state.order:
+            objects = iter(sorted(objects, key=self._sort_key()))
+        return itertools.islice(objects, state.start, state.stop)
+
+    def _objects(self, plan: Plan, pager: Pager) -> Iterator[M]:
         """Every object the plan selects, filtered in Python where it says so."""
         if plan.empty:
             return
@@ -359,44 +411,13 @@ class Query(Generic[M]):
                     if python is None or python.matches(raw):
                         yield self.model._from_server(raw, cluster)
             return
-        page_size = self._state.page_size
-        if python is None and not self._state.order and self._state.stop is not None:
-            page_size = max(1, min(page_size, self._state.stop))  # stop early: ask for no more than needed
-        params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector, "limit": page_size}
+        params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
         wrap = self.model._from_server
         for namespace in namespaces:
-            for page in self._pages(resource.path(namespace), params):
+            for page in pager.pages(resource.path(namespace), params):
                 with full_gc_held_off():  # see pykorm._gc: wrapping a page allocates no garbage
                     objects = [wrap(raw, cluster) for raw in page if python is None or python.matches(raw)]
                 yield from objects
-
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-        """Stream a list page by page; an expired continue token resumes or restarts without duplicates."""
-        resource = self._resource
-        token: str | None = None
-        seen: set[str] = set()
-        restarted = False
-        while True:
-            try:
-                page = self._request("GET", path, params={**params, "continue": token})
-            except Gone as error:
-                if token is None:
-                    raise
-                # The server may offer a token that goes on at a newer resourceVersion; else start again.
-                token = (error.body.get("metadata") or {}).get("continue") or None
-                restarted = token is None
-                continue
-            items = page.get("items") or ()
-            if items and "kind" not in items[0]:  # built-in kinds omit it in lists
-                for item in items:
-                    item["apiVersion"], item["kind"] = resource.api_version, resource.kind
-            if restarted:
-                items = [item for item in items if item["metadata"].get("uid") not in seen]
-            seen.update(item["metadata"].get("uid", "") for item in items)
-            yield list(items)
-            token = (page.get("metadata") or {}).get("continue") or None
-            if token is None:
-                return
 
     def _getter(self, name: str) -> Callable[[M], Any]:
         if "." in name:

@@ -26,6 +26,7 @@ from ._openapi import crd_version_schema, is_custom_group, kind_schema, pruned
 from ._patch import merge_patch
 from ._paths import MISSING, delete_path, get_path
 from ._resource import ResourceType, resource_of
+from ._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from ._transport import APPLY_PATCH, MERGE_PATCH, Transport
 from ._validation import check_names, validate
 
@@ -75,6 +76,10 @@ class Pykorm:
         clusters: named clusters besides ``"default"``, added to :attr:`clusters_config`.
         field_manager: the manager name for server-side apply and writes.
         make_default: serve ``Model.query`` and ``obj.save()`` from this session (as pykorm did).
+        retries: when a request is sent again (throttled, refused, a read's connection broken):
+            :class:`RetryPolicy`, client-go's rules by default; ``RetryPolicy.none()`` never retries.
+        connect_timeout: seconds to connect and finish the TLS handshake (default 10).
+        read_timeout: seconds to wait for an answer (default 60). Per call: :func:`pykorm.request_options`.
     """
 
     clusters_config: ClassVar[dict[str, ClusterSource]] = {}
@@ -87,8 +92,14 @@ class Pykorm:
         clusters: Mapping[str, ClusterSource] | None = None,
         field_manager: str = "pykorm",
         make_default: bool = True,
+        retries: RetryPolicy | None = None,
+        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float | None = DEFAULT_READ_TIMEOUT,
     ) -> None:
         self.kubeconfig = kubeconfig
+        self._transport_options: dict[str, Any] = {
+            "retries": retries, "connect_timeout": connect_timeout, "read_timeout": read_timeout,
+        }
         self.context = context
         self.field_manager = field_manager
         self._sources: dict[str, ClusterSource] = {**type(self).clusters_config, **(clusters or {})}
@@ -117,7 +128,7 @@ class Pykorm:
                 found = self._clusters.get(name)
                 if found is None:
                     config = load_cluster(name, self._sources, self.kubeconfig, self.context)
-                    found = self._clusters[name] = (config, Transport(config.configuration))
+                    found = self._clusters[name] = (config, Transport(config.configuration, **self._transport_options))
         return found
 
     def close(self) -> None:

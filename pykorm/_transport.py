@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
+import time
 from typing import Any, Iterator, Mapping, cast
 from urllib.parse import urlencode
 
 import urllib3
 from kubernetes.client import Configuration
+from urllib3.connection import HTTPConnection
 
 from ._errors import (
     AlreadyExists,
@@ -34,8 +37,18 @@ from ._errors import (
     ValidationError,
 )
 from ._gc import full_gc_held_off
+from ._retry import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    IDEMPOTENT,
+    RetryPolicy,
+    Timeouts,
+    current_options,
+    log,
+    retry_after,
+)
 
-__all__ = ["Transport", "error_from_response", "error_from_status"]
+__all__ = ["DEFAULT", "Transport", "error_from_response", "error_from_status"]
 
 JSON = Any
 Params = Mapping[str, "str | int | bool | None"]
@@ -46,6 +59,25 @@ MERGE_PATCH = "application/merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 
 
+class _Default:
+    """The type of :data:`DEFAULT`: "not given here, use the session's setting" (None means no limit)."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT = _Default()
+
+# A dead peer on an idle or long-read connection is noticed by the kernel in about a minute
+# (keepalive probes after 30 s idle, every 10 s, 3 unanswered), as Go's dialer does.
+_KEEPALIVE = [
+    (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
+    *((socket.IPPROTO_TCP, getattr(socket, name), value)
+      for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
+      if hasattr(socket, name)),
+]
+
+
 class Transport:
     """A connection pool to one API server, safe to share between threads.
 
@@ -53,9 +85,20 @@ class Transport:
         configuration: host, TLS files and credentials, as the official client's
             ``kubernetes.config.load_kube_config`` fills them in.
         pool_size: connections kept open to the server.
+        retries: when requests are sent again (see :mod:`pykorm._retry`); ``RetryPolicy()`` by default.
+        connect_timeout: seconds to connect and finish the TLS handshake (None: no limit).
+        read_timeout: seconds to wait for an answer, and for each read of it (None: no limit).
     """
 
-    def __init__(self, configuration: Configuration, *, pool_size: int = 16) -> None:
+    def __init__(
+        self,
+        configuration: Configuration,
+        *,
+        pool_size: int = 16,
+        retries: RetryPolicy | None = None,
+        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
+        read_timeout: float | None = DEFAULT_READ_TIMEOUT,
+    ) -> None:
         self.configuration = configuration
         self.host = (configuration.host or "").rstrip("/")
         if not re.match(r"^https?://[^/]", self.host):
@@ -63,7 +106,14 @@ class Transport:
                 f"the cluster has no usable server address ({configuration.host!r}): its kubeconfig entry "
                 "needs `server: https://HOST:PORT`"
             )
-        pool_args: dict[str, Any] = {"maxsize": pool_size, "block": False, "retries": False}
+        self.retries = retries if retries is not None else RetryPolicy()
+        self.timeouts = Timeouts(connect_timeout, read_timeout)
+        pool_args: dict[str, Any] = {
+            "maxsize": pool_size,
+            "block": False,
+            "retries": False,  # pykorm decides, in _send
+            "socket_options": HTTPConnection.default_socket_options + _KEEPALIVE,
+        }
         if self.host.startswith("https"):
             pool_args["cert_reqs"] = "CERT_REQUIRED" if configuration.verify_ssl else "CERT_NONE"
             if configuration.ssl_ca_cert:
@@ -87,51 +137,63 @@ class Transport:
         params: Params | None = None,
         body: JSON = None,
         content_type: str = "application/json",
-        timeout: float | None = 60.0,
+        timeout: float | None | _Default = DEFAULT,
+        connect_timeout: float | None | _Default = DEFAULT,
+        retries: RetryPolicy | None = None,
     ) -> JSON:
-        """Send one request and return the decoded JSON answer.
+        """Send one request (again, where :mod:`pykorm._retry` says so) and return the decoded JSON answer.
+
+        Args:
+            timeout: seconds to wait for the answer; connect_timeout: to connect and handshake;
+                retries: the policy for this call. Each defaults to a ``request_options`` block's,
+                else the transport's.
 
         Raises:
-            ApiError: a subclass chosen from the server's Status ``reason`` and HTTP code.
-            ServerUnavailable: no answer (connection refused, timeout).
+            ApiError: a subclass chosen from the server's Status ``reason`` and HTTP code;
+                ``attempts`` says how many times the request was sent.
+            ServerUnavailable: no answer (connection refused, timeout, connection broken).
         """
         url = self._url(path, params)
-        headers = self._headers()
+        headers: dict[str, str] = {}
         data = None
         if body is not None:
             headers["Content-Type"] = content_type
             data = json.dumps(body, separators=(",", ":")).encode()
-        try:
-            response = self._pool.request(method, url, body=data, headers=headers, timeout=timeout, preload_content=True)
-        except urllib3.exceptions.HTTPError as error:
-            raise _no_answer(error, f"{method} {url}") from error.with_traceback(None)  # its frames hold the token
+        response, attempts = self._send(
+            method, url, data, headers, preload=True, read=timeout, connect=connect_timeout, retries=retries
+        )
         if response.status >= 300:
-            raise error_from_response(response.status, response.data, f"{method} {path}")
+            error = error_from_response(response.status, response.data, f"{method} {path}")
+            raise _counted(error, attempts, gave_up=retry_after(response.status, response.headers)[0])
         return _decode(response, f"{method} {path}")
 
-    def stream(self, path: str, *, params: Params | None = None, timeout: float | None = None) -> Iterator[JSON]:
+    def stream(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        timeout: float | None | _Default = DEFAULT,
+        connect_timeout: float | None | _Default = DEFAULT,
+        retries: RetryPolicy | None = None,
+    ) -> Iterator[JSON]:
         """GET a watch stream and yield each JSON line as it arrives.
 
+        ``timeout`` is the longest silence allowed: with no byte for that long the
+        connection is presumed dead. Opening the stream is retried as any GET.
         The connection is closed when the generator is closed or garbage-collected.
 
         Raises:
             ApiError: the server refused the watch.
-            ServerUnavailable: the connection could not be made or broke.
+            ServerUnavailable: the connection could not be made, broke, or stayed silent.
         """
         url = self._url(path, params)
-        try:
-            response = self._pool.request(
-                "GET",
-                url,
-                headers=self._headers(),
-                preload_content=False,
-                timeout=urllib3.Timeout(connect=10.0, read=timeout),
-            )
-        except urllib3.exceptions.HTTPError as error:
-            raise _no_answer(error, f"GET {url}") from error.with_traceback(None)
+        response, attempts = self._send(
+            "GET", url, None, {}, preload=False, read=timeout, connect=connect_timeout, retries=retries
+        )
         try:
             if response.status >= 300:
-                raise error_from_response(response.status, response.read(), f"watch {path}")
+                error = error_from_response(response.status, response.read(), f"watch {path}")
+                raise _counted(error, attempts, gave_up=retry_after(response.status, response.headers)[0])
             buffer = b""
             try:
                 for chunk in response.stream(65536, decode_content=True):
@@ -140,11 +202,57 @@ class Transport:
                         line, buffer = buffer.split(b"\n", 1)
                         if line.strip():
                             yield json.loads(line)
+            except urllib3.exceptions.ReadTimeoutError as error:
+                raise ServerUnavailable(
+                    f"watch {path}: nothing received within the read timeout; the connection is presumed dead"
+                ) from error.with_traceback(None)
             except (urllib3.exceptions.HTTPError, OSError) as error:
                 raise ServerUnavailable(f"watch {path}: the connection broke ({error})") from error.with_traceback(None)
         finally:
             response.release_conn()
             response.close()
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        *,
+        preload: bool,
+        read: float | None | _Default,
+        connect: float | None | _Default,
+        retries: RetryPolicy | None,
+    ) -> tuple[urllib3.BaseHTTPResponse, int]:
+        """Send until an answer that is final by :mod:`pykorm._retry`'s rules; return it and the attempts made."""
+        policy, timeouts = current_options(self.retries, self.timeouts)
+        policy = retries or policy
+        timeout = urllib3.Timeout(
+            connect=timeouts.connect if isinstance(connect, _Default) else connect,
+            read=timeouts.read if isinstance(read, _Default) else read,
+        )
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                sent = self._headers()  # each time: a refresh hook may have rewritten the token
+                sent.update(headers)
+                response = self._pool.request(
+                    method, url, body=body, headers=sent, timeout=timeout, preload_content=preload
+                )
+            except urllib3.exceptions.HTTPError as error:
+                if attempt > policy.max_retries or not _resendable(method, error):
+                    raise _no_answer(error, method, url, attempt) from error.with_traceback(None)  # frames hold the token
+                _pause(policy.delay(attempt, None), method, url, attempt, policy, f"no answer ({error})")
+                continue
+            again, server_delay = retry_after(response.status, response.headers)
+            if not again or attempt > policy.max_retries:
+                return response, attempt
+            if not preload:
+                response.drain_conn()
+                response.release_conn()
+            reason = f"HTTP {response.status}" + (f", Retry-After {server_delay:g} s" if server_delay is not None else "")
+            _pause(policy.delay(attempt, server_delay), method, url, attempt, policy, reason)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -181,8 +289,24 @@ class _Headers(dict[str, str]):
     __str__ = __repr__
 
 
-def _no_answer(error: urllib3.exceptions.HTTPError, what: str) -> ApiError | ConfigurationError:
-    """The error for a request that got no HTTP answer: a TLS verification failure, or the server unreachable."""
+def _resendable(method: str, error: urllib3.exceptions.HTTPError) -> bool:
+    """Whether a request that got no answer may be sent again: never after a timeout; a write only
+    when it cannot have been sent (the connection was never made)."""
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        return True  # refused or unreachable: nothing left this host (checked first: a ConnectTimeoutError in urllib3 1.x)
+    if isinstance(error, urllib3.exceptions.TimeoutError) or method not in IDEMPOTENT:
+        return False
+    if isinstance(error, urllib3.exceptions.SSLError):  # a certificate that does not verify is no broken connection
+        return "EOF" in str(error) or "reset" in str(error).lower()
+    return isinstance(error, urllib3.exceptions.ProtocolError)
+
+
+def _no_answer(
+    error: urllib3.exceptions.HTTPError, method: str, url: str, attempts: int = 1
+) -> ApiError | ConfigurationError:
+    """The error for a request that got no HTTP answer: a TLS verification failure, the server unreachable,
+    or — for a write whose answer was lost — an outcome nobody knows."""
+    what = f"{method} {url}"
     reason = getattr(error, "reason", None) or error
     if isinstance(reason, urllib3.exceptions.SSLError) or isinstance(error, urllib3.exceptions.SSLError):
         text = str(reason)
@@ -191,7 +315,34 @@ def _no_answer(error: urllib3.exceptions.HTTPError, what: str) -> ApiError | Con
                 f"{what}: the API server's certificate did not verify ({text}). Check the cluster's "
                 "certificate-authority(-data) and server name in the kubeconfig"
             )
-    return ServerUnavailable(f"{what}: no answer from the API server ({error})")
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        told = f"cannot connect to the API server{tries} ({error}); nothing was sent"
+    elif isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+        told = f"no connection to the API server within the connect timeout{tries} ({error}); nothing was sent"
+    elif method not in IDEMPOTENT:
+        told = (
+            f"the answer was lost{tries} ({error}): the outcome is unknown, the change may or may not "
+            "have been made; read the object to find out"
+        )
+    else:
+        told = f"no answer from the API server{tries} ({error})"
+    return _counted(ServerUnavailable(f"{what}: {told}"), attempts)
+
+
+def _counted(error: ApiError, attempts: int, gave_up: bool = False) -> ApiError:
+    """``error`` with the number of attempts made; the message says when pykorm stopped retrying."""
+    error.attempts = attempts
+    if gave_up:
+        error.args = (f"{error.args[0]} (gave up after {attempts} attempts)", *error.args[1:])
+    return error
+
+
+def _pause(seconds: float, method: str, url: str, attempt: int, policy: RetryPolicy, reason: str) -> None:
+    log.debug(
+        "pykorm: %s %s: %s; retry %d of %d in %.2f s", method, url, reason, attempt, policy.max_retries, seconds
+    )
+    time.sleep(seconds)
 
 
 def _decode(response: Any, what: str) -> JSON:

@@ -1,32 +1,53 @@
 """Watching a query: typed events that survive dropped connections, restarts and expired resourceVersions.
 
-The watcher lists once, then watches from the list's resourceVersion. It keeps
-the objects that match, so that it can
+The watcher lists once (one snapshot: :mod:`pykorm._pager`), then watches from the
+list's resourceVersion. It keeps the objects that match, so that it can
 - resume after a broken connection from the last resourceVersion seen,
 - relist after 410 Gone and report only the differences (no duplicates, nothing lost),
 - report an object leaving or entering a Python-side filter as DELETED or ADDED.
+
+Liveness. A connection can die without a sign (no FIN, no RST: a NAT or load
+balancer forgot it, a peer froze). Three things keep a watch alive:
+- the server ends each stream after ``timeoutSeconds``, drawn between 5 and 10 min
+  as client-go's reflector does, so that watchers reconnect spread out in time;
+- bookmarks (requested) carry the current resourceVersion about once a minute, and
+  2 s before the server's timeout;
+- no byte for ``silence`` seconds (default 45, what client-go's HTTP/2 health check
+  takes) means the connection is presumed dead: the watcher reconnects at once from
+  the last resourceVersion. A quiet stream is silent up to a minute between bookmarks,
+  so after a silence the next streams ask a server timeout shorter than ``silence``:
+  the server's closing bookmark comes first, and keeps the resourceVersion fresh.
+  A stream that delivers events again gets long timeouts back.
+Failures in a row are retried with growing, jittered waits; after 5 min without
+any answer the last error is raised.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
 import time
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
 
 from ._errors import Gone, PykormError, ServerUnavailable
 from ._lookups import Leaf, Node
+from ._pager import Pager, consistent
+from ._retry import RetryPolicy, log
 from ._transport import error_from_status
 
 if TYPE_CHECKING:
     from ._models import Model
     from ._query import Query
 
-__all__ = ["WaitTimeout", "WatchEvent", "Watcher", "wait_until", "watch"]
+__all__ = ["DEFAULT_SILENCE", "WaitTimeout", "WatchEvent", "Watcher", "wait_until", "watch"]
 
 M = TypeVar("M", bound="Model")
 
+DEFAULT_SILENCE = 45.0  # seconds without a byte before a stream is presumed dead
 _MAX_OUTAGE_SECONDS = 300.0
-_SERVER_TIMEOUT_SECONDS = 240
+_SERVER_TIMEOUT = (300.0, 600.0)  # seconds: client-go's reflector asks minWatchTimeout (5 min) times [1, 2)
+_PAGE_SIZE = 500
+_RECONNECT = RetryPolicy(backoff=0.5, max_backoff=10.0)  # waits between failed streams in a row
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,9 +73,13 @@ class WaitTimeout(PykormError, TimeoutError):
 class Watcher(Generic[M]):
     """The machinery behind ``Query.watch``: the matching objects now, then their changes."""
 
-    def __init__(self, query: Query[M], timeout: float | None) -> None:
+    def __init__(self, query: Query[M], timeout: float | None, silence: float = DEFAULT_SILENCE) -> None:
+        if silence <= 0:
+            raise ValueError(f"silence must be positive, not {silence!r}")
         self.query = query
         self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.silence = silence
+        self.quiet = False  # a stream went silent: ask the server to close the next ones before `silence`
         plan = query.explain()
         self.empty = plan.empty
         resource = query._resource
@@ -88,23 +113,31 @@ class Watcher(Generic[M]):
         """The changes after :meth:`initial`, until the deadline."""
         if self.empty:
             return
-        outage_since: float | None = None
+        failures = 0  # streams in a row that broke or stayed silent without delivering a line
+        outage_since = 0.0
         while not self._expired():
             try:
                 for event in self._stream():
-                    outage_since = None
+                    failures = 0
                     yield from self._apply(event)
                     if self._expired():
                         return
-                outage_since = None
+                failures = 0  # the server ended the stream at its timeout
             except Gone:
                 yield from self._relist()
-            except ServerUnavailable:
+            except ServerUnavailable as error:
+                if self._expired():
+                    return  # the last read waited until the deadline
                 now = time.monotonic()
-                outage_since = outage_since or now
-                if now - outage_since > _MAX_OUTAGE_SECONDS:
+                failures += 1
+                if failures == 1:
+                    outage_since = now
+                elif now - outage_since > _MAX_OUTAGE_SECONDS:
                     raise
-                time.sleep(min(1.0, self._remaining(1.0)))
+                self.quiet = True
+                wait = 0.0 if failures == 1 else _RECONNECT.delay(failures - 1, None)
+                log.debug("pykorm: %s; watching again from resourceVersion %s in %.2f s", error, self.version, wait)
+                time.sleep(self._remaining(wait))
 
     # -- internals ---------------------------------------------------------------------
 
@@ -117,35 +150,39 @@ class Watcher(Generic[M]):
         return max(0.0, min(cap, self.deadline - time.monotonic()))
 
     def _list(self) -> dict[str, dict[str, Any]]:
+        """The matching objects now, by uid (one snapshot); sets the resourceVersion to watch from."""
         query = self.query
-        resource = query._resource
-        known: dict[str, dict[str, Any]] = {}
-        token = None
-        while True:
-            page = query._request("GET", self.path, params={**self.params, "limit": 500, "continue": token})
-            for raw in page.get("items") or ():
-                raw.setdefault("apiVersion", resource.api_version)
-                raw.setdefault("kind", resource.kind)
-                if self._matches(raw):
-                    known[raw["metadata"]["uid"]] = raw
-            metadata = page.get("metadata") or {}
-            token = metadata.get("continue")
-            if not token:
-                self.version = metadata.get("resourceVersion", "")
-                return known
+
+        def read(pager: Pager) -> tuple[dict[str, dict[str, Any]], str]:
+            known = {
+                raw["metadata"]["uid"]: raw
+                for page in pager.pages(self.path, self.params)
+                for raw in page
+                if self._matches(raw)
+            }
+            return known, pager.resource_version or ""
+
+        def make_pager(page_size: int | None) -> Pager:
+            return Pager(query._request, query._resource, page_size=page_size)
+
+        known, self.version = consistent(read, make_pager, _PAGE_SIZE)
+        return known
 
     def _stream(self) -> Iterator[dict[str, Any]]:
-        remaining = self._remaining(_SERVER_TIMEOUT_SECONDS)
+        if self.quiet:
+            server_timeout = max(1.0, self.silence * 0.8)
+        else:
+            server_timeout = random.uniform(*_SERVER_TIMEOUT)
         params = {
             **self.params,
             "watch": True,
             "resourceVersion": self.version,
             "allowWatchBookmarks": True,
-            "timeoutSeconds": max(1, int(remaining)),
+            "timeoutSeconds": max(1, int(self._remaining(server_timeout))),
         }
         transport = self.query._session().transport(self.query._state.cluster)
-        # The read timeout ends a quiet stream at the deadline, and notices a dead connection.
-        return transport.stream(self.path, params=params, timeout=remaining + 5 if self.deadline is None else max(0.1, remaining))
+        # The read timeout notices a silent connection, and ends the last stream at the deadline.
+        return transport.stream(self.path, params=params, timeout=max(0.1, self._remaining(self.silence)))
 
     def _apply(self, event: dict[str, Any]) -> Iterator[WatchEvent[M]]:
         kind, raw = event.get("type"), event.get("object") or {}
@@ -157,6 +194,7 @@ class Watcher(Generic[M]):
             self.version = version
         if kind == "BOOKMARK":
             return
+        self.quiet = False
         resource = self.query._resource
         raw.setdefault("apiVersion", resource.api_version)
         raw.setdefault("kind", resource.kind)
@@ -197,9 +235,9 @@ class Watcher(Generic[M]):
         return self.query.model._from_server(raw, self.query._state.cluster)
 
 
-def watch(query: Query[M], *, timeout: float | None, initial: bool) -> Iterator[WatchEvent[M]]:
+def watch(query: Query[M], *, timeout: float | None, initial: bool, silence: float = DEFAULT_SILENCE) -> Iterator[WatchEvent[M]]:
     """See :meth:`Query.watch`."""
-    watcher = Watcher(query, timeout)
+    watcher = Watcher(query, timeout, silence)
     current = watcher.initial()
     if initial:
         for obj in current:

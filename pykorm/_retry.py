@@ -1,0 +1,177 @@
+"""When a request is sent again, and how long pykorm waits for an answer.
+
+client-go's rules, in one place:
+
+- an answer that says the request was *not processed* — ``429 Too Many Requests``
+  (API Priority and Fairness throttling), or a ``5xx`` carrying ``Retry-After`` — is
+  retried for every verb, after at least the delay the server asked for;
+- a connection that could not be made (refused, unreachable) is retried for every
+  verb: nothing was sent;
+- a connection that broke after the request was sent is retried only for reads
+  (``GET`` — also lists and watches — and ``HEAD``): a write may have been done,
+  so a lost answer to it is reported (:class:`ServerUnavailable`, "outcome unknown");
+- a timeout is never retried: the time is spent (a black-holed server fails after
+  the connect timeout, not ten of them).
+
+Each retry is logged at DEBUG on the ``pykorm`` logger; after the last one the
+error raised carries ``attempts`` and the last ``status``.
+
+    >>> pk = Pykorm(retries=RetryPolicy(max_retries=3), connect_timeout=2)
+    >>> with request_options(retries=RetryPolicy.none(), read_timeout=5):
+    ...     pk.save(peach)                      # this call only: no retries, 5 s to answer
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import email.utils
+import logging
+import random
+import time
+from typing import Iterator, Mapping
+
+__all__ = [
+    "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_READ_TIMEOUT",
+    "IDEMPOTENT",
+    "RetryPolicy",
+    "Timeouts",
+    "current_options",
+    "log",
+    "request_options",
+    "retry_after",
+]
+
+log = logging.getLogger("pykorm")
+
+DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds for TCP connect plus TLS handshake (client-go's TLSHandshakeTimeout)
+DEFAULT_READ_TIMEOUT = 60.0  # seconds of silence while waiting for (or reading) an answer
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})  # lists and watches are GETs
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How often, and after how long, a request that was not processed is sent again.
+
+    Args:
+        max_retries: sends after the first one (client-go: 10); 0 never retries.
+        backoff: the first wait, in seconds, when the server names none; it doubles each retry.
+        max_backoff: the longest such wait.
+        max_retry_after: the longest ``Retry-After`` honoured (a server asking more is cut short).
+
+    The wait before retry ``n`` (1, 2...) is the server's ``Retry-After`` plus a random
+    share of ``min(max_backoff, backoff * 2**(n-1))``, or without ``Retry-After`` a random
+    time between half and all of that: waiting clients spread out instead of coming back
+    together.
+
+    >>> Pykorm(retries=RetryPolicy(max_retries=3, max_retry_after=5))
+    """
+
+    max_retries: int = 10
+    backoff: float = 0.25
+    max_backoff: float = 8.0
+    max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0 or self.backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
+            raise ValueError(f"RetryPolicy values must not be negative: {self}")
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        """A policy that never retries."""
+        return cls(max_retries=0)
+
+    def delay(self, retry: int, server_delay: float | None) -> float:
+        """Seconds to wait before retry number ``retry`` (from 1); ``server_delay`` is the ``Retry-After``."""
+        window = min(self.max_backoff, self.backoff * 2 ** max(0, retry - 1))
+        if server_delay is not None:
+            return min(server_delay, self.max_retry_after) + random.uniform(0, window)
+        return random.uniform(window / 2, window)
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeouts:
+    """What one request may spend: on connecting (TCP and TLS), and waiting for each read."""
+
+    connect: float | None = DEFAULT_CONNECT_TIMEOUT
+    read: float | None = DEFAULT_READ_TIMEOUT
+
+
+@dataclasses.dataclass(frozen=True)
+class _Overrides:
+    retries: RetryPolicy | None = None
+    connect_timeout: float | None = None
+    read_timeout: float | None = None
+
+
+_overrides: contextvars.ContextVar[_Overrides] = contextvars.ContextVar("pykorm_request_options", default=_Overrides())
+
+
+@contextlib.contextmanager
+def request_options(
+    *, retries: RetryPolicy | None = None, connect_timeout: float | None = None, read_timeout: float | None = None
+) -> Iterator[None]:
+    """Within the block (this thread or task only), requests use these instead of the session's settings.
+
+    Args:
+        retries: the retry policy (``RetryPolicy.none()`` to fail at the first error).
+        connect_timeout: seconds to connect and finish the TLS handshake.
+        read_timeout: seconds to wait for the answer (each read of it).
+
+    >>> with pykorm.request_options(retries=RetryPolicy.none(), connect_timeout=2):
+    ...     Peach.query.all()
+    """
+    current = _overrides.get()
+    token = _overrides.set(
+        _Overrides(
+            retries if retries is not None else current.retries,
+            connect_timeout if connect_timeout is not None else current.connect_timeout,
+            read_timeout if read_timeout is not None else current.read_timeout,
+        )
+    )
+    try:
+        yield
+    finally:
+        _overrides.reset(token)
+
+
+def current_options(retries: RetryPolicy, timeouts: Timeouts) -> tuple[RetryPolicy, Timeouts]:
+    """The policy and timeouts in force: a :func:`request_options` block's, else the given defaults."""
+    found = _overrides.get()
+    return (
+        found.retries or retries,
+        Timeouts(
+            found.connect_timeout if found.connect_timeout is not None else timeouts.connect,
+            found.read_timeout if found.read_timeout is not None else timeouts.read,
+        ),
+    )
+
+
+def retry_after(status: int, headers: Mapping[str, str]) -> tuple[bool, float | None]:
+    """Whether an answer says "not processed, try again", and the delay the server asked for.
+
+    ``429`` always does (APF sends ``Retry-After``; a proxy may not); a ``5xx`` does only
+    with a ``Retry-After`` header, as in client-go — otherwise the request may have been done.
+    """
+    if status != 429 and status < 500:
+        return False, None
+    delay = _parse_retry_after(headers.get("Retry-After"))
+    return status == 429 or delay is not None, delay
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` value: a number of seconds or an HTTP date; None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
