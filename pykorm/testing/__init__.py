@@ -14,11 +14,14 @@ from .._versions import KUBERNETES_VERSION
 from ._binaries import Binaries, ensure_binaries, find_binaries
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane
+from ._faultproxy import Exchange, FaultProxy
 
 __all__ = [
     "KUBERNETES_VERSION",
     "Binaries",
     "Cluster",
+    "Exchange",
+    "FaultProxy",
     "LocalControlPlane",
     "ensure_binaries",
     "find_binaries",

@@ -12,6 +12,8 @@ Fixtures:
     k8s_transport   (session) a :class:`pykorm._transport.Transport` to it.
     k8s_namespace   (function) a fresh namespace, deleted (without waiting) after the test.
     k8s_nodes       (session) the names of the cluster's Ready nodes; skips the test when it has none.
+    k8s_fault_proxy (function) a started :class:`FaultProxy` in front of the cluster;
+                    ``k8s_fault_proxy.session()`` is a ``Pykorm`` whose requests go through it.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ from .._transport import Transport
 from .._versions import KUBERNETES_VERSION
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane
+from ._faultproxy import FaultProxy
 from ._kwok import node_is_ready
 
-__all__ = ["k8s_cluster", "k8s_namespace", "k8s_nodes", "k8s_transport"]
+__all__ = ["k8s_cluster", "k8s_fault_proxy", "k8s_namespace", "k8s_nodes", "k8s_transport"]
 
 KUBECONFIG_ENV = "PYKORM_TEST_KUBECONFIG"
 NAMESPACE_PREFIX = "pykorm-test-"
@@ -131,6 +134,13 @@ def k8s_namespace(k8s_transport: Transport) -> Iterator[str]:
     yield name
     with contextlib.suppress(NotFound):
         k8s_transport.request("DELETE", f"/api/v1/namespaces/{name}")
+
+
+@pytest.fixture
+def k8s_fault_proxy(k8s_cluster: Cluster) -> Iterator[FaultProxy]:
+    """A :class:`FaultProxy` in front of the cluster under test, stopped after the test."""
+    with FaultProxy.in_front_of(k8s_cluster) as proxy:
+        yield proxy
 
 
 def _live_printer(config: pytest.Config) -> Callable[[str], None]:
