@@ -49,6 +49,20 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "c
     raise AssertionError(f"{what} not reached within {timeout} s")
 
 
+def all_while_held(proxy: FaultProxy, query: pykorm.Query[ConfigMap], path: str, change: Callable[[], object]) -> list[ConfigMap]:
+    """``query.all()``, with the first request matching ``path`` held at the proxy while ``change()`` runs."""
+    release = proxy.hold(path=path)
+    held_before = len([e for e in proxy.seen(path=path) if e.outcome == "held"])
+    result: list[list[ConfigMap]] = []
+    thread = threading.Thread(target=lambda: result.append(query.all()), daemon=True)
+    thread.start()
+    wait_for(lambda: len([e for e in proxy.seen(path=path) if e.outcome == "held"]) > held_before, what=path)
+    change()
+    release.set()
+    thread.join(120)
+    return result[0]
+
+
 def new_namespace(session: pykorm.Pykorm) -> str:
     name = f"rel-{secrets.token_hex(4)}"
     session.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
@@ -271,31 +285,35 @@ def own_plane(k8s_cluster: Cluster) -> Iterator[tuple[LocalControlPlane, pykorm.
 
 
 @pytest.fixture
+def own_namespace(own_plane: tuple[LocalControlPlane, pykorm.Pykorm]) -> str:
+    return new_namespace(own_plane[1])
+
+
+@pytest.fixture
 def own_proxy(own_plane: tuple[LocalControlPlane, pykorm.Pykorm]) -> Iterator[FaultProxy]:
     with FaultProxy.in_front_of(Cluster.local(own_plane[0])) as proxy:
         yield proxy
 
 
 def test_64_concurrent_lists_under_a_one_seat_priority_level_all_succeed(
-    own_plane: tuple[LocalControlPlane, pykorm.Pykorm], caplog: pytest.LogCaptureFixture
+    own_plane: tuple[LocalControlPlane, pykorm.Pykorm], own_namespace: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     control_plane, admin = own_plane
-    namespace = new_namespace(admin)
     for i in range(5):
-        admin.save(ConfigMap(namespace=namespace, name=f"cm{i}"))
-    token, level_uid = _throttled_service_account(admin, namespace)
+        admin.save(ConfigMap(namespace=own_namespace, name=f"cm{i}"))
+    token, level_uid = _throttled_service_account(admin, own_namespace)
     configuration = {
         "host": control_plane.host, "ssl_ca_cert": str(control_plane.ca_file),
         "api_key": {"authorization": f"Bearer {token}"},
     }
-    _wait_until_classified(control_plane, token, namespace, level_uid)
+    _wait_until_classified(control_plane, token, own_namespace, level_uid)
     throttled = pykorm.Pykorm(clusters={"default": configuration}, make_default=False)
     caplog.set_level(logging.DEBUG, logger="pykorm")
     start = threading.Barrier(64)
 
     def list_all(_: int) -> int:
         start.wait()
-        return len(ConfigMap.query.session(throttled).namespace(namespace).all())
+        return len(ConfigMap.query.session(throttled).namespace(own_namespace).all())
 
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(64) as pool:
@@ -310,16 +328,15 @@ def test_64_concurrent_lists_under_a_one_seat_priority_level_all_succeed(
 
 
 def test_a_watch_misses_and_repeats_nothing_across_cuts_a_freeze_and_a_restart(
-    own_plane: tuple[LocalControlPlane, pykorm.Pykorm], own_proxy: FaultProxy
+    own_plane: tuple[LocalControlPlane, pykorm.Pykorm], own_namespace: str, own_proxy: FaultProxy
 ) -> None:
     control_plane, admin = own_plane
-    namespace = new_namespace(admin)
     watching = own_proxy.session()
     expected: list[tuple[str, str, str | None]] = []  # (type, name, resourceVersion; None for deletions)
     seen: list[tuple[str, str, str | None]] = []
 
     def watch() -> None:
-        for event in ConfigMap.query.session(watching).namespace(namespace).watch(timeout=400, silence=5):
+        for event in ConfigMap.query.session(watching).namespace(own_namespace).watch(timeout=400, silence=5):
             if event.obj.name == "the-end":
                 return
             seen.append((event.type, event.obj.name, None if event.type == "DELETED" else event.obj.resource_version))
@@ -329,7 +346,7 @@ def test_a_watch_misses_and_repeats_nothing_across_cuts_a_freeze_and_a_restart(
     wait_for(lambda: own_proxy.seen("GET", "watch=true"), what="the watch")
 
     def writes(step: int) -> None:
-        created = admin.save(ConfigMap(namespace=namespace, name=f"cm{step}", data={"step": "0"}))
+        created = admin.save(ConfigMap(namespace=own_namespace, name=f"cm{step}", data={"step": "0"}))
         expected.append(("ADDED", created.name, created.resource_version))
         created.data = {"step": "1"}
         admin.save(created)
@@ -341,13 +358,14 @@ def test_a_watch_misses_and_repeats_nothing_across_cuts_a_freeze_and_a_restart(
     def caught_up() -> bool:
         return len(seen) >= len(expected)
 
+    def cut(body_bytes: int | None) -> None:
+        """Reset the open watch; if ``body_bytes`` is given, cut the next one's answer after that many bytes."""
+        if body_bytes is not None:
+            own_proxy.cut(body_bytes=body_bytes, path="watch=true")
+        own_proxy.reset(path="watch=true")
+
     faults: list[Callable[[], object]] = [
-        lambda: own_proxy.reset(path="watch=true"),
-        lambda: (own_proxy.cut(body_bytes=150, path="watch=true"), own_proxy.reset(path="watch=true")),
-        lambda: own_proxy.reset(path="watch=true"),
-        lambda: (own_proxy.cut(body_bytes=0, path="watch=true"), own_proxy.reset(path="watch=true")),
-        lambda: own_proxy.reset(path="watch=true"),
-        lambda: (own_proxy.cut(body_bytes=400, path="watch=true"), own_proxy.reset(path="watch=true")),
+        *(lambda n=n: cut(n) for n in (None, 150, None, 0, None, 400)),  # 6 cuts
         lambda: own_proxy.freeze(path="watch=true"),
         control_plane.restart_apiserver,
     ]
@@ -357,7 +375,7 @@ def test_a_watch_misses_and_repeats_nothing_across_cuts_a_freeze_and_a_restart(
         fault()
     writes(len(faults))
     wait_for(caught_up, timeout=120, what="the events after the restart")
-    admin.save(ConfigMap(namespace=namespace, name="the-end"))
+    admin.save(ConfigMap(namespace=own_namespace, name="the-end"))
     thread.join(60)
     assert seen == expected
     outcomes = [e.outcome for e in own_proxy.seen("GET", "watch=true")]
@@ -366,44 +384,34 @@ def test_a_watch_misses_and_repeats_nothing_across_cuts_a_freeze_and_a_restart(
 
 
 def test_an_expired_continue_token_yields_one_consistent_list(
-    own_plane: tuple[LocalControlPlane, pykorm.Pykorm], own_proxy: FaultProxy
+    own_plane: tuple[LocalControlPlane, pykorm.Pykorm], own_namespace: str, own_proxy: FaultProxy
 ) -> None:
     control_plane, admin = own_plane
-    namespace = new_namespace(admin)
     for i in range(9):
-        admin.save(ConfigMap(namespace=namespace, name=f"c{i:02d}", data={"counter": "1"}))
+        admin.save(ConfigMap(namespace=own_namespace, name=f"c{i:02d}", data={"counter": "1"}))
     reader = own_proxy.session()
 
-    def held() -> list[Any]:
-        return [e for e in own_proxy.seen("GET", "continue=") if e.outcome == "held"]
-
     def list_while_the_world_changes(query: pykorm.Query[ConfigMap], tag: str) -> list[ConfigMap]:
-        release = own_proxy.hold(path=f"namespaces/{namespace}/configmaps.*continue=")
-        held_before = len(held())
-        result: list[list[ConfigMap]] = []
-        thread = threading.Thread(target=lambda: result.append(query.all()), daemon=True)
-        thread.start()
-        wait_for(lambda: len(held()) > held_before, what="page 2")
-        admin.delete(admin.get(ConfigMap, f"c00{tag}", namespace))  # on page 1
-        admin.save(ConfigMap(namespace=namespace, name=f"b00{tag}"))  # sorts before the cursor
-        counter = admin.get(ConfigMap, "c01", namespace)  # on page 1
-        counter.data = {"counter": str(int(counter.data["counter"]) + 1)}
-        admin.save(counter)
-        control_plane.compact_etcd()
-        release.set()
-        thread.join(120)
-        return result[0]
+        def change() -> None:
+            admin.delete(admin.get(ConfigMap, f"c00{tag}", own_namespace))  # on page 1
+            admin.save(ConfigMap(namespace=own_namespace, name=f"b00{tag}"))  # sorts before the cursor
+            counter = admin.get(ConfigMap, "c01", own_namespace)  # on page 1
+            counter.data = {"counter": str(int(counter.data["counter"]) + 1)}
+            admin.save(counter)
+            control_plane.compact_etcd()
 
-    query = ConfigMap.query.session(reader).namespace(namespace).page_size(3)
+        return all_while_held(own_proxy, query, f"namespaces/{own_namespace}/configmaps.*continue=", change)
+
+    query = ConfigMap.query.session(reader).namespace(own_namespace).page_size(3)
     listed = list_while_the_world_changes(query, "")
     assert "410" in [e.outcome for e in own_proxy.seen("GET", "continue=")]  # the token really expired
-    now = {c.name: c for c in ConfigMap.query.session(admin).namespace(namespace)}
+    now = {c.name: c for c in ConfigMap.query.session(admin).namespace(own_namespace)}
     assert [c.name for c in listed] == sorted(now)  # no deleted object, no missing new one
     assert {c.name: (c.resource_version, c.data) for c in listed} == {n: (c.resource_version, c.data) for n, c in now.items()}
     assert listed[[c.name for c in listed].index("c01")].data == {"counter": "2"}  # no stale value
 
     # What the server's "inconsistent continue" gives, when asked for explicitly: a mix of two states.
-    admin.save(ConfigMap(namespace=namespace, name="c00-again"))
+    admin.save(ConfigMap(namespace=own_namespace, name="c00-again"))
     mixed = list_while_the_world_changes(query.allow_inconsistent(), "-again")
     names = [c.name for c in mixed]
     assert "c00-again" in names and "b00-again" not in names  # a deleted object listed, a new one missed
@@ -411,19 +419,20 @@ def test_an_expired_continue_token_yields_one_consistent_list(
     reader.close()
 
 
-def test_a_streaming_iteration_raises_gone_once_its_snapshot_expired(own_plane: tuple[LocalControlPlane, pykorm.Pykorm]) -> None:
+def test_a_streaming_iteration_raises_gone_once_its_snapshot_expired(
+    own_plane: tuple[LocalControlPlane, pykorm.Pykorm], own_namespace: str
+) -> None:
     control_plane, admin = own_plane
-    namespace = new_namespace(admin)
     for i in range(6):
-        admin.save(ConfigMap(namespace=namespace, name=f"s{i}"))
-    stream = iter(ConfigMap.query.session(admin).namespace(namespace).page_size(3))
+        admin.save(ConfigMap(namespace=own_namespace, name=f"s{i}"))
+    stream = iter(ConfigMap.query.session(admin).namespace(own_namespace).page_size(3))
     assert [next(stream).name for _ in range(3)] == ["s0", "s1", "s2"]
-    admin.save(ConfigMap(namespace=namespace, name="s9"))
+    admin.save(ConfigMap(namespace=own_namespace, name="s9"))
     control_plane.compact_etcd()
     with pytest.raises(pykorm.Gone):
         next(stream)
     # the same query materialised is one consistent list again
-    assert [c.name for c in ConfigMap.query.session(admin).namespace(namespace).page_size(3).all()] == [
+    assert [c.name for c in ConfigMap.query.session(admin).namespace(own_namespace).page_size(3).all()] == [
         "s0", "s1", "s2", "s3", "s4", "s5", "s9"
     ]
 
@@ -436,18 +445,14 @@ def test_a_query_over_two_namespaces_is_one_snapshot(
     admin.save(ConfigMap(namespace=first, name="a", data={"v": "1"}))
     admin.save(ConfigMap(namespace=second, name="b", data={"v": "1"}))
     reader = own_proxy.session()
-    release = own_proxy.hold(path=f"namespaces/{second}/configmaps")
-    result: list[list[ConfigMap]] = []
-    query = ConfigMap.query.session(reader).namespace(first, second)
-    thread = threading.Thread(target=lambda: result.append(query.all()), daemon=True)
-    thread.start()
-    wait_for(lambda: own_proxy.seen("GET", f"namespaces/{second}/"), what="the second list")
-    changed = admin.get(ConfigMap, "b", second)
-    changed.data = {"v": "2"}
-    admin.save(changed)
-    release.set()
-    thread.join(60)
-    assert [(c.name, c.data) for c in result[0]] == [("a", {"v": "1"}), ("b", {"v": "1"})]  # as of the first list
+
+    def change() -> None:
+        changed = admin.get(ConfigMap, "b", second)
+        changed.data = {"v": "2"}
+        admin.save(changed)
+
+    listed = all_while_held(own_proxy, ConfigMap.query.session(reader).namespace(first, second), f"namespaces/{second}/", change)
+    assert [(c.name, c.data) for c in listed] == [("a", {"v": "1"}), ("b", {"v": "1"})]  # as of the first list
     assert "resourceVersionMatch=Exact" in own_proxy.seen("GET", f"namespaces/{second}/")[0].path
     reader.close()
 
