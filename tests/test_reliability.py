@@ -441,19 +441,22 @@ def test_a_query_over_two_namespaces_is_one_snapshot(
     own_plane: tuple[LocalControlPlane, pykorm.Pykorm], own_proxy: FaultProxy
 ) -> None:
     _, admin = own_plane
-    first, second = new_namespace(admin), new_namespace(admin)
-    admin.save(ConfigMap(namespace=first, name="a", data={"v": "1"}))
-    admin.save(ConfigMap(namespace=second, name="b", data={"v": "1"}))
     reader = own_proxy.session()
+    query = ConfigMap.query.session(reader).namespace(new_namespace(admin), new_namespace(admin))
+    plan = query.explain().namespaces
+    assert plan is not None
+    earlier, later = plan  # the order the lists are sent in
+    admin.save(ConfigMap(namespace=earlier, name="a", data={"v": "1"}))
+    admin.save(ConfigMap(namespace=later, name="b", data={"v": "1"}))
 
-    def change() -> None:
-        changed = admin.get(ConfigMap, "b", second)
+    def change() -> None:  # between the two lists
+        changed = admin.get(ConfigMap, "b", later)
         changed.data = {"v": "2"}
         admin.save(changed)
 
-    listed = all_while_held(own_proxy, ConfigMap.query.session(reader).namespace(first, second), f"namespaces/{second}/", change)
-    assert [(c.name, c.data) for c in listed] == [("a", {"v": "1"}), ("b", {"v": "1"})]  # as of the first list
-    assert "resourceVersionMatch=Exact" in own_proxy.seen("GET", f"namespaces/{second}/")[0].path
+    listed = all_while_held(own_proxy, query, f"namespaces/{later}/", change)
+    assert sorted((c.name, c.data["v"]) for c in listed) == [("a", "1"), ("b", "1")]  # as of the first list
+    assert "resourceVersionMatch=Exact" in own_proxy.seen("GET", f"namespaces/{later}/")[0].path
     reader.close()
 
 
