@@ -10,14 +10,15 @@ Liveness. A connection can die without a sign (no FIN, no RST: a NAT or load
 balancer forgot it, a peer froze). Three things keep a watch alive:
 - the server ends each stream after ``timeoutSeconds``, drawn between 5 and 10 min
   as client-go's reflector does, so that watchers reconnect spread out in time;
-- bookmarks (requested) carry the current resourceVersion about once a minute, and
-  2 s before the server's timeout;
+- bookmarks (requested) carry the current resourceVersion, when it moved on, about
+  once a minute and 2 s before the server's timeout;
 - no byte for ``silence`` seconds (default 45, what client-go's HTTP/2 health check
   takes) means the connection is presumed dead: the watcher reconnects at once from
-  the last resourceVersion. A quiet stream is silent up to a minute between bookmarks,
-  so after a silence the next streams ask a server timeout shorter than ``silence``:
-  the server's closing bookmark comes first, and keeps the resourceVersion fresh.
-  A stream that delivers events again gets long timeouts back.
+  the last resourceVersion. A quiet stream is silent a minute or more, so after a
+  silence the next streams ask a server timeout shorter than ``silence``: the server
+  closes them first (after a bookmark, if other objects of the kind changed, which
+  keeps the resourceVersion fresh). A stream that delivers events again gets long
+  timeouts back.
 Failures in a row are retried with growing, jittered waits; after 5 min without
 any answer the last error is raised.
 """
