@@ -36,6 +36,7 @@ from pykorm.testing import Cluster, FaultProxy, LocalControlPlane
 from .models import ConfigMap
 
 ROOT = Path(__file__).resolve().parent.parent
+ROOT_CA = "kube-root-ca.crt"
 FAST = pykorm.RetryPolicy(max_retries=3, backoff=0.01, max_backoff=0.05)
 
 
@@ -61,6 +62,11 @@ def all_while_held(proxy: FaultProxy, query: pykorm.Query[ConfigMap], path: str,
     release.set()
     thread.join(120)
     return result[0]
+
+
+def configmaps(session: pykorm.Pykorm, *namespaces: str) -> pykorm.Query[ConfigMap]:
+    """The test's ConfigMaps: not the CA bundle that kube-controller-manager publishes in every namespace."""
+    return ConfigMap.query.session(session).namespace(*namespaces).exclude(name=ROOT_CA)
 
 
 def new_namespace(session: pykorm.Pykorm) -> str:
@@ -117,7 +123,7 @@ def test_429_retry_after_is_honoured(proxied: tuple[FaultProxy, pykorm.Pykorm, s
     session.save(ConfigMap(namespace=namespace, name="one"))
     proxy.respond(429, retry_after=1, verb="GET", path="/configmaps")
     caplog.set_level(logging.DEBUG, logger="pykorm")
-    assert [c.name for c in ConfigMap.query.session(session).namespace(namespace)] == ["one"]
+    assert [c.name for c in configmaps(session, namespace)] == ["one"]
     throttled, served = proxy.seen("GET", "/configmaps")
     assert throttled.outcome == "429 (injected)" and served.outcome == "200"
     assert served.when - throttled.when >= 1.0
@@ -135,17 +141,17 @@ def test_after_the_last_retry_a_typed_error_says_how_many_attempts(proxied: tupl
     proxy, session, namespace = proxied
     proxy.respond(429, retry_after=0, times=100, verb="GET")
     with pytest.raises(pykorm.ServerUnavailable) as caught, pykorm.request_options(retries=FAST):
-        ConfigMap.query.session(session).namespace(namespace).all()
+        configmaps(session, namespace).all()
     assert caught.value.attempts == 4 and caught.value.status == 429
     assert "gave up after 4 attempts" in str(caught.value)
     assert len(proxy.seen("GET")) == 4
     proxy.heal()
     proxy.respond(503, verb="GET")  # without Retry-After the request may have been processed: not retried
     with pytest.raises(pykorm.ServerUnavailable) as caught:
-        ConfigMap.query.session(session).namespace(namespace).all()
+        configmaps(session, namespace).all()
     assert caught.value.attempts == 1 and caught.value.status == 503
     proxy.respond(503, retry_after=0, verb="GET")
-    assert ConfigMap.query.session(session).namespace(namespace).all() == []
+    assert configmaps(session, namespace).all() == []
 
 
 def test_a_get_cut_mid_body_is_retried(proxied: tuple[FaultProxy, pykorm.Pykorm, str]) -> None:
@@ -153,7 +159,7 @@ def test_a_get_cut_mid_body_is_retried(proxied: tuple[FaultProxy, pykorm.Pykorm,
     for i in range(3):
         session.save(ConfigMap(namespace=namespace, name=f"c{i}", data={"v": "x" * 2000}))
     proxy.cut(body_bytes=1500, verb="GET", path="/configmaps")
-    assert [c.name for c in ConfigMap.query.session(session).namespace(namespace).all()] == ["c0", "c1", "c2"]
+    assert [c.name for c in configmaps(session, namespace).all()] == ["c0", "c1", "c2"]
     assert [e.outcome for e in proxy.seen("GET", "/configmaps")] == ["cut after 1500 bytes of body (200)", "200"]
 
 
@@ -174,7 +180,7 @@ def test_a_refused_connection_is_retried_then_reported(proxied: tuple[FaultProxy
     proxy, session, namespace = proxied
     proxy.refuse()
     threading.Timer(1.0, proxy.heal).start()
-    assert ConfigMap.query.session(session).namespace(namespace).all() == []  # retried until it listens again
+    assert configmaps(session, namespace).all() == []  # retried until it listens again
     proxy.refuse()
     try:
         with pytest.raises(pykorm.ServerUnavailable, match="cannot connect") as caught, pykorm.request_options(retries=FAST):
@@ -190,7 +196,7 @@ def test_a_black_holed_server_fails_within_the_connect_timeout(proxied: tuple[Fa
     session = proxy.session(connect_timeout=2)
     started = time.monotonic()
     with pytest.raises(pykorm.ServerUnavailable) as caught:
-        ConfigMap.query.session(session).namespace(namespace).all()
+        configmaps(session, namespace).all()
     assert time.monotonic() - started < 2 + 10 and caught.value.attempts == 1  # a timeout is not retried
     with pykorm.request_options(connect_timeout=1):  # per call
         started = time.monotonic()
@@ -216,7 +222,7 @@ def test_a_frozen_watch_is_noticed_and_resumed(proxied: tuple[FaultProxy, pykorm
     proxy, session, namespace = proxied
     direct = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
     events: list[tuple[float, str, str]] = []
-    query = ConfigMap.query.session(session).namespace(namespace)
+    query = configmaps(session, namespace)
 
     def watch() -> None:
         for event in query.watch(timeout=90, silence=5):
@@ -252,7 +258,7 @@ def test_a_user_program_rides_out_throttling(k8s_fault_proxy: FaultProxy, k8s_na
             pass
 
         pykorm.Pykorm().save(ConfigMap(namespace=sys.argv[1], name="from-a-program"))
-        print([c.name for c in ConfigMap.query.namespace(sys.argv[1])])
+        print([c.name for c in ConfigMap.query.namespace(sys.argv[1]) if c.name != "kube-root-ca.crt"])
         """
     )
     k8s_fault_proxy.respond(429, retry_after=1, times=2, path="/configmaps")
@@ -313,7 +319,7 @@ def test_64_concurrent_lists_under_a_one_seat_priority_level_all_succeed(
 
     def list_all(_: int) -> int:
         start.wait()
-        return len(ConfigMap.query.session(throttled).namespace(own_namespace).all())
+        return len(configmaps(throttled, own_namespace).all())
 
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(64) as pool:
@@ -336,7 +342,7 @@ def test_a_watch_misses_and_repeats_nothing_across_cuts_a_freeze_and_a_restart(
     seen: list[tuple[str, str, str | None]] = []
 
     def watch() -> None:
-        for event in ConfigMap.query.session(watching).namespace(own_namespace).watch(timeout=400, silence=5):
+        for event in configmaps(watching, own_namespace).watch(timeout=400, silence=5):
             if event.obj.name == "the-end":
                 return
             seen.append((event.type, event.obj.name, None if event.type == "DELETED" else event.obj.resource_version))
@@ -402,10 +408,10 @@ def test_an_expired_continue_token_yields_one_consistent_list(
 
         return all_while_held(own_proxy, query, f"namespaces/{own_namespace}/configmaps.*continue=", change)
 
-    query = ConfigMap.query.session(reader).namespace(own_namespace).page_size(3)
+    query = configmaps(reader, own_namespace).page_size(3)
     listed = list_while_the_world_changes(query, "")
     assert "410" in [e.outcome for e in own_proxy.seen("GET", "continue=")]  # the token really expired
-    now = {c.name: c for c in ConfigMap.query.session(admin).namespace(own_namespace)}
+    now = {c.name: c for c in configmaps(admin, own_namespace)}
     assert [c.name for c in listed] == sorted(now)  # no deleted object, no missing new one
     assert {c.name: (c.resource_version, c.data) for c in listed} == {n: (c.resource_version, c.data) for n, c in now.items()}
     assert listed[[c.name for c in listed].index("c01")].data == {"counter": "2"}  # no stale value
@@ -425,14 +431,14 @@ def test_a_streaming_iteration_raises_gone_once_its_snapshot_expired(
     control_plane, admin = own_plane
     for i in range(6):
         admin.save(ConfigMap(namespace=own_namespace, name=f"s{i}"))
-    stream = iter(ConfigMap.query.session(admin).namespace(own_namespace).page_size(3))
+    stream = iter(configmaps(admin, own_namespace).page_size(3))
     assert [next(stream).name for _ in range(3)] == ["s0", "s1", "s2"]
     admin.save(ConfigMap(namespace=own_namespace, name="s9"))
     control_plane.compact_etcd()
     with pytest.raises(pykorm.Gone):
         next(stream)
     # the same query materialised is one consistent list again
-    assert [c.name for c in ConfigMap.query.session(admin).namespace(own_namespace).page_size(3).all()] == [
+    assert [c.name for c in configmaps(admin, own_namespace).page_size(3).all()] == [
         "s0", "s1", "s2", "s3", "s4", "s5", "s9"
     ]
 
@@ -442,7 +448,7 @@ def test_a_query_over_two_namespaces_is_one_snapshot(
 ) -> None:
     _, admin = own_plane
     reader = own_proxy.session()
-    query = ConfigMap.query.session(reader).namespace(new_namespace(admin), new_namespace(admin))
+    query = configmaps(reader, new_namespace(admin), new_namespace(admin))
     plan = query.explain().namespaces
     assert plan is not None
     earlier, later = plan  # the order the lists are sent in
@@ -478,7 +484,7 @@ def _throttled_service_account(admin: pykorm.Pykorm, namespace: str) -> tuple[st
         "metadata": {"name": name},
         "spec": {"type": "Limited", "limited": {
             "nominalConcurrencyShares": 1, "lendablePercent": 0, "borrowingLimitPercent": 0,
-            "limitResponse": {"type": "Queue", "queuing": {"queues": 1, "handSize": 1, "queueLengthLimit": 8}},
+            "limitResponse": {"type": "Queue", "queuing": {"queues": 1, "handSize": 1, "queueLengthLimit": 1}},
         }},
     })
     t.request("POST", "/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas", body={
