@@ -13,11 +13,12 @@ import datetime
 import inspect
 import sys
 import typing
-from collections.abc import MutableSequence
+from collections.abc import Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, overload
 
 from ._errors import ReadOnlyException
 from ._paths import MISSING, Path, as_path, dotted, get_path, set_path
+from ._tracking import tracked
 from ._types import TypeInfo, describe
 
 if TYPE_CHECKING:
@@ -204,12 +205,12 @@ class DataField:
             if not self.has_default:
                 return None
             value = self.make_default()
-            if not isinstance(value, (list, dict)):
-                return self.from_json(value, obj)  # type: ignore[arg-type]
-            obj._will_change()  # type: ignore[attr-defined]
-            set_path(raw, self.path, value)  # so that in-place changes stick
-        elif isinstance(value, (list, dict)):
-            obj._will_change()  # type: ignore[attr-defined]  # the caller may change it in place
+            if isinstance(value, (list, dict)):
+                set_path(raw, self.path, value)  # so that in-place changes stick; not a change to save
+        if isinstance(value, (list, dict)) and not _is_view(self.info):
+            # Handed out: it reports in-place changes to the model (see pykorm._tracking). Nothing is copied.
+            parent = get_path(raw, self.path[:-1])
+            value = tracked(parent, self.path[-1], value, obj._root_object() or obj)  # type: ignore[attr-defined]
         return self.from_json(value, obj)  # type: ignore[arg-type]
 
     def __set__(self, obj: _Object, value: Any) -> None:
@@ -361,6 +362,12 @@ def _from_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
     return value
 
 
+def _is_view(info: TypeInfo) -> bool:
+    """A nested object or a list of them: read through views that report changes themselves."""
+    kind = info.kind
+    return kind == "nested" or (kind == "list" and info.item is not None and info.item.kind == "nested")
+
+
 def _to_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
     from ._models import Nested
 
@@ -403,6 +410,11 @@ class NestedList(MutableSequence[Any]):
         if isinstance(index, slice):
             return [self._nested._wrap(v, self._owner._root_object()) for v in self._raw[index]]
         return self._nested._wrap(self._raw[index], self._owner._root_object())
+
+    def __iter__(self) -> Iterator[Any]:
+        wrap, root = self._nested._wrap, self._owner._root_object()
+        for raw in self._raw:
+            yield wrap(raw, root)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._owner._will_change()
