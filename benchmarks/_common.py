@@ -125,13 +125,16 @@ class Server:
         base = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}"
         return f"{base}/{name}" if name else base
 
-    def fill(self, namespace: str, start: int, stop: int, threads: int = 12) -> None:
+    def fill(
+        self, namespace: str, start: int, stop: int, threads: int = 12,
+        make_body: Callable[[int, str], dict[str, Any]] = widget_body,
+    ) -> None:
         """POST widgets ``start``..``stop - 1`` from a thread pool; existing ones are kept."""
 
         def post(i: int) -> None:
             for attempt in range(6):
                 try:
-                    self.transport.request("POST", self.path(namespace), body=widget_body(i, namespace))
+                    self.transport.request("POST", self.path(namespace), body=make_body(i, namespace))
                     return
                 except AlreadyExists:
                     return
@@ -214,6 +217,22 @@ class Clients:
 # -- clocks and results --------------------------------------------------------------------------
 
 
+class GcClock:
+    """A ``gc.callbacks`` hook: time spent in the cyclic garbage collector, and how many full collections."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.full = 0
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+            self.full += info["generation"] == 2
+
+
 @dataclass
 class Sample:
     wall: float  # seconds
@@ -262,6 +281,33 @@ def rotate(items: list[Any], r: int) -> Iterator[Any]:
     """The items starting at a different one each round, so that no library always goes first."""
     shift = r % len(items) if items else 0
     yield from items[shift:] + items[:shift]
+
+
+def measure_rounds(
+    names: list[str],
+    rounds: int,
+    measure: Callable[[str, int], Optional[Sample]],
+    what: str,
+    per: int,
+    clock: str = "cpu",
+    before_round: Callable[[int], None] | None = None,
+) -> dict[str, list[Sample]]:
+    """``measure(name, round)`` for every library in every round, the order rotating; progress on stderr.
+
+    ``measure`` returns None to sit a round out.
+    """
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
+    for r in range(rounds):
+        if before_round is not None:
+            before_round(r)
+        for name in rotate(names, r):
+            sample = measure(name, r)
+            if sample is not None:
+                samples[name].append(sample)
+        say(f"  {what}, round {r + 1}/{rounds}: " + ", ".join(
+            f"{short(name)} {getattr(s[-1], clock) / per * 1e6:.0f}" for name, s in samples.items() if s
+        ) + f" {clock} µs each")
+    return samples
 
 
 def versions() -> str:

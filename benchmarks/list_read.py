@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pykorm._gc
 
-from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, clocked, rotate, say, short
+from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, clocked, measure_rounds
 
 FLOOR = "floor: official, preload off + json.loads"
 OP = "list + read a nested field"
@@ -91,19 +91,18 @@ def run(
         for name, lister in libraries.items():  # untimed: connections, discovery, the server settles
             if len(lister(namespace, n)) != n:
                 raise RuntimeError(f"{name} listed the wrong number of objects")
-        samples: dict[str, list[Sample]] = {name: [] for name in libraries}
-        total = rounds(n)
-        for r in range(total):
-            server.touch(namespace, r)
-            for name in rotate(list(libraries), r):
-                if name in slow and r >= slow_rounds:
-                    continue
-                sample, racks = clocked(lambda: libraries[name](namespace, n))
-                if len(racks) != n:
-                    raise RuntimeError(f"{name} listed {len(racks)} objects, expected {n}")
-                samples[name].append(sample)
-            say(f"  {OP}, {n:,} objects, round {r + 1}/{total}: " + ", ".join(
-                f"{short(name)} {s[-1].cpu / n * 1e6:.0f}" for name, s in samples.items() if s
-            ) + " cpu µs/obj")
+
+        def measure(name: str, r: int) -> Sample | None:
+            if name in slow and r >= slow_rounds:
+                return None
+            sample, racks = clocked(lambda: libraries[name](namespace, n))
+            if len(racks) != n:
+                raise RuntimeError(f"{name} listed {len(racks)} objects, expected {n}")
+            return sample
+
+        samples = measure_rounds(
+            list(libraries), rounds(n), measure, f"{OP}, {n:,} objects", n,
+            before_round=lambda r: server.touch(namespace, r),
+        )
         rows += [Row.of(OP, n, name, s, n) for name, s in samples.items()]
     return rows, namespace

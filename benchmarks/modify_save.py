@@ -12,7 +12,7 @@ import itertools
 import json
 from typing import Any, Callable
 
-from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, clocked, rotate, say, short
+from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, clocked, measure_rounds
 
 OP = "list, change one field of each, save (merge patch)"
 REFERENCE = "official client (dicts)"
@@ -93,15 +93,13 @@ def run(server: Server, clients: Clients, n: int, rounds: int) -> list[Row]:
     values = itertools.count(10)  # every pass writes a new value: each patch changes the object
     for name, save in libraries.items():  # untimed warm-up
         save(namespace, next(values))
-    samples: dict[str, list[Sample]] = {name: [] for name in libraries}
-    for r in range(rounds):
-        for name in rotate(list(libraries), r):
-            value = next(values)
-            sample, count = clocked(lambda: libraries[name](namespace, value))
-            if count != n:
-                raise RuntimeError(f"{name} saved {count} objects, expected {n}")
-            samples[name].append(sample)
-        say(f"  {OP}, {n:,} objects, round {r + 1}/{rounds}: " + ", ".join(
-            f"{short(name)} {s[-1].wall / n * 1e6:.0f}" for name, s in samples.items()
-        ) + " wall µs/obj")
+
+    def measure(name: str, r: int) -> Sample:
+        value = next(values)
+        sample, count = clocked(lambda: libraries[name](namespace, value))
+        if count != n:
+            raise RuntimeError(f"{name} saved {count} objects, expected {n}")
+        return sample
+
+    samples = measure_rounds(list(libraries), rounds, measure, f"{OP}, {n:,} objects", n, clock="wall")
     return [Row.of(OP, n, name, s, n) for name, s in samples.items()]

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from pykorm._transport import MERGE_PATCH
 from pykorm._watch import Watcher
 
-from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, rotate, say, short
+from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, measure_rounds
 
 OP = "watch: client CPU per event"
 REFERENCE = "official Watch().stream"
@@ -111,14 +111,12 @@ def run(server: Server, clients: Clients, events: int, rounds: int) -> list[Row]
     namespace = server.namespace("watch")
     server.fill(namespace, 0, OBJECTS)
     libraries = streams(clients)
-    samples: dict[str, list[Sample]] = {name: [] for name in libraries}
-    for r in range(rounds):
-        for name in rotate(list(libraries), r):
-            sample, seen = _consume(server, namespace, libraries[name], events)
-            if seen != events:
-                raise RuntimeError(f"{name} saw {seen} of {events} events")
-            samples[name].append(sample)
-        say(f"  {OP}, {events:,} events, round {r + 1}/{rounds}: " + ", ".join(
-            f"{short(name)} {s[-1].cpu / events * 1e6:.0f}" for name, s in samples.items()
-        ) + " cpu µs/event")
+
+    def measure(name: str, r: int) -> Sample:
+        sample, seen = _consume(server, namespace, libraries[name], events)
+        if seen != events:
+            raise RuntimeError(f"{name} saw {seen} of {events} events")
+        return sample
+
+    samples = measure_rounds(list(libraries), rounds, measure, f"{OP}, {events:,} events", events)
     return [Row.of(OP, events, name, s, events) for name, s in samples.items()]

@@ -27,7 +27,7 @@ copies nothing; reading a ``dict``/``list`` field copies that container's top le
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar
 
 __all__ = ["TrackedDict", "TrackedList", "json_copy", "tracked"]
 
@@ -74,23 +74,49 @@ def _child(owner: _Owner, value: Any) -> Any:
     return value
 
 
-class TrackedDict(dict[str, Any]):
-    """A dict in a model's object that reports changes to the model before making them."""
+class _Tracked:
+    """What tracked dicts and lists share: the model they report to, tracked children, plain copies."""
 
-    __slots__ = ("_owner",)
+    __slots__ = ()
     _owner: _Owner
+    _plain: ClassVar[Any]  # dict or list
 
     def _will_change(self) -> None:
         owner = self._owner()
         if owner is not None:
             owner._will_change()
 
-    def __getitem__(self, key: str) -> Any:
-        value = dict.__getitem__(self, key)
+    def _read(self, key: Any, value: Any) -> Any:
+        """``value``, stored at ``key``, as a tracked container if it is one (swapped in once)."""
         child = _child(self._owner, value)
         if child is not value:
-            dict.__setitem__(self, key, child)
+            self._plain.__setitem__(self, key, child)
         return child
+
+    def _track_children(self) -> None:
+        container: Any = self
+        pairs = dict.items(container) if self._plain is dict else enumerate(list.__iter__(container))
+        for key, value in list(pairs):
+            self._read(key, value)
+
+    def __copy__(self) -> Any:
+        return self._plain.copy(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return json_copy(self)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return self._plain, (self._plain.copy(self),)
+
+
+class TrackedDict(_Tracked, dict[str, Any]):
+    """A dict in a model's object that reports changes to the model before making them."""
+
+    __slots__ = ("_owner",)
+    _plain = dict
+
+    def __getitem__(self, key: str) -> Any:
+        return self._read(key, dict.__getitem__(self, key))
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default
@@ -100,13 +126,6 @@ class TrackedDict(dict[str, Any]):
             self[key] = default
         return self[key]
 
-    def _track_children(self) -> None:
-        owner = self._owner
-        for key, value in list(dict.items(self)):
-            child = _child(owner, value)
-            if child is not value:
-                dict.__setitem__(self, key, child)
-
     def values(self) -> Any:
         self._track_children()
         return dict.values(self)
@@ -115,44 +134,18 @@ class TrackedDict(dict[str, Any]):
         self._track_children()
         return dict.items(self)
 
-    def __copy__(self) -> dict[str, Any]:
-        return dict(self)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        copied: dict[str, Any] = json_copy(self)
-        return copied
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return dict, (dict(self),)
-
-
-class TrackedList(list[Any]):
+class TrackedList(_Tracked, list[Any]):
     """A list in a model's object that reports changes to the model before making them."""
 
     __slots__ = ("_owner",)
-    _owner: _Owner
-
-    def _will_change(self) -> None:
-        owner = self._owner()
-        if owner is not None:
-            owner._will_change()
+    _plain = list
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             self._track_children()
             return list.__getitem__(self, index)
-        value = list.__getitem__(self, index)
-        child = _child(self._owner, value)
-        if child is not value:
-            list.__setitem__(self, index, child)
-        return child
-
-    def _track_children(self) -> None:
-        owner = self._owner
-        for i, value in enumerate(list.__iter__(self)):
-            child = _child(owner, value)
-            if child is not value:
-                list.__setitem__(self, i, child)
+        return self._read(index, list.__getitem__(self, index))
 
     def __iter__(self) -> Any:
         self._track_children()
@@ -161,16 +154,6 @@ class TrackedList(list[Any]):
     def __reversed__(self) -> Any:
         self._track_children()
         return list.__reversed__(self)
-
-    def __copy__(self) -> list[Any]:
-        return list.copy(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
-        copied: list[Any] = json_copy(self)
-        return copied
-
-    def __reduce_ex__(self, protocol: Any) -> Any:
-        return list, (list.copy(self),)
 
 
 def _reporting(method: Callable[..., Any]) -> Callable[..., Any]:
