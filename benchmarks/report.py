@@ -85,7 +85,7 @@ def chart(section: Section, rows: list[Row], directory: Path) -> Path | None:
     ax.set_xlabel(f"{what}, × {section.reference} (lower is better)")
     ax.set_title(section.title, fontsize=10)
     if len(series) > 1:
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="lower right", title=None if len(section.ops) > 1 else "objects", title_fontsize=7)
     fig.tight_layout()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / section.chart
