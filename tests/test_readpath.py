@@ -259,6 +259,19 @@ def test_in_place_change_is_saved(pk: pykorm.Pykorm, k8s_cluster: Cluster, k8s_n
     assert stored.original is None  # saved: the object holds the server's answer again
 
 
+def test_a_container_the_server_did_not_have(pk: pykorm.Pykorm, k8s_cluster: Cluster, k8s_namespace: str, gadgets_installed: None) -> None:
+    pk.save(Gadget(namespace=k8s_namespace, name="bare", owner="x"))
+    assert "labels" not in server_json(k8s_cluster, k8s_namespace, "bare")["metadata"]  # the server dropped {}
+    gadget = pk.get(Gadget, "bare", k8s_namespace)
+    assert gadget.labels == {} and gadget.placement is None and gadget.original is None  # a default: no snapshot
+    pk.save(gadget)  # nothing to send: reading a default is not a change
+    gadget.labels["a"] = "b"
+    gadget.ports.append(Port(name="p", port=1))
+    pk.save(gadget)
+    raw = server_json(k8s_cluster, k8s_namespace, "bare")
+    assert raw["metadata"]["labels"] == {"a": "b"} and [p["port"] for p in raw["spec"]["ports"]] == [1]
+
+
 def test_the_patch_holds_exactly_the_change(stored: Gadget) -> None:
     stored.labels["a"] = "b"
     stored.ports[0].aliases.append("www")
