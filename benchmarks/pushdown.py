@@ -7,49 +7,40 @@ Three ways to get the same objects, on the same server, in the same run:
 - Python: every object streamed (pages of 500) and filtered here, as a client without push-down
   does; and the same after ``.all()`` (the whole list in memory, as the original pykorm did).
 
-    python benchmarks/pushdown.py --quick      # 2,000 objects, 3 rounds
-    python benchmarks/pushdown.py              # 20,000 objects, 5 rounds
+    python -m benchmarks.pushdown --quick      # 2,000 objects, 3 rounds
+    python -m benchmarks.pushdown              # 20,000 objects, 5 rounds
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
 import statistics
 import sys
 import time
 import tracemalloc
-import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pykorm
+from pykorm.fields import Spec
+from pykorm.testing import install_crds
 
-import hydration as bench  # noqa: E402  (the Widget model, its CRD and the bulk creation)
-
-import pykorm  # noqa: E402
-from pykorm.fields import Spec  # noqa: E402
-from pykorm.testing import Cluster, LocalControlPlane, install_crds  # noqa: E402
+from ._common import Server, Widget, widget_body
 
 BUCKETS = 100
 WANTED = 7
 
-CRD: dict[str, Any] = copy.deepcopy(bench.WIDGET_CRD)
-_version = CRD["spec"]["versions"][0]
-_version["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["bucket"] = {"type": "integer"}
-_version["selectableFields"] = [{"jsonPath": ".spec.bucket"}]
 
-
-@pykorm.k8s_custom_object(bench.GROUP, bench.VERSION, bench.PLURAL, kind=bench.KIND)
-class BucketWidget(bench.Widget):
+@pykorm.k8s_custom_object("bench.pykorm.io", "v1", "widgets", kind="Widget")
+class BucketWidget(Widget):
     """A Widget with a selectable ``spec.bucket`` (0-99) and a ``bucket`` label (b00-b99)."""
 
     bucket: int = Spec("bucket", selectable=True)
 
 
 def body(i: int, namespace: str) -> dict[str, Any]:
-    widget = bench.widget_body(i, namespace)
+    widget = widget_body(i, namespace)
     widget["metadata"]["labels"]["bucket"] = f"b{i % BUCKETS:02d}"
     widget["spec"]["bucket"] = i % BUCKETS
     return widget
@@ -85,28 +76,20 @@ def measure(way: Callable[[], list[Any]], rounds: int) -> tuple[float, float, in
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--kubeconfig", help="use this cluster instead of a local control plane")
+    parser.add_argument("--kubeconfig", type=Path, help="use this cluster instead of a local control plane")
     parser.add_argument("--context")
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=12)
     parser.add_argument("--quick", action="store_true", help="2,000 objects, 3 rounds")
     args = parser.parse_args()
     if args.quick:
         args.size, args.rounds = 2_000, 3
-    control_plane = None
-    namespace = f"pykorm-pushdown-{uuid.uuid4().hex[:8]}"
-    if args.kubeconfig:
-        cluster = Cluster(kubeconfig=args.kubeconfig, context=args.context)
-    else:
-        bench.say("starting a local control plane")
-        control_plane = LocalControlPlane().start()
-        cluster = Cluster.local(control_plane)
+    server = Server(args.kubeconfig, args.context)
     try:
-        transport = cluster.transport()
-        install_crds(cluster, CRD)
-        transport.request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
-        bench.create_widgets(transport, namespace, 0, args.size, args.threads, make_body=body)
+        install_crds(server.cluster, pykorm.crd(BucketWidget))  # the Widget CRD plus selectableFields
+        namespace = server.namespace("pushdown")
+        server.fill(namespace, 0, args.size, make_body=body)
+        cluster = server.cluster
         pk = pykorm.Pykorm(kubeconfig=cluster.kubeconfig, context=cluster.context, make_default=False)
         candidates = ways(pk, namespace)
         for name, way in candidates.items():  # untimed warm-up; every way must find the same objects
@@ -123,13 +106,7 @@ def main() -> int:
             print(f"{name:34} {found:>6} {seconds * 1000:>9.1f} {seconds / base_time:>8.1f} {peak:>9.1f} {peak / base_peak:>8.1f}")
         return 0
     finally:
-        try:
-            cluster.transport().request("DELETE", f"/api/v1/namespaces/{namespace}")
-        except pykorm.PykormError:
-            pass
-        cluster.close()
-        if control_plane is not None:
-            control_plane.stop()
+        server.close()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 """Wrapping decoded objects in models: what it costs the cyclic garbage collector (no server needed).
 
-``hydration.py`` measures whole list calls on a real API server, where the server's work and
+``python -m benchmarks`` measures whole list calls on a real API server, where the server's work and
 the network blur the client's share. This script isolates that share: it decodes one
 recorded-like list body (``json.loads``) and wraps each item the way pykorm does
 (``Model._from_server``), or the way alternative designs would, and reports the CPU per object
 and the time spent in the garbage collector.
 
-    python benchmarks/wrapping.py                      # 2,000, 5,000 and 20,000 objects
-    python benchmarks/wrapping.py --sizes 20000 --ballast 1000000
+    python -m benchmarks.wrapping                      # 2,000, 5,000 and 20,000 objects
+    python -m benchmarks.wrapping --sizes 20000 --ballast 1000000
 
 Why the collector: CPython runs a full (generation-2) collection whenever the objects that
 survived into the old generation since the last one exceed a quarter of it. Decoding a big
@@ -32,7 +32,7 @@ import statistics
 import time
 from typing import Any, Callable, Iterator
 
-from hydration import GcClock, Widget, widget_body
+from ._common import GcClock, Widget, widget_body
 
 from pykorm._gc import full_gc_held_off
 
@@ -149,8 +149,26 @@ def variants(body: bytes) -> dict[str, Callable[[], list[Any]]]:
         with full_gc_held_off():
             return [Widget._from_server(raw) for raw in items]
 
+    def dicts_read() -> list[Any]:
+        items = json.loads(body)["items"]
+        [d["spec"]["placement"]["rack"] for d in items]
+        return items  # type: ignore[no-any-return]
+
+    def pykorm_held_off_read() -> list[Any]:
+        widgets = pykorm_held_off()
+        [w.placement.rack for w in widgets]
+        return widgets
+
+    def pykorm_read() -> list[Any]:
+        widgets = pykorm_from_server()
+        [w.placement.rack for w in widgets]
+        return widgets
+
     return {
         "plain dicts (json.loads)": dicts,
+        "plain dicts, then read a nested field": dicts_read,
+        "Model._from_server, GC on, then read": pykorm_read,
+        "pykorm (held off), then read": pykorm_held_off_read,
         "Model._from_server, GC on": pykorm_from_server,
         "wrapper, __dict__ written directly": dict_wrapper,
         "wrapper, attributes (inline values)": attribute_wrapper,

@@ -13,11 +13,12 @@ import datetime
 import inspect
 import sys
 import typing
-from collections.abc import MutableSequence
+from collections.abc import Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, overload
 
 from ._errors import ReadOnlyException
 from ._paths import MISSING, Path, as_path, dotted, get_path, set_path
+from ._tracking import tracked
 from ._types import TypeInfo, describe
 
 if TYPE_CHECKING:
@@ -190,6 +191,8 @@ class DataField:
 
     # -- access --------------------------------------------------------------------------
 
+    _reads: str = ""  # known on first read: "plain" (the JSON value as it is), "view" (nested) or "convert"
+
     @overload
     def __get__(self, obj: None, owner: type) -> DataField: ...
     @overload
@@ -198,19 +201,37 @@ class DataField:
     def __get__(self, obj: object | None, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        raw = obj.__dict__["_raw"]
-        value = get_path(raw, self.path)
-        if value is MISSING or value is None:
+        value = obj.__dict__["_raw"]
+        try:
+            for key in self.path:
+                value = _dict_get(value, key)
+        except TypeError:  # a scalar on the way: no value here
+            value = None
+        if value is None:
             if not self.has_default:
                 return None
             value = self.make_default()
-            if not isinstance(value, (list, dict)):
-                return self.from_json(value, obj)  # type: ignore[arg-type]
-            obj._will_change()  # type: ignore[attr-defined]
-            set_path(raw, self.path, value)  # so that in-place changes stick
-        elif isinstance(value, (list, dict)):
-            obj._will_change()  # type: ignore[attr-defined]  # the caller may change it in place
+            if isinstance(value, (list, dict)):
+                set_path(obj.__dict__["_raw"], self.path, value)  # so that in-place changes stick; not a change
+        reads = self._reads or self._how_to_read()
+        if isinstance(value, (list, dict)):
+            if reads != "view":
+                # Handed out: it reports in-place changes to the model (pykorm._tracking). Nothing is copied.
+                parent = get_path(obj.__dict__["_raw"], self.path[:-1])
+                value = tracked(parent, self.path[-1], value, obj._root_object() or obj)  # type: ignore[attr-defined]
+        elif reads == "plain":
+            return value
         return self.from_json(value, obj)  # type: ignore[arg-type]
+
+    def _how_to_read(self) -> str:
+        info = self.info
+        if _is_view(info):
+            self._reads = "view"  # a nested object or a list of them: views that report changes themselves
+        elif info.kind in ("datetime", "enum") or self._processes or type(self).from_json is not DataField.from_json:
+            self._reads = "convert"
+        else:
+            self._reads = "plain"  # str, int, Literal...: the JSON value is the Python value
+        return self._reads
 
     def __set__(self, obj: _Object, value: Any) -> None:
         if self._processes:
@@ -345,6 +366,12 @@ def _declared_beside(owner: type) -> dict[str, type]:
 
 def _from_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
     kind = info.kind
+    if kind == "nested" and isinstance(value, dict):
+        return info.python._wrap(value, obj._root_object() if obj is not None else None)
+    if kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
+        if obj is None:
+            return [info.item.python._wrap(item) for item in value]
+        return NestedList(value, info.item.python, obj)
     if kind == "datetime" and isinstance(value, str):
         return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if kind == "enum":
@@ -352,13 +379,16 @@ def _from_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
             return info.python(value)
         except ValueError:
             return value  # the server holds a value the model does not know: show it as it is
-    if kind == "nested" and isinstance(value, dict):
-        return info.python._wrap(value, obj._root_object() if obj is not None else None)
-    if kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
-        if obj is None:
-            return [info.item.python._wrap(item) for item in value]
-        return NestedList(value, info.item.python, obj)
     return value
+
+
+_dict_get = dict.get
+
+
+def _is_view(info: TypeInfo) -> bool:
+    """A nested object or a list of them: read through views that report changes themselves."""
+    kind = info.kind
+    return kind == "nested" or (kind == "list" and info.item is not None and info.item.kind == "nested")
 
 
 def _to_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
@@ -403,6 +433,11 @@ class NestedList(MutableSequence[Any]):
         if isinstance(index, slice):
             return [self._nested._wrap(v, self._owner._root_object()) for v in self._raw[index]]
         return self._nested._wrap(self._raw[index], self._owner._root_object())
+
+    def __iter__(self) -> Iterator[Any]:
+        wrap, root = self._nested._wrap, self._owner._root_object()
+        for raw in self._raw:
+            yield wrap(raw, root)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._owner._will_change()

@@ -13,20 +13,24 @@ measured too: it defers a young pass over every new object, which costs more
 than it saves on small lists.
 
 On CPython 3.14 and later (an incremental collector, whose thresholds mean
-something else) nothing is changed.
+something else) nothing is changed. ``PYKORM_GC_HOLD_OFF=0`` in the environment
+(read at import) turns it off; so does setting :data:`enabled` to False.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import os
 import sys
 import threading
 from typing import Iterator
 
-__all__ = ["full_gc_held_off"]
+__all__ = ["enabled", "full_gc_held_off"]
 
 _APPLIES = sys.implementation.name == "cpython" and sys.version_info < (3, 14)
+enabled = os.environ.get("PYKORM_GC_HOLD_OFF", "1").strip().lower() not in ("0", "false", "no", "off")
+"""Whether :func:`full_gc_held_off` holds anything off (the off switch: ``PYKORM_GC_HOLD_OFF=0``)."""
 _lock = threading.Lock()
 _depth = 0
 _saved: tuple[int, ...] = ()
@@ -36,7 +40,7 @@ _saved: tuple[int, ...] = ()
 def full_gc_held_off() -> Iterator[None]:
     """Within the block, no full (oldest-generation) collection starts; young ones go on. Nests across threads."""
     global _depth, _saved
-    if not _APPLIES:
+    if not (_APPLIES and enabled):
         yield
         return
     with _lock:

@@ -1,8 +1,9 @@
 """Declarative models: classes whose attributes are fields of a Kubernetes object.
 
 Each instance holds the object as a JSON dict (``_raw``). Objects loaded from
-the server are not copied until first changed; the copy taken then is what
-``save`` compares against to send only the changes.
+the server are not copied until first changed (reading never copies them); the
+copy taken then is what ``save`` compares against to send only the changes.
+How changes are noticed: pykorm._tracking.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .fields import DictNestedField, ListField, Metadata, MetadataAnnotation, Me
 from .fields import DataField as _DataFieldSpecifier
 from ._paths import MISSING, get_path, set_path
 from ._resource import ResourceType
+from ._tracking import json_copy
 
 if TYPE_CHECKING:
     from ._query import Query
@@ -239,7 +241,7 @@ class Model(_Object):
     def _will_change(self) -> None:
         d = self.__dict__
         if d["_original"] is None and self.is_stored:
-            d["_original"] = copy.deepcopy(d["_raw"])
+            d["_original"] = json_copy(d["_raw"])  # the first change keeps the original (pykorm._tracking)
 
     @property
     def is_stored(self) -> bool:
