@@ -24,7 +24,7 @@ from ._types import TypeInfo
 
 if TYPE_CHECKING:
     from ._fields import DataField
-    from ._models import _Object
+    from ._objects import _Object
 
 __all__ = ["check_names", "validate"]
 
