@@ -12,34 +12,42 @@ from . import exceptions, fields, models, pykorm
 from ._errors import (
     AlreadyExists,
     ApiError,
+    BinaryNotFound,
+    BuildFailed,
+    BulkError,
     ClientValidationError,
     ConfigurationError,
     ConflictError,
+    ControlPlaneError,
     CRDNotEstablished,
     CRDNotInstalled,
     FieldError,
     Forbidden,
     Gone,
+    GoNotFound,
     NotFound,
     PrunedFieldsWarning,
     PykormError,
     ReadOnlyException,
     RequestTooLarge,
     ServerUnavailable,
+    StartFailed,
+    StartTimeout,
     StatusNotWritten,
     TLSVerificationError,
     Unauthorized,
     ValidationError,
+    WaitTimeout,
 )
 from .fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
-from ._models import ClusterModel, Model, NamespacedModel, Nested
-from ._bulk import BulkError, BulkResult
+from ._models import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object
+from ._bulk import BulkResult
 from ._lookups import Q
 from ._plan import Plan
 from ._query import Query
 from ._retry import RetryPolicy, request_options
-from ._watch import WaitTimeout, WatchEvent
-from ._resource import ResourceType, k8s_appsv1, k8s_core, k8s_custom_object
+from ._watch import WatchEvent
+from ._resource import ResourceType
 from ._session import Pykorm, set_default_session
 from ._crd import CRDOptions, crd, crds
 from ._codegen import model_source
@@ -47,19 +55,24 @@ from ._rbac import rbac
 from ._versions import KUBERNETES_VERSION, __version__
 
 __all__ = [
+    "__version__",
     "AlreadyExists",
     "ApiError",
+    "BinaryNotFound",
+    "BuildFailed",
     "BulkError",
     "BulkResult",
     "CRDNotEstablished",
-    "CRDOptions",
     "CRDNotInstalled",
+    "CRDOptions",
     "ClientValidationError",
     "ClusterModel",
     "ConfigurationError",
     "ConflictError",
+    "ControlPlaneError",
     "FieldError",
     "Forbidden",
+    "GoNotFound",
     "Gone",
     "KUBERNETES_VERSION",
     "Metadata",
@@ -70,8 +83,8 @@ __all__ = [
     "Nested",
     "NotFound",
     "Plan",
-    "Pykorm",
     "PrunedFieldsWarning",
+    "Pykorm",
     "PykormError",
     "Q",
     "Query",
@@ -80,10 +93,12 @@ __all__ = [
     "ResourceType",
     "RetryPolicy",
     "ServerUnavailable",
+    "Spec",
+    "StartFailed",
+    "StartTimeout",
+    "Status",
     "StatusNotWritten",
     "TLSVerificationError",
-    "Spec",
-    "Status",
     "Unauthorized",
     "ValidationError",
     "WaitTimeout",

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .._errors import BinaryNotFound, StartFailed, StartTimeout
 from ._binaries import Binaries, ensure_binaries
