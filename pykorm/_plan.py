@@ -94,6 +94,7 @@ def make_plan(
     labels: list[Term] = []
     fields: list[Term] = list(extra_fields)
     residual: list[Node | Leaf] = []
+    for_gets: list[Node | Leaf] = []  # what GETs by name leave to Python: all but the namespaces and names taken
 
     for conjunct in _conjuncts(expr):
         if isinstance(conjunct, Leaf) and conjunct.path == _NAMESPACE and namespaced and conjunct.op in ("exact", "in"):
@@ -104,6 +105,7 @@ def make_plan(
         if isinstance(conjunct, Leaf) and conjunct.path == _NAME and conjunct.op == "exact" and isinstance(conjunct.value, str):
             names = {conjunct.value} if names is None else names & {conjunct.value}
             continue
+        for_gets.append(conjunct)
         term = _label_term(conjunct) or _field_term(conjunct, selectable)
         if term is None:
             residual.append(conjunct)
@@ -115,16 +117,12 @@ def make_plan(
     if (ns_set is not None and not ns_set) or (names is not None and not names):
         return Plan(empty=True)
     namespaces_out = tuple(sorted(ns_set)) if ns_set is not None else None
-    python: Node | Leaf | None = None
-    if residual:
-        python = residual[0] if len(residual) == 1 else Node("and", tuple(residual))
     if names is not None and (namespaces_out is not None or not namespaced):
         # A GET per name: label and field terms are checked in Python on what comes back.
-        leftover = _python_for_gets(expr)
-        return Plan(namespaces_out, tuple(sorted(names)), (), tuple(extra_fields), leftover)
+        return Plan(namespaces_out, tuple(sorted(names)), (), tuple(extra_fields), _all_of(for_gets))
     if names is not None:
         fields.insert(0, ("metadata.name", "=", (next(iter(names)),)))
-    return Plan(namespaces_out, None, tuple(labels), tuple(fields), python)
+    return Plan(namespaces_out, None, tuple(labels), tuple(fields), _all_of(residual))
 
 
 def _conjuncts(expr: Node | Leaf | None) -> list[Node | Leaf]:
@@ -211,9 +209,8 @@ def _valid_term(term: Term) -> bool:
     return True
 
 
-def _python_for_gets(expr: Node | Leaf | None) -> Node | Leaf | None:
-    """For GETs by name: every conjunct that was not namespace or name is checked in Python."""
-    kept = [c for c in _conjuncts(expr) if not (isinstance(c, Leaf) and c.path in (_NAME, _NAMESPACE) and c.op in ("exact", "in"))]
-    if not kept:
+def _all_of(conjuncts: list[Node | Leaf]) -> Node | Leaf | None:
+    """The conjunction of ``conjuncts`` (None when there are none)."""
+    if not conjuncts:
         return None
-    return kept[0] if len(kept) == 1 else Node("and", tuple(kept))
+    return conjuncts[0] if len(conjuncts) == 1 else Node("and", tuple(conjuncts))
