@@ -209,7 +209,7 @@ def _values(data: Any, path: Path, list_at: tuple[int, ...], start: int = 0) -> 
     """The values at ``path``, fanning out over the lists at ``list_at`` (MISSING when absent)."""
     for index in range(start, len(path)):
         if index in list_at:  # ``data`` is a list of nested objects: each continues the path
-            if not isinstance(data, list):
+            if not isinstance(data, list) or not data:  # an empty list reads as an absent one (both show as [])
                 yield MISSING
                 return
             rest = tuple(i for i in list_at if i != index)
@@ -253,7 +253,7 @@ def _ordered(have: Any, want: Any) -> bool:
 _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "exact": lambda h, w: _exact(h, w),
     "iexact": lambda h, w: isinstance(h, str) and h.lower() == w.lower(),
-    "contains": lambda h, w: (w in h) if isinstance(h, (str, list)) else False,
+    "contains": lambda h, w: (w in h) if isinstance(h, str) else isinstance(h, list) and any(_exact(x, w) for x in h),
     "icontains": lambda h, w: isinstance(h, str) and w.lower() in h.lower(),
     "in": lambda h, w: any(_exact(h, x) for x in w),
     "gt": lambda h, w: _ordered(h, w) and h > w,

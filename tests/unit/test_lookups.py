@@ -1,0 +1,299 @@
+"""Offline: lookups resolved against a model and evaluated on objects' JSON — operators and their edges.
+
+tests/test_query.py checks the common lookups against a reference on real objects; here are the
+edges: absent and null values, lists of nested objects (also two deep), empty lists, type
+mismatches (JSON ``true`` is not ``1``), the operators' argument checks and the error messages.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import re
+from typing import Any, Literal
+
+import pytest
+
+import pykorm
+from pykorm import Q
+from pykorm._lookups import Leaf, Node, resolve
+from pykorm._paths import MISSING
+from pykorm.fields import DataField, ListField, Spec
+
+pytestmark = pytest.mark.unit
+
+
+class Colour(str, enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Sub(pykorm.Nested):
+    name: str = DataField("name")
+
+
+class Part(pykorm.Nested):
+    kind: str = DataField("kind")
+    size: int | None = DataField("size", default=None)
+    subs: list[Sub] = ListField(Sub, path=["subs"])
+
+
+@pykorm.k8s_custom_object("lookups.pykorm.io", "v1", "things")
+class Thing(pykorm.NamespacedModel):
+    title: str | None = Spec("title", default=None)
+    count: int | None = Spec("count", default=None)
+    ratio: float | None = Spec("ratio", default=None)
+    on: bool | None = Spec("on", default=None)
+    colour: Colour | None = Spec("colour", default=None)
+    mode: Literal["a", "b"] | None = Spec("mode", default=None)
+    when: datetime.datetime | None = Spec("when", default=None)
+    nums: list[int] = Spec("nums", default_factory=list)
+    words: list[str] = Spec("words", default_factory=list)
+    env: dict[str, str] = Spec("env", default_factory=dict)
+    free: dict[str, Any] = Spec("free", default_factory=dict)
+    parts: list[Part] = ListField(Part, path=["spec", "parts"])
+
+
+def obj(**spec: Any) -> dict[str, Any]:
+    return {"metadata": {"name": "t", "namespace": "n", "labels": {"app": "web"}}, "spec": spec}
+
+
+def matches(q: Q, raw: dict[str, Any]) -> bool:
+    return resolve(Thing, q).matches(raw)
+
+
+# -- resolution ---------------------------------------------------------------------------
+
+
+def test_lookups_resolve_to_json_paths_and_operators() -> None:
+    leaf = resolve(Thing, Q(parts__subs__name__startswith="x"))
+    assert isinstance(leaf, Leaf)
+    assert (leaf.path, leaf.op, leaf.value, leaf.list_at) == (("spec", "parts", "subs", "name"), "startswith", "x", (2, 3))
+    assert resolve(Thing, Q(labels__app="w")).path == ("metadata", "labels", "app")  # type: ignore[union-attr]
+    assert resolve(Thing, Q(free__a__b__c=1)).path == ("spec", "free", "a", "b", "c")  # type: ignore[union-attr]
+
+
+def test_one_lookup_is_a_leaf_several_an_and_a_negation_a_not() -> None:
+    assert isinstance(resolve(Thing, Q(count=1)), Leaf)
+    both = resolve(Thing, Q(count=1, title="x"))
+    assert isinstance(both, Node) and both.op == "and" and len(both.children) == 2
+    negated = resolve(Thing, ~Q(count=1))
+    assert isinstance(negated, Node) and negated.op == "not"
+    assert str(resolve(Thing, Q(count=1) | ~Q(title="x"))) == "spec.count exact 1 OR (NOT (spec.title exact 'x'))"
+
+
+def test_an_unknown_attribute_lists_the_choices_of_the_class_it_was_looked_up_on() -> None:
+    with pytest.raises(pykorm.ClientValidationError) as caught:
+        resolve(Thing, Q(parts__colour="x"))
+    message = str(caught.value)
+    assert "cannot resolve 'colour' in 'parts__colour' on Part" in message
+    assert "choices are: kind, size, subs" in message
+    assert caught.value.causes[0].field == "parts__colour"
+
+
+@pytest.mark.parametrize(
+    ("lookup", "says"),
+    [
+        ("count__bigger", "'count' is a int; it has no 'bigger'"),
+        ("title__x__exact", "'title' is a str; it has no 'x'"),
+        ("env__a__b", "'env__a' is a str; it has no 'b'"),
+        ("nums__0", "'nums' is a list; it has no '0'"),
+    ],
+)
+def test_a_path_past_a_scalar_is_refused_naming_where_it_stops(lookup: str, says: str) -> None:
+    with pytest.raises(pykorm.ClientValidationError, match=re.escape(says)):
+        resolve(Thing, Q(**{lookup: 1}))
+
+
+@pytest.mark.parametrize(
+    ("lookups", "says"),
+    [
+        ({"count__isnull": None}, "__isnull takes True or False"),
+        ({"count__isnull": 1}, "__isnull takes True or False"),
+        ({"title__in": "abc"}, "__in takes a list"),
+        ({"title__in": b"abc"}, "__in takes a list"),
+        ({"count__in": 3}, "__in takes a list"),
+        ({"title__regex": "("}, "__regex takes a regular expression"),
+        ({"title__regex": None}, "__regex takes a regular expression"),
+        ({"title__startswith": None}, "__startswith takes a string"),
+        ({"title__icontains": 3}, "__icontains takes a string"),
+        ({"labels__has": 1}, "__has takes a string"),
+        ({"title__iexact": None}, "__iexact takes a string"),
+    ],
+    ids=repr,
+)
+def test_values_that_do_not_suit_the_operator_are_refused(lookups: dict[str, Any], says: str) -> None:
+    with pytest.raises(pykorm.ClientValidationError, match=re.escape(says)):
+        resolve(Thing, Q(**lookups))
+
+
+def test_in_takes_any_iterable_once_even_a_generator() -> None:
+    leaf = resolve(Thing, Q(count__in=(n for n in (1, 2))))
+    assert leaf.value == (1, 2)  # type: ignore[union-attr]
+    assert matches(Q(count__in={2}), obj(count=2))
+
+
+# -- absent, null, empty -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", [obj(), obj(count=None), {"metadata": {}}, {}, {"spec": None}, {"spec": "not an object"}], ids=repr)
+def test_absent_and_null_match_only_exact_none_and_isnull(raw: dict[str, Any]) -> None:
+    assert matches(Q(count=None), raw)
+    assert matches(Q(count__isnull=True), raw)
+    assert not matches(Q(count__isnull=False), raw)
+    for q in (Q(count=0), Q(count__gt=-1), Q(count__lte=10**9), Q(count__in=[0, None]), Q(title=""),
+              Q(title__contains=""), Q(title__regex=".*"), Q(title__iexact=""), Q(title__startswith="")):
+        assert not matches(q, raw), q
+    assert matches(~Q(count=0), raw)  # the complement is total
+
+
+def test_in_with_an_empty_list_matches_nothing_and_its_negation_everything() -> None:
+    for raw in (obj(count=1), obj()):
+        assert not matches(Q(count__in=[]), raw)
+        assert matches(~Q(count__in=[]), raw)
+
+
+def test_zero_false_and_empty_are_values_not_null() -> None:
+    assert matches(Q(count=0), obj(count=0)) and matches(Q(count__isnull=False), obj(count=0))
+    assert matches(Q(on=False), obj(on=False)) and not matches(Q(on=None), obj(on=False))
+    assert matches(Q(title=""), obj(title="")) and matches(Q(title__startswith=""), obj(title=""))
+    assert matches(Q(words__isnull=False), obj(words=[]))
+
+
+# -- types --------------------------------------------------------------------------------
+
+
+def test_json_true_is_not_one_and_false_is_not_zero() -> None:
+    assert not matches(Q(count=1), obj(count=True))
+    assert not matches(Q(count=0), obj(count=False))
+    assert not matches(Q(on=True), obj(on=1))
+    assert not matches(Q(count__in=[1]), obj(count=True))
+    assert not matches(Q(count__gt=0), obj(count=True))
+    assert matches(Q(count=1), obj(count=1.0))  # JSON has one number type
+
+
+def test_json_true_is_not_one_inside_a_list_either() -> None:
+    assert not matches(Q(nums__contains=True), obj(nums=[1, 2]))
+    assert not matches(Q(nums__contains=1), obj(nums=[True]))
+    assert matches(Q(nums__contains=2), obj(nums=[1, 2]))
+
+
+def test_comparisons_across_types_are_no_match_not_an_error() -> None:
+    assert not matches(Q(count__gt=1), obj(count="5"))
+    assert not matches(Q(count__lt="9"), obj(count=5))
+    assert not matches(Q(title__gt=1), obj(title="a"))
+    assert not matches(Q(count__gt=None), obj(count=5))
+    assert matches(Q(ratio__gte=1), obj(ratio=1.0)) and matches(Q(count__lt=1.5), obj(count=1))
+    assert not matches(Q(title__icontains="a"), obj(title=5))
+    assert not matches(Q(free__has="a"), obj(free=["a"]))
+
+
+def test_enums_and_datetimes_compare_as_their_json() -> None:
+    assert matches(Q(colour=Colour.RED), obj(colour="red"))
+    assert matches(Q(colour__in=[Colour.BLUE, "red"]), obj(colour="red"))
+    assert matches(Q(mode="a"), obj(mode="a"))
+    naive = datetime.datetime(2024, 5, 1, 12, 0, 0)
+    aware = datetime.datetime(2024, 5, 1, 14, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
+    assert resolve(Thing, Q(when=naive)).value == "2024-05-01T12:00:00Z"  # type: ignore[union-attr]
+    assert matches(Q(when=aware), obj(when="2024-05-01T12:00:00Z"))
+    assert matches(Q(when__gt=naive), obj(when="2024-05-01T12:00:01Z"))
+    assert not matches(Q(when__lt=naive), obj(when="2024-05-01T12:00:00Z"))
+
+
+# -- strings ------------------------------------------------------------------------------
+
+
+def test_case_insensitive_lookups() -> None:
+    raw = obj(title="Straße Ünïcode")
+    assert matches(Q(title__iexact="straße ünïcode"), raw)
+    assert matches(Q(title__istartswith="STRA"), raw)
+    assert matches(Q(title__iendswith="ÜNÏCODE"), raw)
+    assert matches(Q(title__icontains="SSE ü"), raw) is False  # lower(), not casefold(): ß is not ss
+    assert not matches(Q(title__exact="straße ünïcode"), raw)
+    assert not matches(Q(title__startswith="stra"), raw)
+
+
+def test_regex_searches_anywhere_unless_anchored() -> None:
+    raw = obj(title="abc-123")
+    assert matches(Q(title__regex=r"\d+"), raw)
+    assert not matches(Q(title__regex=r"^\d+"), raw)
+    assert matches(Q(title__regex=re.compile("ABC", re.I)), raw)
+    assert not matches(Q(count__regex="1"), obj(count=1))  # a number is not searched as text
+
+
+def test_has_names_a_key_of_a_dict_field() -> None:
+    assert matches(Q(labels__has="app"), obj())
+    assert not matches(Q(labels__has="tier"), obj())
+    assert matches(Q(env__has="A"), obj(env={"A": ""}))
+    assert not matches(Q(env__has="A"), obj(env=None))
+
+
+def test_dict_and_free_form_keys_are_paths() -> None:
+    assert matches(Q(env__PATH="/bin"), obj(env={"PATH": "/bin"}))
+    assert matches(Q(free__a__b__in=[1, 2]), obj(free={"a": {"b": 2}}))
+    assert not matches(Q(free__a__b=2), obj(free={"a": [{"b": 2}]}))  # a free-form list is not fanned out
+    assert matches(Q(free__a__b__isnull=True), obj(free={"a": "scalar"}))
+
+
+# -- lists of nested objects ---------------------------------------------------------------
+
+
+def test_a_lookup_through_a_list_matches_when_any_element_matches() -> None:
+    raw = obj(parts=[{"kind": "nut", "size": 1}, {"kind": "bolt", "size": 5}])
+    assert matches(Q(parts__kind="bolt"), raw)
+    assert matches(Q(parts__size__gt=4), raw)
+    assert not matches(Q(parts__kind="screw"), raw)
+    # each lookup picks its own element, as Django's filter() across a relation does
+    assert matches(Q(parts__kind="nut", parts__size=5), raw)
+
+
+def test_lists_two_deep_fan_out_at_both_levels() -> None:
+    raw = obj(parts=[{"kind": "a", "subs": [{"name": "x"}]}, {"kind": "b"}, {"kind": "c", "subs": [{"name": "y"}, {"name": "z"}]}])
+    assert matches(Q(parts__subs__name="z"), raw)
+    assert not matches(Q(parts__subs__name="w"), raw)
+    assert matches(Q(parts__subs__name__isnull=True), raw)  # part b has no subs
+
+
+@pytest.mark.parametrize("parts", [None, [], "not a list", {"kind": "bolt"}], ids=repr)
+def test_an_absent_empty_or_broken_list_is_read_as_no_value(parts: Any) -> None:
+    """An absent list and an empty one read the same (a model shows both as ``[]``): nothing in them."""
+    raw = obj() if parts is None else obj(parts=parts)
+    assert not matches(Q(parts__kind="bolt"), raw)
+    assert matches(~Q(parts__kind="bolt"), raw)
+    assert matches(Q(parts__kind__isnull=True), raw)
+    assert matches(Q(parts__kind=None), raw)
+    assert not matches(Q(parts__kind__isnull=False), raw)
+
+
+def test_list_elements_that_are_not_objects_are_skipped_not_crashed_on() -> None:
+    raw = obj(parts=[None, 3, "x", [], {"kind": "bolt"}])
+    assert matches(Q(parts__kind="bolt"), raw)
+    assert not matches(Q(parts__kind="nut"), raw)
+
+
+def test_first_value_is_what_order_by_sorts_on() -> None:
+    leaf = resolve(Thing, Q(parts__size=None))
+    assert isinstance(leaf, Leaf)
+    assert leaf.first_value(obj(parts=[{"kind": "a", "size": 3}, {"kind": "b", "size": 1}])) == 3
+    assert leaf.first_value(obj()) is MISSING
+
+
+# -- Q trees ------------------------------------------------------------------------------
+
+
+def test_q_trees_combine_and_print() -> None:
+    q = (Q(count=1) | Q(title="x")) & ~Q(on=True)
+    assert repr(q) == "Q(Q(Q(count=1) | Q(title='x')) & ~Q(on=True))"
+    assert matches(q, obj(count=1, on=False))
+    assert not matches(q, obj(count=1, on=True))
+    assert not matches(q, obj(count=2, title="y"))
+    assert matches(~~Q(count=1), obj(count=1))
+    assert matches(Q(), obj())  # no condition: everything
+
+
+def test_a_deep_tree_of_many_lookups_is_evaluated() -> None:
+    q = Q(count=0)
+    for n in range(1, 200):
+        q = q | Q(count=n)
+    assert matches(q, obj(count=199))
+    assert not matches(q, obj(count=200))
