@@ -18,7 +18,7 @@ def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     patch: dict[str, Any] = {}
     for key, value in new.items():
         before = old.get(key, _ABSENT)
-        if before == value:
+        if _same(before, value):
             continue
         if isinstance(value, dict) and isinstance(before, dict):
             nested = merge_patch(before, value)
@@ -30,6 +30,17 @@ def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if key not in new:
             patch[key] = None
     return patch
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: Python's ``==`` but ``true`` is not ``1`` (nor ``false`` ``0``), at any depth."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return bool(a == b)
 
 
 _ABSENT = object()
