@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import ipaddress
+import math
 import re
 import uuid
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
@@ -140,6 +141,9 @@ def _check(
     ):
         yield FieldError(path, f"Invalid value: {type(value).__name__}: must be of type {_TYPE_NAMES[info.kind]}", "FieldValueTypeInvalid")
         return
+    if isinstance(value, float) and not math.isfinite(value):
+        yield FieldError(path, f"Invalid value: {value}: JSON has no NaN or infinity", "FieldValueInvalid")
+        return
     if info.kind == "datetime" and not _FORMATS["date-time"](value):
         yield FieldError(path, f"Invalid value: {value!r}: must be of type date-time", "FieldValueTypeInvalid")
         return
@@ -164,10 +168,18 @@ def _check_schema(value: Any, path: str, schema: dict[str, Any]) -> Iterator[Fie
     yield from check_bounds(value, {OPTIONS[key]: option for key, option in schema.items() if key in OPTIONS}, path)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         step = schema.get("multiple_of")
-        if step and (value / step) != int(value / step):
+        if step and not _multiple(value, step):
             yield FieldError(path, f"Invalid value: {value}: should be a multiple of {step}", "FieldValueInvalid")
     if isinstance(value, str) and schema.get("format") in _FORMATS and not _FORMATS[schema["format"]](value):
         yield FieldError(path, f"Invalid value: {value!r}: must be of type {schema['format']}", "FieldValueTypeInvalid")
+
+
+def _multiple(value: float, step: float) -> bool:
+    """Whether ``value`` is a multiple of ``step`` as the API server judges it (kube-openapi's
+    ``MultipleOf``): the quotient, computed as there, may miss an integer by a relative 1e-9."""
+    quotient = (1 / step) * value if step < 1 else value / step
+    whole = math.trunc(quotient)
+    return quotient == whole or abs(quotient - whole) / (abs(quotient) + abs(whole)) < 1e-9
 
 
 def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:
