@@ -72,6 +72,9 @@ class _Module:
     # -- a CRD ---------------------------------------------------------------------------
 
     def add_crd(self, manifest: Mapping[str, Any]) -> None:
+        if manifest.get("kind") != "CustomResourceDefinition" or not isinstance(manifest.get("spec"), Mapping):
+            what = f"{manifest.get('kind')} {(manifest.get('metadata') or {}).get('name')}"
+            raise ValueError(f"not a CustomResourceDefinition with a spec: {what}")
         spec = manifest["spec"]
         names, versions = spec["names"], spec["versions"]
         kind = names["kind"]
