@@ -68,8 +68,9 @@ def describe(annotation: Any) -> TypeInfo:
         return TypeInfo("any")
     if annotation in _SCALARS:
         return TypeInfo(_SCALARS[annotation])
-    if origin is Literal:
-        return TypeInfo("literal", choices=get_args(annotation))
+    if origin is Literal:  # Literal["a", None] is Optional[Literal["a"]] (PEP 586)
+        choices = tuple(c for c in get_args(annotation) if c is not None)
+        return TypeInfo("literal", optional=len(choices) < len(get_args(annotation)), choices=choices)
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return TypeInfo("enum", choices=tuple(m.value for m in annotation), python=annotation)
     if is_nested_class(annotation):
