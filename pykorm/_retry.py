@@ -29,6 +29,7 @@ import dataclasses
 import email.utils
 import logging
 import random
+import re
 import time
 from typing import Iterator, Mapping
 
@@ -75,8 +76,8 @@ class RetryPolicy:
     max_retry_after: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.max_retries < 0 or self.backoff < 0 or self.max_backoff < 0 or self.max_retry_after < 0:
-            raise ValueError(f"RetryPolicy values must not be negative: {self}")
+        if not all(value >= 0 for value in (self.max_retries, self.backoff, self.max_backoff, self.max_retry_after)):
+            raise ValueError(f"RetryPolicy values must be numbers, not negative: {self}")  # NaN too
 
     @classmethod
     def none(cls) -> RetryPolicy:
@@ -85,7 +86,7 @@ class RetryPolicy:
 
     def delay(self, retry: int, server_delay: float | None) -> float:
         """Seconds to wait before retry number ``retry`` (from 1); ``server_delay`` is the ``Retry-After``."""
-        window = min(self.max_backoff, self.backoff * 2 ** max(0, retry - 1))
+        window = min(self.max_backoff, self.backoff * 2.0 ** min(max(0, retry - 1), 1000))  # no int-to-float overflow
         if server_delay is not None:
             return min(server_delay, self.max_retry_after) + random.uniform(0, window)
         return random.uniform(window / 2, window)
@@ -161,15 +162,16 @@ def retry_after(status: int, headers: Mapping[str, str]) -> tuple[bool, float | 
     return status == 429 or delay is not None, delay
 
 
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
 def _parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` value: a number of seconds or an HTTP date; None if absent or unreadable."""
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if _SECONDS.fullmatch(value):  # delay-seconds are digits (RFC 9110): not "nan", "inf", "-5" or "1e400"
+        return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
