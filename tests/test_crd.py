@@ -13,6 +13,8 @@ from pykorm.fields import DataField, DictNestedField, ListField, MetadataAnnotat
 
 from .models import ConfigMap, Peach
 
+pytestmark = pytest.mark.unit  # pure functions of model classes: no control plane
+
 GROUP = "crd.pykorm.io"
 
 

@@ -11,6 +11,8 @@ import pytest
 import pykorm
 from pykorm.fields import DataField, DictNestedField, ListField, Metadata, MetadataLabel, Spec, Status
 
+pytestmark = pytest.mark.unit  # pure functions of model classes: no control plane
+
 
 class Colour(str, enum.Enum):
     RED = "red"
