@@ -1,8 +1,8 @@
 """Offline: the generated CRD schema agrees with pykorm's own validation, wherever the model is declared.
 
 tests/test_schema.py checks each annotation and option; here: the CRD of a model refuses what
-the model's validation refuses (same field paths), and models declared inside functions (string
-annotations naming local classes) get the same schema as at module level.
+the model's validation refuses (same field paths). The model is declared inside a function,
+under ``from __future__ import annotations``: its annotations are strings naming local classes.
 """
 
 from __future__ import annotations
@@ -20,23 +20,30 @@ from pykorm.fields import DataField, ListField, Spec
 pytestmark = pytest.mark.unit
 
 
-class Leaf(pykorm.Nested):
-    """A leaf."""
+def _declared_in_a_function() -> Any:
+    """The test model, declared where local names resolve only through the function's frame."""
 
-    label: str = DataField("label", required=True, max_length=5)
-    weight: Optional[int] = DataField("weight", default=None, minimum=0)
+    class Leaf(pykorm.Nested):
+        """A leaf."""
+
+        label: str = DataField("label", required=True, max_length=5)
+        weight: Optional[int] = DataField("weight", default=None, minimum=0)
+
+    @pykorm.k8s_custom_object("schema-offline.pykorm.io", "v1", "trees")
+    class Tree(pykorm.NamespacedModel):
+        kind: Literal["oak", "elm"] = Spec("kind", required=True)
+        height: int = Spec("height", default=1, minimum=1, maximum=100)
+        leaves: list[Leaf] = ListField(Leaf, path=["spec", "leaves"], max_items=3)
+        crown: Optional[Leaf] = Spec("crown", default=None)
+        tags: list[str] = Spec("tags", default_factory=list, pattern="^[a-z]+$", max_items=2)
+        notes: dict[str, int] = Spec("notes", default_factory=dict, maximum=9)
+        maybe: list[Optional[int]] = Spec("maybe", default_factory=list)
+        planted: Optional[datetime.datetime] = Spec("planted", default=None)
+
+    return Tree
 
 
-@pykorm.k8s_custom_object("schema-offline.pykorm.io", "v1", "trees")
-class Tree(pykorm.NamespacedModel):
-    kind: Literal["oak", "elm"] = Spec("kind", required=True)
-    height: int = Spec("height", default=1, minimum=1, maximum=100)
-    leaves: list[Leaf] = ListField(Leaf, path=["spec", "leaves"], max_items=3)
-    crown: Optional[Leaf] = Spec("crown", default=None)
-    tags: list[str] = Spec("tags", default_factory=list, pattern="^[a-z]+$", max_items=2)
-    notes: dict[str, int] = Spec("notes", default_factory=dict, maximum=9)
-    maybe: list[Optional[int]] = Spec("maybe", default_factory=list)
-    planted: Optional[datetime.datetime] = Spec("planted", default=None)
+Tree = _declared_in_a_function()
 
 
 def crd_schema(model: type) -> dict[str, Any]:
@@ -45,10 +52,10 @@ def crd_schema(model: type) -> dict[str, Any]:
     return schema
 
 
-def tree(spec: dict[str, Any]) -> Tree:
+def tree(spec: dict[str, Any]) -> Any:
     raw = {"apiVersion": "schema-offline.pykorm.io/v1", "kind": "Tree", "metadata": {"name": "t", "namespace": "n"},
            "spec": {"kind": "oak", **spec}}
-    return Tree._from_server(raw)  # type: ignore[attr-defined,no-any-return]
+    return Tree._from_server(raw)
 
 
 def model_fields(obj: Any) -> list[str]:
@@ -108,28 +115,7 @@ def test_the_schema_of_nested_optional_list_and_literal_fields() -> None:
     assert props["height"] == {"type": "integer", "default": 1, "minimum": 1, "maximum": 100}
 
 
-def _declared_in_a_function() -> type:
-    class Leaf(pykorm.Nested):
-        """A leaf."""
-
-        label: str = DataField("label", required=True, max_length=5)
-        weight: Optional[int] = DataField("weight", default=None, minimum=0)
-
-    @pykorm.k8s_custom_object("schema-offline.pykorm.io", "v1", "trees")
-    class Tree(pykorm.NamespacedModel):
-        kind: Literal["oak", "elm"] = Spec("kind", required=True)
-        height: int = Spec("height", default=1, minimum=1, maximum=100)
-        leaves: list[Leaf] = ListField(Leaf, path=["spec", "leaves"], max_items=3)
-        crown: Optional[Leaf] = Spec("crown", default=None)
-        tags: list[str] = Spec("tags", default_factory=list, pattern="^[a-z]+$", max_items=2)
-        notes: dict[str, int] = Spec("notes", default_factory=dict, maximum=9)
-        maybe: list[Optional[int]] = Spec("maybe", default_factory=list)
-        planted: Optional[datetime.datetime] = Spec("planted", default=None)
-
-    return Tree
-
-
-def test_a_model_declared_in_a_function_has_the_same_crd() -> None:
+def test_declaring_the_model_again_gives_the_same_crd() -> None:
     assert pykorm.crd(_declared_in_a_function()) == pykorm.crd(Tree)
 
 
