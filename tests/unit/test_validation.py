@@ -72,7 +72,7 @@ def fruit_from(spec: dict[str, Any], **metadata: Any) -> Fruit:
     """A fruit as the server (or another program) might send it: anything in its JSON."""
     raw = {"apiVersion": "validation.pykorm.io/v1", "kind": "Fruit",
            "metadata": {"name": "f", "namespace": "n", **metadata}, "spec": {"variety": "Frost", "deep": {"er": {"est": "x"}}, **spec}}
-    return Fruit._from_server(raw)  # type: ignore[attr-defined,no-any-return]
+    return Fruit._from_server(raw)
 
 
 def test_a_valid_object_passes() -> None:
@@ -167,7 +167,7 @@ def test_a_number_json_cannot_carry_is_refused_naming_the_field(value: float) ->
 
 
 def test_status_and_metadata_fields_are_checked_too() -> None:
-    assert findings(fruit_from({}, labels={"a": "b"}) ) == []
+    assert findings(fruit_from({}, labels={"a": "b"})) == []
     bad = fruit_from({})
     bad._raw["status"] = {"phase": 3}
     assert findings(bad) == [("status.phase", "FieldValueTypeInvalid")]
@@ -189,7 +189,7 @@ def test_names_are_checked_before_anything_else(name: str, namespace: str, field
 def test_no_name_is_fine_with_generate_name() -> None:
     obj = Fruit(namespace="n", variety="Frost", deep="x")
     obj._raw["metadata"].pop("name", None)
-    assert findings(obj) == [("metadata.name", "FieldValueRequired")] or findings(obj)[0][0] == "metadata.name"
+    assert findings(obj) == [("metadata.name", "FieldValueRequired")]
     obj._raw["metadata"]["generateName"] = "fruit-"
     assert findings(obj) == []
     validate(obj, need_name=False)
