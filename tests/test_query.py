@@ -265,6 +265,15 @@ def test_queries_are_immutable_and_lazy(data: Dataset) -> None:
 
 
 
+def test_a_get_by_name_still_applies_the_rest_of_the_filter(data: Dataset) -> None:
+    """An exact name in known namespaces is fetched with GETs; other name conditions must still hold."""
+    name = data.everything()[0].name
+    assert data.query().filter(name=name, name__in=["no-such-plant"]).all() == []
+    assert data.query().filter(name=name).exclude(name__in=[name]).all() == []
+    for condition in (Q(name=name, name__in=[name, "x"]), Q(name=name) & ~Q(name__startswith="zzz")):
+        assert names(data.query().filter(condition)) == python_only(data, condition) != set()
+
+
 # -- property: for any filter, pushing down never changes the result --------------------------
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -279,6 +288,9 @@ _leaves = st.one_of(
     st.builds(lambda v: Q(labels__has=v), st.sampled_from(["app", "tier", "other"])),
     st.builds(lambda v: Q(labels__tier__isnull=v), st.booleans()),
     st.builds(lambda v: Q(name__startswith=v), st.sampled_from(["a", "b", "x-", "z"])),
+    # exact names in the query's namespaces are GETs: the rest of the filter must still apply
+    st.builds(lambda c, i: Q(name=f"{c}-plant-{i:04d}"), st.sampled_from("abcxyz"), st.integers(0, 3)),
+    st.builds(lambda v: Q(name__in=v), st.lists(st.sampled_from([f"{c}-plant-000{i}" for c in "abx" for i in range(3)]), max_size=2)),
     st.builds(lambda v: Q(rating__exterior__lte=v), st.integers(0, 9)),
     st.builds(lambda v: Q(ripe=v), st.sampled_from([True, False])),
     st.builds(lambda v: Q(tags__contains=v), st.sampled_from(["sweet", "late"])),
