@@ -9,16 +9,18 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Mapping, Union
-
-import kubernetes
-from kubernetes.client import Configuration
+from typing import TYPE_CHECKING, Any, Mapping, Union
 
 from ._errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from kubernetes.client import Configuration
+
 __all__ = ["ClusterConfig", "ClusterSource", "load_cluster"]
 
-ClusterSource = Union[Configuration, Mapping[str, Any]]
+ClusterSource = Union["Configuration", Mapping[str, Any]]
+# The official client (for its kubeconfig and in-cluster loading) is imported when a cluster is
+# first configured, not with pykorm: it takes about a second.
 
 _SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
@@ -58,6 +60,8 @@ def load_cluster(
 
 
 def _configuration_from(name: str, source: ClusterSource) -> Configuration:
+    from kubernetes.client import Configuration
+
     if isinstance(source, Configuration):
         return source
     if not isinstance(source, Mapping):
@@ -74,6 +78,9 @@ def _configuration_from(name: str, source: ClusterSource) -> Configuration:
 
 
 def _default_cluster(kubeconfig: str | os.PathLike[str] | None, context: str | None) -> ClusterConfig:
+    import kubernetes.config
+    from kubernetes.client import Configuration
+
     configuration = Configuration()
     # $KUBECONFIG now, not as it was when the official client was imported (it reads it once).
     config_file = os.fspath(kubeconfig) if kubeconfig is not None else os.environ.get("KUBECONFIG") or None
@@ -98,6 +105,8 @@ def _default_cluster(kubeconfig: str | os.PathLike[str] | None, context: str | N
 
 
 def _context_namespace(config_file: str | None, context: str | None) -> str:
+    import kubernetes.config
+
     try:
         contexts, active = kubernetes.config.list_kube_config_contexts(config_file=config_file)  # type: ignore[no-untyped-call]
     except (kubernetes.config.ConfigException, OSError):

@@ -14,11 +14,10 @@ import re
 import socket
 import threading
 import time
-from typing import Any, Iterator, Mapping, cast
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, cast
 from urllib.parse import urlencode
 
 import urllib3
-from kubernetes.client import Configuration
 from urllib3.connection import HTTPConnection
 
 from ._errors import (
@@ -47,6 +46,9 @@ from ._retry import (
     log,
     retry_after,
 )
+
+if TYPE_CHECKING:
+    from kubernetes.client import Configuration
 
 __all__ = ["DEFAULT", "Transport", "error_from_response", "error_from_status"]
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kubernetes.client import Configuration
 
 from .._clusters import load_cluster
 from .._transport import Transport
 from ._controlplane import LocalControlPlane
+
+if TYPE_CHECKING:
+    from kubernetes.client import Configuration
 
 __all__ = ["Cluster"]
 

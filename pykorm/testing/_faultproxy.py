@@ -46,10 +46,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from kubernetes.client import Configuration
 
 from ._cluster import Cluster
 from ._proxyconn import POLL, Connection, Rule, pattern
+
+if TYPE_CHECKING:
+    from kubernetes.client import Configuration
 
 if TYPE_CHECKING:
     from .._session import Pykorm
