@@ -12,7 +12,7 @@ import copy
 import datetime
 import json
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, TypeVar
 
 from typing_extensions import Self, dataclass_transform
 
@@ -27,7 +27,7 @@ from ._tracking import json_copy
 if TYPE_CHECKING:
     from ._query import Query
 
-__all__ = ["ClusterModel", "Model", "NamespacedModel", "Nested"]
+__all__ = ["ClusterModel", "Model", "NamespacedModel", "Nested", "OwnerReference"]
 
 M = TypeVar("M", bound="Model")
 
@@ -170,6 +170,17 @@ class Nested(_Object):
             root._will_change()
 
 
+class OwnerReference(Nested):
+    """An object this one depends on (``metadata.ownerReferences``): once every owner is gone, it is collected."""
+
+    api_version: str = _DataFieldSpecifier("apiVersion", required=True)
+    kind: str = _DataFieldSpecifier("kind", required=True)
+    name: str = _DataFieldSpecifier("name", required=True)
+    uid: str = _DataFieldSpecifier("uid", required=True)
+    controller: bool | None = _DataFieldSpecifier("controller", default=None)
+    block_owner_deletion: bool | None = _DataFieldSpecifier("blockOwnerDeletion", default=None)
+
+
 class _QueryAccessor:
     """``Model.query``: a new query for the class each time (queries are immutable)."""
 
@@ -199,6 +210,10 @@ class Model(_Object):
     uid: str | None = Metadata("uid", readonly=True, init=False, repr=False)
     resource_version: str | None = Metadata("resourceVersion", init=False, repr=False)
     generation: int | None = Metadata("generation", readonly=True, init=False, repr=False)
+    owner_references: list[OwnerReference] | None = Metadata("ownerReferences", default=None, repr=False)
+    finalizers: list[str] | None = Metadata("finalizers", default=None, repr=False)
+    deletion_timestamp: datetime.datetime | None = Metadata("deletionTimestamp", readonly=True, init=False, repr=False)
+    deletion_grace_period_seconds: int | None = Metadata("deletionGracePeriodSeconds", init=False, repr=False)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         obj = super().__new__(cls)
@@ -212,6 +227,30 @@ class Model(_Object):
         if resource is None:
             return {"metadata": {}}
         return {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": {}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """A typed object from a manifest dict (the counterpart of :meth:`to_dict`); ``data`` is copied.
+
+        Raises:
+            ValueError: ``data`` names another ``apiVersion`` or ``kind`` than the model's.
+
+        >>> Deployment.from_dict(yaml.safe_load(open("deployment.yaml"))).spec.replicas
+        """
+        raw = copy.deepcopy(dict(data))
+        for key, expected in cls._skeleton().items():
+            if key == "metadata":
+                raw.setdefault("metadata", {})
+            elif raw.setdefault(key, expected) != expected:
+                raise ValueError(f"{cls.__name__}.from_dict: {key} is {raw[key]!r}, not {expected!r}")
+        return cls._from_server(raw)
+
+    def owners(self, cluster: str | None = None) -> list[Model]:
+        """The objects named in ``metadata.ownerReferences`` that still exist, as models (see :mod:`pykorm._relations`)."""
+        from ._relations import owners
+        from ._session import default_session
+
+        return owners(default_session(), self, cluster)
 
     @classmethod
     def _from_server(cls, raw: dict[str, Any], cluster: str | None = None) -> Self:

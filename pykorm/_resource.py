@@ -8,7 +8,7 @@ from typing import Any, Callable, TypeVar
 
 from ._names import path_segment
 
-__all__ = ["ResourceType", "k8s_appsv1", "k8s_core", "k8s_custom_object", "resource_of"]
+__all__ = ["ResourceType", "k8s_appsv1", "k8s_core", "k8s_custom_object", "k8s_resource", "resource_of"]
 
 T = TypeVar("T", bound=type)
 
@@ -22,6 +22,8 @@ class ResourceType:
     plural: str
     kind: str
     namespaced: bool
+    selectable: tuple[str, ...] = ()
+    """Field paths (``status.phase``) the server accepts in a field selector, beyond ``metadata.name``."""
 
     @property
     def api_version(self) -> str:
@@ -91,7 +93,7 @@ def resource_of(cls: type) -> ResourceType:
     return resource
 
 
-def _bind(cls: Any, group: str, version: str, plural: str, kind: str | None) -> Any:
+def _bind(cls: Any, group: str, version: str, plural: str, kind: str | None, selectable: tuple[str, ...] = ()) -> Any:
     from ._models import ClusterModel, NamespacedModel
 
     if issubclass(cls, NamespacedModel):
@@ -100,7 +102,7 @@ def _bind(cls: Any, group: str, version: str, plural: str, kind: str | None) -> 
         namespaced = False
     else:
         raise TypeError(f"{cls.__name__} must inherit from pykorm.NamespacedModel or pykorm.ClusterModel")
-    cls.__resource__ = ResourceType(group, version, plural, kind or cls.__name__, namespaced)
+    cls.__resource__ = ResourceType(group, version, plural, kind or cls.__name__, namespaced, tuple(selectable))
     return cls
 
 
@@ -111,6 +113,23 @@ def k8s_custom_object(group: str, version: str, plural: str, kind: str | None = 
     ... class Peach(NamespacedModel): ...
     """
     return lambda cls: _bind(cls, group, version, plural, kind)
+
+
+def k8s_resource(
+    group: str, version: str, plural: str, kind: str | None = None, *, selectable: tuple[str, ...] = ()
+) -> Callable[[T], T]:
+    """Bind a model class to a resource of any API group (``""`` for the core group).
+
+    Args:
+        kind: defaults to the class name.
+        selectable: field paths the server accepts in a field selector for this resource
+            (``("status.phase", "spec.nodeName")`` for pods): queries filtering on them push
+            them down.
+
+    >>> @k8s_resource("batch", "v1", "jobs")
+    ... class Job(NamespacedModel): ...
+    """
+    return lambda cls: _bind(cls, group, version, plural, kind, selectable)
 
 
 def _plural(kind: str) -> str:
