@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ._codegen import _WIDTH, _attr, _call, _py
 from ._models import NamespacedModel, Nested
 from ._transport import Transport
 
-__all__ = ["KINDS", "K8sInputs", "fetch_inputs", "k8s_sources"]
+__all__ = ["KINDS", "PACKAGE_DIR", "K8sInputs", "fetch_inputs", "k8s_sources", "stale_modules"]
 
 KINDS: tuple[tuple[str, str, str], ...] = (
     ("", "v1", "Pod"), ("", "v1", "Service"), ("", "v1", "ConfigMap"), ("", "v1", "Secret"),
@@ -382,3 +383,15 @@ def _package_source(kinds: Iterable[tuple[str, str, str]], inputs: K8sInputs, ge
     lines.append("")
     lines += _wrapped("__all__ = [", [f'"{n}"' for n in sorted([*names, *modules])], "]")
     return "\n".join(lines) + "\n"
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent / "k8s"
+"""Where the generated modules are checked in."""
+
+
+def stale_modules(sources: Mapping[str, str], directory: Path = PACKAGE_DIR) -> list[str]:
+    """The files of ``directory`` that differ from ``sources`` (or are missing, or are no longer generated)."""
+    directory = Path(directory)
+    present = {p.name for p in directory.glob("*.py")} if directory.is_dir() else set()
+    stale = [name for name, text in sources.items() if not (directory / name).is_file() or (directory / name).read_text() != text]
+    return sorted(stale + [name for name in present - set(sources)])
