@@ -377,3 +377,20 @@ def test_namespace_is_cluster_scoped_and_its_phase_is_pushed_down() -> None:
 
     assert Namespace.__resource__ is not None and not Namespace.__resource__.namespaced
     assert plan.field_selector == "status.phase=Active" and plan.fully_pushed
+
+
+@pykorm.k8s_custom_object("kinds.pykorm.io", "v1", "replicated")
+class Replicated(pykorm.NamespacedModel):
+    class Meta:
+        scale = {"spec_replicas": "instances", "status_replicas": "ready"}
+
+    instances: int = pykorm.Spec("instances", default=1, minimum=0)
+    ready: int | None = pykorm.Status("ready", default=None)
+
+
+def test_scale_works_for_a_crd_with_a_scale_subresource(pk: pykorm.Pykorm, k8s_namespace: str) -> None:
+    pk.install_crds(Replicated)
+    obj = pk.save(Replicated(namespace=k8s_namespace, name="r"))
+
+    assert pk.scale(obj, 3).replicas == 3
+    assert pk.refresh(obj).instances == 3 and pk.get_scale(obj).replicas == 3
