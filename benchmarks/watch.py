@@ -48,7 +48,8 @@ def streams(clients: Clients) -> dict[str, Stream]:
             yield event["object"].spec.placement.rack
 
     def pykorm_watch(ns: str, version: str, timeout: float) -> Iterator[Any]:
-        watcher = Watcher(Widget.query.namespace(ns), timeout)
+        query = Widget.query.namespace(ns)
+        watcher = Watcher(query._client(), Widget, query.explain(), timeout)
         watcher.version = version
         for event in watcher.events():
             yield event.obj.placement.rack

@@ -12,34 +12,43 @@ from . import exceptions, fields, models, pykorm
 from ._errors import (
     AlreadyExists,
     ApiError,
+    BinaryNotFound,
+    BuildFailed,
+    BulkError,
     ClientValidationError,
     ConfigurationError,
     ConflictError,
+    ControlPlaneError,
     CRDNotEstablished,
     CRDNotInstalled,
     FieldError,
     Forbidden,
     Gone,
+    GoNotFound,
     NotFound,
     PrunedFieldsWarning,
     PykormError,
     ReadOnlyException,
     RequestTooLarge,
     ServerUnavailable,
+    StartFailed,
+    StartTimeout,
     StatusNotWritten,
     TLSVerificationError,
     Unauthorized,
     ValidationError,
+    WaitTimeout,
 )
 from .fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
-from ._models import ClusterModel, Model, NamespacedModel, Nested, OwnerReference
-from ._bulk import BulkError, BulkResult
+from ._models import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object, k8s_resource
+from ._owners import OwnerReference
+from ._bulk import BulkResult
 from ._lookups import Q
 from ._plan import Plan
 from ._query import Query
 from ._retry import RetryPolicy, request_options
-from ._watch import WaitTimeout, WatchEvent
-from ._resource import ResourceType, k8s_appsv1, k8s_core, k8s_custom_object, k8s_resource
+from ._watch import WatchEvent
+from ._resource import ResourceType
 from ._pages import Page
 from ._subresources import Scale
 from ._session import Pykorm, set_default_session
@@ -47,32 +56,28 @@ from ._crd import CRDOptions, crd, crds
 from ._codegen import model_source
 from ._rbac import rbac
 from ._versions import KUBERNETES_VERSION, __version__
+from ._kinds import resource
 
-
-def resource(api_version: str, kind: str | None = None, *, cluster: str | None = None) -> type[Model]:
-    """A model made at run time from discovery, through the default session (see :meth:`Pykorm.resource`).
-
-    >>> Deployment = pykorm.resource("apps/v1", "Deployment")
-    >>> Widget = pykorm.resource("widgets.example.com")
-    """
-    from ._session import default_session
-
-    return default_session().resource(api_version, kind, cluster=cluster)
 
 __all__ = [
+    "__version__",
     "AlreadyExists",
     "ApiError",
+    "BinaryNotFound",
+    "BuildFailed",
     "BulkError",
     "BulkResult",
     "CRDNotEstablished",
-    "CRDOptions",
     "CRDNotInstalled",
+    "CRDOptions",
     "ClientValidationError",
     "ClusterModel",
     "ConfigurationError",
     "ConflictError",
+    "ControlPlaneError",
     "FieldError",
     "Forbidden",
+    "GoNotFound",
     "Gone",
     "KUBERNETES_VERSION",
     "Metadata",
@@ -85,8 +90,8 @@ __all__ = [
     "OwnerReference",
     "Page",
     "Plan",
-    "Pykorm",
     "PrunedFieldsWarning",
+    "Pykorm",
     "PykormError",
     "Q",
     "Query",
@@ -96,10 +101,12 @@ __all__ = [
     "RetryPolicy",
     "Scale",
     "ServerUnavailable",
+    "Spec",
+    "StartFailed",
+    "StartTimeout",
+    "Status",
     "StatusNotWritten",
     "TLSVerificationError",
-    "Spec",
-    "Status",
     "Unauthorized",
     "ValidationError",
     "WaitTimeout",

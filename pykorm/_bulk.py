@@ -9,13 +9,14 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
 
-from ._errors import ApiError, NotFound, PykormError
+from ._errors import ApiError, BulkError, NotFound, PykormError
 
 if TYPE_CHECKING:
+    from ._client import ResourceClient
     from ._models import Model
-    from ._query import Query
+    from ._plan import Plan
 
-__all__ = ["BulkError", "BulkResult", "delete_matching", "update_matching"]
+__all__ = ["BulkResult", "delete_matching", "update_matching"]
 
 M = TypeVar("M", bound="Model")
 
@@ -34,26 +35,21 @@ class BulkResult(Generic[M]):
         return iter(self.changed)
 
 
-class BulkError(PykormError):
-    """A bulk operation stopped at a hard error.
+def delete_matching(
+    client: ResourceClient,
+    model: type[M],
+    plan: Plan,
+    whole: bool,
+    targets: Callable[[], list[M]],
+    *,
+    propagation_policy: str | None,
+    dry_run: bool,
+) -> BulkResult[M]:
+    """Delete the plan's objects: ``deletecollection`` where the server selects them all, else one by one.
 
-    Attributes:
-        done: the objects changed before the error.
-        failed: the object whose change failed (None when a collection call failed).
-        not_done: the objects not tried.
-        error: the underlying exception (also ``__cause__``).
+    ``whole``: the query is neither sliced nor ordered; ``targets`` lists its objects.
     """
-
-    def __init__(self, message: str, *, done: list[Any], failed: Any, not_done: list[Any], error: Exception) -> None:
-        super().__init__(message)
-        self.done, self.failed, self.not_done, self.error = done, failed, not_done, error
-
-
-def delete_matching(query: Query[M], *, propagation_policy: str | None, dry_run: bool) -> BulkResult[M]:
-    """Delete the query's objects: ``deletecollection`` where the server selects them all, else one by one."""
-    plan = query.explain()
-    state = query._state
-    resource = query._resource
+    resource = client.resource
     options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
     if propagation_policy:
         options["propagationPolicy"] = propagation_policy
@@ -61,26 +57,22 @@ def delete_matching(query: Query[M], *, propagation_policy: str | None, dry_run:
         options["dryRun"] = ["All"]
     if plan.empty:
         return BulkResult([], 0)
-    collection = plan.fully_pushed and plan.names is None and not state.order and state.start == 0 and state.stop is None
-    if collection and (plan.namespaces is not None or not resource.namespaced):
+    if whole and plan.fully_pushed and plan.names is None and (plan.namespaces is not None or not resource.namespaced):
         changed: list[M] = []
         requests = 0
-        params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
+        selectors = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
         for namespace in plan.namespaces if plan.namespaces is not None else (None,):
             try:
-                answer = query._request("DELETE", resource.path(namespace), body=options, params=params)
+                deleted = client.delete_collection(namespace, selectors, options)
             except ApiError as error:
                 raise BulkError(
                     f"deletecollection of {resource.plural} in {namespace or 'the cluster'} failed: {error}",
                     done=changed, failed=None, not_done=[], error=error,
                 ) from error
             requests += 1
-            for item in answer.get("items") or ():
-                item.setdefault("apiVersion", resource.api_version)
-                item.setdefault("kind", resource.kind)
-                changed.append(query.model._from_server(item, state.cluster))
+            changed.extend(model._from_server(item, client.cluster) for item in deleted)
         return BulkResult(changed, requests)
-    session = query._session()
+    session = client.session
 
     def delete(obj: M) -> None:
         try:
@@ -88,25 +80,24 @@ def delete_matching(query: Query[M], *, propagation_policy: str | None, dry_run:
         except NotFound:
             pass  # already gone: the goal is met
 
-    return _each(query, "deleted", delete)
+    return _each(targets(), resource.plural, "deleted", delete)
 
 
-def update_matching(query: Query[M], mutate: Callable[[M], object]) -> BulkResult[M]:
-    """Apply ``mutate`` to each of the query's objects and save it, re-reading and retrying on conflicts."""
-    session = query._session()
-    return _each(query, "updated", lambda obj: session.update(obj, mutate))
+def update_matching(client: ResourceClient, targets: Callable[[], list[M]], mutate: Callable[[M], object]) -> BulkResult[M]:
+    """Apply ``mutate`` to each of the listed objects and save it, re-reading and retrying on conflicts."""
+    session = client.session
+    return _each(targets(), client.resource.plural, "updated", lambda obj: session.update(obj, mutate))
 
 
-def _each(query: Query[M], verb: str, action: Callable[[M], object]) -> BulkResult[M]:
-    """Run ``action`` on each object the query lists; stop at the first error with a report."""
-    targets = query.all()
+def _each(targets: list[M], plural: str, verb: str, action: Callable[[M], object]) -> BulkResult[M]:
+    """Run ``action`` on each object; stop at the first error with a report."""
     done: list[M] = []
     for index, obj in enumerate(targets):
         try:
             action(obj)
         except PykormError as error:
             raise BulkError(
-                f"{verb} {len(done)} of {len(targets)} {query._resource.plural}; {_name(obj)} failed: {error}",
+                f"{verb} {len(done)} of {len(targets)} {plural}; {_name(obj)} failed: {error}",
                 done=done, failed=obj, not_done=targets[index + 1 :], error=error,
             ) from error
         done.append(obj)

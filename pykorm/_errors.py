@@ -16,6 +16,8 @@
     │                                 or broken connections (a lost answer to a write: outcome unknown)
     ├── ClientValidationError         caught before any request (required field, type, name)
     ├── ReadOnlyException             a read-only field was changed once set
+    ├── BulkError                     a bulk operation stopped: what was done, what failed, what was not tried
+    ├── WaitTimeout                   a wait ended without its condition (also a TimeoutError); .last
     ├── ConfigurationError            no usable cluster configuration
     │   └── TLSVerificationError      the server's certificate did not verify (CA, host name)
     ├── CRDNotEstablished             an installed CRD did not become Established and served
@@ -43,6 +45,7 @@ __all__ = [
     "ApiError",
     "BinaryNotFound",
     "BuildFailed",
+    "BulkError",
     "CRDNotEstablished",
     "CRDNotInstalled",
     "ClientValidationError",
@@ -65,6 +68,7 @@ __all__ = [
     "TLSVerificationError",
     "Unauthorized",
     "ValidationError",
+    "WaitTimeout",
 ]
 
 
@@ -165,6 +169,29 @@ class ClientValidationError(PykormError, ValueError):
 
 class ReadOnlyException(PykormError, AttributeError):
     """A read-only field already has a value and cannot be changed."""
+
+
+class BulkError(PykormError):
+    """A bulk operation stopped at a hard error.
+
+    Attributes:
+        done: the objects changed before the error.
+        failed: the object whose change failed (None when a collection call failed).
+        not_done: the objects not tried.
+        error: the underlying exception (also ``__cause__``).
+    """
+
+    def __init__(self, message: str, *, done: list[Any], failed: Any, not_done: list[Any], error: Exception) -> None:
+        super().__init__(message)
+        self.done, self.failed, self.not_done, self.error = done, failed, not_done, error
+
+
+class WaitTimeout(PykormError, TimeoutError):
+    """A wait ended without its condition holding; ``last`` is the last state seen."""
+
+    def __init__(self, message: str, last: Any) -> None:
+        super().__init__(message)
+        self.last = last
 
 
 class ConfigurationError(PykormError):

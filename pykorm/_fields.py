@@ -13,16 +13,17 @@ import datetime
 import inspect
 import sys
 import typing
+import weakref
 from collections.abc import Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, overload
 
 from ._errors import ReadOnlyException
 from ._paths import MISSING, Path, as_path, dotted, get_path, set_path
 from ._tracking import tracked
-from ._types import TypeInfo, describe
+from ._types import TypeInfo, describe, is_nested_class
 
 if TYPE_CHECKING:
-    from ._models import Nested, _Object
+    from ._objects import Nested, _Object
 
 __all__ = [
     "DataField",
@@ -115,7 +116,7 @@ class DataField:
         """
         if self._info is None:
             try:
-                self._info = self._describe()
+                self._info = self._annotation_info()
             except TypeError:
                 self._info = TypeInfo("any")
         return self._info
@@ -126,9 +127,9 @@ class DataField:
         Raises:
             TypeError: naming ``Model.field`` and the annotation.
         """
-        return self._describe()
+        return self._annotation_info()
 
-    def _describe(self) -> TypeInfo:
+    def _annotation_info(self) -> TypeInfo:
         owner = self.owner
         if owner is None:
             return TypeInfo("any")
@@ -302,7 +303,7 @@ class DictNestedField(DataField):
         super().__init__(path, *args, **kwargs)
         self.nested = nested
 
-    def _describe(self) -> TypeInfo:
+    def _annotation_info(self) -> TypeInfo:
         return TypeInfo("nested", optional=True, python=self.nested)
 
 
@@ -314,7 +315,7 @@ class ListField(DataField):
         super().__init__(path, *args, **kwargs)
         self.nested = nested
 
-    def _describe(self) -> TypeInfo:
+    def _annotation_info(self) -> TypeInfo:
         return TypeInfo("list", optional=True, item=TypeInfo("nested", python=self.nested))
 
 
@@ -347,21 +348,25 @@ def _resolve(annotation: Any, owner: type, localns: Mapping[str, Any]) -> Any:
         raise TypeError(f"cannot resolve the annotation {annotation!r} of {owner.__name__}: {error}") from None
 
 
+_DECLARED: weakref.WeakSet[type] = weakref.WeakSet()
+"""Every class holding fields (models and nested objects), registered by its metaclass."""
+
+
+def declare(cls: type) -> None:
+    """Register a class holding fields, so that annotations of classes beside it can name it."""
+    _DECLARED.add(cls)
+
+
 def _declared_beside(owner: type) -> dict[str, type]:
     """pykorm classes declared in the same function as ``owner`` (``f.<locals>.X``), by name."""
     prefix = owner.__qualname__.rpartition(".")[0]
     if not prefix:
         return {}
-    from ._models import _Object
-
-    found: dict[str, type] = {}
-    pending = list(_Object.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        if cls.__module__ == owner.__module__ and cls.__qualname__.rpartition(".")[0] == prefix:
-            found[cls.__name__] = cls
-    return found
+    return {
+        cls.__name__: cls
+        for cls in list(_DECLARED)
+        if cls.__module__ == owner.__module__ and cls.__qualname__.rpartition(".")[0] == prefix
+    }
 
 
 def _from_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
@@ -392,8 +397,6 @@ def _is_view(info: TypeInfo) -> bool:
 
 
 def _to_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
-    from ._models import Nested
-
     if value is None:
         return None
     if isinstance(value, datetime.datetime):
@@ -402,7 +405,7 @@ def _to_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
         return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     if info.kind == "enum" and isinstance(value, info.python):
         return value.value
-    if isinstance(value, Nested):
+    if is_nested_class(type(value)):
         if obj is not None:
             value._attach(obj._root_object())
         return value._raw

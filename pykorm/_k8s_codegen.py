@@ -63,7 +63,7 @@ _SPECIAL: dict[str, str] = {
     _META + "FieldsV1": "dict[str, Any]",
     "io.k8s.apimachinery.pkg.runtime.RawExtension": "dict[str, Any]",
 }
-_HAND_WRITTEN = {_META + "OwnerReference": "OwnerReference"}
+_HAND_WRITTEN = {_META + "OwnerReference": "OwnerReference"}  # from pykorm._owners
 """Definitions pykorm itself declares (every model's ``owner_references``): imported, not generated."""
 _ENVELOPE = ("apiVersion", "kind", "metadata")
 _MODEL_RESERVED = {n for n in dir(NamespacedModel) if not n.startswith("_")} | {"Meta", "owners"}
@@ -304,10 +304,11 @@ def _module_source(module: str, names: list[str], generated: Mapping[str, _Def],
     head += ["", "from ..fields import DataField"]
     if "@k8s_resource" in text:
         bases = [b for b in ("ClusterModel", "NamespacedModel") if f"({b})" in text]
-        head.append(f"from .._models import {', '.join(bases + ['Nested'] + _hand_written(text))}")
-        head.append("from .._resource import k8s_resource")
+        head.append(f"from .._models import {', '.join(bases + ['Nested', 'k8s_resource'])}")
     else:
-        head.append(f"from .._models import {', '.join(['Nested'] + _hand_written(text))}")
+        head.append("from .._objects import Nested")
+    if _hand_written(text):
+        head.append(f"from .._owners import {', '.join(_hand_written(text))}")
     for other_module in sorted(imports):
         head += _wrapped(f"from .{other_module} import (", sorted(imports[other_module]), ")",
                          bare=f"from .{other_module} import ")

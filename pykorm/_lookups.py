@@ -22,7 +22,7 @@ from ._paths import MISSING, Path, dotted
 from ._types import TypeInfo
 
 if TYPE_CHECKING:
-    from ._models import _Object
+    from ._objects import _Object
 
 __all__ = ["Leaf", "Q", "resolve"]
 

@@ -2,7 +2,7 @@
 
 A source is YAML or JSON text (several documents, ``List`` objects), the path of such a file,
 a dict, or a list of those. Each object's kind is resolved to a model (see
-:func:`pykorm._relations.declared_model`, else discovery) and server-side applied. Namespaces
+:func:`pykorm._kinds.declared_model`, else discovery) and server-side applied. Namespaces
 and CustomResourceDefinitions go first, so that what lives in them can follow.
 """
 

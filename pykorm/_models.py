@@ -1,185 +1,39 @@
 """Declarative models: classes whose attributes are fields of a Kubernetes object.
 
-Each instance holds the object as a JSON dict (``_raw``). Objects loaded from
-the server are not copied until first changed (reading never copies them); the
-copy taken then is what ``save`` compares against to send only the changes.
-How changes are noticed: pykorm._tracking.
+A model is an object of the data core (:mod:`pykorm._objects`) with an identity
+(name, namespace, uid...), a resource it is bound to (the ``k8s_*`` decorators
+below), ``Model.query`` and the active-record façade ``obj.save()``/``apply()``/
+``delete()``, which go through the default session. Objects loaded from the server
+are not copied until first changed (reading never copies them); the copy taken
+then is what ``save`` compares against to send only the changes. How changes are
+noticed: pykorm._tracking.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime
-import json
-import sys
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, TypeVar
 
-from typing_extensions import Self, dataclass_transform
+from typing_extensions import Self
 
-from ._fields import DataField
-from ._options import option_keys
-from .fields import DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
-from .fields import DataField as _DataFieldSpecifier
-from ._paths import MISSING, get_path, set_path
+from ._objects import Nested, _Object, user_metadata
+from ._owners import OwnerReference
+from ._paths import get_path
 from ._resource import ResourceType
 from ._tracking import json_copy
+from .fields import Metadata
 
 if TYPE_CHECKING:
     from ._query import Query
 
-__all__ = ["ClusterModel", "Model", "NamespacedModel", "Nested", "OwnerReference"]
+__all__ = [
+    "ClusterModel", "Model", "NamespacedModel", "Nested", "OwnerReference", "k8s_appsv1", "k8s_core", "k8s_custom_object",
+    "k8s_resource",
+]
 
 M = TypeVar("M", bound="Model")
-
-SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
-"""Metadata keys the API server sets: left out of equality and of what pykorm sends to create or apply."""
-
-
-def user_metadata(raw: dict[str, Any]) -> dict[str, Any]:
-    """The object's metadata without what the server sets."""
-    return {k: v for k, v in (raw.get("metadata") or {}).items() if k not in SERVER_METADATA}
-
-
-@dataclass_transform(
-    kw_only_default=True,
-    field_specifiers=(_DataFieldSpecifier, Spec, Metadata, MetadataAnnotation, MetadataLabel, Status, DictNestedField, ListField),
-)
-class _ObjectMeta(type):
-    """Collects the fields of a class and of its bases and mixins, in declaration order."""
-
-    def __new__(mcs, name: str, bases: tuple[type, ...], namespace: dict[str, Any], **kwargs: Any) -> _ObjectMeta:
-        cls = super().__new__(mcs, name, bases, namespace, **kwargs)
-        # The scope the class statement ran in: a model declared inside a function (a test, a
-        # notebook cell) under `from __future__ import annotations` names its neighbours there.
-        caller = sys._getframe(1)
-        scope = dict(caller.f_locals) if caller.f_locals is not caller.f_globals else {}
-        fields: dict[str, DataField] = {}
-        for klass in reversed(cls.__mro__):
-            for attr, value in vars(klass).items():
-                if isinstance(value, DataField):
-                    fields.pop(attr, None)
-                    fields[attr] = value
-                elif attr in fields:
-                    del fields[attr]  # a subclass replaced the field with something else
-        for field in fields.values():
-            if field.localns is None:
-                field.localns = scope
-                option_keys(field.schema, f"{name}.{field.name}")  # an unknown option fails here, not in crd()
-        cls._fields = fields  # type: ignore[attr-defined]
-        return cls
-
-
-class _Object(metaclass=_ObjectMeta):
-    """What models and nested objects share: a JSON dict behind field descriptors."""
-
-    _fields: ClassVar[dict[str, DataField]]
-
-    # State lives in the instance __dict__ (hot paths read it there); these properties type it
-    # without making it a constructor parameter of the dataclass_transform.
-    @property
-    def _raw(self) -> dict[str, Any]:
-        raw: dict[str, Any] = self.__dict__["_raw"]
-        return raw
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        obj = object.__new__(cls)
-        obj.__dict__["_raw"] = cls._skeleton()
-        return obj
-
-    def __init__(self, **values: Any) -> None:
-        fields = self._fields
-        for name, value in values.items():
-            field = fields.get(name)
-            if field is None or not field.init:
-                choices = ", ".join(n for n, f in fields.items() if f.init)
-                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}; fields are: {choices}")
-            field.__set__(self, value)
-        for name, field in fields.items():
-            if name not in values and field.has_default and get_path(self._raw, field.path) is MISSING:
-                set_path(self._raw, field.path, field.to_json(field.make_default(), self))
-
-    @classmethod
-    def _skeleton(cls) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def _wrap(cls, raw: dict[str, Any], root: Model | None = None) -> Self:
-        """An instance viewing ``raw`` (no copy); changes are reported to ``root``."""
-        obj = object.__new__(cls)
-        obj.__dict__["_raw"] = raw
-        obj.__dict__["_root"] = root
-        return obj
-
-    def _root_object(self) -> Model | None:
-        return None
-
-    def _will_change(self) -> None:
-        """Called before any change of ``_raw``: lets the owning model keep what the server sent."""
-
-    def _field_items(self) -> Iterator[tuple[str, Any]]:
-        fields = self._fields
-        # Where an object is, then what it is: namespace and name lead, as in pykorm.
-        order = [n for n in ("namespace", "name") if n in fields] + [n for n in fields if n not in ("namespace", "name")]
-        for name in order:
-            if fields[name].repr:
-                yield name, getattr(self, name)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} " + ", ".join(f"{k}={v}" for k, v in self._field_items()) + ">"
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return _content(self) == _content(other)
-
-    def __hash__(self) -> int:
-        return hash((type(self).__qualname__, json.dumps(_content(self), sort_keys=True, default=str)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A deep copy of the object as JSON."""
-        return copy.deepcopy(self._raw)
-
-
-def _content(obj: _Object) -> dict[str, Any]:
-    """The object's JSON without what the server manages, for equality."""
-    raw = obj._raw
-    if "metadata" not in raw:
-        return raw
-    content = dict(raw)
-    content["metadata"] = user_metadata(raw)
-    content.pop("status", None)
-    return content
-
-
-class Nested(_Object):
-    """A nested object: declare fields relative to the nested dict, use it in a ``DictNestedField``/``ListField``.
-
-    >>> class Score(Nested):
-    ...     exterior: int = DataField("exterior")
-    """
-
-    def _root_object(self) -> Model | None:
-        return self.__dict__.get("_root")
-
-    def _attach(self, root: Model | None) -> None:
-        self.__dict__["_root"] = root
-
-    def _will_change(self) -> None:
-        root = self.__dict__.get("_root")
-        if root is not None:
-            root._will_change()
-
-
-class OwnerReference(Nested):
-    """An object this one depends on (``metadata.ownerReferences``): once every owner is gone, it is collected."""
-
-    api_version: str = _DataFieldSpecifier("apiVersion", required=True)
-    kind: str = _DataFieldSpecifier("kind", required=True)
-    name: str = _DataFieldSpecifier("name", required=True)
-    uid: str = _DataFieldSpecifier("uid", required=True)
-    controller: bool | None = _DataFieldSpecifier("controller", default=None)
-    block_owner_deletion: bool | None = _DataFieldSpecifier("blockOwnerDeletion", default=None)
-
+T = TypeVar("T", bound=type)
 
 class _QueryAccessor:
     """``Model.query``: a new query for the class each time (queries are immutable)."""
@@ -246,11 +100,10 @@ class Model(_Object):
         return cls._from_server(raw)
 
     def owners(self, cluster: str | None = None) -> list[Model]:
-        """The objects named in ``metadata.ownerReferences`` that still exist, as models (see :mod:`pykorm._relations`)."""
-        from ._relations import owners
+        """The objects named in ``metadata.ownerReferences`` that still exist, as models (see :meth:`Pykorm.owners`)."""
         from ._session import default_session
 
-        return owners(default_session(), self, cluster)
+        return default_session().owners(self, cluster)
 
     @classmethod
     def _from_server(cls, raw: dict[str, Any], cluster: str | None = None) -> Self:
@@ -341,3 +194,64 @@ class NamespacedModel(Model):
 
 class ClusterModel(Model):
     """A cluster-scoped object (no namespace)."""
+
+
+# -- binding a model class to its resource -------------------------------------------
+
+
+def _bind(cls: Any, group: str, version: str, plural: str, kind: str | None, selectable: tuple[str, ...] = ()) -> Any:
+    if issubclass(cls, NamespacedModel):
+        namespaced = True
+    elif issubclass(cls, ClusterModel):
+        namespaced = False
+    else:
+        raise TypeError(f"{cls.__name__} must inherit from pykorm.NamespacedModel or pykorm.ClusterModel")
+    cls.__resource__ = ResourceType(group, version, plural, kind or cls.__name__, namespaced, tuple(selectable))
+    return cls
+
+
+def k8s_custom_object(group: str, version: str, plural: str, kind: str | None = None) -> Callable[[T], T]:
+    """Bind a model class to a custom resource; ``kind`` defaults to the class name.
+
+    >>> @k8s_custom_object("pykorm.infomaniak.com", "v1", "peaches")
+    ... class Peach(NamespacedModel): ...
+    """
+    return lambda cls: _bind(cls, group, version, plural, kind)
+
+
+def k8s_resource(
+    group: str, version: str, plural: str, kind: str | None = None, *, selectable: tuple[str, ...] = ()
+) -> Callable[[T], T]:
+    """Bind a model class to a resource of any API group (``""`` for the core group).
+
+    Args:
+        kind: defaults to the class name.
+        selectable: field paths the server accepts in a field selector for this resource
+            (``("status.phase", "spec.nodeName")`` for pods): queries filtering on them push
+            them down.
+
+    >>> @k8s_resource("batch", "v1", "jobs")
+    ... class Job(NamespacedModel): ...
+    """
+    return lambda cls: _bind(cls, group, version, plural, kind, selectable)
+
+
+def _plural(kind: str) -> str:
+    lower = kind.lower()
+    if lower.endswith("endpoints"):
+        return lower
+    if lower.endswith(("s", "x", "ch", "sh")):
+        return lower + "es"
+    if lower.endswith("y") and lower[-2:-1] not in "aeiou":
+        return lower[:-1] + "ies"
+    return lower + "s"
+
+
+def k8s_core(kind: str, plural: str | None = None) -> Callable[[T], T]:
+    """Bind a model class to a built-in kind of the core group (``v1``): Namespace, ConfigMap, Pod..."""
+    return lambda cls: _bind(cls, "", "v1", plural or _plural(kind), kind)
+
+
+def k8s_appsv1(kind: str, plural: str | None = None) -> Callable[[T], T]:
+    """Bind a model class to a kind of the ``apps/v1`` group: Deployment, StatefulSet..."""
+    return lambda cls: _bind(cls, "apps", "v1", plural or _plural(kind), kind)

@@ -20,10 +20,11 @@ from typing import Any, Iterator, Mapping
 
 from ._errors import FieldError
 
-__all__ = ["crd_version_schema", "is_custom_group", "kind_schema", "pruned", "schema_findings"]
+__all__ = ["JSON_TYPES", "check_bounds", "crd_version_schema", "is_custom_group", "kind_schema", "pruned", "schema_findings"]
 
 _ENVELOPE = ("apiVersion", "kind", "metadata")
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
+JSON_TYPES: dict[str, tuple[type, ...]] = {
+    # OpenAPI type -> the Python types of its decoded JSON values
     "string": (str,),
     "integer": (int,),
     "number": (int, float),
@@ -111,11 +112,11 @@ def _check(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[FieldEr
             yield FieldError(path, f"Invalid value: {_shown(value)}: must be of type integer,string", "FieldValueTypeInvalid")
         return
     kind = schema.get("type")
-    expected = _JSON_TYPES.get(kind) if isinstance(kind, str) else None
+    expected = JSON_TYPES.get(kind) if isinstance(kind, str) else None
     if expected is not None and (not isinstance(value, expected) or (isinstance(value, bool) and kind in ("integer", "number"))):
         yield FieldError(path, f"Invalid value: {_shown(value)}: must be of type {kind}", "FieldValueTypeInvalid")
         return
-    yield from _check_bounds(value, schema, path)
+    yield from check_bounds(value, schema, path)
     if isinstance(value, dict):
         properties = schema.get("properties") or {}
         for key in schema.get("required") or ():
@@ -132,7 +133,8 @@ def _check(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[FieldEr
             yield from _check(item, schema["items"], f"{path}[{i}]")
 
 
-def _check_bounds(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[FieldError]:
+def check_bounds(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[FieldError]:
+    """What ``value`` breaks of the schema's enum, bounds, lengths, pattern and sizes, in the server's words."""
     enum = schema.get("enum")
     if enum is not None and value not in enum:
         allowed = ", ".join(repr(c) for c in enum)

@@ -35,7 +35,7 @@ class Pager:
     """Reads lists of one resource type page by page, all from one snapshot.
 
     Args:
-        request: sends one request, as ``Query._request`` does.
+        request: sends one request, as ``ResourceClient.request`` does.
         resource: the listed type (built-in kinds omit ``kind`` in list items; it is filled in).
         page_size: objects per request; None lists everything in one request.
         inconsistent: on an expired continue token, go on with the server's newer token

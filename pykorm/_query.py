@@ -15,11 +15,12 @@ import dataclasses
 import itertools
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar, overload
 
+from ._client import ResourceClient
 from ._errors import ClientValidationError, CRDNotInstalled, FieldError, NotFound
 from ._gc import full_gc_held_off
 from ._lookups import Q, resolve, resolve_lookup
 from ._names import path_segment
-from ._pager import Pager, consistent
+from ._pager import Pager
 from ._pages import Page, read_page
 from ._paths import MISSING, as_path, get_path
 from ._plan import Plan, make_plan
@@ -194,7 +195,7 @@ class Query(Generic[M]):
         >>> page = Pod.query.namespace("shop").page(100, page.next_token)
         """
         cluster = self._state.cluster
-        return read_page(self._request, self._resource, self.explain(), size, token,
+        return read_page(self._client().request, self._resource, self.explain(), size, token,
                          lambda raw: self.model._from_server(raw, cluster))
 
     def explain(self) -> Plan:
@@ -224,7 +225,9 @@ class Query(Generic[M]):
         """
         if self._state.order:
             return iter(self.all())  # sorting needs every object first: one snapshot
-        return self._selected(self.explain(), self._pager(self._state.page_size))
+        plan = self.explain()
+        pager = self._client().pager(self._page_size(plan), inconsistent=self._state.inconsistent)
+        return self._selected(plan, pager)
 
     def all(self) -> list[M]:
         """Every matching object, as a list: one consistent snapshot of the server's state.
@@ -250,10 +253,9 @@ class Query(Generic[M]):
         state = self._state
         plan = self.explain()
         if plan.fully_pushed and plan.names is None and not plan.empty and not plan.label_terms and not plan.field_terms:
-            total = 0
-            for namespace in plan.namespaces if plan.namespaces is not None else (None,):
-                page = self._request("GET", self._resource.path(namespace), params={"limit": 1})
-                total += len(page.get("items") or ()) + int((page.get("metadata") or {}).get("remainingItemCount") or 0)
+            client = self._client()
+            namespaces = plan.namespaces if plan.namespaces is not None else (None,)
+            total = sum(client.count(namespace) for namespace in namespaces)
             remaining = max(0, total - state.start)
             return remaining if state.stop is None else min(remaining, state.stop - state.start)
         return self._consistently(lambda objects: sum(1 for _ in objects))
@@ -322,7 +324,12 @@ class Query(Generic[M]):
         the filtering, else one DELETE per object. See :class:`BulkError` for partial failures."""
         from ._bulk import delete_matching
 
-        return delete_matching(self, propagation_policy=propagation_policy, dry_run=dry_run)
+        state = self._state
+        whole = not state.order and state.start == 0 and state.stop is None
+        return delete_matching(
+            self._client(), self.model, self.explain(), whole, self.all,
+            propagation_policy=propagation_policy, dry_run=dry_run,
+        )
 
     def update(self, **values: Any) -> BulkResult[M]:
         """Set these attributes on every matching object and save each (retrying on conflicts)."""
@@ -332,19 +339,19 @@ class Query(Generic[M]):
             for key, value in values.items():
                 setattr(obj, key, value)
 
-        return update_matching(self, assign)
+        return update_matching(self._client(), self.all, assign)
 
     def label(self, **labels: str | None) -> BulkResult[M]:
         """Set (or, with None, remove) these labels on every matching object (K8Kat's ``tag_each``)."""
         from ._bulk import update_matching
 
-        return update_matching(self, lambda obj: _merge_into(obj.labels, labels))
+        return update_matching(self._client(), self.all, lambda obj: _merge_into(obj.labels, labels))
 
     def annotate(self, **annotations: str | None) -> BulkResult[M]:
         """Set (or, with None, remove) these annotations on every matching object."""
         from ._bulk import update_matching
 
-        return update_matching(self, lambda obj: _merge_into(obj.annotations, annotations))
+        return update_matching(self._client(), self.all, lambda obj: _merge_into(obj.annotations, annotations))
 
     # -- watch (I/O) ----------------------------------------------------------------------
 
@@ -369,7 +376,7 @@ class Query(Generic[M]):
         """
         from ._watch import watch
 
-        return watch(self, timeout=timeout, initial=initial, silence=silence)
+        return watch(self._client(), self.model, self.explain(), timeout=timeout, initial=initial, silence=silence)
 
     def wait_until(
         self, condition: Callable[[list[M]], bool], timeout: float = 60.0
@@ -381,7 +388,7 @@ class Query(Generic[M]):
         """
         from ._watch import wait_until
 
-        return wait_until(self, condition, timeout)
+        return wait_until(self._client(), self.model, self.explain(), condition, timeout)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -389,28 +396,29 @@ class Query(Generic[M]):
     def _resource(self) -> ResourceType:
         return resource_of(self.model)
 
-    def _session(self) -> Pykorm:
+    def _client(self) -> ResourceClient:
+        """The client that makes this query's requests, through its session (or the default one)."""
         from ._session import default_session
 
-        return self._state.session or default_session()
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._session().request(self._resource, method, path, self._state.cluster, **kwargs)
+        return ResourceClient(self._state.session or default_session(), self._resource, self._state.cluster)
 
     def _require_namespaced(self, what: str) -> None:
         if not self._resource.namespaced:
             raise ClientValidationError(f"{self.model.__name__} is cluster-scoped: {what} does not apply to it")
 
-    def _pager(self, page_size: int | None) -> Pager:
+    def _page_size(self, plan: Plan) -> int:
+        """Objects per request: no more than a slice needs when the server does all the filtering."""
         state = self._state
-        if page_size is not None and state.stop is not None and not state.order and self.explain().python is None:
-            page_size = max(1, min(page_size, state.stop))  # stop early: ask for no more than needed
-        return Pager(self._request, self._resource, page_size=page_size, inconsistent=state.inconsistent)
+        if state.stop is not None and not state.order and plan.python is None:
+            return max(1, min(state.page_size, state.stop))
+        return state.page_size
 
     def _consistently(self, use: Callable[[Iterator[M]], T]) -> T:
         """``use`` applied to the selected objects of one snapshot (see :func:`pykorm._pager.consistent`)."""
         plan = self.explain()
-        return consistent(lambda pager: use(self._selected(plan, pager)), self._pager, self._state.page_size)
+        return self._client().consistently(
+            lambda pager: use(self._selected(plan, pager)), self._page_size(plan), inconsistent=self._state.inconsistent
+        )
 
     def _selected(self, plan: Plan, pager: Pager) -> Iterator[M]:
         """The plan's objects, ordered and sliced as the query says."""
@@ -427,15 +435,11 @@ class Query(Generic[M]):
         resource, cluster, python = self._resource, self._state.cluster, plan.python
         namespaces: tuple[str | None, ...] = plan.namespaces if plan.namespaces is not None else (None,)
         if plan.names is not None:
+            client = self._client()
             for namespace in namespaces:
                 for name in plan.names:
-                    try:
-                        raw = self._request("GET", resource.object_path(namespace, name))
-                    except CRDNotInstalled:
-                        raise
-                    except NotFound:
-                        continue
-                    if python is None or python.matches(raw):
+                    raw = client.get(namespace, name)
+                    if raw is not None and (python is None or python.matches(raw)):
                         yield self.model._from_server(raw, cluster)
             return
         params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}

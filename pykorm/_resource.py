@@ -1,17 +1,17 @@
-"""Resource identity (group, version, plural, kind, scope) and the decorators that attach it to a model."""
+"""Resource identity: group, version, plural, kind, scope, and the URL paths they make.
+
+It imports nothing from the models or the client; the ``k8s_*`` decorators that bind a
+model class to a :class:`ResourceType` live with the models (:mod:`pykorm._models`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Callable, TypeVar
 
 from ._names import path_segment
 
-__all__ = ["ResourceType", "k8s_appsv1", "k8s_core", "k8s_custom_object", "k8s_resource", "resource_of"]
-
-T = TypeVar("T", bound=type)
-
+__all__ = ["ResourceType", "resource_of"]
 
 @dataclasses.dataclass(frozen=True)
 class ResourceType:
@@ -91,63 +91,3 @@ def resource_of(cls: type) -> ResourceType:
             "@pykorm.k8s_custom_object(group, version, plural) or @pykorm.k8s_core(kind)"
         )
     return resource
-
-
-def _bind(cls: Any, group: str, version: str, plural: str, kind: str | None, selectable: tuple[str, ...] = ()) -> Any:
-    from ._models import ClusterModel, NamespacedModel
-
-    if issubclass(cls, NamespacedModel):
-        namespaced = True
-    elif issubclass(cls, ClusterModel):
-        namespaced = False
-    else:
-        raise TypeError(f"{cls.__name__} must inherit from pykorm.NamespacedModel or pykorm.ClusterModel")
-    cls.__resource__ = ResourceType(group, version, plural, kind or cls.__name__, namespaced, tuple(selectable))
-    return cls
-
-
-def k8s_custom_object(group: str, version: str, plural: str, kind: str | None = None) -> Callable[[T], T]:
-    """Bind a model class to a custom resource; ``kind`` defaults to the class name.
-
-    >>> @k8s_custom_object("pykorm.infomaniak.com", "v1", "peaches")
-    ... class Peach(NamespacedModel): ...
-    """
-    return lambda cls: _bind(cls, group, version, plural, kind)
-
-
-def k8s_resource(
-    group: str, version: str, plural: str, kind: str | None = None, *, selectable: tuple[str, ...] = ()
-) -> Callable[[T], T]:
-    """Bind a model class to a resource of any API group (``""`` for the core group).
-
-    Args:
-        kind: defaults to the class name.
-        selectable: field paths the server accepts in a field selector for this resource
-            (``("status.phase", "spec.nodeName")`` for pods): queries filtering on them push
-            them down.
-
-    >>> @k8s_resource("batch", "v1", "jobs")
-    ... class Job(NamespacedModel): ...
-    """
-    return lambda cls: _bind(cls, group, version, plural, kind, selectable)
-
-
-def _plural(kind: str) -> str:
-    lower = kind.lower()
-    if lower.endswith("endpoints"):
-        return lower
-    if lower.endswith(("s", "x", "ch", "sh")):
-        return lower + "es"
-    if lower.endswith("y") and lower[-2:-1] not in "aeiou":
-        return lower[:-1] + "ies"
-    return lower + "s"
-
-
-def k8s_core(kind: str, plural: str | None = None) -> Callable[[T], T]:
-    """Bind a model class to a built-in kind of the core group (``v1``): Namespace, ConfigMap, Pod..."""
-    return lambda cls: _bind(cls, "", "v1", plural or _plural(kind), kind)
-
-
-def k8s_appsv1(kind: str, plural: str | None = None) -> Callable[[T], T]:
-    """Bind a model class to a kind of the ``apps/v1`` group: Deployment, StatefulSet..."""
-    return lambda cls: _bind(cls, "apps", "v1", plural or _plural(kind), kind)

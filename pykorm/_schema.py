@@ -29,7 +29,7 @@ import inspect
 import json
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ._options import ITEM_OPTIONS, NON_EMPTY, OPTIONS, option_keys, split_options
+from ._options import NON_EMPTY, option_keys, split_options
 from ._types import TypeInfo
 
 if TYPE_CHECKING:

@@ -17,11 +17,13 @@ import random
 import threading
 import time
 import warnings
-from typing import Any, Callable, ClassVar, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, TypeVar
 
 from ._clusters import ClusterConfig, ClusterSource, load_cluster
-from ._errors import ApiError, ClientValidationError, ConflictError, CRDNotInstalled, NotFound, PrunedFieldsWarning, StatusNotWritten
-from ._models import Model, user_metadata
+from ._errors import (
+    ApiError, ClientValidationError, ConflictError, CRDNotInstalled, NotFound, PrunedFieldsWarning, StatusNotWritten, WaitTimeout,
+)
+from ._objects import user_metadata
 from ._openapi import crd_version_schema, is_custom_group, kind_schema, pruned
 from ._patch import merge_patch
 from ._paths import MISSING, delete_path, get_path
@@ -31,9 +33,12 @@ from ._transport import APPLY_PATCH, MERGE_PATCH, Transport
 from ._validation import check_names, validate
 from ._verbs import Verbs
 
+if TYPE_CHECKING:
+    from ._models import Model
+
 __all__ = ["Pykorm", "default_session", "set_default_session"]
 
-M = TypeVar("M", bound=Model)
+M = TypeVar("M", bound="Model")
 
 _SCHEMA_TTL = 300.0  # seconds a served schema is trusted before it is read again
 _NO_SCHEMA_TTL = 5.0  # seconds before asking again for a schema not found (OpenAPI lags a new CRD)
@@ -115,13 +120,13 @@ class Pykorm(Verbs):
 
     def transport(self, cluster: str | None = None) -> Transport:
         """The connection pool to ``cluster`` (``"default"`` when None), made on first use."""
-        return self._cluster(cluster)[1]
+        return self._connection(cluster)[1]
 
     def default_namespace(self, cluster: str | None = None) -> str:
         """The namespace of the cluster's kubeconfig context (``"default"`` when it names none)."""
-        return self._cluster(cluster)[0].namespace
+        return self._connection(cluster)[0].namespace
 
-    def _cluster(self, cluster: str | None) -> tuple[ClusterConfig, Transport]:
+    def _connection(self, cluster: str | None) -> tuple[ClusterConfig, Transport]:
         name = cluster or "default"
         found = self._clusters.get(name)
         if found is None:
@@ -251,8 +256,6 @@ class Pykorm(Verbs):
         Raises:
             WaitTimeout: ``timeout`` seconds passed; ``last`` is the last state seen.
         """
-        from ._watch import WaitTimeout
-
         resource, target = resource_of(type(obj)), cluster or obj._cluster
         self._object_path(obj, resource)  # checks the name and namespace before anything is sent
         query = type(obj).query.session(self).filter(name=obj.name)
@@ -269,7 +272,7 @@ class Pykorm(Verbs):
                 return current
         if current is None and condition(None):
             return None
-        raise WaitTimeout(f"{_describe(obj)}: condition not met within {timeout} s", last=current)
+        raise WaitTimeout(f"{_label(obj)}: condition not met within {timeout} s", last=current)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -365,7 +368,7 @@ class Pykorm(Verbs):
             body, dropped = pruned(body, served)
             if dropped:
                 warnings.warn(
-                    f"{_describe(obj)}: apply leaves out {', '.join(dropped)}: the schema the API server "
+                    f"{_label(obj)}: apply leaves out {', '.join(dropped)}: the schema the API server "
                     f"enforces for {resource.kind} does not declare {'it' if len(dropped) == 1 else 'them'}",
                     PrunedFieldsWarning, stacklevel=2,
                 )
@@ -470,7 +473,7 @@ class Pykorm(Verbs):
             except ApiError as error:
                 obj._load(raw, cluster)
                 raise StatusNotWritten(
-                    f"{_describe(obj)} was created, but its status was not written: {error}. "
+                    f"{_label(obj)} was created, but its status was not written: {error}. "
                     "Write it again with pk.save_status(obj).",
                     status=error.status, reason=error.reason, body=error.body,
                 ) from error
@@ -488,7 +491,7 @@ class Pykorm(Verbs):
             return self.request(resource, "PATCH", path, cluster, body=patch, content_type=MERGE_PATCH, params=params)
         except ConflictError as error:
             raise ConflictError(
-                f"{_describe(obj)} was changed on the server since it was read (resourceVersion "
+                f"{_label(obj)} was changed on the server since it was read (resourceVersion "
                 f"{get_path(obj.original or obj._raw, ('metadata', 'resourceVersion'))}); nothing was written. "
                 "Reload it with pk.refresh(obj) and redo the change, or use pk.update(obj, fn) to retry. "
                 f"Server: {error}",
@@ -555,7 +558,7 @@ def _apply_merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
     return target
 
 
-def _describe(obj: Model) -> str:
+def _label(obj: Model) -> str:
     namespace = get_path(obj._raw, ("metadata", "namespace"))
     where = f"{namespace}/" if isinstance(namespace, str) else ""
     return f"{type(obj).__name__} {where}{obj.name}"

@@ -11,7 +11,7 @@ from typing import Any, Literal, Union
 
 from typing_extensions import Annotated, get_args, get_origin
 
-__all__ = ["Kind", "TypeInfo", "describe"]
+__all__ = ["Kind", "TypeInfo", "describe", "is_nested_class"]
 
 Kind = Literal[
     "any", "str", "int", "float", "bool", "datetime", "enum", "literal", "list", "dict", "nested", "object",
@@ -41,14 +41,17 @@ class TypeInfo:
 _SCALARS: dict[Any, Kind] = {str: "str", int: "int", float: "float", bool: "bool", datetime.datetime: "datetime"}
 
 
+def is_nested_class(annotation: Any) -> bool:
+    """True for a :class:`pykorm.Nested` subclass, known by its marker (this module imports no model)."""
+    return isinstance(annotation, type) and getattr(annotation, "__pykorm_nested__", False) is True
+
+
 def describe(annotation: Any) -> TypeInfo:
     """Reduce an annotation (``int``, ``Optional[list[Score]]``, ``Literal["a"]``...) to a :class:`TypeInfo`.
 
     Raises:
         TypeError: the annotation has no JSON meaning pykorm knows (the message names it).
     """
-    from ._models import Nested  # models import fields, which import this module
-
     optional = False
     origin = get_origin(annotation)
     if origin is Annotated:
@@ -69,7 +72,7 @@ def describe(annotation: Any) -> TypeInfo:
         return TypeInfo("literal", choices=get_args(annotation))
     if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         return TypeInfo("enum", choices=tuple(m.value for m in annotation), python=annotation)
-    if isinstance(annotation, type) and issubclass(annotation, Nested):
+    if is_nested_class(annotation):
         return TypeInfo("nested", python=annotation)
     if annotation in (list, typing.List) or origin in (list, typing.List):
         args = get_args(annotation)

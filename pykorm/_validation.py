@@ -17,32 +17,22 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from ._errors import ClientValidationError, FieldError
 from ._names import name_error
-from ._openapi import schema_findings
+from ._openapi import JSON_TYPES, check_bounds, schema_findings
 from ._paths import MISSING, Path, dotted, get_path
-from ._options import NON_EMPTY, split_options
+from ._options import NON_EMPTY, OPTIONS, split_options
 from ._types import TypeInfo
 
 if TYPE_CHECKING:
     from ._fields import DataField
-    from ._models import _Object
+    from ._objects import _Object
 
 __all__ = ["check_names", "validate"]
 
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "str": (str,),
-    "int": (int,),
-    "float": (int, float),
-    "bool": (bool,),
-    "datetime": (str,),
-    "list": (list,),
-    "dict": (dict,),
-    "object": (dict,),
-    "nested": (dict,),
-    "int_or_string": (int, str),
-}
-_TYPE_NAMES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "datetime": "date-time string",
-               "list": "array", "dict": "object", "object": "object", "nested": "object",
-               "int_or_string": "integer,string"}
+_TYPE_NAMES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "datetime": "string",
+               "list": "array", "dict": "object", "object": "object", "nested": "object"}
+"""A field's kind of value -> the OpenAPI type its JSON has."""
+_JSON_TYPES = {kind: JSON_TYPES[name] for kind, name in _TYPE_NAMES.items()} | {"int_or_string": (int, str)}
+_TYPE_NAMES |= {"datetime": "date-time string", "int_or_string": "integer,string"}  # as messages say them
 
 
 def validate(obj: _Object, *, need_name: bool = True, served: Mapping[str, Any] | None = None) -> None:
@@ -168,45 +158,16 @@ def _check(
 
 
 def _check_schema(value: Any, path: str, schema: dict[str, Any]) -> Iterator[FieldError]:
+    """The field's options checked as the API server checks the schema they make (same messages)."""
     if not schema:
         return
-    minimum, maximum = schema.get("minimum"), schema.get("maximum")
-    if minimum is not None and isinstance(value, (int, float)) and value < minimum:
-        yield FieldError(path, f"Invalid value: {value}: should be greater than or equal to {minimum}", "FieldValueInvalid")
-    if maximum is not None and isinstance(value, (int, float)) and value > maximum:
-        yield FieldError(path, f"Invalid value: {value}: should be less than or equal to {maximum}", "FieldValueInvalid")
-    enum = schema.get("enum")
-    if enum is not None and value not in enum:
-        allowed = ", ".join(repr(c) for c in enum)
-        yield FieldError(path, f"Unsupported value: {value!r}: supported values: {allowed}", "FieldValueNotSupported")
-    if isinstance(value, str):
-        pattern = schema.get("pattern")
-        if pattern is not None and not re.search(pattern, value):
-            yield FieldError(path, f"Invalid value: {value!r}: should match '{pattern}'", "FieldValueInvalid")
-        if schema.get("min_length") is not None and len(value) < schema["min_length"]:
-            yield FieldError(path, f"Invalid value: should be at least {schema['min_length']} chars long", "FieldValueInvalid")
-        if schema.get("max_length") is not None and len(value) > schema["max_length"]:
-            yield FieldError(path, f"Too long: may not be more than {schema['max_length']} bytes", "FieldValueTooLong")
+    yield from check_bounds(value, {OPTIONS[key]: option for key, option in schema.items() if key in OPTIONS}, path)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if schema.get("exclusive_minimum") and minimum is not None and value == minimum:
-            yield FieldError(path, f"Invalid value: {value}: should be greater than {minimum}", "FieldValueInvalid")
-        if schema.get("exclusive_maximum") and maximum is not None and value == maximum:
-            yield FieldError(path, f"Invalid value: {value}: should be less than {maximum}", "FieldValueInvalid")
         step = schema.get("multiple_of")
         if step and (value / step) != int(value / step):
             yield FieldError(path, f"Invalid value: {value}: should be a multiple of {step}", "FieldValueInvalid")
     if isinstance(value, str) and schema.get("format") in _FORMATS and not _FORMATS[schema["format"]](value):
         yield FieldError(path, f"Invalid value: {value!r}: must be of type {schema['format']}", "FieldValueTypeInvalid")
-    if isinstance(value, list):
-        if schema.get("min_items") is not None and len(value) < schema["min_items"]:
-            yield FieldError(path, f"Invalid value: should have at least {schema['min_items']} items", "FieldValueInvalid")
-        if schema.get("max_items") is not None and len(value) > schema["max_items"]:
-            yield FieldError(path, f"Too many: {len(value)}: must have at most {schema['max_items']} items", "FieldValueTooMany")
-    if isinstance(value, dict):
-        if schema.get("min_properties") is not None and len(value) < schema["min_properties"]:
-            yield FieldError(path, f"Invalid value: should have at least {schema['min_properties']} properties", "FieldValueInvalid")
-        if schema.get("max_properties") is not None and len(value) > schema["max_properties"]:
-            yield FieldError(path, f"Too many: {len(value)}: must have at most {schema['max_properties']} properties", "FieldValueTooMany")
 
 
 def _parses(parse: Callable[[str], object]) -> Callable[[str], bool]:

@@ -1,31 +1,46 @@
 """The session's verbs beyond reads and writes: relationships, scale, logs, manifests, kinds from discovery.
 
 :class:`Verbs` is a base of :class:`pykorm.Pykorm`; each method is a thin layer over a module named for
-its concept (:mod:`pykorm._relations`, :mod:`pykorm._subresources`, :mod:`pykorm._manifests`,
-:mod:`pykorm._discovery`), using the session's own reads and writes.
+its concept (:mod:`pykorm._owners`, :mod:`pykorm._subresources`, :mod:`pykorm._manifests`), using the
+session's own reads and writes. Model classes live a layer above: the functions that find or make
+the model of a kind are installed here by :mod:`pykorm._kinds` when it is imported (``import pykorm``
+does), as the engine knows models only by what they do.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Iterator, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Callable, Iterator, Literal, TypeVar, overload
 
-from ._discovery import discover, runtime_model
-from ._errors import NotFound
+from ._errors import NotFound, WaitTimeout
 from ._manifests import ManifestSource, manifest_objects
-from ._models import Model
-from ._relations import adopt, declared_model
+from ._owners import adopt
 from ._resource import resource_of
 from ._subresources import Scale, follow_lines, log_params, scale_from, scale_patch
-from ._transport import MERGE_PATCH
+from ._transport import MERGE_PATCH, Transport
 
 if TYPE_CHECKING:
+    from ._models import Model
     from ._session import Pykorm
 
-__all__ = ["Verbs"]
+__all__ = ["Verbs", "install_model_finders"]
 
-M = TypeVar("M", bound=Model)
+M = TypeVar("M", bound="Model")
+DeclaredModel = Callable[[str, str], "type[Model] | None"]
+RuntimeModel = Callable[[Transport, str, "str | None"], "type[Model]"]
+_finders: list[tuple[DeclaredModel, RuntimeModel]] = []
+
+
+def install_model_finders(declared: DeclaredModel, runtime: RuntimeModel) -> None:
+    """Called by :mod:`pykorm._kinds`: how the session finds a declared model and makes one from discovery."""
+    _finders[:] = [(declared, runtime)]
+
+
+def _model_finders() -> tuple[DeclaredModel, RuntimeModel]:
+    if not _finders:
+        raise RuntimeError("pykorm._kinds was not imported: import pykorm")
+    return _finders[0]
 
 
 class Verbs:
@@ -45,7 +60,7 @@ class Verbs:
         Raises:
             NotFound: the server serves no such kind.
         """
-        declared = declared_model(api_version, kind)
+        declared = _model_finders()[0](api_version, kind)
         return declared if declared is not None else self.resource(api_version, kind, cluster=cluster)
 
     def resource(self, api_version: str, kind: str | None = None, *, cluster: str | None = None) -> type[Model]:
@@ -61,13 +76,28 @@ class Verbs:
         models: dict[tuple[str, str, str], type[Model]] = self.__dict__.setdefault("_runtime_models", {})
         found = models.get(key)
         if found is None:
-            transport = self._session().transport(cluster)
-            found = runtime_model(transport, discover(transport, api_version, kind))
+            found = _model_finders()[1](self._session().transport(cluster), api_version, kind)
             with self._runtime_lock:
                 found = models.setdefault(key, found)
         return found
 
     # -- relationships -------------------------------------------------------------------
+
+    def owners(self, obj: Model, cluster: str | None = None) -> list[Model]:
+        """The owners of ``obj`` that still exist, in reference order, as models of their kinds (see :meth:`model_for`)."""
+        session = self._session()
+        found: list[Model] = []
+        target = cluster or obj._cluster
+        namespace = obj._raw.get("metadata", {}).get("namespace")
+        for reference in obj.owner_references or []:
+            model = self.model_for(reference.api_version, reference.kind, target)
+            try:
+                owner = session.get(model, reference.name, namespace if resource_of(model).namespaced else None, target)
+            except NotFound:
+                continue
+            if owner.uid == reference.uid:  # the same name may now hold another object
+                found.append(owner)
+        return found
 
     def adopt(self, child: M, owner: Model, *, controller: bool = True, block_owner_deletion: bool = True,
               cluster: str | None = None) -> M:
@@ -91,8 +121,6 @@ class Verbs:
         Raises:
             WaitTimeout: still there after ``timeout`` seconds; ``last`` is the object as last read.
         """
-        from ._watch import WaitTimeout
-
         session, resource = self._session(), resource_of(type(obj))
         path = session._object_path(obj, resource)
         deadline, pause = time.monotonic() + timeout, 0.05

@@ -30,17 +30,18 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
 
-from ._errors import Gone, PykormError, ServerUnavailable
+from ._errors import Gone, ServerUnavailable, WaitTimeout
 from ._lookups import Leaf, Node
-from ._pager import Pager, consistent
+from ._pager import Pager
 from ._retry import RetryPolicy, log
 from ._transport import error_from_status
 
 if TYPE_CHECKING:
+    from ._client import ResourceClient
     from ._models import Model
-    from ._query import Query
+    from ._plan import Plan
 
-__all__ = ["DEFAULT_SILENCE", "WaitTimeout", "WatchEvent", "Watcher", "wait_until", "watch"]
+__all__ = ["DEFAULT_SILENCE", "WatchEvent", "Watcher", "wait_until", "watch"]
 
 M = TypeVar("M", bound="Model")
 
@@ -63,27 +64,21 @@ class WatchEvent(Generic[M]):
         yield self.obj
 
 
-class WaitTimeout(PykormError, TimeoutError):
-    """A wait ended without its condition holding; ``last`` is the last state seen."""
-
-    def __init__(self, message: str, last: Any) -> None:
-        super().__init__(message)
-        self.last = last
-
-
 class Watcher(Generic[M]):
     """The machinery behind ``Query.watch``: the matching objects now, then their changes."""
 
-    def __init__(self, query: Query[M], timeout: float | None, silence: float = DEFAULT_SILENCE) -> None:
+    def __init__(
+        self, client: ResourceClient, model: type[M], plan: Plan, timeout: float | None, silence: float = DEFAULT_SILENCE
+    ) -> None:
         if silence <= 0:
             raise ValueError(f"silence must be positive, not {silence!r}")
-        self.query = query
+        self.client = client
+        self.model = model
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.silence = silence
         self.quiet = False  # a stream went silent: ask the server to close the next ones before `silence`
-        plan = query.explain()
         self.empty = plan.empty
-        resource = query._resource
+        resource = client.resource
         namespaces = plan.namespaces
         # One stream: a single namespace's path, else all namespaces with the rest checked here.
         self.path = resource.path(namespaces[0] if namespaces is not None and len(namespaces) == 1 else None)
@@ -152,8 +147,6 @@ class Watcher(Generic[M]):
 
     def _list(self) -> dict[str, dict[str, Any]]:
         """The matching objects now, by uid (one snapshot); sets the resourceVersion to watch from."""
-        query = self.query
-
         def read(pager: Pager) -> tuple[dict[str, dict[str, Any]], str]:
             known = {
                 raw["metadata"]["uid"]: raw
@@ -163,10 +156,7 @@ class Watcher(Generic[M]):
             }
             return known, pager.resource_version or ""
 
-        def make_pager(page_size: int | None) -> Pager:
-            return Pager(query._request, query._resource, page_size=page_size)
-
-        known, self.version = consistent(read, make_pager, _PAGE_SIZE)
+        known, self.version = self.client.consistently(read, _PAGE_SIZE)
         return known
 
     def _stream(self) -> Iterator[dict[str, Any]]:
@@ -181,9 +171,8 @@ class Watcher(Generic[M]):
             "allowWatchBookmarks": True,
             "timeoutSeconds": max(1, int(self._remaining(server_timeout))),
         }
-        transport = self.query._session().transport(self.query._state.cluster)
         # The read timeout notices a silent connection, and ends the last stream at the deadline.
-        return transport.stream(self.path, params=params, timeout=max(0.1, self._remaining(self.silence)))
+        return self.client.stream(self.path, params, silence=max(0.1, self._remaining(self.silence)))
 
     def _apply(self, event: dict[str, Any]) -> Iterator[WatchEvent[M]]:
         kind, raw = event.get("type"), event.get("object") or {}
@@ -196,7 +185,7 @@ class Watcher(Generic[M]):
         if kind == "BOOKMARK":
             return
         self.quiet = False
-        resource = self.query._resource
+        resource = self.client.resource
         raw.setdefault("apiVersion", resource.api_version)
         raw.setdefault("kind", resource.kind)
         uid = raw["metadata"]["uid"]
@@ -233,12 +222,14 @@ class Watcher(Generic[M]):
         return self.python is None or self.python.matches(raw)
 
     def _hydrate(self, raw: dict[str, Any]) -> M:
-        return self.query.model._from_server(raw, self.query._state.cluster)
+        return self.model._from_server(raw, self.client.cluster)
 
 
-def watch(query: Query[M], *, timeout: float | None, initial: bool, silence: float = DEFAULT_SILENCE) -> Iterator[WatchEvent[M]]:
+def watch(
+    client: ResourceClient, model: type[M], plan: Plan, *, timeout: float | None, initial: bool, silence: float = DEFAULT_SILENCE
+) -> Iterator[WatchEvent[M]]:
     """See :meth:`Query.watch`."""
-    watcher = Watcher(query, timeout, silence)
+    watcher = Watcher(client, model, plan, timeout, silence)
     current = watcher.initial()
     if initial:
         for obj in current:
@@ -246,9 +237,11 @@ def watch(query: Query[M], *, timeout: float | None, initial: bool, silence: flo
     yield from watcher.events()
 
 
-def wait_until(query: Query[M], condition: Callable[[list[M]], bool], timeout: float) -> list[M]:
+def wait_until(
+    client: ResourceClient, model: type[M], plan: Plan, condition: Callable[[list[M]], bool], timeout: float
+) -> list[M]:
     """See :meth:`Query.wait_until`."""
-    watcher = Watcher(query, timeout)
+    watcher = Watcher(client, model, plan, timeout)
     watcher.initial()
 
     def current() -> list[M]:
@@ -260,6 +253,6 @@ def wait_until(query: Query[M], condition: Callable[[list[M]], bool], timeout: f
         if condition(current()):
             return current()
     raise WaitTimeout(
-        f"{query.model.__name__} query: condition not met within {timeout} s ({len(watcher.known)} objects match)",
+        f"{model.__name__} query: condition not met within {timeout} s ({len(watcher.known)} objects match)",
         last=current(),
     )

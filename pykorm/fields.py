@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ._fields import NestedList
 
 if TYPE_CHECKING:
-    from ._models import Nested
+    from ._objects import Nested
 
     def DataField(
         path: str | Sequence[str],

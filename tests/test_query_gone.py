@@ -65,7 +65,8 @@ def test_watch_relists_after_410_and_reports_only_the_differences(no_cache: tupl
     control_plane, session, namespace = no_cache
     for name in ("keep", "change", "drop"):
         session.save(Plant(namespace=namespace, name=f"w-{name}", variety="Watched"))
-    watcher = Watcher(Plant.query.session(session).namespace(namespace).filter(variety="Watched"), timeout=3)
+    query = Plant.query.session(session).namespace(namespace).filter(variety="Watched")
+    watcher = Watcher(query._client(), Plant, query.explain(), timeout=3)
     assert sorted(p.name for p in watcher.initial()) == ["w-change", "w-drop", "w-keep"]
     # Changes happen while no stream is open, then the history is compacted away.
     changed = session.get(Plant, "w-change", namespace)

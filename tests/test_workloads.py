@@ -233,6 +233,19 @@ def rolled_out(apps: k8s.AppsV1Api, name: str, namespace: str, replicas: int) ->
     return check
 
 
+def scene(core: k8s.CoreV1Api, namespace: str) -> str:
+    """The nodes, the pods of ``namespace`` and its events, for the message of a failed wait."""
+    lines = [f"node {n.metadata.name}: taints {[t.key for t in n.spec.taints or []]}, "
+             f"ready {[c.status for c in n.status.conditions or [] if c.type == 'Ready']}"
+             for n in core.list_node().items]
+    lines += [f"pod {p.metadata.name}: node {p.spec.node_name}, phase {p.status.phase}, "
+              f"conditions {[(c.type, c.status, c.reason) for c in p.status.conditions or []]}"
+              for p in core.list_namespaced_pod(namespace).items]
+    lines += [f"event {e.involved_object.kind}/{e.involved_object.name}: {e.reason}: {e.message}"
+              for e in core.list_namespaced_event(namespace).items]
+    return "\n".join(lines)
+
+
 def app_pods(core: k8s.CoreV1Api, namespace: str, app: str) -> list[Any]:
     return list(core.list_namespaced_pod(namespace, label_selector=f"app={app}").items)
 
@@ -515,7 +528,10 @@ def test_cluster_up_as_a_user_runs_it(tmp_path: Path, workload_binaries: Binarie
             apps, core = k8s.AppsV1Api(api_client), k8s.CoreV1Api(api_client)
             assert len(core.list_node().items) == 2
             apps.create_namespaced_deployment("default", deployment("hello", 2))
-            eventually(rolled_out(apps, "hello", "default", 2), "the Deployment is ready", WAIT)
+            try:
+                eventually(rolled_out(apps, "hello", "default", 2), "the Deployment is ready", WAIT)
+            except pytest.fail.Exception:
+                pytest.fail(f"the Deployment is not ready after {WAIT:g} s; what the cluster shows:\n{scene(core, 'default')}")
 
         up.send_signal(signal.SIGINT)
         output = up.communicate(timeout=60)[0]

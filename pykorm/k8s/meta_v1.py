@@ -6,7 +6,8 @@ import datetime
 from typing import Any
 
 from ..fields import DataField
-from .._models import Nested, OwnerReference
+from .._objects import Nested
+from .._owners import OwnerReference
 
 __all__ = ["Condition", "LabelSelector", "LabelSelectorRequirement", "ManagedFieldsEntry", "ObjectMeta"]
 

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .._errors import BinaryNotFound, StartFailed, StartTimeout
 from ._binaries import Binaries, ensure_binaries
@@ -45,11 +45,23 @@ _PORT_ATTEMPTS = 3
 _LOG_TAIL_LINES = 30
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now, and never handed out before in this process.
+
+    The kernel may give the same free port to two ``bind(0)`` calls in a row; two of our
+    processes started together would then race for it, and the readiness probe of the one
+    that lost would be answered by the one that won.
+    """
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 @dataclasses.dataclass

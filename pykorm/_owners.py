@@ -1,26 +1,38 @@
-"""Relationships between objects: owner references, their owners, and the models that name a kind.
+"""Owner references: an object names the objects it depends on in ``metadata.ownerReferences``.
 
-An object's ``metadata.ownerReferences`` names the objects it depends on; the garbage collector
-deletes it once they are all gone (after them, with ``propagation_policy="Foreground"``).
-:func:`adopt` adds such a reference, :func:`owners` reads them back as models, and
-``Model.query.owned_by(owner)`` lists the children of a kind. The model for an ``apiVersion``
-and ``kind`` is, in order: a model of :mod:`pykorm.k8s`, a model declared by the program, or one
-made at run time from discovery (:func:`pykorm._discovery.resource`).
+The garbage collector deletes an object once all its owners are gone (after them, with
+``propagation_policy="Foreground"``). :class:`OwnerReference` is the typed entry every model
+has in ``owner_references``; :func:`adopt` adds one with the checks the garbage collector
+needs (an owner must exist, be cluster-scoped or in the child's namespace; one controller).
+Reading the owners back (``obj.owners()``) and listing children (``Model.query.owned_by``)
+are I/O: :class:`pykorm.Pykorm` and :class:`pykorm.Query` do them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ._errors import ClientValidationError, NotFound
-from ._models import Model, OwnerReference
+from ._errors import ClientValidationError
+from ._objects import Nested
 from ._paths import get_path
 from ._resource import resource_of
+from .fields import DataField
 
 if TYPE_CHECKING:
-    from ._session import Pykorm
+    from ._models import Model
 
-__all__ = ["adopt", "declared_model", "owner_reference", "owners"]
+__all__ = ["OwnerReference", "adopt", "owner_reference"]
+
+
+class OwnerReference(Nested):
+    """An object this one depends on (``metadata.ownerReferences``): once every owner is gone, it is collected."""
+
+    api_version: str = DataField("apiVersion", required=True)
+    kind: str = DataField("kind", required=True)
+    name: str = DataField("name", required=True)
+    uid: str = DataField("uid", required=True)
+    controller: bool | None = DataField("controller", default=None)
+    block_owner_deletion: bool | None = DataField("blockOwnerDeletion", default=None)
 
 
 def owner_reference(owner: Model, *, controller: bool = True, block_owner_deletion: bool = True) -> OwnerReference:
@@ -65,36 +77,3 @@ def adopt(child: Model, owner: Model, *, controller: bool = True, block_owner_de
                 f"{child_resource.kind} {child.name} already has a controller, {other.kind} {other.name}; "
                 "pass controller=False to add another owner")
     child.owner_references = [*references, reference]
-
-
-def owners(session: Pykorm, obj: Model, cluster: str | None = None) -> list[Model]:
-    """The owners of ``obj`` that still exist, in reference order, as models of their kinds."""
-    found: list[Model] = []
-    target = cluster or obj._cluster
-    namespace = get_path(obj._raw, ("metadata", "namespace"))
-    for reference in obj.owner_references or []:
-        model = session.model_for(reference.api_version, reference.kind, target)
-        scoped = namespace if resource_of(model).namespaced else None
-        try:
-            owner = session.get(model, reference.name, scoped, target)
-        except NotFound:
-            continue
-        if owner.uid == reference.uid:  # the same name may now hold another object
-            found.append(owner)
-    return found
-
-
-def declared_model(api_version: str, kind: str) -> type[Model] | None:
-    """A model class bound to ``api_version``/``kind``: pykorm.k8s's first, then the program's; None if none is."""
-    import pykorm.k8s  # noqa: F401 - the generated models register as Model subclasses
-
-    matches: list[type[Model]] = []
-    pending: list[Any] = list(Model.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        resource = getattr(cls, "__resource__", None)
-        if resource is not None and resource.api_version == api_version and resource.kind == kind:
-            matches.append(cls)
-    matches.sort(key=lambda c: (not c.__module__.startswith("pykorm.k8s."), c.__module__, c.__qualname__))
-    return matches[0] if matches else None

@@ -1,0 +1,80 @@
+"""The requests about one resource type on one cluster: the one client queries, watches and bulk operations use.
+
+Queries, watches and bulk operations decide *what* they want (a :class:`pykorm._plan.Plan`);
+a :class:`ResourceClient` makes the requests for it: lists read page by page as one
+snapshot (:mod:`pykorm._pager`), GETs by name, counts, ``deletecollection`` and watch
+streams. Retries and timeouts are the transport's (:mod:`pykorm._retry`); a 404 for the
+resource type itself becomes :class:`CRDNotInstalled` (the session's ``request``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
+
+from ._errors import CRDNotInstalled, NotFound
+from ._pager import Pager, consistent
+from ._resource import ResourceType
+
+if TYPE_CHECKING:
+    from ._session import Pykorm
+
+__all__ = ["ResourceClient"]
+
+T = TypeVar("T")
+Raw = dict[str, Any]
+
+
+class ResourceClient:
+    """Requests about ``resource`` on ``cluster`` (the session's default when None) through ``session``."""
+
+    __slots__ = ("session", "resource", "cluster")
+
+    def __init__(self, session: Pykorm, resource: ResourceType, cluster: str | None) -> None:
+        self.session = session
+        self.resource = resource
+        self.cluster = cluster
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request (see :meth:`Pykorm.request`)."""
+        return self.session.request(self.resource, method, path, self.cluster, **kwargs)
+
+    def pager(self, page_size: int | None, *, inconsistent: bool = False) -> Pager:
+        """A pager over this resource's lists, all from one snapshot (``page_size`` None: one request)."""
+        return Pager(self.request, self.resource, page_size=page_size, inconsistent=inconsistent)
+
+    def consistently(self, read: Callable[[Pager], T], page_size: int, *, inconsistent: bool = False) -> T:
+        """``read(pager)`` with every list it makes from one snapshot, read again unpaged if it expires."""
+        return consistent(read, lambda size: self.pager(size, inconsistent=inconsistent), page_size)
+
+    def get(self, namespace: str | None, name: str) -> Raw | None:
+        """The object called ``name``, as the server sent it, or None when there is none.
+
+        Raises:
+            CRDNotInstalled: the server does not serve the resource at all.
+            ClientValidationError: an invalid name or namespace (nothing is sent).
+        """
+        try:
+            raw: Raw = self.request("GET", self.resource.object_path(namespace, name))
+        except CRDNotInstalled:
+            raise
+        except NotFound:
+            return None
+        return raw
+
+    def count(self, namespace: str | None) -> int:
+        """How many objects the collection holds, from one small page and ``remainingItemCount``."""
+        page = self.request("GET", self.resource.path(namespace), params={"limit": 1})
+        return len(page.get("items") or ()) + int((page.get("metadata") or {}).get("remainingItemCount") or 0)
+
+    def delete_collection(self, namespace: str | None, selectors: Mapping[str, Any], options: Raw) -> list[Raw]:
+        """``deletecollection`` of the selected objects; the deleted objects, with ``apiVersion`` and ``kind``."""
+        answer = self.request("DELETE", self.resource.path(namespace), body=options, params=selectors)
+        items: list[Raw] = answer.get("items") or []
+        for item in items:
+            item.setdefault("apiVersion", self.resource.api_version)
+            item.setdefault("kind", self.resource.kind)
+        return items
+
+    def stream(self, path: str, params: Mapping[str, Any], silence: float) -> Iterator[Raw]:
+        """A watch stream's events as decoded JSON; no byte for ``silence`` seconds raises ``ServerUnavailable``."""
+        return self.session.transport(self.cluster).stream(path, params=dict(params), timeout=silence)

@@ -1,0 +1,68 @@
+"""One exception tree: drawn in ``pykorm/_errors.py``'s docstring, the same in the README, true to the classes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import pykorm
+import pykorm._errors as errors
+import pykorm.exceptions
+
+pytestmark = pytest.mark.unit
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def drawn_tree() -> list[str]:
+    """The tree's lines as the docstring draws them, without the docstring's indent."""
+    doc = errors.__doc__ or ""
+    start = doc.index("    PykormError")
+    return [line[4:] for line in doc[start : doc.index("\n\n", start)].splitlines()]
+
+
+def parents_in(lines: list[str]) -> dict[str, str | None]:
+    """Each class named in a drawn tree, with the class it is drawn under (4 columns a level)."""
+    parents: dict[str, str | None] = {}
+    stack: list[tuple[int, str]] = []  # (column, name)
+    for line in lines:
+        match = re.match(r"^(?:[│ ]*[├└]── )?([A-Z]\w+)", line)
+        if match is None:
+            continue  # a comment carried over to the next line
+        column = match.start(1)
+        while stack and stack[-1][0] >= column:
+            stack.pop()
+        parents[match.group(1)] = stack[-1][1] if stack else None
+        stack.append((column, match.group(1)))
+    return parents
+
+
+def test_the_readme_draws_the_docstrings_tree() -> None:
+    block = "```\n" + "\n".join(drawn_tree()) + "\n```"
+    assert block in README.read_text()
+
+
+def test_the_tree_is_true_to_the_classes() -> None:
+    drawn = parents_in(drawn_tree())
+    classes = {
+        name: cls for name, cls in vars(errors).items()
+        if isinstance(cls, type) and issubclass(cls, errors.PykormError)
+    }
+    assert set(drawn) == set(classes)
+    for name, parent in drawn.items():
+        bases = [b for b in classes[name].__bases__ if issubclass(b, errors.PykormError)]
+        assert [b.__name__ for b in bases] == ([parent] if parent else []), name
+
+
+def test_every_exception_is_importable_from_pykorm_and_pykorm_exceptions() -> None:
+    for name in errors.__all__:
+        assert getattr(pykorm, name) is getattr(errors, name) is getattr(pykorm.exceptions, name)
+        assert name in pykorm.__all__
+    assert {"BulkError", "WaitTimeout", "CRDNotEstablished", "PrunedFieldsWarning"} <= set(errors.__all__)
+
+
+def test_the_tree_reader_sees_each_parent() -> None:
+    lines = ["PykormError", "├── ApiError      an answer", "│   └── NotFound", "│                 404, more words", "└── Other"]
+    assert parents_in(lines) == {"PykormError": None, "ApiError": "PykormError", "NotFound": "ApiError", "Other": "PykormError"}
