@@ -201,8 +201,9 @@ class Verbs:
                         force: bool = False, dry_run: bool = False) -> list[Model]:
         """Server-side apply every object of ``source`` (YAML/JSON text, a path, dicts, or a list of them).
 
-        Kinds are resolved as :meth:`model_for` does; Namespaces and CRDs are applied first.
-        Returns the objects as the server stored them.
+        Kinds are resolved as :meth:`model_for` does; Namespaces and CRDs are applied first, and
+        each CRD is waited for until served (as :meth:`install_crds` does), so that objects of its
+        kind can follow in the same source. Returns the objects as the server stored them.
 
         Raises:
             ClientValidationError: unreadable source or an object without apiVersion, kind or name.
@@ -212,8 +213,11 @@ class Verbs:
         applied: list[Model] = []
         for raw in manifest_objects(source):
             model = self.model_for(raw["apiVersion"], raw["kind"], cluster)
-            obj = model.from_dict(raw)
-            applied.append(session.apply(obj, cluster, field_manager=field_manager, force=force, dry_run=dry_run))
+            obj = session.apply(model.from_dict(raw), cluster, field_manager=field_manager, force=force, dry_run=dry_run)
+            if raw["kind"] == "CustomResourceDefinition" and not dry_run:
+                session.install_crds(obj.to_dict(), cluster=cluster)  # already applied: waits until served
+                session.refresh(obj, cluster)
+            applied.append(obj)
         return applied
 
 

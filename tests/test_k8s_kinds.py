@@ -236,6 +236,23 @@ def test_apply_manifests_of_any_kind_and_models_from_discovery(pk: pykorm.Pykorm
         pk.apply_manifests({"kind": "ConfigMap", "metadata": {"name": "x"}})
 
 
+def test_apply_manifests_with_a_crd_and_its_objects_in_one_source(pk: pykorm.Pykorm, k8s_namespace: str) -> None:
+    crd = pykorm.crd(Gadget)
+    gadget = {"apiVersion": "kinds.pykorm.io/v1", "kind": "Gadget", "metadata": {"name": "g", "namespace": k8s_namespace},
+              "spec": {"size": 3}}
+
+    applied = pk.apply_manifests([gadget, crd])                       # the CRD goes first, and is served before g
+
+    assert [type(o).__name__ for o in applied] == ["CustomResourceDefinition", "Gadget"]
+    stored = pk.get(Gadget, "g", k8s_namespace)
+    assert isinstance(applied[1], Gadget) and stored.size == 3
+
+
+@pykorm.k8s_custom_object("kinds.pykorm.io", "v1", "gadgets")
+class Gadget(pykorm.NamespacedModel):
+    size: int | None = pykorm.Spec("size", default=None)
+
+
 def test_from_dict_is_the_counterpart_of_to_dict() -> None:
     deployment = web("shop")
 
