@@ -40,7 +40,8 @@ from ._errors import (
     WaitTimeout,
 )
 from .fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
-from ._models import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object
+from ._models import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object, k8s_resource
+from ._owners import OwnerReference
 from ._bulk import BulkResult
 from ._lookups import Q
 from ._plan import Plan
@@ -48,11 +49,15 @@ from ._query import Query
 from ._retry import RetryPolicy, request_options
 from ._watch import WatchEvent
 from ._resource import ResourceType
+from ._pages import Page
+from ._subresources import Scale
 from ._session import Pykorm, set_default_session
 from ._crd import CRDOptions, crd, crds
 from ._codegen import model_source
 from ._rbac import rbac
 from ._versions import KUBERNETES_VERSION, __version__
+from ._kinds import resource
+
 
 __all__ = [
     "__version__",
@@ -82,6 +87,8 @@ __all__ = [
     "NamespacedModel",
     "Nested",
     "NotFound",
+    "OwnerReference",
+    "Page",
     "Plan",
     "PrunedFieldsWarning",
     "Pykorm",
@@ -92,6 +99,7 @@ __all__ = [
     "RequestTooLarge",
     "ResourceType",
     "RetryPolicy",
+    "Scale",
     "ServerUnavailable",
     "Spec",
     "StartFailed",
@@ -110,10 +118,12 @@ __all__ = [
     "k8s_appsv1",
     "k8s_core",
     "k8s_custom_object",
+    "k8s_resource",
     "model_source",
     "models",
     "pykorm",
     "rbac",
     "request_options",
+    "resource",
     "set_default_session",
 ]

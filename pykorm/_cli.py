@@ -296,6 +296,67 @@ def _import(name: str) -> Any:
         raise CommandError(f"cannot import {name}: {error}") from error
 
 
+# -- pykorm codegen k8s, pykorm apply -------------------------------------------------------
+
+
+def _session(args: argparse.Namespace) -> Any:
+    from ._session import Pykorm
+
+    return Pykorm(kubeconfig=args.kubeconfig, context=args.context)
+
+
+def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kubeconfig", help="the cluster's kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
+    parser.add_argument("--context", help="the kubeconfig context")
+
+
+def codegen_k8s(args: argparse.Namespace) -> int:
+    """Regenerate pykorm/k8s/ (or DIR) from a cluster's OpenAPI v3; with --check, exit 1 when stale."""
+    from ._k8s_codegen import PACKAGE_DIR, fetch_inputs, k8s_sources, stale_modules
+
+    directory: Path = args.output or PACKAGE_DIR
+    sources = k8s_sources(fetch_inputs(_session(args).transport()))
+    stale = stale_modules(sources, directory)
+    if args.check:
+        for name in stale:
+            print(f"stale: {directory / name}")
+        return 1 if stale else 0
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in stale:
+        if name in sources:
+            (directory / name).write_text(sources[name])
+        else:
+            (directory / name).unlink()
+        _say(f"wrote {directory / name}")
+    return 0
+
+
+def _codegen_arguments(parser: argparse.ArgumentParser) -> None:
+    _cluster_arguments(parser)
+    parser.add_argument("-o", "--output", type=Path, metavar="DIR", help="write there instead of pykorm/k8s/")
+    parser.add_argument("--check", action="store_true", help="exit 1 and name the files that differ")
+
+
+def apply(args: argparse.Namespace) -> int:
+    """Server-side apply the objects of a YAML/JSON file, or of standard input with ``-f -``."""
+    session = _session(args)
+    source: Any = sys.stdin.read() if str(args.file) == "-" else args.file
+    for obj in session.apply_manifests(source, field_manager=args.field_manager, force=args.force,
+                                       dry_run=args.dry_run):
+        namespace = getattr(obj, "namespace", None)
+        print(f"{type(obj).__name__.lower()}/{obj.name}{f' -n {namespace}' if namespace else ''} applied")
+    return 0
+
+
+def _apply_arguments(parser: argparse.ArgumentParser) -> None:
+    _cluster_arguments(parser)
+    parser.add_argument("-f", "--filename", dest="file", required=True, metavar="FILE",
+                        help="a YAML or JSON file of objects (several documents, Lists); - reads standard input")
+    parser.add_argument("--field-manager", default=None, help="the server-side apply manager (default: pykorm)")
+    parser.add_argument("--force", action="store_true", help="take over fields other managers own")
+    parser.add_argument("--dry-run", action="store_true", help="ask the server to check, not to store")
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(
         ("cluster", "up"),
@@ -310,8 +371,15 @@ COMMANDS: tuple[Command, ...] = (
             _rbac_arguments),
     Command(("model",), "print a Python module of models generated from CustomResourceDefinitions", model,
             _model_arguments),
+    Command(("codegen", "k8s"), "regenerate pykorm.k8s from a cluster's OpenAPI v3 (--check: exit 1 when stale)",
+            codegen_k8s, _codegen_arguments),
+    Command(("apply",), "server-side apply the objects of a file or of standard input (-f -), any kind", apply,
+            _apply_arguments),
 )
-GROUPS: dict[tuple[str, ...], str] = {("cluster",): "a local Kubernetes control plane (etcd, API server, controllers)"}
+GROUPS: dict[tuple[str, ...], str] = {
+    ("cluster",): "a local Kubernetes control plane (etcd, API server, controllers)",
+    ("codegen",): "generate pykorm's own modules",
+}
 
 
 # -- plumbing ---------------------------------------------------------------------------

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import copy
 import datetime
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, TypeVar
 
 from typing_extensions import Self
 
 from ._objects import Nested, _Object, user_metadata
+from ._owners import OwnerReference
 from ._paths import get_path
 from ._resource import ResourceType
 from ._tracking import json_copy
@@ -26,7 +27,10 @@ from .fields import Metadata
 if TYPE_CHECKING:
     from ._query import Query
 
-__all__ = ["ClusterModel", "Model", "NamespacedModel", "Nested", "k8s_appsv1", "k8s_core", "k8s_custom_object"]
+__all__ = [
+    "ClusterModel", "Model", "NamespacedModel", "Nested", "OwnerReference", "k8s_appsv1", "k8s_core", "k8s_custom_object",
+    "k8s_resource",
+]
 
 M = TypeVar("M", bound="Model")
 T = TypeVar("T", bound=type)
@@ -60,6 +64,10 @@ class Model(_Object):
     uid: str | None = Metadata("uid", readonly=True, init=False, repr=False)
     resource_version: str | None = Metadata("resourceVersion", init=False, repr=False)
     generation: int | None = Metadata("generation", readonly=True, init=False, repr=False)
+    owner_references: list[OwnerReference] | None = Metadata("ownerReferences", default=None, repr=False)
+    finalizers: list[str] | None = Metadata("finalizers", default=None, repr=False)
+    deletion_timestamp: datetime.datetime | None = Metadata("deletionTimestamp", readonly=True, init=False, repr=False)
+    deletion_grace_period_seconds: int | None = Metadata("deletionGracePeriodSeconds", init=False, repr=False)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         obj = super().__new__(cls)
@@ -73,6 +81,29 @@ class Model(_Object):
         if resource is None:
             return {"metadata": {}}
         return {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": {}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """A typed object from a manifest dict (the counterpart of :meth:`to_dict`); ``data`` is copied.
+
+        Raises:
+            ValueError: ``data`` names another ``apiVersion`` or ``kind`` than the model's.
+
+        >>> Deployment.from_dict(yaml.safe_load(open("deployment.yaml"))).spec.replicas
+        """
+        raw = copy.deepcopy(dict(data))
+        for key, expected in cls._skeleton().items():
+            if key == "metadata":
+                raw.setdefault("metadata", {})
+            elif raw.setdefault(key, expected) != expected:
+                raise ValueError(f"{cls.__name__}.from_dict: {key} is {raw[key]!r}, not {expected!r}")
+        return cls._from_server(raw)
+
+    def owners(self, cluster: str | None = None) -> list[Model]:
+        """The objects named in ``metadata.ownerReferences`` that still exist, as models (see :meth:`Pykorm.owners`)."""
+        from ._session import default_session
+
+        return default_session().owners(self, cluster)
 
     @classmethod
     def _from_server(cls, raw: dict[str, Any], cluster: str | None = None) -> Self:
@@ -168,14 +199,14 @@ class ClusterModel(Model):
 # -- binding a model class to its resource -------------------------------------------
 
 
-def _bind(cls: Any, group: str, version: str, plural: str, kind: str | None) -> Any:
+def _bind(cls: Any, group: str, version: str, plural: str, kind: str | None, selectable: tuple[str, ...] = ()) -> Any:
     if issubclass(cls, NamespacedModel):
         namespaced = True
     elif issubclass(cls, ClusterModel):
         namespaced = False
     else:
         raise TypeError(f"{cls.__name__} must inherit from pykorm.NamespacedModel or pykorm.ClusterModel")
-    cls.__resource__ = ResourceType(group, version, plural, kind or cls.__name__, namespaced)
+    cls.__resource__ = ResourceType(group, version, plural, kind or cls.__name__, namespaced, tuple(selectable))
     return cls
 
 
@@ -186,6 +217,23 @@ def k8s_custom_object(group: str, version: str, plural: str, kind: str | None = 
     ... class Peach(NamespacedModel): ...
     """
     return lambda cls: _bind(cls, group, version, plural, kind)
+
+
+def k8s_resource(
+    group: str, version: str, plural: str, kind: str | None = None, *, selectable: tuple[str, ...] = ()
+) -> Callable[[T], T]:
+    """Bind a model class to a resource of any API group (``""`` for the core group).
+
+    Args:
+        kind: defaults to the class name.
+        selectable: field paths the server accepts in a field selector for this resource
+            (``("status.phase", "spec.nodeName")`` for pods): queries filtering on them push
+            them down.
+
+    >>> @k8s_resource("batch", "v1", "jobs")
+    ... class Job(NamespacedModel): ...
+    """
+    return lambda cls: _bind(cls, group, version, plural, kind, selectable)
 
 
 def _plural(kind: str) -> str:

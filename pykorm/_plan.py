@@ -10,7 +10,7 @@ A plan is plain data: ``print(query.explain())`` shows it.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable
+from typing import AbstractSet, Any, Iterable
 
 from ._lookups import Leaf, Node
 from ._paths import dotted
@@ -78,6 +78,7 @@ def make_plan(
     namespaces: tuple[str, ...] | None,
     selectable: Iterable[tuple[str, ...]] = (),
     extra_fields: tuple[Term, ...] = (),
+    built_in_selectable: Iterable[tuple[str, ...]] = (),
 ) -> Plan:
     """Split ``expr`` into what the server can select and what Python must check.
 
@@ -87,8 +88,12 @@ def make_plan(
         namespaces: namespaces chosen with ``.namespace()`` (None: all).
         selectable: JSON paths the CRD declares in ``selectableFields``.
         extra_fields: raw field-selector terms (``filter_by_fields``), sent as they are.
+        built_in_selectable: JSON paths a built-in kind's server accepts in field selectors
+            (``status.phase`` for pods). The server reads an absent field there as its Go zero
+            value, so ``false`` and ``0`` stay in Python (where absent is None).
     """
-    selectable = set(selectable)
+    zero_is_absent = set(built_in_selectable)
+    selectable = set(selectable) | zero_is_absent
     ns_set: set[str] | None = set(namespaces) if namespaces is not None else None
     names: set[str] | None = None
     labels: list[Term] = []
@@ -106,7 +111,7 @@ def make_plan(
             names = {conjunct.value} if names is None else names & {conjunct.value}
             continue
         for_gets.append(conjunct)
-        term = _label_term(conjunct) or _field_term(conjunct, selectable)
+        term = _label_term(conjunct) or _field_term(conjunct, selectable, zero_is_absent)
         if term is None:
             residual.append(conjunct)
         elif term[0] is _LABELS:
@@ -178,7 +183,9 @@ def _label_in(node: Node) -> tuple[tuple[str, ...], Term] | None:
     return _LABELS, (keys.pop(), "in", tuple(dict.fromkeys(values)))
 
 
-def _field_term(expr: Node | Leaf, selectable: set[tuple[str, ...]]) -> tuple[tuple[str, ...], Term] | None:
+def _field_term(
+    expr: Node | Leaf, selectable: AbstractSet[tuple[str, ...]], zero_is_absent: AbstractSet[tuple[str, ...]] = frozenset()
+) -> tuple[tuple[str, ...], Term] | None:
     """The field-selector term equivalent to ``expr``, if there is one."""
     negated = isinstance(expr, Node) and expr.op == "not"
     leaf = expr.children[0] if negated and isinstance(expr, Node) else expr
@@ -189,6 +196,8 @@ def _field_term(expr: Node | Leaf, selectable: set[tuple[str, ...]]) -> tuple[tu
     if negated or leaf.path not in selectable:
         return None  # an absent field and "!=" differ between the server and Python
     value = leaf.value
+    if leaf.path in zero_is_absent and value in (0, False):
+        return None
     kind = leaf.info.kind
     if kind == "str" and isinstance(value, str) and value:
         rendered = value

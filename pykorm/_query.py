@@ -21,6 +21,7 @@ from ._gc import full_gc_held_off
 from ._lookups import Q, resolve, resolve_lookup
 from ._names import path_segment
 from ._pager import Pager
+from ._pages import Page, read_page
 from ._paths import MISSING, as_path, get_path
 from ._plan import Plan, make_plan
 from ._resource import ResourceType, resource_of
@@ -172,6 +173,31 @@ class Query(Generic[M]):
 
     # -- the plan ---------------------------------------------------------------------
 
+    def owned_by(self, owner: Model) -> Query[M]:
+        """The objects ``owner`` owns (an entry of their ``ownerReferences`` has its uid), in its namespace.
+
+        Raises:
+            ClientValidationError: ``owner`` is not saved (it has no uid).
+        """
+        if not owner.uid:
+            raise ClientValidationError(f"{type(owner).__name__} {owner.name}: an owner must be saved first (no uid)")
+        query = self.filter(owner_references__uid=owner.uid)
+        namespace = getattr(owner, "namespace", None)
+        return query.namespace(namespace) if namespace and self._resource.namespaced else query
+
+    def page(self, size: int, token: str | None = None) -> Page[M]:
+        """One page of ``size`` objects at most, from ``token`` (a previous page's ``next_token``).
+
+        Raises:
+            ValueError: a bad size or token, or several namespaces. Gone: the server forgot the token.
+
+        >>> page = Pod.query.namespace("shop").page(100)
+        >>> page = Pod.query.namespace("shop").page(100, page.next_token)
+        """
+        cluster = self._state.cluster
+        return read_page(self._client().request, self._resource, self.explain(), size, token,
+                         lambda raw: self.model._from_server(raw, cluster))
+
     def explain(self) -> Plan:
         """The plan: the namespaces, names and selectors sent, and the predicate left for Python."""
         state = self._state
@@ -184,6 +210,7 @@ class Query(Generic[M]):
             namespaces=state.namespaces,
             selectable=selectable,
             extra_fields=state.fields,
+            built_in_selectable=[tuple(p.split(".")) for p in resource.selectable],
         )
 
     # -- running (I/O) ------------------------------------------------------------------

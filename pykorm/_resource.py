@@ -22,6 +22,8 @@ class ResourceType:
     plural: str
     kind: str
     namespaced: bool
+    selectable: tuple[str, ...] = ()
+    """Field paths (``status.phase``) the server accepts in a field selector, beyond ``metadata.name``."""
 
     @property
     def api_version(self) -> str:

@@ -31,6 +31,7 @@ from ._resource import ResourceType, resource_of
 from ._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from ._transport import APPLY_PATCH, MERGE_PATCH, Transport
 from ._validation import check_names, validate
+from ._verbs import Verbs
 
 if TYPE_CHECKING:
     from ._models import Model
@@ -71,7 +72,7 @@ def set_default_session(session: Pykorm | None) -> None:
         _default = session
 
 
-class Pykorm:
+class Pykorm(Verbs):
     """A session: where objects are saved, applied, deleted and read.
 
     Args:
@@ -388,14 +389,19 @@ class Pykorm:
         dry_run: bool = False,
         propagation_policy: str | None = None,
         grace_period_seconds: int | None = None,
+        wait: bool = False,
+        timeout: float = 60.0,
     ) -> None:
         """Delete ``obj``; a stored object is deleted only if it is still the same object (its uid).
 
         Args:
             propagation_policy: ``Foreground``, ``Background`` or ``Orphan`` for its dependents.
+            wait: return once the object is gone (its finalizers done; with ``Foreground``, its
+                dependents deleted first), waiting at most ``timeout`` seconds.
 
         Raises:
             NotFound: it does not exist. ConflictError: the name now holds another object.
+            WaitTimeout: still there after ``timeout`` seconds (with ``wait``).
         """
         resource, target = resource_of(type(obj)), cluster or obj._cluster
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
@@ -408,7 +414,10 @@ class Pykorm:
             options["gracePeriodSeconds"] = grace_period_seconds
         if dry_run:
             options["dryRun"] = ["All"]
-        self.request(resource, "DELETE", self._object_path(obj, resource), target, body=options)
+        answer = self.request(resource, "DELETE", self._object_path(obj, resource), target, body=options)
+        if wait and not dry_run:
+            gone_uid = uid or get_path(answer or {}, ("metadata", "uid"))
+            self.wait_gone(obj, gone_uid, timeout, target)
 
     def update(
         self,

@@ -177,8 +177,9 @@ class Transport:
         timeout: float | None | _Default = DEFAULT,
         connect_timeout: float | None | _Default = DEFAULT,
         retries: RetryPolicy | None = None,
+        raw: bool = False,
     ) -> Iterator[JSON]:
-        """GET a watch stream and yield each JSON line as it arrives.
+        """GET a watch stream and yield each JSON line as it arrives (with ``raw``, each line as text: logs).
 
         ``timeout`` is the longest silence allowed: with no byte for that long the
         connection is presumed dead. Opening the stream is retried as any GET.
@@ -202,8 +203,12 @@ class Transport:
                     buffer += chunk
                     while b"\n" in buffer:
                         line, buffer = buffer.split(b"\n", 1)
-                        if line.strip():
+                        if raw:
+                            yield line.decode("utf-8", errors="replace")
+                        elif line.strip():
                             yield json.loads(line)
+                if raw and buffer:
+                    yield buffer.decode("utf-8", errors="replace")
             except urllib3.exceptions.ReadTimeoutError as error:
                 raise ServerUnavailable(
                     f"watch {path}: nothing received within the read timeout; the connection is presumed dead"

@@ -22,18 +22,23 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "wire": ("_retry", "_transport", "_clusters", "_resource"),
     "vocabulary": ("_types", "_options"),
     "declaration": ("_tracking", "_fields", "fields", "_objects"),
-    "derivations": ("_openapi", "_schema", "_validation", "_lookups", "_plan", "_crd", "_rbac"),
-    "engine": ("_pager", "_client", "_watch", "_bulk", "_query", "_session", "_crd_install"),
-    "models": ("_models",),
-    "facades and tools": ("__init__", "models", "pykorm", "exceptions", "_codegen", "_cli", "__main__", "testing"),
+    "derivations": ("_openapi", "_schema", "_validation", "_lookups", "_plan", "_crd", "_rbac", "_owners"),
+    "engine": ("_pager", "_pages", "_client", "_watch", "_bulk", "_query", "_subresources", "_manifests", "_verbs",
+               "_session", "_crd_install"),
+    "models": ("_models", "k8s", "_kinds"),
+    "facades and tools": ("__init__", "models", "pykorm", "exceptions", "_codegen", "_k8s_codegen", "_cli", "__main__",
+                          "testing"),
 }
 """Bottom to top. A module imports only from its own layer or the layers below."""
+
+SUBPACKAGES = ("testing", "k8s")
+"""Packages under pykorm/ that count as one module (pykorm.k8s: the generated models of built-in kinds)."""
 
 
 def module_name(path: Path) -> str:
     relative = path.relative_to(PACKAGE).with_suffix("")
     parts = relative.parts
-    return "testing" if parts[0] == "testing" else ".".join(parts)
+    return parts[0] if parts[0] in SUBPACKAGES else ".".join(parts)
 
 
 def imports_of(path: Path) -> set[str]:
@@ -43,7 +48,7 @@ def imports_of(path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             skipped.update(id(n) for child in node.body for n in ast.walk(child))
-    inside_testing = path.parent.name == "testing"
+    inside_testing = path.parent.name in SUBPACKAGES  # a subpackage counts as one module
     found: set[str] = set()
     for node in ast.walk(tree):
         if id(node) in skipped or not isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -59,7 +64,7 @@ def imports_of(path: Path) -> set[str]:
             continue
         up = node.level - (1 if inside_testing else 0)
         if inside_testing and up == 0:
-            found.add("testing")
+            found.add(path.parent.name)
             continue
         if node.module:
             found.add(node.module.split(".")[0])

@@ -1,0 +1,141 @@
+"""Offline tests of the pure parts behind pykorm.k8s: the generator, the planner's rule for built-in
+selectors, manifests, pages, adopt's checks and the subresources' arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import pykorm
+from pykorm._k8s_codegen import K8sInputs, k8s_sources
+from pykorm._manifests import manifest_objects
+from pykorm._pages import read_page
+from pykorm._plan import Plan
+from pykorm._owners import adopt
+from pykorm._subresources import log_params, scale_from, scale_patch
+from pykorm.k8s import ConfigMap, Namespace, Node, Pod, Secret
+
+pytestmark = pytest.mark.unit
+
+META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+
+
+def ref(name: str) -> dict[str, Any]:
+    return {"allOf": [{"$ref": f"#/components/schemas/{name}"}], "default": {}}
+
+
+DOCUMENT = {"components": {"schemas": {
+    "io.k8s.api.apps.v1.Widget": {
+        "type": "object", "x-kubernetes-group-version-kind": [{"group": "apps", "version": "v1", "kind": "Widget"}],
+        "description": "Widget is a test kind. It has a spec.",
+        "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": ref(META + "ObjectMeta"),
+                       "spec": ref("io.k8s.api.apps.v1.WidgetSpec")},
+    },
+    "io.k8s.api.apps.v1.WidgetSpec": {
+        "type": "object", "required": ["size", "template"],
+        "properties": {
+            "size": ref("io.k8s.apimachinery.pkg.api.resource.Quantity"),
+            "port": ref("io.k8s.apimachinery.pkg.util.intstr.IntOrString"),
+            "since": ref(META + "Time"),
+            "policy": {"type": "string", "enum": ["Always", "Never"]},
+            "template": ref("io.k8s.api.core.v1.PodTemplateSpec"),
+            "owners": {"type": "array", "items": ref(META + "OwnerReference")},
+            "limits": {"type": "object", "additionalProperties": ref("io.k8s.apimachinery.pkg.api.resource.Quantity")},
+            "class": {"type": "string"},
+        },
+    },
+    "io.k8s.api.core.v1.PodTemplateSpec": {"type": "object", "properties": {"labels": {"type": "object",
+                                           "additionalProperties": {"type": "string"}}}},
+    META + "ObjectMeta": {"type": "object", "properties": {"name": {"type": "string"}}},
+    META + "OwnerReference": {"type": "object", "properties": {"uid": {"type": "string"}}},
+    META + "Time": {"type": "string", "format": "date-time"},
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": {"type": "string"},
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+}}}
+
+
+def test_the_generator_maps_refs_to_nested_classes_and_kubernetes_types_to_python() -> None:
+    inputs = K8sInputs({"apps/v1": DOCUMENT}, {("apps/v1", "Widget"): ("widgets", True)},
+                       {("apps/v1", "Widget"): ("spec.policy",)})
+
+    sources = k8s_sources(inputs, [("apps", "v1", "Widget")])
+
+    apps = sources["apps_v1.py"]
+    assert sorted(sources) == ["__init__.py", "apps_v1.py", "core_v1.py"]  # ObjectMeta is the model's own metadata
+    assert '@k8s_resource("apps", "v1", "widgets", kind="Widget", selectable=("spec.policy",))' in apps
+    assert 'class Widget(NamespacedModel):\n    """Widget is a test kind."""' in apps
+    assert 'spec: WidgetSpec | None = DataField("spec", default=None)' in apps
+    assert 'size: str = DataField("size", required=True, allow_empty=True)' in apps
+    assert 'port: int | str | None = DataField("port", default=None)' in apps
+    assert 'since: datetime.datetime | None' in apps and 'policy: str | None' in apps  # enums stay open
+    assert 'template: PodTemplateSpec = DataField("template", required=True)' in apps
+    assert 'owners: list[OwnerReference] | None' in apps and "from .._owners import OwnerReference" in apps
+    assert "from .._models import NamespacedModel, Nested, k8s_resource" in apps
+    assert 'limits: dict[str, str] | None' in apps and 'class_: str | None = DataField("class"' in apps
+    assert "from .core_v1 import PodTemplateSpec" in apps
+    namespace: dict[str, Any] = {}
+    for module in ("core_v1", "apps_v1"):  # the generated code runs
+        exec(compile(sources[f"{module}.py"].replace("from .", "from pykorm.k8s.").replace("from pykorm.k8s..", "from pykorm."),
+                     module, "exec"), namespace)
+    widget = namespace["Widget"](name="w", spec=namespace["WidgetSpec"](size="1Gi", template={"labels": {"a": "b"}}, port=80))
+    assert widget.to_dict()["spec"] == {"size": "1Gi", "template": {"labels": {"a": "b"}}, "port": 80}
+
+
+def test_built_in_selectors_see_an_absent_field_as_its_zero_value_so_false_and_zero_stay_in_python() -> None:
+    assert Node.query.filter(spec__unschedulable=True).explain().field_selector == "spec.unschedulable=true"
+    assert Node.query.filter(spec__unschedulable=False).explain().field_selector is None
+    assert Pod.query.filter(status__phase="").explain().field_selector is None
+    assert Pod.query.filter(status__phase__in=["Running"]).explain().field_selector is None
+    assert Secret.query.filter(type="kubernetes.io/tls").explain().field_selector == "type=kubernetes.io/tls"
+    assert not Pod.query.exclude(status__phase="Running").explain().field_selector
+
+
+def test_manifests_come_namespaces_first_lists_flattened_and_each_object_named() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n---\n" \
+           "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Namespace, metadata: {name: n}}\n---\n"
+
+    assert [o["kind"] for o in manifest_objects(text)] == ["Namespace", "ConfigMap"]
+    assert manifest_objects([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}])[0]["kind"] == "Secret"
+    for bad in ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}, "/no/such/file.yaml", "kind: [", 3):
+        with pytest.raises(pykorm.ClientValidationError):
+            manifest_objects(bad)  # type: ignore[arg-type]
+
+
+def test_page_arguments_are_checked_before_anything_is_sent() -> None:
+    def request(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("nothing may be sent")
+
+    resource = ConfigMap.__resource__
+    assert resource is not None
+    for size, token in ((0, None), (True, None), (10, ""), (10, 3)):
+        with pytest.raises(ValueError):
+            read_page(request, resource, Plan(), size, token, lambda raw: raw)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="one namespace"):
+        read_page(request, resource, Plan(namespaces=("a", "b")), 10, None, lambda raw: raw)
+    assert read_page(request, resource, Plan(empty=True), 10, None, lambda raw: raw).items == []
+
+
+def test_adopt_refuses_what_the_garbage_collector_would_get_wrong() -> None:
+    owner = ConfigMap._from_server({"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": "o", "namespace": "a", "uid": "u1", "resourceVersion": "1"}})
+    with pytest.raises(pykorm.ClientValidationError, match="saved first"):
+        adopt(Secret(name="s"), ConfigMap(namespace="a", name="new"))
+    with pytest.raises(pykorm.ClientValidationError, match="cluster-scoped or in the child's namespace"):
+        adopt(Namespace(name="n"), owner)
+    child = Secret(name="s")
+    adopt(child, owner, controller=False)
+    adopt(child, owner, controller=True)  # the same owner again: replaced, not added
+    assert child.namespace == "a" and [(r.uid, r.controller) for r in child.owner_references or []] == [("u1", True)]
+
+
+def test_subresource_arguments() -> None:
+    assert scale_patch(3) == {"spec": {"replicas": 3}}
+    for bad in (-1, True, 1.5, "2"):
+        with pytest.raises(ValueError):
+            scale_patch(bad)  # type: ignore[arg-type]
+    assert scale_from({"spec": {}, "status": {"replicas": 2, "selector": "a=b"}}).replicas == 0
+    assert log_params("c", 5, None, True, False) == {"container": "c", "tailLines": 5, "sinceSeconds": None,
+                                                     "previous": "true", "follow": None}
+    with pytest.raises(ValueError):
+        log_params(None, None, -3, False, False)
