@@ -346,7 +346,8 @@ def test_no_token_in_a_traceback_formatted_with_locals(k8s_cluster: Cluster) -> 
     refused = {"host": "https://127.0.0.1:1", "api_key": {"authorization": token}, "api_key_prefix": {"authorization": "Bearer"}}
     denied = {"host": configuration.host, "ssl_ca_cert": configuration.ssl_ca_cert,
               "api_key": {"authorization": token}, "api_key_prefix": {"authorization": "Bearer"}}
-    pk = Pykorm(clusters={"refused": refused, "denied": denied}, make_default=False)
+    # One retry is enough to go through the retry loop; the default ten wait ~40 s for a port that stays shut.
+    pk = Pykorm(clusters={"refused": refused, "denied": denied}, make_default=False, retries=pykorm.RetryPolicy(max_retries=1))
     for cluster, error in (("refused", pykorm.ServerUnavailable), ("denied", pykorm.Unauthorized)):
         with pytest.raises(error) as caught:
             Peach.query.session(pk).using(cluster).namespace("default").all()
