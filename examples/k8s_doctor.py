@@ -251,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             findings = examine(pk, namespaces)
             if args.tag and findings:
                 say(f"tagged {tag(pk, findings)} objects {FINDING_LABEL}=<problem>")
-    except pykorm.NotFound as error:
+    except (pykorm.NotFound, pykorm.ClientValidationError) as error:
         say(f"k8s_doctor: {error}")
         return 2
     except (pykorm.ConfigurationError, pykorm.ServerUnavailable, pykorm.Forbidden, pykorm.Unauthorized) as error:
