@@ -158,15 +158,16 @@ def create_app(kubeconfig: str | None = None, context: str | None = None, namesp
 
     @app.get("/jobs/{name}/logs", response_class=PlainTextResponse)
     def logs(request: Request, name: str, tail: int | None = Query(None, ge=0), follow: bool = False) -> Response:
+        """The logs of the Job's pods (each line prefixed by its pod when there are several); ``follow``
+        streams the newest running pod's lines as they are written, until it ends."""
         pk, job = read(request, name)
         query = Pod.query.session(pk).namespace(job.namespace or "").filter_by_labels({JOB_NAME: name})
-        pods = query.order_by("created_at", "name").all()
-        if follow:
-            if not pods:
-                return PlainTextResponse("", status_code=204)
+        pods = [p for p in query.order_by("created_at", "name") if p.status and p.status.phase != "Pending"]  # started
+        running = [pod for pod in pods if pod.status and pod.status.phase == "Running"]
+        if follow and running:  # a finished pod's log is complete: answered whole, below
 
             def lines() -> Iterator[str]:
-                for line in pk.logs(pods[-1], follow=True, tail_lines=tail):
+                for line in pk.logs(running[-1], follow=True, tail_lines=tail):
                     yield line + "\n"
 
             return StreamingResponse(lines(), media_type="text/plain")

@@ -21,7 +21,7 @@ from pykorm.k8s.batch_v1 import JobSpec
 from pykorm.k8s.core_v1 import Container, PodSpec, PodTemplateSpec
 from pykorm.testing import Cluster
 
-from .conftest import WAIT, eventually, kubeconfig_of
+from .conftest import WAIT, eventually, kubeconfig_of, run
 
 NOWHERE = {"pykorm.io/test-pool": "no-such-node"}
 
@@ -77,7 +77,7 @@ def test_logs_of_a_job(client: TestClient, k8s_cluster: Cluster) -> None:
     assert "starting" not in client.get("/jobs/one/logs", params={"tail": 1}).text
     several = client.get("/jobs/three/logs", params={"tail": 1}).text.splitlines()
     assert len(several) == 3 and all(line.startswith("[three-") and line.endswith(marker) for line in several)
-    with client.stream("GET", "/jobs/one/logs", params={"follow": True, "tail": 2}) as stream:
+    with client.stream("GET", "/jobs/one/logs", params={"follow": True, "tail": 2}) as stream:  # finished: it ends
         assert stream.status_code == 200
         assert [line for line in stream.iter_lines() if line][-1].endswith(marker)
 
@@ -128,3 +128,20 @@ def test_bad_requests_are_http_errors(client: TestClient, admin: pykorm.Pykorm, 
     assert client.delete("/jobs/foreign").status_code == 404
     assert [j["name"] for j in client.get("/jobs").json()] == ["taken"]
     assert admin.get(Job, "foreign", k8s_namespace).name == "foreign"
+
+
+SUBMIT_AND_WAIT = """
+from fastapi.testclient import TestClient
+from jobs_api.app import app          # as uvicorn imports it: configured by the environment
+
+with TestClient(app) as client:
+    name = client.post("/jobs", json={"command": ["date"]}).json()["name"]
+    print(client.get(f"/jobs/{name}", params={"wait": 120}).json()["state"])
+"""
+
+
+def test_the_app_as_uvicorn_loads_it_in_a_fresh_process(k8s_cluster: Cluster, k8s_nodes: list[str],
+                                                         k8s_namespace: str) -> None:
+    result = run("python", "-c", SUBMIT_AND_WAIT, KUBECONFIG=kubeconfig_of(k8s_cluster), JOBS_NAMESPACE=k8s_namespace)
+
+    assert (result.returncode, result.stdout.strip()) == (0, "succeeded"), result.stderr
