@@ -32,15 +32,6 @@ SUBMITTED = "jobs-api.examples.pykorm.io/submitted"
 JOB_NAME = "batch.kubernetes.io/job-name"  # set on a Job's pods by the Job controller
 State = Literal["pending", "running", "succeeded", "failed"]
 
-HTTP_STATUS: tuple[tuple[type[pykorm.PykormError], int], ...] = (
-    (pykorm.NotFound, 404),
-    (pykorm.AlreadyExists, 409),
-    (pykorm.ConflictError, 409),
-    (pykorm.ValidationError, 422),
-    (pykorm.ClientValidationError, 422),
-    (pykorm.ServerUnavailable, 503),
-)
-
 
 class JobIn(BaseModel):
     """A command to run; ``name`` is made up (``job-<hex>``) when not given."""
@@ -123,8 +114,7 @@ def create_app(kubeconfig: str | None = None, context: str | None = None, namesp
 
     @app.exception_handler(pykorm.PykormError)
     def pykorm_error(request: Request, error: Exception) -> JSONResponse:
-        status = next((code for kind, code in HTTP_STATUS if isinstance(error, kind)), 500)
-        return JSONResponse({"detail": str(error)}, status_code=status)
+        return JSONResponse({"detail": str(error)}, status_code=pykorm.http_status(error))  # 404, 409, 422...
 
     def session(request: Request) -> tuple[pykorm.Pykorm, str]:
         return request.app.state.pk, request.app.state.namespace

@@ -27,21 +27,6 @@ import pykorm
 
 from .models import ChecklistItem, Person, Task
 
-# pykorm's errors as HTTP statuses, most specific first (CRDNotInstalled is a NotFound, but the
-# app is broken then, not the request).
-HTTP_STATUS: tuple[tuple[type[pykorm.PykormError], int], ...] = (
-    (pykorm.CRDNotInstalled, 503),
-    (pykorm.NotFound, 404),
-    (pykorm.AlreadyExists, 409),
-    (pykorm.ConflictError, 409),
-    (pykorm.ValidationError, 422),
-    (pykorm.ClientValidationError, 422),
-    (pykorm.ReadOnlyException, 422),
-    (pykorm.Gone, 410),
-    (pykorm.ServerUnavailable, 503),
-)
-
-
 # -- the HTTP shapes ------------------------------------------------------------------------
 
 
@@ -150,8 +135,7 @@ def create_app(kubeconfig: str | None = None, context: str | None = None, namesp
 
     @app.exception_handler(pykorm.PykormError)
     def pykorm_error(request: Request, error: Exception) -> JSONResponse:
-        status = next((code for kind, code in HTTP_STATUS if isinstance(error, kind)), 500)
-        return JSONResponse({"detail": str(error)}, status_code=status)
+        return JSONResponse({"detail": str(error)}, status_code=pykorm.http_status(error))  # 404, 409, 422...
 
     def session(request: Request) -> tuple[pykorm.Pykorm, str]:
         return request.app.state.pk, request.app.state.namespace
