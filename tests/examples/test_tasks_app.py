@@ -19,7 +19,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 import pykorm
-from pykorm.k8s import Deployment, Service
+from pykorm.k8s import Deployment, Pod, Service
 from pykorm.testing import Cluster
 from tasks_app.app import create_app
 from tasks_app.models import Task
@@ -194,6 +194,9 @@ def test_the_manifest_deploys_two_replicas_whose_account_can_run_the_app(
         deployment = admin.get(Deployment, "tasks-app", "tasks")
         admin.wait_for(deployment, lambda d: d is not None and d.status is not None
                        and d.status.available_replicas == 2, timeout=WAIT)
+        pods = Pod.query.session(admin).namespace("tasks").filter_by_labels({"app.kubernetes.io/name": "tasks-app"})
+        nodes = [p.spec.node_name for p in pods.filter(status__phase="Running") if p.spec]
+        assert len(nodes) == 2 and set(nodes) <= set(k8s_nodes), nodes  # on the simulated nodes
         service = admin.get(Service, "tasks-app", "tasks").spec
         assert service and service.ports and service.ports[0].port == 80
 
