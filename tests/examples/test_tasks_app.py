@@ -63,6 +63,10 @@ def test_create_read_update_delete(client: TestClient) -> None:
     assert (got["done"], got["checklist"], got["assignee"], got["tags"]) == (
         True, [{"text": "outline", "done": True}], None, ["work"])
 
+    odd = "Ünïcode ✓ \"quoted\" <b>&amp;</b> 🚀 " + "x" * 150
+    assert client.patch("/tasks/report", json={"title": odd}).json()["title"] == odd
+    assert client.get("/tasks/report").json()["title"] == odd
+
     assert client.delete("/tasks/report").status_code == 204
     assert client.get("/tasks/report").status_code == 404
     assert client.delete("/tasks/report").status_code == 404
@@ -78,7 +82,8 @@ def test_errors_are_http_statuses(client: TestClient) -> None:
     assert client.patch("/tasks/nothing-here", json={"done": True}).status_code == 404
     for bad in (task(priority=9), task(priority=0), task(title=""), task(name="Not_A-Name"),
                 task(name="x" * 300), task(assignee={"name": "Ada", "email": "not an address"}),
-                task(checklist=[{"text": ""}]), task(tags=[str(i) for i in range(40)])):
+                task(checklist=[{"text": ""}]), task(tags=[str(i) for i in range(40)]),
+                task(project="not a label value"), task(project="p" * 64)):
         answer = client.post("/tasks", json=bad)                                     # ClientValidationError
         assert answer.status_code == 422, (bad, answer.text)
     assert client.post("/tasks", json={"priority": 2}).status_code == 422             # no title: the body's model
