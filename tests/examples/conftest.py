@@ -24,9 +24,6 @@ EXAMPLES = ROOT / "examples"
 if str(EXAMPLES) not in sys.path:
     sys.path.insert(0, str(EXAMPLES))
 
-pytest.importorskip("fastapi", reason="the examples' extra: pip install -e '.[examples]'")
-pytest.importorskip("httpx", reason="the examples' extra: pip install -e '.[examples]'")
-
 WAIT = 120.0  # seconds: converging takes one or two here, but the machine is shared
 T = TypeVar("T")
 

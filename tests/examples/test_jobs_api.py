@@ -12,6 +12,8 @@ import secrets
 from typing import Any, Iterator
 
 import pytest
+
+pytest.importorskip("fastapi", reason="the examples' extra: pip install -e '.[examples]'")
 from fastapi.testclient import TestClient
 
 import pykorm

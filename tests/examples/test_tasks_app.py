@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+pytest.importorskip("fastapi", reason="the examples' extra: pip install -e '.[examples]'")
 import yaml
 from fastapi.testclient import TestClient
 
