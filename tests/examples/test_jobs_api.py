@@ -8,6 +8,7 @@ one simulated log file (``append_pod_log``).
 
 from __future__ import annotations
 
+import concurrent.futures
 import secrets
 from typing import Any, Iterator
 
@@ -147,3 +148,17 @@ def test_the_app_as_uvicorn_loads_it_in_a_fresh_process(k8s_cluster: Cluster, k8
     result = run("python", "-c", SUBMIT_AND_WAIT, KUBECONFIG=kubeconfig_of(k8s_cluster), JOBS_NAMESPACE=k8s_namespace)
 
     assert (result.returncode, result.stdout.strip()) == (0, "succeeded"), result.stderr
+
+
+def test_a_wait_for_completion_rides_out_an_api_server_restart(client: TestClient, k8s_cluster: Cluster) -> None:
+    if k8s_cluster.control_plane is None:
+        pytest.skip("restarts the local control plane's kube-apiserver")
+    submit(client, name="patient", node_selector=NOWHERE, deadline_seconds=8)  # fails in 8 s, meanwhile...
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(wait, client, "patient")
+        eventually(lambda: not waiting.done(), "the request is waiting")
+        k8s_cluster.control_plane.restart_apiserver()  # the watch behind the wait breaks; it resumes
+        answer = waiting.result(timeout=WAIT)
+
+    assert (answer["state"], answer["reason"]) == ("failed", "DeadlineExceeded")
