@@ -38,6 +38,7 @@ from ._errors import (
     Unauthorized,
     ValidationError,
     WaitTimeout,
+    http_status,
 )
 from .fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from ._models import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object, k8s_resource
@@ -115,6 +116,7 @@ __all__ = [
     "crds",
     "exceptions",
     "fields",
+    "http_status",
     "k8s_appsv1",
     "k8s_core",
     "k8s_custom_object",

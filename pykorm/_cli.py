@@ -213,7 +213,7 @@ def rbac(args: argparse.Namespace) -> int:
 
     models = load_models(args.models)
     print(to_yaml(*manifests(*models, name=args.name, namespace=args.namespace, read_only=args.read_only,
-                             all_namespaces=args.all_namespaces)), end="")
+                             all_namespaces=args.all_namespaces, install_crds=args.install_crds)), end="")
     return 0
 
 
@@ -224,6 +224,8 @@ def _rbac_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--read-only", action="store_true", help="only get, list and watch")
     parser.add_argument("--all-namespaces", action="store_true",
                         help="a ClusterRole for namespaced models too (the app works in every namespace)")
+    parser.add_argument("--install-crds", action="store_true",
+                        help="the app installs its models' CRDs (pk.install_crds): may create them, get and update them")
 
 
 def model(args: argparse.Namespace) -> int:

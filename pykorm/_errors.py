@@ -31,6 +31,8 @@
 Warnings: ``PrunedFieldsWarning`` (a ``UserWarning``) when ``apply`` leaves out fields the
 server's schema does not declare.
 
+``http_status(error)`` is the HTTP status a web app built on pykorm answers its own clients with.
+
 ``ValidationError`` and ``ClientValidationError`` share :class:`FieldError`
 records so that a caller handles the server's and pykorm's findings alike.
 """
@@ -69,6 +71,7 @@ __all__ = [
     "Unauthorized",
     "ValidationError",
     "WaitTimeout",
+    "http_status",
 ]
 
 
@@ -236,3 +239,34 @@ class PrunedFieldsWarning(UserWarning):
     A create or update drops such fields on the server; a server-side apply refuses them, so
     pykorm drops them first and names each one in the warning.
     """
+
+
+# Most specific first: CRDNotInstalled is a NotFound, but then the app is broken, not the request.
+_HTTP_STATUS: tuple[tuple[type[BaseException], int], ...] = (
+    (CRDNotInstalled, 503),
+    (NotFound, 404),
+    (AlreadyExists, 409),
+    (ConflictError, 409),
+    (ValidationError, 422),
+    (ClientValidationError, 422),
+    (ReadOnlyException, 422),
+    (Gone, 410),
+    (RequestTooLarge, 413),
+    (ServerUnavailable, 503),
+    (WaitTimeout, 504),
+)
+
+
+def http_status(error: BaseException) -> int:
+    """The HTTP status for a web app's answer to its client when ``error`` ends a request.
+
+    What the client sent is at fault: 404 (NotFound), 409 (AlreadyExists, ConflictError), 422
+    (ValidationError, ClientValidationError, ReadOnlyException), 410 (Gone: an expired page
+    token), 413 (RequestTooLarge). The cluster is: 503 (ServerUnavailable, CRDNotInstalled),
+    504 (WaitTimeout). Anything else, the app's own credentials refused (Forbidden,
+    Unauthorized) included, is the app's fault: 500.
+
+    >>> http_status(NotFound("peaches/cake-peach", status=404))
+    404
+    """
+    return next((status for kind, status in _HTTP_STATUS if isinstance(error, kind)), 500)

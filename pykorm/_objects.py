@@ -37,9 +37,12 @@ def user_metadata(raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in (raw.get("metadata") or {}).items() if k not in SERVER_METADATA}
 
 
+# ListField is not a field specifier: its default is an empty list whether or not the call says
+# so, and a checker only sees a specifier's default in the call's arguments; as a plain value it
+# makes the field optional in the constructor, as it is.
 @dataclass_transform(
     kw_only_default=True,
-    field_specifiers=(_DataFieldSpecifier, Spec, Metadata, MetadataAnnotation, MetadataLabel, Status, DictNestedField, ListField),
+    field_specifiers=(_DataFieldSpecifier, Spec, Metadata, MetadataAnnotation, MetadataLabel, Status, DictNestedField),
 )
 class _ObjectMeta(type):
     """Collects the fields of a class and of its bases and mixins, in declaration order."""

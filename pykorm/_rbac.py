@@ -10,7 +10,9 @@ Verbs, per model's resource:
 
 Namespaced models get a Role and RoleBinding in the app's namespace; cluster-scoped
 models (or all of them, with ``all_namespaces=True``) a ClusterRole and
-ClusterRoleBinding named ``<namespace>:<name>``. Discovery, which pykorm reads to know whether ``/status`` is
+ClusterRoleBinding named ``<namespace>:<name>``. With ``install_crds=True`` (an app that calls
+``pk.install_crds`` at start-up), the ClusterRole may also create CustomResourceDefinitions and
+get and update those of its models, by name, and no other. Discovery, which pykorm reads to know whether ``/status`` is
 served, is open to every authenticated user by Kubernetes' default policy.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._crd import crd_options
+from ._openapi import is_custom_group
 from ._resource import resource_of
 
 __all__ = ["rbac"]
@@ -30,9 +33,12 @@ _RBAC = "rbac.authorization.k8s.io/v1"
 
 
 def rbac(
-    *models: type, name: str, namespace: str = "default", read_only: bool = False, all_namespaces: bool = False
+    *models: type, name: str, namespace: str = "default", read_only: bool = False, all_namespaces: bool = False,
+    install_crds: bool = False,
 ) -> list[dict[str, Any]]:
     """The manifests that let the ServiceAccount ``name`` in ``namespace`` use ``models``, and no more.
+
+    ``install_crds``: also install (create, get and update) the CRDs of the custom models.
 
     Raises:
         TypeError: a model is not bound to a resource.
@@ -49,6 +55,8 @@ def rbac(
         _add(rules, resource.group, resource.plural, READ if read_only else READ + WRITE)
         if not read_only and _has_status_subresource(model, bool(resource.group)):
             _add(rules, resource.group, f"{resource.plural}/status", STATUS)
+    if install_crds:
+        cluster += _crd_rules(models)
     subject = [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]
     manifests: list[dict[str, Any]] = [
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": namespace, "labels": labels}}
@@ -79,6 +87,16 @@ def _add(rules: list[dict[str, Any]], group: str, resource: str, verbs: tuple[st
                 rule["resources"].append(resource)
             return
     rules.append({"apiGroups": [group], "resources": [resource], "verbs": list(verbs)})
+
+
+def _crd_rules(models: tuple[type, ...]) -> list[dict[str, Any]]:
+    """What ``pk.install_crds`` sends: a POST (which RBAC cannot limit by name), then GET and PUT by name."""
+    names = sorted({f"{r.plural}.{r.group}" for r in map(resource_of, models) if is_custom_group(r.group)})
+    if not names:
+        raise TypeError("install_crds: none of the models is a custom resource ")
+    group, resources = ["apiextensions.k8s.io"], ["customresourcedefinitions"]
+    return [{"apiGroups": group, "resources": resources, "verbs": ["create"]},
+            {"apiGroups": group, "resources": resources, "resourceNames": names, "verbs": ["get", "update"]}]
 
 
 def _has_status_subresource(model: type, custom: bool) -> bool:

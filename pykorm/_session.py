@@ -19,6 +19,8 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, TypeVar
 
+from typing_extensions import Self
+
 from ._clusters import ClusterConfig, ClusterSource, load_cluster
 from ._errors import (
     ApiError, ClientValidationError, ConflictError, CRDNotInstalled, NotFound, PrunedFieldsWarning, StatusNotWritten, WaitTimeout,
@@ -138,10 +140,21 @@ class Pykorm(Verbs):
         return found
 
     def close(self) -> None:
-        """Close every connection pool of the session."""
+        """Close every connection pool of the session (a later request opens a new one)."""
         for _, transport in self._clusters.values():
             transport.close()
         self._clusters.clear()
+
+    def __enter__(self) -> Self:
+        """The session, closed on leaving the block: for a web app's lifespan or a script's ``main``.
+
+        >>> with Pykorm() as pk:
+        ...     pk.save(peach)
+        """
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None, **kwargs: Any) -> Any:
         """One request about ``resource``; a 404 for the resource type itself raises :class:`CRDNotInstalled`."""

@@ -75,6 +75,21 @@ def test_no_status_rule_without_a_status_subresource() -> None:
     assert [r["resources"] for r in pykorm.rbac(Lamp, name="l")[1]["rules"]] == [["lamps"]]
 
 
+def test_install_crds_may_create_crds_and_read_and_update_its_own_by_name() -> None:
+    *_, cluster_role, binding = pykorm.rbac(Database, Tenant, name="shop", namespace="shops", install_crds=True)
+
+    assert cluster_role["kind"] == "ClusterRole" and binding["roleRef"]["name"] == "shops:shop"
+    crd_rules = [r for r in cluster_role["rules"] if r["apiGroups"] == ["apiextensions.k8s.io"]]
+    assert crd_rules == [
+        {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["create"]},
+        {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"],
+         "resourceNames": ["databases.examples.pykorm.io", "tenants.examples.pykorm.io"], "verbs": ["get", "update"]},
+    ]
+    assert [m["kind"] for m in pykorm.rbac(Database, name="shop")] == ["ServiceAccount", "Role", "RoleBinding"]
+    with pytest.raises(TypeError, match="custom resource"):
+        pykorm.rbac(ConfigMap, name="shop", install_crds=True)
+
+
 # -- against the API server, with the account's token ----------------------------------------------
 
 
@@ -173,6 +188,18 @@ def test_the_app_can_do_its_work_and_nothing_else(app: Callable[..., pykorm.Pyko
         Database.query.session(shop).namespace("default").all()
     with pytest.raises(pykorm.Forbidden):                                             # a cluster-scoped model
         Tenant.query.session(shop).all()
+
+
+def test_an_app_installing_its_crds_may_install_them_and_no_other(
+    app: Callable[..., pykorm.Pykorm], k8s_namespace: str
+) -> None:
+    shop = app(f"{MODELS}:Database", "--name", "shop", "--namespace", k8s_namespace, "--install-crds")
+
+    installed = eventually(lambda: shop.install_crds(Database))  # POST (exists), GET and PUT by name
+
+    assert [crd["metadata"]["name"] for crd in installed] == ["databases.examples.pykorm.io"]
+    with pytest.raises(pykorm.Forbidden):
+        shop.install_crds(Tenant)  # another CRD: the POST is allowed, reading it by name is not
 
 
 def test_a_read_only_app_reads_and_cannot_write(

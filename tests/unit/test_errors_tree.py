@@ -66,3 +66,17 @@ def test_every_exception_is_importable_from_pykorm_and_pykorm_exceptions() -> No
 def test_the_tree_reader_sees_each_parent() -> None:
     lines = ["PykormError", "├── ApiError      an answer", "│   └── NotFound", "│                 404, more words", "└── Other"]
     assert parents_in(lines) == {"PykormError": None, "ApiError": "PykormError", "NotFound": "ApiError", "Other": "PykormError"}
+
+
+def test_http_status_blames_the_client_the_cluster_or_the_app() -> None:
+    cases = {
+        pykorm.NotFound("x", status=404): 404, pykorm.CRDNotInstalled("x", status=404): 503,
+        pykorm.AlreadyExists("x", status=409): 409, pykorm.ConflictError("x", status=409): 409,
+        pykorm.ValidationError("x", status=422): 422, pykorm.ValidationError("bad continue", status=400): 422,
+        pykorm.ClientValidationError("x"): 422, pykorm.ReadOnlyException("x"): 422, pykorm.Gone("x", status=410): 410,
+        pykorm.RequestTooLarge("x", status=413): 413, pykorm.ServerUnavailable("x", status=500): 503,
+        pykorm.WaitTimeout("x", last=None): 504, pykorm.Forbidden("x", status=403): 500, pykorm.Unauthorized("x", status=401): 500,
+        pykorm.ConfigurationError("x"): 500, pykorm.BulkError("x", done=[], failed=None, not_done=[], error=KeyError()): 500, KeyError("x"): 500,
+    }
+    assert {type(e).__name__ + str(getattr(e, "status", "")): pykorm.http_status(e) for e in cases} == {
+        type(e).__name__ + str(getattr(e, "status", "")): status for e, status in cases.items()}

@@ -1,0 +1,1 @@
+"""An HTTP API that runs commands as Kubernetes Jobs (see app.py)."""

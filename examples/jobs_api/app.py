@@ -1,0 +1,178 @@
+"""An HTTP API that runs commands as Kubernetes Jobs: submit, list with status, logs, cancel, wait.
+
+    pip install 'pykorm[examples]' uvicorn
+    uvicorn jobs_api.app:app --app-dir examples        # $KUBECONFIG's cluster, namespace $JOBS_NAMESPACE
+
+Every Job it makes carries the label ``jobs-api.examples.pykorm.io/submitted=true``, so a
+list is one label-selected request. A Job's pods are found by the label the Job controller
+puts on them (``batch.kubernetes.io/job-name``), their logs read through ``pk.logs``.
+Cancelling deletes the Job with ``propagationPolicy=Foreground``: its pods go first.
+``GET /jobs/{name}?wait=30`` answers once the Job has finished (or after 30 s), from a watch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import secrets
+from typing import AsyncIterator, Iterator, Literal
+
+from fastapi import FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+import pykorm
+from pykorm.k8s import Job, Pod
+from pykorm.k8s.batch_v1 import JobSpec
+from pykorm.k8s.core_v1 import Container, PodSpec, PodTemplateSpec
+from pykorm.k8s.meta_v1 import ObjectMeta
+
+SUBMITTED = "jobs-api.examples.pykorm.io/submitted"
+JOB_NAME = "batch.kubernetes.io/job-name"  # set on a Job's pods by the Job controller
+State = Literal["pending", "running", "succeeded", "failed"]
+
+
+class JobIn(BaseModel):
+    """A command to run; ``name`` is made up (``job-<hex>``) when not given."""
+
+    command: list[str] = Field(min_length=1)
+    image: str = "busybox:1.36"
+    name: str | None = None
+    completions: int = Field(1, ge=1, le=100)
+    node_selector: dict[str, str] = Field(default_factory=dict, description="run only on nodes with these labels")
+    deadline_seconds: int | None = Field(None, ge=1, description="fail the Job if it runs longer")
+
+
+class JobOut(BaseModel):
+    name: str
+    command: list[str]
+    image: str
+    state: State
+    reason: str | None
+    active: int
+    succeeded: int
+    failed: int
+    started_at: datetime.datetime | None
+    completed_at: datetime.datetime | None
+
+
+def job_state(job: Job) -> tuple[State, str | None]:
+    """Succeeded or failed from the Job's final condition; else running while it has active pods."""
+    status = job.status
+    for condition in (status.conditions if status else None) or []:
+        if condition.status == "True" and condition.type in ("Complete", "Failed"):
+            return ("succeeded" if condition.type == "Complete" else "failed"), condition.reason
+    return ("running" if status and status.active else "pending"), None
+
+
+def finished(job: Job | None) -> bool:
+    return job is None or job_state(job)[0] in ("succeeded", "failed")
+
+
+def job_out(job: Job) -> JobOut:
+    container = job.spec.template.spec.containers[0] if job.spec and job.spec.template.spec else None
+    status = job.status
+    state, reason = job_state(job)
+    return JobOut(
+        name=job.name, command=list(container.command or []) if container else [],
+        image=(container.image or "") if container else "", state=state, reason=reason,
+        active=(status.active or 0) if status else 0, succeeded=(status.succeeded or 0) if status else 0,
+        failed=(status.failed or 0) if status else 0, started_at=status.start_time if status else None,
+        completed_at=status.completion_time if status else None,
+    )
+
+
+def new_job(namespace: str, body: JobIn) -> Job:
+    labels = {SUBMITTED: "true"}
+    pod = PodSpec(
+        restart_policy="Never",
+        containers=[Container(name="main", image=body.image, command=body.command)],
+        node_selector=body.node_selector or None,
+        termination_grace_period_seconds=5,
+    )
+    return Job(
+        namespace=namespace, name=body.name or f"job-{secrets.token_hex(4)}", labels=labels,
+        spec=JobSpec(
+            completions=body.completions, backoff_limit=0, active_deadline_seconds=body.deadline_seconds,
+            template=PodTemplateSpec(metadata=ObjectMeta(labels=labels), spec=pod),
+        ),
+    )
+
+
+def create_app(kubeconfig: str | None = None, context: str | None = None, namespace: str | None = None) -> FastAPI:
+    """The API on the cluster of ``kubeconfig``; Jobs go to ``namespace`` (default ``$JOBS_NAMESPACE``, else the context's)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        with pykorm.Pykorm(kubeconfig=kubeconfig, context=context, field_manager="jobs-api") as pk:
+            app.state.pk = pk
+            app.state.namespace = namespace or os.environ.get("JOBS_NAMESPACE") or pk.default_namespace()
+            yield
+
+    app = FastAPI(title="jobs", lifespan=lifespan)
+
+    @app.exception_handler(pykorm.PykormError)
+    def pykorm_error(request: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=pykorm.http_status(error))  # 404, 409, 422...
+
+    def session(request: Request) -> tuple[pykorm.Pykorm, str]:
+        return request.app.state.pk, request.app.state.namespace
+
+    def read(request: Request, name: str) -> tuple[pykorm.Pykorm, Job]:
+        pk, namespace = session(request)
+        job = pk.get(Job, name, namespace)  # NotFound: 404
+        if job.labels.get(SUBMITTED) != "true":
+            raise pykorm.NotFound(f"job {name} was not submitted through this API", status=404)
+        return pk, job
+
+    @app.post("/jobs", status_code=201)
+    def submit(request: Request, body: JobIn) -> JobOut:
+        pk, namespace = session(request)
+        return job_out(pk.save(new_job(namespace, body)))
+
+    @app.get("/jobs")
+    def list_jobs(request: Request, state: State | None = None) -> list[JobOut]:
+        pk, namespace = session(request)
+        jobs = Job.query.session(pk).namespace(namespace).filter_by_labels({SUBMITTED: "true"})  # a label selector
+        found = [job_out(job) for job in jobs.order_by("created_at", "name")]
+        return [job for job in found if state is None or job.state == state]
+
+    @app.get("/jobs/{name}")
+    def get_job(request: Request, name: str, wait: float = Query(0, ge=0, le=300)) -> JobOut:
+        pk, job = read(request, name)
+        if wait and not finished(job):
+            with contextlib.suppress(pykorm.WaitTimeout):
+                pk.wait_for(job, finished, timeout=wait)  # refreshes `job` with each state seen
+        return job_out(job)
+
+    @app.get("/jobs/{name}/logs", response_class=PlainTextResponse)
+    def logs(request: Request, name: str, tail: int | None = Query(None, ge=0), follow: bool = False) -> Response:
+        """The logs of the Job's pods (each line prefixed by its pod when there are several); ``follow``
+        streams the newest running pod's lines as they are written, until it ends."""
+        pk, job = read(request, name)
+        query = Pod.query.session(pk).namespace(job.namespace or "").filter_by_labels({JOB_NAME: name})
+        pods = [p for p in query.order_by("created_at", "name") if p.status and p.status.phase != "Pending"]  # started
+        running = [pod for pod in pods if pod.status and pod.status.phase == "Running"]
+        if follow and running:  # a finished pod's log is complete: answered whole, below
+
+            def lines() -> Iterator[str]:
+                for line in pk.logs(running[-1], follow=True, tail_lines=tail):
+                    yield line + "\n"
+
+            return StreamingResponse(lines(), media_type="text/plain")
+        texts = [(pod.name, pk.logs(pod, tail_lines=tail)) for pod in pods]
+        if len(texts) == 1:
+            return PlainTextResponse(texts[0][1])
+        return PlainTextResponse("".join(f"[{pod}] {line}\n" for pod, text in texts for line in text.splitlines()))
+
+    @app.delete("/jobs/{name}", status_code=202)
+    def cancel(request: Request, name: str, wait: bool = False) -> Response:
+        pk, job = read(request, name)
+        pk.delete(job, propagation_policy="Foreground", wait=wait, timeout=60)  # its pods first
+        return Response(status_code=204 if wait else 202)
+
+    return app
+
+
+app = create_app()

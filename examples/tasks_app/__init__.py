@@ -1,0 +1,1 @@
+"""A FastAPI CRUD API whose storage is a ``Task`` custom resource (see app.py)."""
