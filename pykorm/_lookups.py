@@ -55,6 +55,16 @@ class Leaf:
 
     def matches(self, raw: dict[str, Any]) -> bool:
         """True when the object's JSON satisfies the lookup."""
+        if not self.list_at:  # the common case, without a generator: a cache runs it on every object
+            data: Any = raw
+            for key in self.path:
+                if type(data) is not dict and not isinstance(data, dict):
+                    data = MISSING
+                    break
+                data = data.get(key, MISSING)
+                if data is MISSING:
+                    break
+            return _test(self.op, data, self.value)
         return any(_test(self.op, v, self.value) for v in _values(raw, self.path, self.list_at))
 
     def first_value(self, raw: dict[str, Any]) -> Any:

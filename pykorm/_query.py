@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, Typ
 from ._client import ResourceClient
 from ._errors import ClientValidationError, CRDNotInstalled, FieldError, NotFound
 from ._gc import full_gc_held_off
-from ._lookups import Q, resolve, resolve_lookup
+from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
 from ._names import path_segment
 from ._pager import Pager
 from ._pages import Page, read_page
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ._session import Pykorm
     from ._watch import WatchEvent
 
-__all__ = ["Query"]
+__all__ = ["Query", "Selection"]
 
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
@@ -52,6 +52,28 @@ class _State:
     stop: int | None = None
     page_size: int = DEFAULT_PAGE_SIZE
     inconsistent: bool = False  # on an expired continue token, go on with the server's newer one
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection(Generic[M]):
+    """What a query selects, resolved: for running it on objects that are not on the server (a cache).
+
+    Attributes:
+        namespaces: the namespaces chosen with ``.namespace()`` (None: all).
+        where: the resolved filter (lookups, ``Q`` trees; None: none), including namespace and name lookups.
+        field_terms: raw field-selector terms of ``filter_by_fields``.
+        sort_key: the key that sorts as ``order_by`` says (None: no order).
+        start / stop: the slice.
+        getter: the reader of a named value (attribute, lookup or dotted path), as ``values``/``pluck`` use.
+    """
+
+    namespaces: tuple[str, ...] | None
+    where: Node | Leaf | None
+    field_terms: tuple[Term, ...]
+    sort_key: Callable[[M], Any] | None
+    start: int
+    stop: int | None
+    getter: Callable[[str], Callable[[M], Any]]
 
 
 class Query(Generic[M]):
@@ -211,6 +233,19 @@ class Query(Generic[M]):
             selectable=selectable,
             extra_fields=state.fields,
             built_in_selectable=[tuple(p.split(".")) for p in resource.selectable],
+        )
+
+    def selection(self) -> Selection[M]:
+        """The query's selection, resolved (no I/O): what a cache needs to run it in memory."""
+        state = self._state
+        return Selection(
+            namespaces=state.namespaces,
+            where=resolve(self.model, Q(*state.where)) if state.where else None,
+            field_terms=state.fields,
+            sort_key=self._sort_key() if state.order else None,
+            start=state.start,
+            stop=state.stop,
+            getter=self._getter,
         )
 
     # -- running (I/O) ------------------------------------------------------------------
