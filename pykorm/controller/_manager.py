@@ -114,8 +114,8 @@ class Manager:
             primary = self.informer(model, selector=selector)
             owned: list[Informer[Any]] = [self.informer(kind) for kind in owns]
             label = name or str(getattr(reconcile, "__name__", model.__name__))
-            controller = Controller(label, reconcile, primary, owned,
-                                    workers=workers, resync=resync, owned_delay=owned_delay)
+            controller = Controller(label, reconcile, primary, owned, workers=workers, resync=resync,
+                                    owned_delay=owned_delay, field_manager=self.session.field_manager)
             with self._lock:
                 self.controllers.append(controller)
                 if self._active.is_set():

@@ -11,8 +11,10 @@ again whenever something it cares about changes, so it must be idempotent
 - the objects it ``owns``: any change of one (its status too: a Deployment becoming
   ready) maps, through the ``ownerReferences`` entry with ``controller: true``, to its
   owner's key. Those come ``owned_delay`` seconds later, so that the burst of changes a
-  new Deployment goes through, or the echo of the reconcile's own writes, makes one
-  reconcile instead of five.
+  new Deployment goes through makes one reconcile instead of five. A change whose only
+  writers (the ``managedFields`` entries it changed) are the controller's own field
+  manager is the echo of the reconcile's own write, not news: it is not a reason either
+  (so give an operator a field manager of its own, as ``kubectl`` and controllers have).
 
 A reconcile that raises is logged with its key and retried after the key's backoff
 (5 ms doubling up to 1000 s); returning ``Result(requeue_after=s)`` calls it again in
@@ -83,6 +85,8 @@ class Controller(Generic[M]):
         workers: threads calling ``reconcile`` (never two on one key).
         resync: seconds after which every object is reconciled again (None: never).
         owned_delay: seconds an owned object's change waits (de-duplicated) before its owner is reconciled.
+        field_manager: the field manager the reconcile writes with: owned objects' changes written only
+            by it are its own echoes (None: every change counts).
     """
 
     def __init__(
@@ -95,6 +99,7 @@ class Controller(Generic[M]):
         workers: int = 2,
         resync: float | None = None,
         owned_delay: float = 0.5,
+        field_manager: str | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
@@ -107,6 +112,7 @@ class Controller(Generic[M]):
         self.workers = workers
         self.resync = resync
         self.owned_delay = owned_delay
+        self.field_manager = field_manager
         self.queue: WorkQueue[str] = WorkQueue()
         self.reconciles: collections.Counter[str] = collections.Counter()  # calls per key (a figure to watch)
         self.failures: collections.Counter[str] = collections.Counter()  # reconciles that raised, per key
@@ -125,6 +131,10 @@ class Controller(Generic[M]):
             self.queue.add(key_of(new or old or {}))
 
     def _on_owned(self, kind: str, old: Raw | None, new: Raw | None) -> None:
+        if kind != "DELETED" and new is not None and self.field_manager is not None:
+            writers = _writers(old, new)
+            if writers and writers <= {self.field_manager}:
+                return  # the echo of the reconcile's own write
         raw = new or old or {}
         metadata = raw.get("metadata") or {}
         keys = {self._owner_key(metadata, r) for r in metadata.get("ownerReferences") or () if r.get("controller")}
@@ -208,3 +218,15 @@ def _actionable_change(old: Raw, new: Raw) -> bool:
 
 _WATCHED_METADATA = ("labels", "annotations", "deletionTimestamp")
 
+
+
+def _writers(old: Raw | None, new: Raw) -> set[str]:
+    """The field managers whose ``managedFields`` entry the change from ``old`` to ``new`` added or changed."""
+
+    def entries(raw: Raw | None) -> dict[tuple[str, str, str], tuple[object, object]]:
+        found = (raw or {}).get("metadata", {}).get("managedFields") or ()
+        return {(str(e.get("manager")), str(e.get("operation")), str(e.get("subresource", ""))):
+                (e.get("time"), e.get("fieldsV1")) for e in found}
+
+    before, after = entries(old), entries(new)
+    return {key[0] for key, value in after.items() if before.get(key) != value}
