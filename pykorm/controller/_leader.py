@@ -83,12 +83,17 @@ class LeaderElector:
 
     def acquire(self, stop: threading.Event) -> bool:
         """Try every retry period until this candidate leads (True) or ``stop`` is set (False)."""
+        told = False
         while not stop.is_set():
             if self._try():
                 self.leading = True
                 self.transitions += 1
                 log.info("pykorm: %s leads (Lease %s/%s)", self.identity, self.config.namespace, self.config.name)
                 return True
+            if not told and self._holder_is_other():
+                told = True
+                log.info("pykorm: %s stands by (Lease %s/%s held by %s)", self.identity, self.config.namespace,
+                         self.config.name, self._observed[0] if self._observed else "?")
             stop.wait(self.config.retry_period * random.uniform(1.0, _JITTER))
         return False
 
