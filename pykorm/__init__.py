@@ -58,6 +58,7 @@ from ._codegen import model_source
 from ._rbac import rbac
 from ._versions import KUBERNETES_VERSION, __version__
 from ._kinds import resource
+from . import controller  # installs pk.cache's informers (pykorm.controller)
 
 
 __all__ = [

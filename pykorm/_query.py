@@ -29,6 +29,7 @@ from ._selectors import Term
 
 if TYPE_CHECKING:
     from ._bulk import BulkResult
+    from .controller import CachedQuery
     from ._models import Model
     from ._session import Pykorm
     from ._watch import WatchEvent
@@ -351,6 +352,22 @@ class Query(Generic[M]):
         """The named value (attribute, lookup or dotted JSON path) of each matching object."""
         getter = self._getter(name)
         return self._consistently(lambda objects: [getter(obj) for obj in objects])
+
+    def cached(self, timeout: float | None = 60.0) -> CachedQuery[M]:
+        """This query on the session's cache of the model (:meth:`Pykorm.cache`): no request once synced.
+
+        The first call lists and starts watching the query's namespace (all namespaces when it
+        names none or several); later ones read memory, kept current by the watch.
+
+        >>> Peach.query.namespace("shop").filter(price__gt=2).cached().all()
+        """
+        from ._session import default_session
+
+        state = self._state
+        namespaces = state.namespaces
+        one = namespaces[0] if namespaces is not None and len(namespaces) == 1 else None
+        informer = (state.session or default_session()).cache(self.model, one, cluster=state.cluster, timeout=timeout)
+        return informer.cached(self)
 
     # -- bulk (I/O) ---------------------------------------------------------------------
 

@@ -316,3 +316,28 @@ def test_two_replicas_elect_one_leader_and_hand_over(
         for replica in (first, second, third):
             if replica is not None:
                 replica.stop()
+
+
+# -- the cache on its own ------------------------------------------------------------------
+
+
+def test_query_cached_follows_the_server_and_close_stops_it(k8s_cluster: Cluster, k8s_namespace: str) -> None:
+    from pykorm.controller import cache
+
+    pk = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
+    huge = {"a.b-c_d": "x" * 100_000}  # a dotted key, a 100 kB value; an empty data map on another
+    pk.save(ConfigMap(namespace=k8s_namespace, name="big.one", data=huge))
+    pk.save(ConfigMap(namespace=k8s_namespace, name="empty", data={}))
+    query = ConfigMap.query.session(pk).namespace(k8s_namespace)
+    cached = query.filter(name__startswith="big").cached()
+    assert [c.name for c in cached] == ["big.one"] and cached.first().data == huge
+    assert cache(ConfigMap, k8s_namespace, session=pk) is pk.cache(ConfigMap, k8s_namespace)  # one per session and key
+    everything = query.cached()
+    assert everything.filter(data__isnull=True).pluck("name") in ([], ["empty"])  # an empty map may come back absent
+
+    pk.save(ConfigMap(namespace=k8s_namespace, name="later", data={"k": "v"}))
+    seen = wait_for(lambda: everything.filter(data__k="v").exists(), "the cache saw the new ConfigMap", 30, every=0.01)
+    print(f"a new object was in the cache {seen * 1000:.0f} ms after its create returned")
+    assert sorted(everything.pluck("name")) == sorted(c.name for c in query.all())
+    pk.close()
+    wait_for(lambda: not [t for t in threading.enumerate() if t.name.startswith("informer-ConfigMap")], "informers stopped", 5)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping, TypeVar
 
+from .._verbs import install_cache_factory
 from ._cached import CachedQuery
 from ._finalizers import add_finalizer, finalize, is_deleting, remove_finalizer
 from ._informer import Informer
@@ -54,16 +55,22 @@ def cache(
     session: Pykorm | None = None,
     timeout: float | None = 60.0,
 ) -> Informer[M]:
-    """A started informer of ``model``, synced: ``cache(Pod).query.filter(...)`` reads memory, not the server.
+    """The session's informer of ``model``, started and synced (see :meth:`pykorm.Pykorm.cache`).
 
-    Stop it with ``.stop()`` (or use it as a context manager).
+    ``cache(Pod).query.filter(...)`` reads memory, not the server; ``session.close()`` stops it.
 
     Raises:
-        WaitTimeout: the first list did not complete within ``timeout`` seconds (the informer is stopped).
+        WaitTimeout: the first list did not complete within ``timeout`` seconds.
     """
-    informer = Informer(model, session=session, namespace=namespace, selector=selector).start()
-    try:
-        return informer.wait_synced(timeout)
-    except BaseException:
-        informer.stop()
-        raise
+    from .._session import default_session
+
+    return (session or default_session()).cache(model, namespace, selector, timeout=timeout)
+
+
+def _make_cache(
+    session: Pykorm, model: type[M], namespace: str | None, selector: Mapping[str, str] | None, cluster: str | None,
+) -> Informer[M]:
+    return Informer(model, session=session, namespace=namespace, selector=selector, cluster=cluster).start()
+
+
+install_cache_factory(_make_cache)

@@ -99,6 +99,10 @@ class Informer(Generic[M]):
         """A query on the cached objects: ``informer.query.filter(...)`` as ``Model.query.filter(...)``."""
         return CachedQuery(self._query, self.store, self.cluster)
 
+    def cached(self, query: Query[M]) -> CachedQuery[M]:
+        """``query`` run on this cache (its namespaces and filters; the informer's own narrow what is there)."""
+        return CachedQuery(query, self.store, self.cluster)
+
     def get(self, name: str, namespace: str | None = None) -> M | None:
         """The cached object (a copy), or None."""
         raw = self.store.get(f"{namespace}/{name}" if namespace else name)

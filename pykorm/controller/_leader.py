@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING
 
 from .._errors import AlreadyExists, ApiError, ClientValidationError, ConflictError, LeaderElectionLost, NotFound
 from .._retry import RetryPolicy, request_options
-from ..k8s.coordination_v1 import Lease, LeaseSpec
 from ._informer import log
 
 if TYPE_CHECKING:
     from .._session import Pykorm
+    from ..k8s.coordination_v1 import Lease, LeaseSpec
 
 __all__ = ["LeaderElection", "LeaderElector"]
 
@@ -118,6 +118,7 @@ class LeaderElector:
 
     def release(self) -> None:
         """Give the Lease up (holder emptied) if this candidate holds it; errors are logged, not raised."""
+        Lease, _ = _lease_types()
         if not self.leading:
             return
         self.leading = False
@@ -140,6 +141,7 @@ class LeaderElector:
     def _try(self) -> bool:
         """One attempt to take or renew the Lease; True when this candidate holds it afterwards."""
         config = self.config
+        Lease, LeaseSpec = _lease_types()
         try:
             with self._quick():
                 try:
@@ -174,6 +176,7 @@ class LeaderElector:
             return False
 
     def _create(self) -> bool:
+        Lease, LeaseSpec = _lease_types()
         stamp = _now()
         lease = Lease(namespace=self.config.namespace, name=self.config.name, spec=LeaseSpec(
             holder_identity=self.identity, acquire_time=stamp, renew_time=stamp, lease_transitions=0,
@@ -194,3 +197,10 @@ class LeaderElector:
 def _now() -> str:
     """Now as a Kubernetes MicroTime (``2026-01-02T03:04:05.678901Z``)."""
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _lease_types() -> tuple[type[Lease], type[LeaseSpec]]:
+    """The Lease models, imported when first needed (pykorm.k8s weighs some 60 ms to import)."""
+    from ..k8s.coordination_v1 import Lease, LeaseSpec
+
+    return Lease, LeaseSpec
