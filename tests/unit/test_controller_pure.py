@@ -31,7 +31,7 @@ def test_the_rate_limiter_doubles_from_5_ms_to_1000_s_per_key_and_forgets() -> N
     assert limiter.when("b") == 0.005 and limiter.retries("a") == 20
     limiter.forget("a")
     assert limiter.when("a") == 0.005
-    assert all(RateLimiter().when("x") == 0.005 for _ in range(3))
+    assert all(RateLimiter[str]().when("x") == 0.005 for _ in range(3))
     for _ in range(100):
         limiter.when("c")
     assert limiter.when("c") == 1000.0  # no overflow past many failures
