@@ -31,7 +31,7 @@ import pykorm
 from pykorm.controller import Manager
 from pykorm.k8s.apps_v1 import Deployment
 from pykorm.k8s.core_v1 import ConfigMap
-from pykorm.testing import Cluster, FaultProxy, LocalControlPlane
+from pykorm.testing import Cluster, FaultProxy, LocalControlPlane, install_crds
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "operator" / "website.py"
@@ -86,9 +86,7 @@ def converged(pk: pykorm.Pykorm, namespace: str, names: list[str], ready: int | 
 
 @pytest.fixture(scope="module")
 def crd_installed(k8s_cluster: Cluster) -> None:
-    session = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
-    session.install_crds(WebSite)
-    session.close()
+    install_crds(k8s_cluster, pykorm.crd(WebSite))
 
 
 @pytest.fixture

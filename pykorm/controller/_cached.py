@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, Iterator, Mapping, TypeVar, overload
 
 from .._errors import ClientValidationError, NotFound
+from .._gc import full_gc_held_off
 from .._lookups import Q
 from .._paths import MISSING, get_path
 from .._query import Query, Selection
@@ -99,7 +100,9 @@ class CachedQuery(Generic[M]):
 
     def all(self) -> list[M]:
         """Every matching object, each a copy of the cached one (change and save it freely)."""
-        return [self._copy(obj) for obj in self._selected()]
+        selected = self._selected()
+        with full_gc_held_off():  # copies allocate many containers, none garbage: see pykorm._gc
+            return [self._copy(obj) for obj in selected]
 
     def first(self) -> M | None:
         found = self[:1]._selected()
@@ -149,13 +152,12 @@ class CachedQuery(Generic[M]):
     def _selected(self) -> list[M]:
         """The matching objects, ordered and sliced; they wrap the store's JSON (not to be changed)."""
         selection: Selection[M] = self.query.selection()
-        wrap, cluster, where = self.query.model._from_server, self._cluster, selection.where
-        terms = selection.field_terms
-        found = [
-            wrap(raw, cluster)
-            for raw in self._candidates()
-            if (where is None or where.matches(raw)) and (not terms or _fields_match(raw, terms))
-        ]
+        wrap, cluster, terms = self.query.model._from_server, self._cluster, selection.field_terms
+        candidates = self._candidates()
+        if selection.where is not None:
+            match = selection.where.matches
+            candidates = [raw for raw in candidates if match(raw)]
+        found = [wrap(raw, cluster) for raw in candidates if not terms or _fields_match(raw, terms)]
         if selection.sort_key is not None:
             found.sort(key=selection.sort_key)
         return found[selection.start : selection.stop]

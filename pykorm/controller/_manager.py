@@ -203,30 +203,27 @@ class Manager:
             self.error = error
             log.error("pykorm: manager stopped: %s", error)
 
-    def _start_informers(self) -> None:
+    def _flag(self, flag: threading.Event, on: bool) -> tuple[list[Informer[Any]], list[Controller[Any]]]:
+        """Set or clear ``flag`` under the lock; the informers and controllers as they are then."""
         with self._lock:
-            self._running.set()
-            informers = list(self._informers.values())
-        for informer in informers:
+            if on:
+                flag.set()
+            else:
+                flag.clear()
+            return list(self._informers.values()), list(self.controllers)
+
+    def _start_informers(self) -> None:
+        for informer in self._flag(self._running, True)[0]:
             informer.start()
 
     def _start_controllers(self) -> None:
-        with self._lock:
-            self._active.set()
-            controllers = list(self.controllers)
-        for controller in controllers:
+        for controller in self._flag(self._active, True)[1]:
             controller.start()
 
     def _stop_controllers(self, timeout: float) -> None:
-        with self._lock:
-            self._active.clear()
-            controllers = list(self.controllers)
-        for controller in controllers:
+        for controller in self._flag(self._active, False)[1]:
             controller.stop(timeout)
 
     def _stop_informers(self) -> None:
-        with self._lock:
-            self._running.clear()
-            informers = list(self._informers.values())
-        for informer in informers:
+        for informer in self._flag(self._running, False)[0]:
             informer.stop()
