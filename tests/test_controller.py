@@ -236,7 +236,7 @@ def test_restart_compaction_and_dropped_watches_miss_nothing(own_control_plane: 
             time.sleep(2)
             counts = [controller.reconciles[f"{namespace}/{n}"] for n in names]
             failures = sum(controller.failures.values())
-            relists = sum(i.failures for i in manager._informers.values())
+            relists = sum(i.failures for i in manager.informers)
             print(f"after restart, compaction and dropped watches: reconciles per WebSite max {max(counts)}, "
                   f"total {sum(counts)} for {len(names)}; reconcile failures {failures}; informer failures {relists}")
             assert max(counts) <= 6  # no storm: a few each, not one per event or per retry loop

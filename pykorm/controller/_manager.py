@@ -127,6 +127,12 @@ class Manager:
     # -- running -----------------------------------------------------------------------
 
     @property
+    def informers(self) -> list[Informer[Any]]:
+        """The shared informers, one per (model, namespace, selector)."""
+        with self._lock:
+            return list(self._informers.values())
+
+    @property
     def leading(self) -> bool:
         """True while the controllers run (this replica leads, or there is no election)."""
         return self._active.is_set()
@@ -181,10 +187,8 @@ class Manager:
 
     def synced(self, timeout: float | None = None) -> bool:
         """Wait up to ``timeout`` seconds for every informer's first list; True when all are synced."""
-        with self._lock:
-            informers = list(self._informers.values())
         try:
-            for informer in informers:
+            for informer in self.informers:
                 informer.wait_synced(timeout)
         except WaitTimeout:
             return False
