@@ -138,7 +138,7 @@ class Manager:
         return self._active.is_set()
 
     def run(self, *, handle_signals: bool = True) -> None:
-        """Run until SIGTERM/SIGINT or :meth:`stop` (blocking); then stop gracefully.
+        """Run until SIGTERM/SIGINT or :meth:`stop` (blocking); then stop gracefully. A manager runs once.
 
         Raises:
             LeaderElectionLost: the Lease could not be renewed (the controllers were stopped first).

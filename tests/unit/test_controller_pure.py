@@ -313,3 +313,39 @@ def test_leader_election_timings_must_be_in_client_go_order() -> None:
         LeaderElection("op", lease_duration=5, renew_deadline=6)
     with pytest.raises(ClientValidationError):
         LeaderElection("op", renew_deadline=2, retry_period=2)
+
+
+# -- a controller's workers, offline (an informer never started: its store filled by hand) ---------
+
+
+def test_a_failing_reconcile_is_logged_with_its_key_and_retried_with_backoff(caplog: pytest.LogCaptureFixture) -> None:
+    import pykorm
+    from pykorm.controller import Controller, Informer, Request, Result
+
+    session = pykorm.Pykorm(make_default=False)  # reads no configuration until a request: none is made
+    informer: Informer[Peach] = Informer(Peach, session=session)
+    informer.store.put(raw("flaky", "shop", variety="x"))
+    calls: list[tuple[float, str | None]] = []
+
+    def reconcile(request: Request[Peach]) -> Result | None:
+        peach = request.get()
+        calls.append((time.monotonic(), peach.variety if peach else None))
+        if len(calls) <= 2:
+            raise RuntimeError("the bank is closed")
+        return Result(requeue_after=0.2) if len(calls) == 3 else None
+
+    controller = Controller("peaches", reconcile, informer, workers=2)
+    controller.queue.add("shop/flaky")
+    controller.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(calls) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        controller.stop(5)
+    assert [variety for _, variety in calls] == ["x"] * 4 and controller.reconciles["shop/flaky"] == 4
+    gaps = [b - a for (a, _), (b, _) in zip(calls, calls[1:])]
+    assert gaps[0] >= 0.004 and gaps[1] >= 0.009 and gaps[2] >= 0.19  # 5 ms, 10 ms backoff; requeue_after 0.2 s
+    assert controller.failures["shop/flaky"] == 2 and controller.queue.limiter.retries("shop/flaky") == 0
+    failed = [r for r in caplog.records if "reconcile of shop/flaky failed" in r.getMessage()]
+    assert len(failed) == 2 and failed[0].exc_info is not None and "bank is closed" in str(failed[0].exc_info[1])
