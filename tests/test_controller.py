@@ -7,8 +7,8 @@ connections under a running manager miss nothing and cause no reconcile storm; t
 replicas in two processes elect one leader, which SIGKILL and SIGTERM hand over.
 
 Sizes are chosen for the CI budget (about 90 s for this file on a loaded 2-core machine):
-40 WebSites at once, not the issue's 200 (the reconcile counts per object do not depend on
-the number; the 20,000-object cache is the benchmark's, benchmarks/cached_query.py).
+40 WebSites at once, not the issue's 200 (``PYKORM_TEST_WEBSITES=200`` runs that; the
+20,000-object cache is the benchmark's, benchmarks/cached_query.py).
 Times are measured and printed; bounds are generous (the machine is shared).
 """
 
@@ -34,6 +34,7 @@ from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane, install_crds
 
 ROOT = Path(__file__).resolve().parents[1]
+SITES = int(os.environ.get("PYKORM_TEST_WEBSITES", "40"))  # the issue's 200: PYKORM_TEST_WEBSITES=200
 EXAMPLE = ROOT / "examples" / "operator" / "website.py"
 WAIT = 120.0
 
@@ -115,12 +116,12 @@ def test_websites_created_at_once_converge_with_few_reconciles(
 ) -> None:
     manager, _ = operator
     controller = manager.controllers[0]
-    names = [f"site-{i:02d}" for i in range(40)]
+    names = [f"site-{i:03d}" for i in range(SITES)]
     started = time.monotonic()
     for name in names:
         pk.save(WebSite(namespace=k8s_namespace, name=name, content=f"<h1>{name}</h1>"))
-    took = wait_for(converged(pk, k8s_namespace, names), "40 WebSites converged")
-    print(f"40 WebSites converged in {time.monotonic() - started:.1f} s (after the last create: {took:.1f} s)")
+    took = wait_for(converged(pk, k8s_namespace, names), f"{SITES} WebSites converged")
+    print(f"{SITES} WebSites converged in {time.monotonic() - started:.1f} s (after the last create: {took:.1f} s)")
     time.sleep(3)  # late events would show as more reconciles
     counts = [controller.reconciles[f"{k8s_namespace}/{name}"] for name in names]
     print(f"reconciles per WebSite: max {max(counts)}, mean {sum(counts) / len(counts):.2f}; failures {sum(controller.failures.values())}")
