@@ -352,7 +352,12 @@ def test_update_status_and_finalize_survive_stale_reads(pk: pykorm.Pykorm, k8s_n
     pk.save(other)  # `stale` is behind now: a write with its resourceVersion conflicts
 
     calls: list[int] = []
-    update_status(stale, lambda s: (calls.append(1), setattr(s, "ready_replicas", 7)), session=pk)
+
+    def mirror(site: Any) -> None:
+        calls.append(1)
+        site.ready_replicas = 7
+
+    update_status(stale, mirror, session=pk)
     fresh = pk.get(WebSite, "stale", k8s_namespace)
     assert len(calls) == 2 and fresh.ready_replicas == 7 and fresh.content == "<p>2</p>"  # retried; spec untouched
 
