@@ -18,6 +18,7 @@ next event or after the read timeout.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, TypeVar
 
@@ -210,7 +211,7 @@ class Informer(Generic[M]):
         response, self._response = self._response, None
         if response is not None:
             try:
-                response.shutdown()  # the reading thread's recv returns at once
+                _shut_down(response)
             except Exception:  # noqa: BLE001 - closing an already broken connection
                 pass
 
@@ -247,3 +248,17 @@ class Informer(Generic[M]):
         except Exception:  # noqa: BLE001 - one handler's bug must not stop the cache
             log.exception("pykorm: %s informer: a handler failed on %s %s", self.model.__name__, kind,
                           key_of(new or old or {}))
+
+
+def _shut_down(response: Any) -> None:
+    """End a blocked read of ``response`` at once, from another thread (its socket shut down)."""
+    shutdown = getattr(response, "shutdown", None)  # urllib3 >= 2.3
+    if shutdown is not None:
+        shutdown()
+        return
+    connection = getattr(response, "connection", None) or getattr(response, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # urllib3 1.26: the http.client response's socket file
+        sock = getattr(getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
