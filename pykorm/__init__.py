@@ -25,6 +25,7 @@ from ._errors import (
     Forbidden,
     Gone,
     GoNotFound,
+    LeaderElectionLost,
     NotFound,
     PrunedFieldsWarning,
     PykormError,
@@ -58,6 +59,7 @@ from ._codegen import model_source
 from ._rbac import rbac
 from ._versions import KUBERNETES_VERSION, __version__
 from ._kinds import resource
+from . import controller  # installs pk.cache's informers (pykorm.controller)
 
 
 __all__ = [
@@ -81,6 +83,7 @@ __all__ = [
     "GoNotFound",
     "Gone",
     "KUBERNETES_VERSION",
+    "LeaderElectionLost",
     "Metadata",
     "MetadataAnnotation",
     "MetadataLabel",

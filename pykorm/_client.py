@@ -75,6 +75,10 @@ class ResourceClient:
             item.setdefault("kind", self.resource.kind)
         return items
 
-    def stream(self, path: str, params: Mapping[str, Any], silence: float) -> Iterator[Raw]:
-        """A watch stream's events as decoded JSON; no byte for ``silence`` seconds raises ``ServerUnavailable``."""
-        return self.session.transport(self.cluster).stream(path, params=dict(params), timeout=silence)
+    def stream(
+        self, path: str, params: Mapping[str, Any], silence: float, opened: Callable[[Any], object] | None = None
+    ) -> Iterator[Raw]:
+        """A watch stream's events as decoded JSON; no byte for ``silence`` seconds raises ``ServerUnavailable``.
+
+        ``opened`` gets the open response (see :meth:`Transport.stream`)."""
+        return self.session.transport(self.cluster).stream(path, params=dict(params), timeout=silence, opened=opened)

@@ -21,6 +21,7 @@
     ├── ConfigurationError            no usable cluster configuration
     │   └── TLSVerificationError      the server's certificate did not verify (CA, host name)
     ├── CRDNotEstablished             an installed CRD did not become Established and served
+    ├── LeaderElectionLost            a controller manager lost its Lease (pykorm.controller)
     └── ControlPlaneError             the local control plane (pykorm.testing)
         ├── GoNotFound
         ├── BuildFailed
@@ -58,6 +59,7 @@ __all__ = [
     "Forbidden",
     "Gone",
     "GoNotFound",
+    "LeaderElectionLost",
     "NotFound",
     "PrunedFieldsWarning",
     "PykormError",
@@ -207,6 +209,10 @@ class TLSVerificationError(ConfigurationError):
 
 class CRDNotEstablished(PykormError):
     """A CustomResourceDefinition was not ``Established`` and served in time; the message quotes its conditions."""
+
+
+class LeaderElectionLost(PykormError):
+    """A controller manager stopped renewing its Lease in time: another replica may lead now, so it stops."""
 
 
 class ControlPlaneError(PykormError):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import functools
+import operator
 import re
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, cast, get_args
 
@@ -55,7 +57,27 @@ class Leaf:
 
     def matches(self, raw: dict[str, Any]) -> bool:
         """True when the object's JSON satisfies the lookup."""
+        if not self.list_at:  # the common case, without a generator: a cache runs it on every object
+            data: Any = raw
+            for key in self.path:
+                if not isinstance(data, dict):
+                    return self._check(MISSING)
+                data = data.get(key, MISSING)
+                if data is MISSING:
+                    break
+            return self._check(data)
         return any(_test(self.op, v, self.value) for v in _values(raw, self.path, self.list_at))
+
+    @functools.cached_property
+    def _check(self) -> Callable[[Any], bool]:
+        """The test of one value, specialised for the common lookups (the same answers as ``_test``)."""
+        op, want = self.op, self.value
+        if op == "exact" and isinstance(want, str):
+            return lambda have: bool(have == want)  # MISSING, None and non-strings never equal a string
+        if op in ("gt", "gte", "lt", "lte") and type(want) in (int, float):
+            compare = _COMPARE[op]
+            return lambda have: type(have) in (int, float) and compare(have, want)
+        return lambda have: _test(op, have, want)
 
     def first_value(self, raw: dict[str, Any]) -> Any:
         """The (first) value the lookup reads in the object's JSON, or MISSING."""
@@ -106,9 +128,15 @@ class Node:
 
     def matches(self, raw: dict[str, Any]) -> bool:
         if self.op == "and":
-            return all(c.matches(raw) for c in self.children)
+            for child in self.children:  # loops, not all(...): a cache runs this on every object
+                if not child.matches(raw):
+                    return False
+            return True
         if self.op == "or":
-            return any(c.matches(raw) for c in self.children)
+            for child in self.children:
+                if child.matches(raw):
+                    return True
+            return False
         return not self.children[0].matches(raw)
 
     def __str__(self) -> str:
@@ -267,6 +295,11 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "isnull": lambda h, w: (h is MISSING or h is None) == w,
     "has": lambda h, w: isinstance(h, dict) and w in h,
     "regex": lambda h, w: isinstance(h, str) and w.search(h) is not None,
+}
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le,
 }
 
 

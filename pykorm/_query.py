@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, Typ
 from ._client import ResourceClient
 from ._errors import ClientValidationError, CRDNotInstalled, FieldError, NotFound
 from ._gc import full_gc_held_off
-from ._lookups import Q, resolve, resolve_lookup
+from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
 from ._names import path_segment
 from ._pager import Pager
 from ._pages import Page, read_page
@@ -29,11 +29,12 @@ from ._selectors import Term
 
 if TYPE_CHECKING:
     from ._bulk import BulkResult
+    from .controller import CachedQuery
     from ._models import Model
     from ._session import Pykorm
     from ._watch import WatchEvent
 
-__all__ = ["Query"]
+__all__ = ["Query", "Selection"]
 
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
@@ -52,6 +53,28 @@ class _State:
     stop: int | None = None
     page_size: int = DEFAULT_PAGE_SIZE
     inconsistent: bool = False  # on an expired continue token, go on with the server's newer one
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection(Generic[M]):
+    """What a query selects, resolved: for running it on objects that are not on the server (a cache).
+
+    Attributes:
+        namespaces: the namespaces chosen with ``.namespace()`` (None: all).
+        where: the resolved filter (lookups, ``Q`` trees; None: none), including namespace and name lookups.
+        field_terms: raw field-selector terms of ``filter_by_fields``.
+        sort_key: the key that sorts as ``order_by`` says (None: no order).
+        start / stop: the slice.
+        getter: the reader of a named value (attribute, lookup or dotted path), as ``values``/``pluck`` use.
+    """
+
+    namespaces: tuple[str, ...] | None
+    where: Node | Leaf | None
+    field_terms: tuple[Term, ...]
+    sort_key: Callable[[M], Any] | None
+    start: int
+    stop: int | None
+    getter: Callable[[str], Callable[[M], Any]]
 
 
 class Query(Generic[M]):
@@ -213,6 +236,19 @@ class Query(Generic[M]):
             built_in_selectable=[tuple(p.split(".")) for p in resource.selectable],
         )
 
+    def selection(self) -> Selection[M]:
+        """The query's selection, resolved (no I/O): what a cache needs to run it in memory."""
+        state = self._state
+        return Selection(
+            namespaces=state.namespaces,
+            where=resolve(self.model, Q(*state.where)) if state.where else None,
+            field_terms=state.fields,
+            sort_key=self._sort_key() if state.order else None,
+            start=state.start,
+            stop=state.stop,
+            getter=self._getter,
+        )
+
     # -- running (I/O) ------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[M]:
@@ -316,6 +352,22 @@ class Query(Generic[M]):
         """The named value (attribute, lookup or dotted JSON path) of each matching object."""
         getter = self._getter(name)
         return self._consistently(lambda objects: [getter(obj) for obj in objects])
+
+    def cached(self, timeout: float | None = 60.0) -> CachedQuery[M]:
+        """This query on the session's cache of the model (:meth:`Pykorm.cache`): no request once synced.
+
+        The first call lists and starts watching the query's namespace (all namespaces when it
+        names none or several); later ones read memory, kept current by the watch.
+
+        >>> Peach.query.namespace("shop").filter(price__gt=2).cached().all()
+        """
+        from ._session import default_session
+
+        state = self._state
+        namespaces = state.namespaces
+        one = namespaces[0] if namespaces is not None and len(namespaces) == 1 else None
+        informer = (state.session or default_session()).cache(self.model, one, cluster=state.cluster, timeout=timeout)
+        return informer.cached(self)
 
     # -- bulk (I/O) ---------------------------------------------------------------------
 

@@ -140,7 +140,8 @@ class Pykorm(Verbs):
         return found
 
     def close(self) -> None:
-        """Close every connection pool of the session (a later request opens a new one)."""
+        """Stop the session's caches (:meth:`cache`) and close every connection pool."""
+        self._close_caches()
         for _, transport in self._clusters.values():
             transport.close()
         self._clusters.clear()

@@ -14,7 +14,7 @@ import re
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, cast
 from urllib.parse import urlencode
 
 import urllib3
@@ -178,12 +178,15 @@ class Transport:
         connect_timeout: float | None | _Default = DEFAULT,
         retries: RetryPolicy | None = None,
         raw: bool = False,
+        opened: Callable[[urllib3.BaseHTTPResponse], object] | None = None,
     ) -> Iterator[JSON]:
         """GET a watch stream and yield each JSON line as it arrives (with ``raw``, each line as text: logs).
 
         ``timeout`` is the longest silence allowed: with no byte for that long the
         connection is presumed dead. Opening the stream is retried as any GET.
         The connection is closed when the generator is closed or garbage-collected.
+        ``opened`` is called with the response once the stream is open: another thread may
+        ``shutdown()`` it to end a blocked read at once (a stopping informer does).
 
         Raises:
             ApiError: the server refused the watch.
@@ -197,6 +200,8 @@ class Transport:
             if response.status >= 300:
                 error = error_from_response(response.status, response.read(), f"watch {path}")
                 raise _counted(error, attempts, gave_up=retry_after(response.status, response.headers)[0])
+            if opened is not None:
+                opened(response)
             buffer = b""
             try:
                 for chunk in response.stream(65536, decode_content=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Callable, Iterator, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, TypeVar, overload
 
 from ._errors import NotFound, WaitTimeout
 from ._manifests import ManifestSource, manifest_objects
@@ -23,8 +23,9 @@ from ._transport import MERGE_PATCH, Transport
 if TYPE_CHECKING:
     from ._models import Model
     from ._session import Pykorm
+    from .controller import Informer
 
-__all__ = ["Verbs", "install_model_finders"]
+__all__ = ["Verbs", "install_cache_factory", "install_model_finders"]
 
 M = TypeVar("M", bound="Model")
 DeclaredModel = Callable[[str, str], "type[Model] | None"]
@@ -35,6 +36,16 @@ _finders: list[tuple[DeclaredModel, RuntimeModel]] = []
 def install_model_finders(declared: DeclaredModel, runtime: RuntimeModel) -> None:
     """Called by :mod:`pykorm._kinds`: how the session finds a declared model and makes one from discovery."""
     _finders[:] = [(declared, runtime)]
+
+
+CacheFactory = Callable[["Pykorm", Any, "str | None", "Mapping[str, str] | None", "str | None"], Any]
+"""Makes a started informer: (session, model, namespace, selector, cluster)."""
+_cache_factories: list[CacheFactory] = []
+
+
+def install_cache_factory(factory: CacheFactory) -> None:
+    """Called by :mod:`pykorm.controller` when imported (``import pykorm`` does): how ``pk.cache`` makes informers."""
+    _cache_factories[:] = [factory]
 
 
 def _model_finders() -> tuple[DeclaredModel, RuntimeModel]:
@@ -51,6 +62,37 @@ class Verbs:
 
     def _session(self) -> Pykorm:
         return self  # type: ignore[return-value]  # only ever mixed into Pykorm
+
+    # -- caches -----------------------------------------------------------------------------
+
+    def cache(
+        self, model: type[M], namespace: str | None = None, selector: Mapping[str, str] | None = None, *,
+        cluster: str | None = None, timeout: float | None = 60.0,
+    ) -> Informer[M]:
+        """The session's informer of ``model`` (one per namespace, label selector and cluster), started and synced.
+
+        ``pk.cache(Pod).query.filter(...)`` then runs on memory, kept current by a watch;
+        ``Model.query....cached()`` is the same. :meth:`close` stops them (see :mod:`pykorm.controller`).
+
+        Raises:
+            WaitTimeout: the first list did not complete within ``timeout`` seconds.
+        """
+        if not _cache_factories:
+            raise RuntimeError("pykorm.controller was not imported: import pykorm")
+        key = (model, namespace, frozenset((selector or {}).items()), cluster)
+        with self._runtime_lock:
+            caches: dict[Any, Any] = self.__dict__.setdefault("_caches", {})
+            informer = caches.get(key)
+            if informer is None:
+                informer = caches[key] = _cache_factories[0](self._session(), model, namespace, selector, cluster)
+        found: Informer[M] = informer.wait_synced(timeout)
+        return found
+
+    def _close_caches(self) -> None:
+        with self._runtime_lock:
+            caches: dict[Any, Any] = self.__dict__.pop("_caches", {})
+        for informer in caches.values():
+            informer.stop()
 
     # -- kinds ------------------------------------------------------------------------------
 

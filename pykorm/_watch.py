@@ -95,6 +95,7 @@ class Watcher(Generic[M]):
         self.python: Node | Leaf | None = plan.python
         self.known: dict[str, dict[str, Any]] = {}  # uid -> raw, the objects that match now
         self.version = ""
+        self.opened: Callable[[Any], object] | None = None  # told of each stream opened (to close it from elsewhere)
 
     # -- public ------------------------------------------------------------------------
 
@@ -172,7 +173,7 @@ class Watcher(Generic[M]):
             "timeoutSeconds": max(1, int(self._remaining(server_timeout))),
         }
         # The read timeout notices a silent connection, and ends the last stream at the deadline.
-        return self.client.stream(self.path, params, silence=max(0.1, self._remaining(self.silence)))
+        return self.client.stream(self.path, params, silence=max(0.1, self._remaining(self.silence)), opened=self.opened)
 
     def _apply(self, event: dict[str, Any]) -> Iterator[WatchEvent[M]]:
         kind, raw = event.get("type"), event.get("object") or {}

@@ -27,11 +27,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
                "_session", "_crd_install"),
     "models": ("_models", "k8s", "_kinds"),
     "facades and tools": ("__init__", "models", "pykorm", "exceptions", "_codegen", "_k8s_codegen", "_cli", "__main__",
-                          "testing"),
+                          "testing", "controller"),
 }
 """Bottom to top. A module imports only from its own layer or the layers below."""
 
-SUBPACKAGES = ("testing", "k8s")
+SUBPACKAGES = ("testing", "k8s", "controller")
 """Packages under pykorm/ that count as one module (pykorm.k8s: the generated models of built-in kinds)."""
 
 

@@ -1,0 +1,196 @@
+"""Queries on an informer's store: the same lookups, ``Q`` trees and ordering as ``Model.query``, no request.
+
+    >>> cache.query.filter(spec__replicas__gte=2, labels__tier="web").order_by("name").all()
+
+A :class:`CachedQuery` wraps a :class:`pykorm.Query` for its refining methods (they check
+the lookups as ever) and runs it on the store: the planner's namespaces, names and owner
+narrow the candidates through the store's keys and indexes, then the whole resolved filter
+(label and field terms included, which the server would have evaluated) runs on each
+object's JSON. Only the objects handed out are copied (the store's JSON is shared and
+must not change), so filtering 20,000 objects allocates nothing per object.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Generic, Iterator, Mapping, TypeVar, overload
+
+from .._errors import ClientValidationError, NotFound
+from .._gc import full_gc_held_off
+from .._lookups import Q
+from .._paths import MISSING, get_path
+from .._query import Query, Selection
+from .._resource import resource_of
+from .._selectors import Term
+from .._tracking import json_copy
+from ._store import Raw, Store
+
+if TYPE_CHECKING:
+    from .._models import Model
+
+__all__ = ["CachedQuery"]
+
+M = TypeVar("M", bound="Model")
+
+
+class CachedQuery(Generic[M]):
+    """A query run on a cache's objects (see :class:`pykorm.Query` for each method's meaning)."""
+
+    __slots__ = ("query", "_store", "_cluster", "_owner")
+
+    def __init__(self, query: Query[M], store: Store, cluster: str | None = None, owner: str | None = None) -> None:
+        self.query = query
+        self._store = store
+        self._cluster = cluster
+        self._owner = owner
+
+    def _refined(self, query: Query[M], owner: str | None = None) -> CachedQuery[M]:
+        return CachedQuery(query, self._store, self._cluster, owner or self._owner)
+
+    # -- refining (as Query) -------------------------------------------------------------
+
+    def filter(self, *conditions: Q, **lookups: Any) -> CachedQuery[M]:
+        return self._refined(self.query.filter(*conditions, **lookups))
+
+    def exclude(self, *conditions: Q, **lookups: Any) -> CachedQuery[M]:
+        return self._refined(self.query.exclude(*conditions, **lookups))
+
+    def filter_by(self, **attributes: Any) -> CachedQuery[M]:
+        return self._refined(self.query.filter_by(**attributes))
+
+    def filter_by_labels(self, labels: Mapping[str, str] | None = None, /, **more: str) -> CachedQuery[M]:
+        return self._refined(self.query.filter_by_labels(labels, **more))
+
+    def filter_by_fields(self, fields: Mapping[str, str] | None = None, /, **more: str) -> CachedQuery[M]:
+        return self._refined(self.query.filter_by_fields(fields, **more))
+
+    def namespace(self, *names: str) -> CachedQuery[M]:
+        return self._refined(self.query.namespace(*names))
+
+    ns = namespace
+
+    def all_namespaces(self) -> CachedQuery[M]:
+        return self._refined(self.query.all_namespaces())
+
+    def order_by(self, *keys: str) -> CachedQuery[M]:
+        return self._refined(self.query.order_by(*keys))
+
+    def owned_by(self, owner: Model) -> CachedQuery[M]:
+        """The objects ``owner`` owns, found through the store's owner index."""
+        return self._refined(self.query.owned_by(owner), owner=owner.uid)
+
+    @overload
+    def __getitem__(self, index: int) -> M: ...
+    @overload
+    def __getitem__(self, index: slice) -> CachedQuery[M]: ...
+
+    def __getitem__(self, index: int | slice) -> M | CachedQuery[M]:
+        if isinstance(index, int):
+            if index < 0:
+                raise ClientValidationError("negative indexes are not supported")
+            found = list(self[index : index + 1])
+            if not found:
+                raise IndexError(f"{self.query.model.__name__} cached query index {index} out of range")
+            return found[0]
+        return self._refined(self.query[index])
+
+    # -- running (memory) ----------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self.all())
+
+    def all(self) -> list[M]:
+        """Every matching object, each a copy of the cached one (change and save it freely)."""
+        selected = self._selected()
+        with full_gc_held_off():  # copies allocate many containers, none garbage: see pykorm._gc
+            return [self._copy(obj) for obj in selected]
+
+    def first(self) -> M | None:
+        found = self[:1]._selected()
+        return self._copy(found[0]) if found else None
+
+    def exists(self) -> bool:
+        return bool(self[:1]._selected())
+
+    def count(self) -> int:
+        return len(self._selected())
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def get(self, name: str, namespace: str | None = None) -> M | None:
+        """The cached object called ``name`` that matches the query, or None (see :meth:`Query.get`)."""
+        try:
+            return self.get_or_raise(name, namespace)
+        except NotFound:
+            return None
+
+    def get_or_raise(self, name: str, namespace: str | None = None) -> M:
+        """As :meth:`get`, raising :class:`NotFound` instead of returning None."""
+        query = self.query.filter(name=name)
+        if namespace is not None:
+            query = query.namespace(namespace)
+        elif resource_of(query.model).namespaced and len(query.explain().namespaces or ()) != 1:
+            raise ClientValidationError(f"{query.model.__name__} is namespaced: say which namespace to get {name!r} from")
+        found = self._refined(query[0:1])._selected()
+        if not found:
+            raise NotFound(f"{query.model.__name__} {name!r} not in the cache (or it does not match the query)", status=404)
+        return self._copy(found[0])
+
+    def values(self, *names: str) -> list[dict[str, Any]]:
+        getters = [(n, self.query.selection().getter(n)) for n in names]
+        return [{n: g(obj) for n, g in getters} for obj in self.all()]
+
+    def pluck(self, name: str) -> list[Any]:
+        getter = self.query.selection().getter(name)
+        return [getter(obj) for obj in self.all()]
+
+    def __repr__(self) -> str:
+        return f"<CachedQuery {self.query.model.__name__}: {str(self.query.explain()).replace(chr(10), '; ')}>"
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _selected(self) -> list[M]:
+        """The matching objects, ordered and sliced; they wrap the store's JSON (not to be changed)."""
+        selection: Selection[M] = self.query.selection()
+        wrap, cluster, terms = self.query.model._from_server, self._cluster, selection.field_terms
+        candidates = self._candidates()
+        if selection.where is not None:
+            match = selection.where.matches
+            candidates = [raw for raw in candidates if match(raw)]
+        found = [wrap(raw, cluster) for raw in candidates if not terms or _fields_match(raw, terms)]
+        if selection.sort_key is not None:
+            found.sort(key=selection.sort_key)
+        return found[selection.start : selection.stop]
+
+    def _candidates(self) -> list[Raw]:
+        """The objects the plan's namespaces, names and the owner narrow the search to."""
+        store, plan = self._store, self.query.explain()
+        if plan.empty:
+            return []
+        if self._owner is not None:
+            owned = store.by_index("owner", self._owner)
+            if plan.namespaces is None:
+                return owned
+            chosen = set(plan.namespaces)
+            return [raw for raw in owned if (raw.get("metadata") or {}).get("namespace") in chosen]
+        if plan.names is not None:
+            namespaces = plan.namespaces if plan.namespaces is not None else (None,)
+            keys = (f"{ns}/{name}" if ns else name for ns in namespaces for name in plan.names)
+            return [raw for raw in (store.get(key) for key in keys) if raw is not None]
+        if plan.namespaces is not None:
+            return [raw for namespace in plan.namespaces for raw in store.by_index("namespace", namespace)]
+        return store.items()
+
+    def _copy(self, obj: M) -> M:
+        return self.query.model._from_server(json_copy(obj._raw), self._cluster)
+
+
+def _fields_match(raw: Raw, terms: tuple[Term, ...]) -> bool:
+    """The server's field-selector rules on the object's JSON: compare the value's text."""
+    for key, op, values in terms:
+        value = get_path(raw, tuple(key.split(".")))
+        text = "" if value is MISSING or value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+        equal = text in values
+        if equal != (op in ("=", "==", "in")):
+            return False
+    return True

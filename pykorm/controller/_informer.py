@@ -1,0 +1,264 @@
+"""Informers: a list, then a watch, feeding an in-memory store that controllers and queries read.
+
+    >>> sites = Informer(WebSite, session=pk).start()
+    >>> sites.wait_synced(30)
+    >>> sites.query.filter(spec__replicas__gte=2).count()      # no request
+
+An informer is the watch machinery of ``Query.watch`` (:class:`pykorm._watch.Watcher`:
+one snapshot, then a watch from its resourceVersion, resumed after a broken connection,
+relisted after 410 Gone with only the differences reported, bookmarks asked) run on a
+thread of its own, keeping every object in a :class:`Store`. Handlers hear of each change
+(``ADDED``/``MODIFIED``/``DELETED`` with the object before and after) on that thread: they
+must be quick (a controller's only enqueues a key).
+
+Stopping closes the open watch connection, so the thread ends at once instead of at the
+next event or after the read timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, TypeVar
+
+from .._client import ResourceClient
+from .._errors import WaitTimeout
+from .._resource import resource_of
+from .._tracking import json_copy
+from .._watch import DEFAULT_SILENCE, Watcher
+from ._cached import CachedQuery
+from ._store import IndexFunc, Raw, Store, key_of
+
+if TYPE_CHECKING:
+    from .._models import Model
+    from .._query import Query
+    from .._session import Pykorm
+
+__all__ = ["Handler", "Informer", "log"]
+
+log = logging.getLogger("pykorm.controller")
+
+M = TypeVar("M", bound="Model")
+
+Handler = Callable[[str, "Raw | None", "Raw | None"], None]
+"""A change: ``(type, old, new)``, ``type`` one of ADDED (old None), MODIFIED, DELETED (new: the last state seen)."""
+
+_MAX_PAUSE = 30.0  # seconds between attempts after a failed list or watch
+
+
+class Informer(Generic[M]):
+    """The objects of ``model`` (in ``namespace``, with the labels of ``selector``), kept current in memory.
+
+    Args:
+        model: the model class.
+        session: the session to list and watch through (the default one when None).
+        namespace: only this namespace (None: every namespace, or a cluster-scoped model).
+        selector: only objects with these labels.
+        cluster: the named cluster of the session.
+        silence: seconds without a byte before the watch connection is presumed dead.
+    """
+
+    def __init__(
+        self,
+        model: type[M],
+        *,
+        session: Pykorm | None = None,
+        namespace: str | None = None,
+        selector: Mapping[str, str] | None = None,
+        cluster: str | None = None,
+        silence: float = DEFAULT_SILENCE,
+    ) -> None:
+        from .._session import default_session
+
+        self.model = model
+        self.session = session or default_session()
+        self.namespace = namespace
+        self.selector = dict(selector or {})
+        self.cluster = cluster
+        self.silence = silence
+        self.store = Store()
+        query = model.query.session(self.session)
+        if namespace is not None:
+            query = query.namespace(namespace)
+        if self.selector:
+            query = query.filter_by_labels(self.selector)
+        self._query: Query[M] = query.using(cluster) if cluster else query
+        self._handlers: list[Handler] = []
+        self._synced = threading.Event()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._watcher: Watcher[M] | None = None
+        self._response: Any = None
+        self.failures = 0  # lists and watches that failed, since start (a health figure)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def query(self) -> CachedQuery[M]:
+        """A query on the cached objects: ``informer.query.filter(...)`` as ``Model.query.filter(...)``."""
+        return CachedQuery(self._query, self.store, self.cluster)
+
+    def cached(self, query: Query[M]) -> CachedQuery[M]:
+        """``query`` run on this cache (its namespaces and filters; the informer's own narrow what is there)."""
+        return CachedQuery(query, self.store, self.cluster)
+
+    def get(self, name: str, namespace: str | None = None) -> M | None:
+        """The cached object (a copy), or None."""
+        raw = self.store.get(f"{namespace}/{name}" if namespace else name)
+        return None if raw is None else self.model._from_server(json_copy(raw), self.cluster)
+
+    def by_index(self, index: str, value: str) -> list[M]:
+        """The cached objects (copies) that index ``index`` (``namespace``, ``owner`` or added ones) gives ``value``."""
+        return [self.model._from_server(json_copy(raw), self.cluster) for raw in self.store.by_index(index, value)]
+
+    def add_index(self, name: str, function: IndexFunc) -> None:
+        """Index the objects by ``function(raw_json)`` (see :meth:`Store.add_index`)."""
+        self.store.add_index(name, function)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def add_handler(self, handler: Handler) -> None:
+        """Tell ``handler`` of every change; the objects cached already come to it as ADDED."""
+        with self._lock:
+            self._handlers.append(handler)
+            current = self.store.items()
+        for raw in current:
+            self._call(handler, "ADDED", None, raw)
+
+    def start(self) -> Informer[M]:
+        """Start listing and watching on a thread of its own (once); returns the informer."""
+        with self._lock:
+            if self._thread is None:
+                name = f"informer-{self.model.__name__}" + (f"-{self.namespace}" if self.namespace else "")
+                self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+                self._thread.start()
+        return self
+
+    @property
+    def synced(self) -> bool:
+        """True once the first list is in the store."""
+        return self._synced.is_set()
+
+    def wait_synced(self, timeout: float | None = None) -> Informer[M]:
+        """Block until the first list is in the store; returns the informer.
+
+        Raises:
+            WaitTimeout: not synced within ``timeout`` seconds (the server unreachable, the kind not served...).
+        """
+        if not self._synced.wait(timeout):
+            raise WaitTimeout(f"{self.model.__name__} informer: not synced within {timeout} s ({self.failures} failures)", last=None)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop watching: the open connection is closed, the thread ends (waited for up to ``timeout`` s)."""
+        with self._lock:
+            self._stopped.set()
+            if self._watcher is not None:
+                self._watcher.deadline = 0.0  # its loops end at their next check
+            self._close_stream()
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        """True while the informer's thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> Informer[M]:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        failures_in_row = 0
+        client = ResourceClient(self.session, resource_of(self.model), self.cluster)
+        plan = self._query.explain()
+        while not self._stopped.is_set():
+            try:
+                watcher = Watcher(client, self.model, plan, timeout=None, silence=self.silence)
+                watcher.opened = self._opened
+                with self._lock:
+                    if self._stopped.is_set():
+                        return
+                    self._watcher = watcher
+                self._replace([obj._raw for obj in watcher.initial()])
+                self._synced.set()
+                failures_in_row = 0
+                for event in watcher.events():
+                    self._apply(event.type, event.obj._raw)
+            except Exception as error:  # noqa: BLE001 - an informer outlives any one failure
+                if self._stopped.is_set():
+                    return
+                self.failures += 1
+                failures_in_row += 1
+                pause = min(_MAX_PAUSE, 0.5 * 2 ** (failures_in_row - 1))
+                log.warning("pykorm: %s informer: %s; listing again in %.1f s", self.model.__name__, error, pause)
+                self._stopped.wait(pause)
+
+    def _opened(self, response: Any) -> None:
+        with self._lock:
+            self._response = response
+            if self._stopped.is_set():
+                self._close_stream()
+
+    def _close_stream(self) -> None:
+        response, self._response = self._response, None
+        if response is not None:
+            try:
+                _shut_down(response)
+            except Exception:  # noqa: BLE001 - closing an already broken connection
+                pass
+
+    def _replace(self, raws: list[Raw]) -> None:
+        """A new list: store it, and report what differs from the store."""
+        fresh = {key_of(raw): raw for raw in raws}
+        for key, raw in fresh.items():
+            old = self.store.put(raw)
+            if old is None:
+                self._dispatch("ADDED", None, raw)
+            elif (old.get("metadata") or {}).get("resourceVersion") != raw["metadata"].get("resourceVersion"):
+                self._dispatch("MODIFIED", old, raw)
+        for key in self.store.keys():
+            if key not in fresh:
+                gone = self.store.remove(key)
+                if gone is not None:
+                    self._dispatch("DELETED", gone, gone)
+
+    def _apply(self, kind: str, raw: Raw) -> None:
+        if kind == "DELETED":
+            old = self.store.remove(key_of(raw))
+            self._dispatch("DELETED", old, raw)
+            return
+        old = self.store.put(raw)
+        self._dispatch("ADDED" if old is None else "MODIFIED", old, raw)
+
+    def _dispatch(self, kind: str, old: Raw | None, new: Raw | None) -> None:
+        for handler in list(self._handlers):
+            self._call(handler, kind, old, new)
+
+    def _call(self, handler: Handler, kind: str, old: Raw | None, new: Raw | None) -> None:
+        try:
+            handler(kind, old, new)
+        except Exception:  # noqa: BLE001 - one handler's bug must not stop the cache
+            log.exception("pykorm: %s informer: a handler failed on %s %s", self.model.__name__, kind,
+                          key_of(new or old or {}))
+
+
+def _shut_down(response: Any) -> None:
+    """End a blocked read of ``response`` at once, from another thread (its socket shut down)."""
+    shutdown = getattr(response, "shutdown", None)  # urllib3 >= 2.3
+    if shutdown is not None:
+        shutdown()
+        return
+    connection = getattr(response, "connection", None) or getattr(response, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # urllib3 1.26: the http.client response's socket file
+        sock = getattr(getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
