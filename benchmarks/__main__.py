@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import crud, list_read, memory, modify_save, watch
 from ._common import Clients, Row, Server, machine, say, versions
-from .report import Section, chart, markdown, ratio
+from .report import Section, chart, markdown, ratio, standalone_sections
 
 ROOT = Path(__file__).resolve().parent.parent
 OPS = ("list", "save", "crud", "watch", "memory")
@@ -137,6 +137,8 @@ def write_report(args: argparse.Namespace, server: Server, clients: Clients, row
         lines.append(table)
         if path is not None:
             lines += [f"![{section.title}]({Path(os.path.relpath(path, args.out.parent)).as_posix()})", ""]
+    earlier = args.out.read_text() if args.out.exists() else ""
+    lines += standalone_sections(earlier)  # what benchmarks run on their own wrote stays
     args.out.write_text("\n".join(lines))
     say(f"wrote {args.out} and the charts in {args.charts}")
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
 from ._common import Row
+
+# A section written by a benchmark that runs on its own names its command in its heading.
+_STANDALONE = re.compile(r"^#{2,3} .*`python -m benchmarks\.\w+")
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,29 @@ class Section:
     unit: str  # per what the µs are
     metric: str  # "cpu", "wall" or "peak": what the chart shows
     chart: str  # file name
+
+
+def standalone_sections(report: str) -> list[str]:
+    """The sections of an earlier report that benchmarks run on their own wrote (kept on a rewrite).
+
+    Such a section's heading names its command (``### ... (`python -m benchmarks.cached_query`)``);
+    it ends where the next heading of the same or a higher level begins.
+    """
+    kept: list[str] = []
+    current: list[str] | None = None
+    level = 0
+    for line in report.splitlines():
+        heading = re.match(r"^(#+) ", line)
+        if heading and current is not None and len(heading.group(1)) <= level:
+            kept.append("\n".join(current).rstrip() + "\n")
+            current = None
+        if current is None and _STANDALONE.match(line):
+            current, level = [], len(heading.group(1)) if heading else 3
+        if current is not None:
+            current.append(line)
+    if current is not None:
+        kept.append("\n".join(current).rstrip() + "\n")
+    return kept
 
 
 def _value(row: Row, metric: str) -> float:
