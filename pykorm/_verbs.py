@@ -13,7 +13,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Callable, Iterator, Literal, TypeVar, overload
 
-from ._errors import NotFound, WaitTimeout
+from ._drive import run
+from ._errors import NotFound
 from ._manifests import ManifestSource, manifest_objects
 from ._owners import adopt
 from ._resource import resource_of
@@ -121,22 +122,7 @@ class Verbs:
         Raises:
             WaitTimeout: still there after ``timeout`` seconds; ``last`` is the object as last read.
         """
-        session, resource = self._session(), resource_of(type(obj))
-        path = session._object_path(obj, resource)
-        deadline, pause = time.monotonic() + timeout, 0.05
-        while True:
-            try:
-                raw = session.request(resource, "GET", path, cluster or obj._cluster)
-            except NotFound:
-                return
-            if uid and (raw.get("metadata") or {}).get("uid") != uid:
-                return  # the name now holds another object
-            if time.monotonic() >= deadline:
-                raise WaitTimeout(f"{resource.kind} {obj.name} is still there after {timeout} s "
-                                  f"(finalizers: {(raw.get('metadata') or {}).get('finalizers')})",
-                                  last=type(obj)._from_server(raw))
-            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            pause = min(pause * 2, 1.0)
+        run(self._session()._wait_gone(obj, uid, timeout, cluster))
 
     # -- scale -------------------------------------------------------------------------------
 
