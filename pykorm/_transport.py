@@ -50,7 +50,10 @@ from ._retry import (
 if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
-__all__ = ["DEFAULT", "Transport", "error_from_response", "error_from_status"]
+__all__ = [
+    "DEFAULT", "Attempts", "Failure", "Transport", "answer_error", "auth_headers", "decode_answer", "encode_body",
+    "error_from_response", "error_from_status", "url_of",
+]
 
 JSON = Any
 Params = Mapping[str, "str | int | bool | None"]
@@ -155,19 +158,15 @@ class Transport:
                 ``attempts`` says how many times the request was sent.
             ServerUnavailable: no answer (connection refused, timeout, connection broken).
         """
-        url = self._url(path, params)
-        headers: dict[str, str] = {}
-        data = None
-        if body is not None:
-            headers["Content-Type"] = content_type
-            data = json.dumps(body, separators=(",", ":")).encode()
+        url = url_of(self.host, path, params)
+        data, headers = encode_body(body, content_type)
         response, attempts = self._send(
             method, url, data, headers, preload=True, read=timeout, connect=connect_timeout, retries=retries
         )
+        what = f"{method} {path}"
         if response.status >= 300:
-            error = error_from_response(response.status, response.data, f"{method} {path}")
-            raise _counted(error, attempts, gave_up=retry_after(response.status, response.headers)[0])
-        return _decode(response, f"{method} {path}")
+            raise answer_error(response.status, response.headers, response.data, what, attempts)
+        return decode_answer(response.status, response.headers, response.data, what)
 
     def stream(
         self,
@@ -189,14 +188,13 @@ class Transport:
             ApiError: the server refused the watch.
             ServerUnavailable: the connection could not be made, broke, or stayed silent.
         """
-        url = self._url(path, params)
+        url = url_of(self.host, path, params)
         response, attempts = self._send(
             "GET", url, None, {}, preload=False, read=timeout, connect=connect_timeout, retries=retries
         )
         try:
             if response.status >= 300:
-                error = error_from_response(response.status, response.read(), f"watch {path}")
-                raise _counted(error, attempts, gave_up=retry_after(response.status, response.headers)[0])
+                raise answer_error(response.status, response.headers, response.read(), f"watch {path}", attempts)
             buffer = b""
             try:
                 for chunk in response.stream(65536, decode_content=True):
@@ -232,55 +230,29 @@ class Transport:
         retries: RetryPolicy | None,
     ) -> tuple[urllib3.BaseHTTPResponse, int]:
         """Send until an answer that is final by :mod:`pykorm._retry`'s rules; return it and the attempts made."""
-        policy, timeouts = current_options(self.retries, self.timeouts)
-        policy = retries or policy
-        timeout = urllib3.Timeout(
-            connect=timeouts.connect if isinstance(connect, _Default) else connect,
-            read=timeouts.read if isinstance(read, _Default) else read,
-        )
-        attempt = 0
+        attempts = Attempts(self.retries, self.timeouts, method, url, retries, connect, read)
+        timeout = urllib3.Timeout(connect=attempts.timeouts.connect, read=attempts.timeouts.read)
         while True:
-            attempt += 1
             try:
-                sent = self._headers()  # each time: a refresh hook may have rewritten the token
+                sent = auth_headers(self.configuration, self._auth_lock)  # each time: a hook may rewrite the token
                 sent.update(headers)
                 response = self._pool.request(
                     method, url, body=body, headers=sent, timeout=timeout, preload_content=preload
                 )
             except urllib3.exceptions.HTTPError as error:
-                if attempt > policy.max_retries or not _resendable(method, error):
-                    raise _no_answer(error, method, url, attempt) from error.with_traceback(None)  # frames hold the token
-                _pause(policy.delay(attempt, None), method, url, attempt, policy, f"no answer ({error})")
+                time.sleep(attempts.failed(_failure(error)))  # raises once it is final
                 continue
-            again, server_delay = retry_after(response.status, response.headers)
-            if not again or attempt > policy.max_retries:
-                return response, attempt
+            pause = attempts.answered(response.status, response.headers)
+            if pause is None:
+                return response, attempts.count
             if not preload:
                 response.drain_conn()
                 response.release_conn()
-            reason = f"HTTP {response.status}" + (f", Retry-After {server_delay:g} s" if server_delay is not None else "")
-            _pause(policy.delay(attempt, server_delay), method, url, attempt, policy, reason)
+            time.sleep(pause)
 
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.clear()
-
-    def _url(self, path: str, params: Params | None) -> str:
-        url = self.host + path
-        if params:
-            query = {k: ("true" if v is True else "false" if v is False else v) for k, v in params.items() if v is not None}
-            if query:
-                url += "?" + urlencode(query)
-        return url
-
-    def _headers(self) -> dict[str, str]:
-        headers = _Headers({"Accept": "application/json", "User-Agent": "pykorm"})
-        with self._auth_lock:  # a refresh hook may rewrite the token
-            settings = cast("Mapping[str, Mapping[str, Any]]", self.configuration.auth_settings())
-        for setting in settings.values():
-            if setting.get("in") == "header" and setting.get("value"):
-                headers[setting["key"]] = setting["value"]
-        return headers
 
 
 class _Headers(dict[str, str]):
@@ -296,36 +268,140 @@ class _Headers(dict[str, str]):
     __str__ = __repr__
 
 
-def _resendable(method: str, error: urllib3.exceptions.HTTPError) -> bool:
-    """Whether a request that got no answer may be sent again: never after a timeout; a write only
-    when it cannot have been sent (the connection was never made)."""
+def url_of(host: str, path: str, params: Params | None) -> str:
+    """The URL of ``path`` on ``host`` with the query parameters that are not None (booleans as Kubernetes spells them)."""
+    url = host + path
+    if params:
+        query = {k: ("true" if v is True else "false" if v is False else v) for k, v in params.items() if v is not None}
+        if query:
+            url += "?" + urlencode(query)
+    return url
+
+
+def encode_body(body: JSON, content_type: str) -> tuple[bytes | None, dict[str, str]]:
+    """A request's body as compact JSON bytes, and the header that says its type (none without a body)."""
+    if body is None:
+        return None, {}
+    return json.dumps(body, separators=(",", ":")).encode(), {"Content-Type": content_type}
+
+
+def auth_headers(configuration: Configuration, lock: threading.Lock) -> dict[str, str]:
+    """The headers of every request: JSON wanted, and the credentials the configuration holds now
+    (its refresh hook — an exec plugin, an expiring token — may have rewritten them)."""
+    headers = _Headers({"Accept": "application/json", "User-Agent": "pykorm"})
+    with lock:
+        settings = cast("Mapping[str, Mapping[str, Any]]", configuration.auth_settings())
+    for setting in settings.values():
+        if setting.get("in") == "header" and setting.get("value"):
+            headers[setting["key"]] = setting["value"]
+    return headers
+
+
+class Failure:
+    """Why a request got no HTTP answer, whatever the HTTP library: the kinds :mod:`pykorm._retry` tells apart."""
+
+    NOT_CONNECTED = "not connected"  # refused or unreachable: nothing was sent
+    CONNECT_TIMEOUT = "connect timeout"  # nothing was sent, but the time is spent
+    TIMEOUT = "timeout"  # no answer within the read timeout
+    CERTIFICATE = "certificate"  # the server's certificate did not verify
+    BROKEN = "broken"  # the connection broke after the request may have been sent
+    OTHER = "other"
+
+    def __init__(self, kind: str, error: BaseException) -> None:
+        self.kind = kind
+        self.error = error
+
+
+class Attempts:
+    """The retry loop of one request, as decisions: both transports send, then ask this what to do.
+
+    Args:
+        retries, timeouts: the transport's; ``policy``, ``connect`` and ``read``: this call's, if given.
+    """
+
+    def __init__(
+        self, retries: RetryPolicy, timeouts: Timeouts, method: str, url: str, policy: RetryPolicy | None,
+        connect: float | None | _Default, read: float | None | _Default,
+    ) -> None:
+        found, base = current_options(retries, timeouts)
+        self.policy = policy or found
+        self.timeouts = Timeouts(
+            base.connect if isinstance(connect, _Default) else connect, base.read if isinstance(read, _Default) else read
+        )
+        self.method, self.url, self.count = method, url, 1
+
+    def answered(self, status: int, headers: Mapping[str, str]) -> float | None:
+        """None when the answer is final; else the seconds to wait before sending again."""
+        again, server_delay = retry_after(status, headers)
+        if not again or self.count > self.policy.max_retries:
+            return None
+        reason = f"HTTP {status}" + (f", Retry-After {server_delay:g} s" if server_delay is not None else "")
+        return self._again(server_delay, reason)
+
+    def failed(self, failure: Failure) -> float:
+        """The seconds to wait before sending again after no answer.
+
+        Raises:
+            ServerUnavailable, TLSVerificationError: when it is not sent again (the error, without its frames).
+        """
+        if self.count > self.policy.max_retries or not resendable(self.method, failure.kind):
+            raise no_answer(failure, self.method, self.url, self.count) from failure.error.with_traceback(None)
+        return self._again(None, f"no answer ({failure.error})")
+
+    def _again(self, server_delay: float | None, reason: str) -> float:
+        seconds = self.policy.delay(self.count, server_delay)
+        log.debug(
+            "pykorm: %s %s: %s; retry %d of %d in %.2f s",
+            self.method, self.url, reason, self.count, self.policy.max_retries, seconds,
+        )
+        self.count += 1
+        return seconds
+
+
+def _failure(error: urllib3.exceptions.HTTPError) -> Failure:
+    """What kind of failure a urllib3 error is."""
     if isinstance(error, urllib3.exceptions.NewConnectionError):
-        return True  # refused or unreachable: nothing left this host (checked first: a ConnectTimeoutError in urllib3 1.x)
-    if isinstance(error, urllib3.exceptions.TimeoutError) or method not in IDEMPOTENT:
-        return False
-    if isinstance(error, urllib3.exceptions.SSLError):  # a certificate that does not verify is no broken connection
-        return "EOF" in str(error) or "reset" in str(error).lower()
-    return isinstance(error, urllib3.exceptions.ProtocolError)
-
-
-def _no_answer(
-    error: urllib3.exceptions.HTTPError, method: str, url: str, attempts: int = 1
-) -> ApiError | ConfigurationError:
-    """The error for a request that got no HTTP answer: a TLS verification failure, the server unreachable,
-    or — for a write whose answer was lost — an outcome nobody knows."""
-    what = f"{method} {url}"
+        # refused or unreachable (checked first: a ConnectTimeoutError in urllib3 1.x)
+        return Failure(Failure.NOT_CONNECTED, error)
+    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+        return Failure(Failure.CONNECT_TIMEOUT, error)
+    if isinstance(error, urllib3.exceptions.TimeoutError):
+        return Failure(Failure.TIMEOUT, error)
     reason = getattr(error, "reason", None) or error
     if isinstance(reason, urllib3.exceptions.SSLError) or isinstance(error, urllib3.exceptions.SSLError):
         text = str(reason)
         if "CERTIFICATE_VERIFY_FAILED" in text or "hostname" in text.lower() or "certificate" in text.lower():
-            return TLSVerificationError(
-                f"{what}: the API server's certificate did not verify ({text}). Check the cluster's "
-                "certificate-authority(-data) and server name in the kubeconfig"
-            )
+            return Failure(Failure.CERTIFICATE, error)
+        # a certificate that does not verify is no broken connection; an EOF or a reset is
+        return Failure(Failure.BROKEN if "EOF" in text or "reset" in text.lower() else Failure.OTHER, error)
+    if isinstance(error, urllib3.exceptions.ProtocolError):
+        return Failure(Failure.BROKEN, error)
+    return Failure(Failure.OTHER, error)
+
+
+def resendable(method: str, kind: str) -> bool:
+    """Whether a request that got no answer may be sent again: never after a timeout; a write only
+    when it cannot have been sent (the connection was never made)."""
+    return kind == Failure.NOT_CONNECTED or (kind == Failure.BROKEN and method in IDEMPOTENT)
+
+
+def _resendable(method: str, error: urllib3.exceptions.HTTPError) -> bool:
+    return resendable(method, _failure(error).kind)
+
+
+def no_answer(failure: Failure, method: str, url: str, attempts: int = 1) -> ApiError | ConfigurationError:
+    """The error for a request that got no HTTP answer: a TLS verification failure, the server unreachable,
+    or — for a write whose answer was lost — an outcome nobody knows."""
+    what, error = f"{method} {url}", failure.error
+    if failure.kind == Failure.CERTIFICATE:
+        return TLSVerificationError(
+            f"{what}: the API server's certificate did not verify ({getattr(error, 'reason', None) or error}). "
+            "Check the cluster's certificate-authority(-data) and server name in the kubeconfig"
+        )
     tries = f" after {attempts} attempts" if attempts > 1 else ""
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
+    if failure.kind == Failure.NOT_CONNECTED:
         told = f"cannot connect to the API server{tries} ({error}); nothing was sent"
-    elif isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+    elif failure.kind == Failure.CONNECT_TIMEOUT:
         told = f"no connection to the API server within the connect timeout{tries} ({error}); nothing was sent"
     elif method not in IDEMPOTENT:
         told = (
@@ -345,19 +421,16 @@ def _counted(error: ApiError, attempts: int, gave_up: bool = False) -> ApiError:
     return error
 
 
-def _pause(seconds: float, method: str, url: str, attempt: int, policy: RetryPolicy, reason: str) -> None:
-    log.debug(
-        "pykorm: %s %s: %s; retry %d of %d in %.2f s", method, url, reason, attempt, policy.max_retries, seconds
-    )
-    time.sleep(seconds)
+def answer_error(status: int, headers: Mapping[str, str], data: bytes, what: str, attempts: int) -> ApiError:
+    """The typed error for an error answer, with the attempts made (and whether pykorm gave up retrying)."""
+    return _counted(error_from_response(status, data, what), attempts, gave_up=retry_after(status, headers)[0])
 
 
-def _decode(response: Any, what: str) -> JSON:
+def decode_answer(status: int, headers: Mapping[str, str], data: bytes, what: str) -> JSON:
     """A 2xx answer: decoded JSON, the text of a plain-text answer, or None when empty."""
-    data = response.data
     if not data:
         return None
-    content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if content_type and "json" not in content_type:
         return data.decode("utf-8", errors="replace")  # /healthz, pod logs...
     try:
@@ -367,7 +440,7 @@ def _decode(response: Any, what: str) -> JSON:
             return json.loads(data)
     except ValueError as error:
         raise ServerUnavailable(
-            f"{what}: the answer is not JSON ({error}): {data[:200].decode(errors='replace')!r}", status=response.status
+            f"{what}: the answer is not JSON ({error}): {data[:200].decode(errors='replace')!r}", status=status
         ) from None
 
 
