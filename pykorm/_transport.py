@@ -51,8 +51,8 @@ if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
 __all__ = [
-    "DEFAULT", "Attempts", "Failure", "Transport", "answer_error", "auth_headers", "decode_answer", "encode_body",
-    "error_from_response", "error_from_status", "url_of",
+    "DEFAULT", "KEEPALIVE", "Attempts", "Failure", "Transport", "answer_error", "auth_headers", "decode_answer",
+    "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "url_of",
 ]
 
 JSON = Any
@@ -75,7 +75,7 @@ DEFAULT = _Default()
 
 # A dead peer on an idle or long-read connection is noticed by the kernel in about a minute
 # (keepalive probes after 30 s idle, every 10 s, 3 unanswered), as Go's dialer does.
-_KEEPALIVE = [
+KEEPALIVE = [
     (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
     *((socket.IPPROTO_TCP, getattr(socket, name), value)
       for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
@@ -105,19 +105,14 @@ class Transport:
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
     ) -> None:
         self.configuration = configuration
-        self.host = (configuration.host or "").rstrip("/")
-        if not re.match(r"^https?://[^/]", self.host):
-            raise ConfigurationError(
-                f"the cluster has no usable server address ({configuration.host!r}): its kubeconfig entry "
-                "needs `server: https://HOST:PORT`"
-            )
+        self.host = server_of(configuration)
         self.retries = retries if retries is not None else RetryPolicy()
         self.timeouts = Timeouts(connect_timeout, read_timeout)
         pool_args: dict[str, Any] = {
             "maxsize": pool_size,
             "block": False,
             "retries": False,  # pykorm decides, in _send
-            "socket_options": HTTPConnection.default_socket_options + _KEEPALIVE,
+            "socket_options": HTTPConnection.default_socket_options + KEEPALIVE,
         }
         if self.host.startswith("https"):
             pool_args["cert_reqs"] = "CERT_REQUIRED" if configuration.verify_ssl else "CERT_NONE"
@@ -198,13 +193,8 @@ class Transport:
             buffer = b""
             try:
                 for chunk in response.stream(65536, decode_content=True):
-                    buffer += chunk
-                    while b"\n" in buffer:
-                        line, buffer = buffer.split(b"\n", 1)
-                        if raw:
-                            yield line.decode("utf-8", errors="replace")
-                        elif line.strip():
-                            yield json.loads(line)
+                    lines, buffer = read_lines(buffer, chunk, raw)
+                    yield from lines
                 if raw and buffer:
                     yield buffer.decode("utf-8", errors="replace")
             except urllib3.exceptions.ReadTimeoutError as error:
@@ -268,6 +258,21 @@ class _Headers(dict[str, str]):
     __str__ = __repr__
 
 
+def server_of(configuration: Configuration) -> str:
+    """The server's address, without a trailing slash.
+
+    Raises:
+        ConfigurationError: the configuration names no ``http(s)://HOST`` server.
+    """
+    host = (configuration.host or "").rstrip("/")
+    if not re.match(r"^https?://[^/]", host):
+        raise ConfigurationError(
+            f"the cluster has no usable server address ({configuration.host!r}): its kubeconfig entry "
+            "needs `server: https://HOST:PORT`"
+        )
+    return host
+
+
 def url_of(host: str, path: str, params: Params | None) -> str:
     """The URL of ``path`` on ``host`` with the query parameters that are not None (booleans as Kubernetes spells them)."""
     url = host + path
@@ -295,6 +300,19 @@ def auth_headers(configuration: Configuration, lock: threading.Lock) -> dict[str
         if setting.get("in") == "header" and setting.get("value"):
             headers[setting["key"]] = setting["value"]
     return headers
+
+
+def read_lines(buffer: bytes, chunk: bytes, raw: bool) -> tuple[list[JSON], bytes]:
+    """The complete lines of ``buffer + chunk`` (decoded JSON, or text with ``raw``), and what is left over."""
+    buffer += chunk
+    lines: list[JSON] = []
+    while b"\n" in buffer:
+        line, buffer = buffer.split(b"\n", 1)
+        if raw:
+            lines.append(line.decode("utf-8", errors="replace"))
+        elif line.strip():
+            lines.append(json.loads(line))
+    return lines, buffer
 
 
 class Failure:

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pykorm"
 
 LAYERS: dict[str, tuple[str, ...]] = {
     "primitives": ("_errors", "_paths", "_patch", "_versions", "_gc", "_names", "_selectors", "_drive"),
-    "wire": ("_retry", "_transport", "_clusters", "_resource", "_wire", "_atransport"),
+    "wire": ("_retry", "_transport", "_clusters", "_resource", "_atransport"),
     "vocabulary": ("_types", "_options"),
     "declaration": ("_tracking", "_fields", "fields", "_objects"),
     "derivations": ("_openapi", "_schema", "_validation", "_lookups", "_plan", "_crd", "_rbac", "_owners"),
