@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
-import threading
 from typing import TYPE_CHECKING, Any, AsyncGenerator
 
 import aiohttp
 from yarl import URL
 
 from ._errors import ServerUnavailable
-from ._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy, Timeouts
+from ._retry import RetryPolicy
 from ._transport import (
-    APPLY_PATCH, DEFAULT, KEEPALIVE, JSON, MERGE_PATCH, Attempts, Failure, Params, _Default, answer_error, auth_headers,
-    decode_answer, encode_body, read_lines, server_of, url_of,
+    APPLY_PATCH, DEFAULT, KEEPALIVE, JSON, MERGE_PATCH, Attempts, Failure, Params, Endpoint, _Default, answer_error,
+    auth_headers, decode_answer, encode_body, read_lines, ssl_context, url_of,
 )
 
 if TYPE_CHECKING:
@@ -35,35 +33,22 @@ if TYPE_CHECKING:
 __all__ = ["APPLY_PATCH", "MERGE_PATCH", "AsyncTransport"]
 
 
-class AsyncTransport:
+class AsyncTransport(Endpoint):
     """A connection pool to one API server, for the event loop it is used on.
 
-    Args:
-        configuration: host, TLS files and credentials (as for :class:`pykorm._transport.Transport`).
-        pool_size: connections kept open to the server (concurrent requests beyond wait for one).
-        retries, connect_timeout, read_timeout: as for the blocking transport.
+    Made as the blocking :class:`pykorm._transport.Transport` is (same arguments; ``pool_size``
+    100 by default: concurrent requests beyond it wait for a connection); its methods are coroutines.
     """
 
-    def __init__(
-        self,
-        configuration: Configuration,
-        *,
-        pool_size: int = 100,
-        retries: RetryPolicy | None = None,
-        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-        read_timeout: float | None = DEFAULT_READ_TIMEOUT,
-    ) -> None:
-        self.configuration = configuration
-        self.host = server_of(configuration)
-        self.retries = retries if retries is not None else RetryPolicy()
-        self.timeouts = Timeouts(connect_timeout, read_timeout)
-        self.pool_size = pool_size
-        self._ssl = _ssl_context(configuration) if self.host.startswith("https") else False
+    DEFAULT_POOL_SIZE = 100
+
+    def _open(self) -> None:
+        configuration = self.configuration
+        self._ssl = ssl_context(configuration) if self.host.startswith("https") else False
         name = getattr(configuration, "tls_server_name", None) or configuration.assert_hostname
         self._server_hostname = name if isinstance(name, str) and name else None
         # An exec plugin or an expiring token refreshes in auth_settings(): blocking work, done off the loop.
         self._refreshes = getattr(configuration, "refresh_api_key_hook", None) is not None
-        self._auth_lock = threading.Lock()
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -174,19 +159,6 @@ class AsyncTransport:
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
             self._loop = loop
         return self._session
-
-
-def _ssl_context(configuration: Configuration) -> ssl.SSLContext:
-    """The TLS settings of a kubeconfig entry: its CA, client certificate, and whether to verify."""
-    context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
-    if configuration.cert_file:
-        context.load_cert_chain(configuration.cert_file, configuration.key_file or None)
-    if not configuration.verify_ssl:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    elif configuration.assert_hostname is False:
-        context.check_hostname = False
-    return context
 
 
 def _keepalive_socket(info: Any) -> socket.socket:

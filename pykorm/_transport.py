@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, cast
@@ -51,8 +52,8 @@ if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
 __all__ = [
-    "DEFAULT", "KEEPALIVE", "Attempts", "Failure", "Transport", "answer_error", "auth_headers", "decode_answer",
-    "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "url_of",
+    "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "Transport", "answer_error", "auth_headers", "decode_answer",
+    "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "ssl_context", "url_of",
 ]
 
 JSON = Any
@@ -83,23 +84,25 @@ KEEPALIVE = [
 ]
 
 
-class Transport:
-    """A connection pool to one API server, safe to share between threads.
+class Endpoint:
+    """One API server's address, credentials, retry policy and timeouts: what both transports are made of.
 
     Args:
         configuration: host, TLS files and credentials, as the official client's
             ``kubernetes.config.load_kube_config`` fills them in.
-        pool_size: connections kept open to the server.
+        pool_size: connections kept open to the server (:attr:`DEFAULT_POOL_SIZE` when None).
         retries: when requests are sent again (see :mod:`pykorm._retry`); ``RetryPolicy()`` by default.
         connect_timeout: seconds to connect and finish the TLS handshake (None: no limit).
         read_timeout: seconds to wait for an answer, and for each read of it (None: no limit).
     """
 
+    DEFAULT_POOL_SIZE = 16
+
     def __init__(
         self,
         configuration: Configuration,
         *,
-        pool_size: int = 16,
+        pool_size: int | None = None,
         retries: RetryPolicy | None = None,
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
@@ -108,8 +111,22 @@ class Transport:
         self.host = server_of(configuration)
         self.retries = retries if retries is not None else RetryPolicy()
         self.timeouts = Timeouts(connect_timeout, read_timeout)
+        self.pool_size = pool_size if pool_size is not None else self.DEFAULT_POOL_SIZE
+        self._auth_lock = threading.Lock()
+        self._open()
+
+    def _open(self) -> None:
+        """Make the connection pool, with the transport's own HTTP library."""
+        raise NotImplementedError
+
+
+class Transport(Endpoint):
+    """A connection pool to one API server, safe to share between threads (arguments: :class:`Endpoint`)."""
+
+    def _open(self) -> None:
+        configuration = self.configuration
         pool_args: dict[str, Any] = {
-            "maxsize": pool_size,
+            "maxsize": self.pool_size,
             "block": False,
             "retries": False,  # pykorm decides, in _send
             "socket_options": HTTPConnection.default_socket_options + KEEPALIVE,
@@ -127,7 +144,6 @@ class Transport:
             if configuration.assert_hostname is not None:
                 pool_args["assert_hostname"] = configuration.assert_hostname
         self._pool = urllib3.PoolManager(**pool_args)
-        self._auth_lock = threading.Lock()
 
     def request(
         self,
@@ -256,6 +272,19 @@ class _Headers(dict[str, str]):
         return repr(shown)
 
     __str__ = __repr__
+
+
+def ssl_context(configuration: Configuration) -> ssl.SSLContext:
+    """The TLS settings of a kubeconfig entry as an ``SSLContext``: its CA, client certificate, whether to verify."""
+    context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
+    if configuration.cert_file:
+        context.load_cert_chain(configuration.cert_file, configuration.key_file or None)
+    if not configuration.verify_ssl:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif configuration.assert_hostname is False:
+        context.check_hostname = False
+    return context
 
 
 def server_of(configuration: Configuration) -> str:
