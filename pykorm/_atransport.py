@@ -21,6 +21,7 @@ import aiohttp
 from yarl import URL
 
 from ._errors import ServerUnavailable
+from ._gc import full_gc_held_off
 from ._retry import RetryPolicy
 from ._transport import (
     APPLY_PATCH, DEFAULT, KEEPALIVE, JSON, MERGE_PATCH, Attempts, Failure, Params, Endpoint, _Default, answer_error,
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
 __all__ = ["APPLY_PATCH", "MERGE_PATCH", "AsyncTransport"]
+
+_HELD_OFF = 16 * 1024  # bytes: a list page above this is decoded with full collections held off
 
 
 class AsyncTransport(Endpoint):
@@ -72,7 +75,10 @@ class AsyncTransport(Endpoint):
         what = f"{method} {path}"
         if response.status >= 300:
             raise answer_error(response.status, response.headers, answer, what, attempts)
-        return decode_answer(response.status, response.headers, answer, what)
+        if len(answer) < _HELD_OFF:
+            return decode_answer(response.status, response.headers, answer, what)
+        with full_gc_held_off():  # a full collection waits for the application's code, not the decoding: see pykorm._gc
+            return decode_answer(response.status, response.headers, answer, what)
 
     async def stream(
         self,

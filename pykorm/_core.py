@@ -91,6 +91,9 @@ class SessionCore(Generic[TransportT]):
     async def _sleep(self, seconds: float) -> None:
         raise NotImplementedError
 
+    async def _checkpoint(self) -> None:
+        """Between two steps of a long computation: an event loop runs its other tasks here (blocking: nothing)."""
+
     # -- clusters ----------------------------------------------------------------------------
 
     def default_namespace(self, cluster: str | None = None) -> str:

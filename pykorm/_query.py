@@ -40,6 +40,7 @@ __all__ = ["Query"]
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 500
+_SLICE = 100  # objects filtered and wrapped in one step (see _objects)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,8 +253,7 @@ class Query(Generic[M]):
         return run(self._all())
 
     async def _all(self) -> list[M]:
-        with full_gc_held_off():  # no user code runs until the list is complete: see pykorm._gc
-            return await self._consistently(list)
+        return await self._consistently(lambda batch: batch)
 
     def first(self) -> M | None:
         """The first matching object, or None."""
@@ -283,7 +283,7 @@ class Query(Generic[M]):
             total = sum([await client.count(namespace) for namespace in namespaces])
             remaining = max(0, total - state.start)
             return remaining if state.stop is None else min(remaining, state.stop - state.start)
-        return await self._consistently(lambda objects: sum(1 for _ in objects))
+        return sum(await self._consistently(lambda batch: [len(batch)]))
 
     def get(self, name: str, namespace: str | None = None) -> M | None:
         """The object called ``name``, or None when there is none (as in pykorm); see :meth:`get_or_raise`.
@@ -344,7 +344,7 @@ class Query(Generic[M]):
 
     async def _values(self, names: tuple[str, ...]) -> list[dict[str, Any]]:
         getters = [(n, self._getter(n)) for n in names]
-        return await self._consistently(lambda objects: [{n: g(obj) for n, g in getters} for obj in objects])
+        return await self._consistently(lambda batch: [{n: g(obj) for n, g in getters} for obj in batch])
 
     def pluck(self, name: str) -> list[Any]:
         """The named value (attribute, lookup or dotted JSON path) of each matching object."""
@@ -352,7 +352,7 @@ class Query(Generic[M]):
 
     async def _pluck(self, name: str) -> list[Any]:
         getter = self._getter(name)
-        return await self._consistently(lambda objects: [getter(obj) for obj in objects])
+        return await self._consistently(lambda batch: [getter(obj) for obj in batch])
 
     # -- bulk (I/O) ---------------------------------------------------------------------
 
@@ -454,12 +454,18 @@ class Query(Generic[M]):
             return max(1, min(state.page_size, state.stop))
         return state.page_size
 
-    async def _consistently(self, use: Callable[[list[M]], T]) -> T:
-        """``use`` applied to the selected objects of one snapshot (see :func:`pykorm._pager.consistent`)."""
+    async def _consistently(self, use: Callable[[list[M]], list[T]]) -> list[T]:
+        """``use`` applied to each batch of selected objects of one snapshot, the results joined (a batch is
+        dropped once used: counting keeps no object). See :func:`pykorm._pager.consistent`."""
         plan = self.explain()
 
-        async def read(pager: Pager) -> T:
-            return use([obj async for batch in self._selected(plan, pager) for obj in batch])
+        async def read(pager: Pager) -> list[T]:
+            found: list[T] = []
+            with full_gc_held_off():  # no user code runs until the list is complete: see pykorm._gc
+                async with contextlib.aclosing(self._selected(plan, pager)) as batches:
+                    async for batch in batches:
+                        found += use(batch)
+            return found
 
         return await self._client().consistently(read, self._page_size(plan), inconsistent=self._state.inconsistent)
 
@@ -499,13 +505,18 @@ class Query(Generic[M]):
                         yield [self.model._from_server(raw, cluster)]
             return
         params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
-        wrap = self.model._from_server
+        wrap, session = self.model._from_server, self._client().session
         for namespace in namespaces:
             async with contextlib.aclosing(pager.pages(resource.path(namespace), params)) as pages:
                 async for page in pages:
-                    with full_gc_held_off():  # see pykorm._gc: wrapping a page allocates no garbage
-                        objects = [wrap(raw, cluster) for raw in page if python is None or python.matches(raw)]
-                    yield objects
+                    # Yielded in slices, with the session's checkpoint between: on an event loop, no step
+                    # runs long (filtering and wrapping 500 objects can take a few ms).
+                    for start in range(0, len(page), _SLICE):
+                        with full_gc_held_off():  # see pykorm._gc: wrapping a page allocates no garbage
+                            objects = [wrap(raw, cluster) for raw in page[start:start + _SLICE]
+                                       if python is None or python.matches(raw)]
+                        yield objects
+                        await session._checkpoint()
 
     def _getter(self, name: str) -> Callable[[M], Any]:
         if "." in name:

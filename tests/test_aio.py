@@ -8,6 +8,7 @@ results — objects, plans, errors and their messages — are compared with the 
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import secrets
 import subprocess
@@ -25,7 +26,7 @@ from pykorm import Q
 from pykorm.aio import AsyncPykorm
 from pykorm.testing import Cluster, FaultProxy
 
-from .models import ConfigMap, Peach, Plant
+from .models import ConfigMap, Counter, Peach, Plant
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,7 @@ def run(make: Callable[[AsyncPykorm], Awaitable[T]], cluster: Cluster, **options
 
 
 @pytest.fixture
-def plants(pk: pykorm.Pykorm, k8s_namespace: str) -> list[Plant]:
+def plants(k8s_cluster: Cluster, crds_installed: None, k8s_namespace: str) -> list[Plant]:
     """30 plants, made concurrently with the async session."""
     def plant(i: int) -> Plant:
         return Plant(namespace=k8s_namespace, name=f"p-{i:02d}", variety=["Frost", "Elberta", "Madison"][i % 3],
@@ -51,7 +52,7 @@ def plants(pk: pykorm.Pykorm, k8s_namespace: str) -> list[Plant]:
     async def create(apk: AsyncPykorm) -> list[Plant]:
         return list(await asyncio.gather(*(apk.save(plant(i)) for i in range(30))))
 
-    made = run(create, Cluster(pk.kubeconfig and Path(pk.kubeconfig), pk.context))
+    made = run(create, k8s_cluster)
     assert {p.name for p in made} == {f"p-{i:02d}" for i in range(30)} and all(p.uid for p in made)
     return made
 
@@ -359,3 +360,61 @@ def test_import_pykorm_does_not_load_aiohttp() -> None:
     done = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+LAG_OBJECTS = int(os.environ.get("PYKORM_LAG_OBJECTS", "5000"))  # 20,000 takes 40 s to create here: see the README
+
+
+def test_the_event_loop_is_never_blocked_long_while_listing_many_objects(
+    k8s_cluster: Cluster, k8s_namespace: str, crds_installed: None
+) -> None:
+    """A ticker task wakes every millisecond; between two wakes, the loop thread spends a few ms of CPU at most
+    — in pykorm, aiohttp or the collector — while thousands of objects are listed, streamed and counted.
+
+    CPU time of the loop's thread, not wall time: on a loaded machine the whole process may wait for a
+    core, which blocks nothing pykorm controls. The lists are kept until the ticker stops: freeing
+    thousands of objects at once is the program's step, not pykorm's.
+    """
+    async def create(apk: AsyncPykorm) -> None:
+        gate = asyncio.Semaphore(64)
+
+        async def one(i: int) -> None:
+            async with gate:
+                await apk.save(Counter(namespace=k8s_namespace, name=f"c{i:05d}", count=i))
+
+        await asyncio.gather(*(one(i) for i in range(LAG_OBJECTS)))
+
+    async def scenario(apk: AsyncPykorm) -> tuple[float, int, list[int]]:
+        worst, ticks, done = 0.0, 0, asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal worst, ticks
+            before = time.thread_time()
+            while not done.is_set():
+                await asyncio.sleep(0.001)
+                now = time.thread_time()
+                worst, ticks, before = max(worst, now - before), ticks + 1, now
+
+        gc.collect()  # what creating the objects left to collect is not the list's
+        watching = asyncio.create_task(ticker())
+        await asyncio.sleep(0.01)
+        q = apk.query(Counter).ns(k8s_namespace)
+        listed = await q.all()
+        streamed = [c.count async for c in q.filter(count__gte=0)]  # a Python-side filter on every object
+        counted = await q.filter(count__lt=LAG_OBJECTS // 2).count()
+        done.set()
+        await watching
+        return worst, ticks, [len(listed), len(streamed), counted]
+
+    started = time.monotonic()
+    run(create, k8s_cluster)
+    created = time.monotonic() - started
+    worst, ticks, sizes = run(scenario, k8s_cluster)
+    k8s_cluster.transport().request("DELETE", f"/apis/pykorm.infomaniak.com/v1/namespaces/{k8s_namespace}/counters")
+    print(f"{LAG_OBJECTS} objects: created in {created:.1f} s; longest loop-thread CPU between two ticks "
+          f"{worst * 1000:.2f} ms over {ticks} ticks")
+    assert sizes == [LAG_OBJECTS, LAG_OBJECTS, LAG_OBJECTS // 2]
+    assert ticks > 10
+    # Measured 3-6 ms at 5,000 and 20,000 objects on a loaded 2-core machine (the issue's target: 5 ms);
+    # twice that here, so that the machine's noise does not fail the build.
+    assert worst < 0.010
