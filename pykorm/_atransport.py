@@ -21,11 +21,10 @@ import aiohttp
 from yarl import URL
 
 from ._errors import ServerUnavailable
-from ._gc import full_gc_held_off
 from ._retry import RetryPolicy
 from ._transport import (
     APPLY_PATCH, DEFAULT, KEEPALIVE, JSON, MERGE_PATCH, Attempts, Failure, Params, Endpoint, _Default, answer_error,
-    auth_headers, decode_answer, encode_body, read_lines, ssl_context, url_of,
+    answer_of, auth_headers, encode_body, read_lines, ssl_context, url_of,
 )
 
 if TYPE_CHECKING:
@@ -72,13 +71,8 @@ class AsyncTransport(Endpoint):
         url = url_of(self.host, path, params)
         data, headers = encode_body(body, content_type)
         response, answer, attempts = await self._send(method, url, data, headers, True, timeout, connect_timeout, retries)
-        what = f"{method} {path}"
-        if response.status >= 300:
-            raise answer_error(response.status, response.headers, answer, what, attempts)
-        if len(answer) < _HELD_OFF:
-            return decode_answer(response.status, response.headers, answer, what)
-        with full_gc_held_off():  # a full collection waits for the application's code, not the decoding: see pykorm._gc
-            return decode_answer(response.status, response.headers, answer, what)
+        # Pages are decoded with full collections held off: one waits for the application's code (pykorm._gc).
+        return answer_of(response.status, response.headers, answer, f"{method} {path}", attempts, _HELD_OFF)
 
     async def stream(
         self,

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
 __all__ = [
-    "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "Transport", "answer_error", "auth_headers", "decode_answer",
+    "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "Transport", "answer_error", "answer_of", "auth_headers", "decode_answer",
     "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "ssl_context", "url_of",
 ]
 
@@ -174,10 +174,7 @@ class Transport(Endpoint):
         response, attempts = self._send(
             method, url, data, headers, preload=True, read=timeout, connect=connect_timeout, retries=retries
         )
-        what = f"{method} {path}"
-        if response.status >= 300:
-            raise answer_error(response.status, response.headers, response.data, what, attempts)
-        return decode_answer(response.status, response.headers, response.data, what)
+        return answer_of(response.status, response.headers, response.data, f"{method} {path}", attempts)
 
     def stream(
         self,
@@ -473,7 +470,19 @@ def answer_error(status: int, headers: Mapping[str, str], data: bytes, what: str
     return _counted(error_from_response(status, data, what), attempts, gave_up=retry_after(status, headers)[0])
 
 
-def decode_answer(status: int, headers: Mapping[str, str], data: bytes, what: str) -> JSON:
+def answer_of(
+    status: int, headers: Mapping[str, str], data: bytes, what: str, attempts: int, large: int = _LARGE_ANSWER
+) -> JSON:
+    """What an answer says: its decoded body, or (status 300 and above) its typed error, raised.
+
+    Answers of ``large`` bytes or more are decoded with full collections held off (:mod:`pykorm._gc`).
+    """
+    if status >= 300:
+        raise answer_error(status, headers, data, what, attempts)
+    return decode_answer(status, headers, data, what, large)
+
+
+def decode_answer(status: int, headers: Mapping[str, str], data: bytes, what: str, large: int = _LARGE_ANSWER) -> JSON:
     """A 2xx answer: decoded JSON, the text of a plain-text answer, or None when empty."""
     if not data:
         return None
@@ -481,7 +490,7 @@ def decode_answer(status: int, headers: Mapping[str, str], data: bytes, what: st
     if content_type and "json" not in content_type:
         return data.decode("utf-8", errors="replace")  # /healthz, pod logs...
     try:
-        if len(data) < _LARGE_ANSWER:
+        if len(data) < large:
             return json.loads(data)
         with full_gc_held_off():  # a large list: see pykorm._gc
             return json.loads(data)

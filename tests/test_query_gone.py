@@ -7,6 +7,7 @@ compact etcd, which makes the server answer 410 as it would after minutes.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Iterator
 
@@ -14,6 +15,7 @@ import pytest
 
 import pykorm
 from pykorm._watch import Watcher
+from pykorm.aio import AsyncPykorm
 from pykorm.testing import Cluster, LocalControlPlane, install_crds
 
 from .models import PLANT_CRD, Plant
@@ -77,3 +79,27 @@ def test_watch_relists_after_410_and_reports_only_the_differences(no_cache: tupl
     control_plane.compact_etcd()
     events = sorted((e.type, e.obj.name) for e in watcher.events())
     assert events == [("ADDED", "w-new"), ("DELETED", "w-drop"), ("MODIFIED", "w-change")]
+
+
+def test_an_async_watch_relists_after_410_as_the_blocking_one(no_cache: tuple[LocalControlPlane, pykorm.Pykorm, str]) -> None:
+    """pykorm.aio's watch is the same Watcher, on the event loop: after 410 Gone it lists again and reports the differences."""
+    control_plane, session, namespace = no_cache
+    for name in ("keep", "change", "drop"):
+        session.save(Plant(namespace=namespace, name=f"a-{name}", variety="AsyncWatched"))
+
+    async def scenario() -> tuple[list[str], list[tuple[str, str]]]:
+        async with AsyncPykorm(kubeconfig=control_plane.kubeconfig) as apk:
+            query = apk.query(Plant).ns(namespace).filter(variety="AsyncWatched").query
+            watcher = Watcher(query._client(), Plant, query.explain(), timeout=3)
+            initial = sorted(p.name for p in await watcher.ainitial())
+            changed = session.get(Plant, "a-change", namespace)
+            changed.price = 5
+            session.save(changed)
+            session.delete(session.get(Plant, "a-drop", namespace))
+            session.save(Plant(namespace=namespace, name="a-new", variety="AsyncWatched"))
+            control_plane.compact_etcd()
+            return initial, sorted([(e.type, e.obj.name) async for e in watcher.aevents()])
+
+    initial, events = asyncio.run(scenario())
+    assert initial == ["a-change", "a-drop", "a-keep"]
+    assert events == [("ADDED", "a-new"), ("DELETED", "a-drop"), ("MODIFIED", "a-change")]
