@@ -164,5 +164,4 @@ def run(server: Server, clients: Clients, n: int, rounds: int) -> list[Row]:
             say(f"  {OP}, round {r}/{rounds}: " + ", ".join(
                 f"{verb} {name.split(',')[0]} {s[-1].wall / n * 1e6:.0f}" for (verb, name), s in samples.items()
             ) + " wall µs each")
-    return [Row.of(f"{verb}, {'8 threads' if name == REFERENCE else f'{TASKS} tasks'}", n, name, s, n)
-            for (verb, name), s in samples.items()]
+    return [Row.of(f"{verb}, {TASKS} tasks or {THREADS} threads", n, name, s, n) for (verb, name), s in samples.items()]

@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import TYPE_CHECKING, Any, AsyncGenerator
+from typing import Any, AsyncGenerator
 
 import aiohttp
 from yarl import URL
 
 from ._errors import ServerUnavailable
-from ._retry import RetryPolicy
+from ._retry import DEFAULT, Attempts, Failure, RetryPolicy, _Default
 from ._transport import (
-    APPLY_PATCH, DEFAULT, KEEPALIVE, JSON, MERGE_PATCH, Attempts, Failure, Params, Endpoint, _Default, answer_error,
-    answer_of, auth_headers, encode_body, read_lines, ssl_context, url_of,
+    APPLY_PATCH, KEEPALIVE, JSON, MERGE_PATCH, Endpoint, Params, answer_error, answer_of, auth_headers, read_lines,
+    ssl_context, url_of, encode_body,
 )
-
-if TYPE_CHECKING:
-    from kubernetes.client import Configuration
 
 __all__ = ["APPLY_PATCH", "MERGE_PATCH", "AsyncTransport"]
 

@@ -11,7 +11,7 @@ so the very same coroutines run on the loop: only the I/O differs.
 
 from __future__ import annotations
 
-from typing import Any, AsyncGenerator, AsyncGenerator, Coroutine, Iterator, TypeVar
+from typing import Any, AsyncGenerator, Coroutine, Iterator, TypeVar
 
 __all__ = ["blocking", "iterate", "run"]
 

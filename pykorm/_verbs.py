@@ -10,7 +10,6 @@ does), as the engine knows models only by what they do.
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Callable, Iterator, Literal, TypeVar, overload
 
 from ._drive import run
