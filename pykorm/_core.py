@@ -34,6 +34,7 @@ from ._resource import ResourceType, resource_of
 from ._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from ._transport import APPLY_PATCH, MERGE_PATCH
 from ._validation import check_names, validate
+from ._watch import DEFAULT_SILENCE
 
 if TYPE_CHECKING:
     from ._models import Model
@@ -182,7 +183,7 @@ class SessionCore(Generic[TransportT]):
         if resource.namespaced:
             query = query.namespace(get_path(obj._raw, ("metadata", "namespace")) or self.default_namespace(target))
         current: M | None = None
-        events = query._watch(timeout, True, 45.0)
+        events = query._watch(timeout, True, DEFAULT_SILENCE)
         try:
             async for event in events:
                 current = None if event.type == "DELETED" else event.obj

@@ -55,12 +55,15 @@ class AsyncQuery(Generic[M]):
         return self._wrap(self.query.exclude(*conditions, **lookups))
 
     def filter_by(self, **attributes: Any) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.filter_by`."""
         return self._wrap(self.query.filter_by(**attributes))
 
     def filter_by_labels(self, labels: Mapping[str, str] | None = None, /, **more: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.filter_by_labels`."""
         return self._wrap(self.query.filter_by_labels(labels, **more))
 
     def filter_by_fields(self, fields: Mapping[str, str] | None = None, /, **more: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.filter_by_fields`."""
         return self._wrap(self.query.filter_by_fields(fields, **more))
 
     def namespace(self, *names: str) -> AsyncQuery[M]:
@@ -70,21 +73,27 @@ class AsyncQuery(Generic[M]):
     ns = namespace
 
     def all_namespaces(self) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.all_namespaces`."""
         return self._wrap(self.query.all_namespaces())
 
     def order_by(self, *keys: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.order_by`."""
         return self._wrap(self.query.order_by(*keys))
 
     def page_size(self, size: int) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.page_size`."""
         return self._wrap(self.query.page_size(size))
 
     def allow_inconsistent(self) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.allow_inconsistent`."""
         return self._wrap(self.query.allow_inconsistent())
 
     def using(self, cluster: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.using`."""
         return self._wrap(self.query.using(cluster))
 
     def owned_by(self, owner: Model) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.owned_by`."""
         return self._wrap(self.query.owned_by(owner))
 
     def __getitem__(self, index: slice) -> AsyncQuery[M]:
@@ -113,13 +122,16 @@ class AsyncQuery(Generic[M]):
         return await self.query._all()
 
     async def first(self) -> M | None:
+        """See :meth:`pykorm.Query.first`."""
         await self._ready()
         return await self.query._first()
 
     async def exists(self) -> bool:
+        """See :meth:`pykorm.Query.exists`."""
         return await self.first() is not None
 
     async def count(self) -> int:
+        """See :meth:`pykorm.Query.count`."""
         await self._ready()
         return await self.query._count()
 
@@ -134,10 +146,12 @@ class AsyncQuery(Generic[M]):
         return await self.query._get_or_raise(name, namespace)
 
     async def values(self, *names: str) -> list[dict[str, Any]]:
+        """See :meth:`pykorm.Query.values`."""
         await self._ready()
         return await self.query._values(names)
 
     async def pluck(self, name: str) -> list[Any]:
+        """See :meth:`pykorm.Query.pluck`."""
         await self._ready()
         return await self.query._pluck(name)
 
@@ -152,14 +166,17 @@ class AsyncQuery(Generic[M]):
         return await self.query._delete(propagation_policy, dry_run)
 
     async def update(self, **values: Any) -> BulkResult[M]:
+        """See :meth:`pykorm.Query.update`."""
         await self._ready()
         return await self.query._update(_assign(values))
 
     async def label(self, **labels: str | None) -> BulkResult[M]:
+        """See :meth:`pykorm.Query.label`."""
         await self._ready()
         return await self.query._update(_labels(labels))
 
     async def annotate(self, **annotations: str | None) -> BulkResult[M]:
+        """See :meth:`pykorm.Query.annotate`."""
         await self._ready()
         return await self.query._update(_annotations(annotations))
 
@@ -173,6 +190,7 @@ class AsyncQuery(Generic[M]):
                 yield event
 
     async def wait_until(self, condition: Callable[[list[M]], bool], timeout: float = 60.0) -> list[M]:
+        """See :meth:`pykorm.Query.wait_until`."""
         await self._ready()
         return await self.query._wait_until(condition, timeout)
 
