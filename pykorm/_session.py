@@ -123,7 +123,12 @@ class Pykorm(SessionCore[Transport], Verbs):
 
     def request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None, **kwargs: Any) -> Any:
         """One request about ``resource``; a 404 for the resource type itself raises :class:`CRDNotInstalled`."""
-        return run(self._request(resource, method, path, cluster, **kwargs))
+        return run(SessionCore._request(self, resource, method, path, cluster, **kwargs))
+
+    async def _request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None,
+                       **kwargs: Any) -> Any:
+        # The verbs' requests go through request(): a subclass that wraps it sees every one of them.
+        return self.request(resource, method, path, cluster, **kwargs)
 
     def serves(self, resource: ResourceType, name: str, cluster: str | None = None) -> bool:
         """True when the server lists ``name`` (``peaches/status``...) in the resource's group version."""
