@@ -31,6 +31,7 @@ from ._openapi import crd_version_schema, is_custom_group, kind_schema, pruned
 from ._patch import merge_patch
 from ._paths import MISSING, delete_path, get_path
 from ._resource import ResourceType, resource_of
+from ._subresources import Scale, log_params, scale_from, scale_patch
 from ._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from ._transport import APPLY_PATCH, MERGE_PATCH
 from ._validation import check_names, validate
@@ -43,6 +44,7 @@ __all__ = ["SessionCore"]
 
 M = TypeVar("M", bound="Model")
 TransportT = TypeVar("TransportT")
+LogOptions = tuple["str | None", "int | None", "int | None", bool]  # container, tail_lines, since_seconds, previous
 
 _SCHEMA_TTL = 300.0  # seconds a served schema is trusted before it is read again
 _NO_SCHEMA_TTL = 5.0  # seconds before asking again for a schema not found (OpenAPI lags a new CRD)
@@ -85,8 +87,10 @@ class SessionCore(Generic[TransportT]):
         """One request to ``cluster`` through its transport (retried as :mod:`pykorm._retry` says)."""
         raise NotImplementedError
 
-    def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float) -> AsyncGenerator[Any, None]:
-        """A watch stream's decoded lines; no byte for ``silence`` seconds raises ``ServerUnavailable``."""
+    def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float | None,
+                raw: bool = False) -> AsyncGenerator[Any, None]:
+        """A watch stream's decoded lines (``raw``: text lines, a log); no byte for ``silence`` seconds (None:
+        no limit) raises ``ServerUnavailable``."""
         raise NotImplementedError
 
     async def _sleep(self, seconds: float) -> None:
@@ -324,6 +328,32 @@ class SessionCore(Generic[TransportT]):
                 await self._sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
                 await self._refresh(obj, cluster)
         raise AssertionError("unreachable")
+
+    # -- subresources: /scale and /log ---------------------------------------------------------
+
+    async def _get_scale(self, obj: Model, cluster: str | None = None) -> Scale:
+        resource = resource_of(type(obj))
+        path = self._object_path(obj, resource, "scale")
+        return scale_from(await self._request(resource, "GET", path, cluster or obj._cluster))
+
+    async def _scale(self, obj: Model, replicas: int, cluster: str | None = None, *, dry_run: bool = False) -> Scale:
+        resource = resource_of(type(obj))
+        body = scale_patch(replicas)
+        path = self._object_path(obj, resource, "scale")
+        params = {"fieldManager": self.field_manager, "dryRun": _dry(dry_run)}
+        raw = await self._request(resource, "PATCH", path, cluster or obj._cluster, body=body,
+                                  content_type=MERGE_PATCH, params=params)
+        return scale_from(raw)
+
+    async def _logs(self, pod: Model, options: LogOptions, cluster: str | None = None) -> str:
+        resource = resource_of(type(pod))
+        path = self._object_path(pod, resource, "log")
+        text = await self._request(resource, "GET", path, cluster or pod._cluster, params=log_params(*options, False))
+        return text if isinstance(text, str) else ""
+
+    def _follow_logs(self, pod: Model, options: LogOptions, cluster: str | None = None) -> AsyncGenerator[str, None]:
+        path = self._object_path(pod, resource_of(type(pod)), "log")
+        return self._stream(cluster or pod._cluster, path, log_params(*options, True), None, raw=True)
 
     # -- helpers -------------------------------------------------------------------------------
 

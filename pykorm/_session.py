@@ -115,8 +115,9 @@ class Pykorm(SessionCore[Transport], Verbs):
     async def _send(self, cluster: str | None, method: str, path: str, **kwargs: Any) -> Any:
         return self.transport(cluster).request(method, path, **kwargs)
 
-    def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float) -> AsyncGenerator[Any, None]:
-        return blocking(self.transport(cluster).stream(path, params=params, timeout=silence))
+    def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float | None,
+                raw: bool = False) -> AsyncGenerator[Any, None]:
+        return blocking(self.transport(cluster).stream(path, params=params, timeout=silence, raw=raw))
 
     async def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)

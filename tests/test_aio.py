@@ -446,3 +446,42 @@ def test_a_refresh_hook_rotates_the_token_off_the_event_loop(k8s_cluster: Cluste
 
     assert asyncio.run(scenario()) == ["rotated"]
     assert calls and threading.main_thread().name not in calls
+
+
+def test_scale_and_logs_awaited(k8s_cluster: Cluster, k8s_namespace: str, k8s_nodes: list[str]) -> None:
+    """``/scale`` and ``/log`` through the async session: a pod on a kwok node, a Deployment scaled through /scale."""
+    from pykorm.k8s import ConfigMap as CoreConfigMap
+    from pykorm.k8s import Deployment, Pod
+    from pykorm.k8s.apps_v1 import DeploymentSpec
+    from pykorm.k8s.core_v1 import Container, PodSpec, PodTemplateSpec
+    from pykorm.k8s.meta_v1 import LabelSelector, ObjectMeta
+
+    image, labels = "registry.k8s.io/pause:3.9", {"app": "quiet"}
+    template = PodTemplateSpec(metadata=ObjectMeta(labels=labels), spec=PodSpec(containers=[Container(name="c", image=image)]))
+
+    async def scenario(apk: AsyncPykorm) -> None:
+        deployment = await apk.save(Deployment(namespace=k8s_namespace, name="quiet", spec=DeploymentSpec(
+            replicas=0, selector=LabelSelector(match_labels=labels), template=template)))
+        assert (await apk.scale(deployment, 2)).replicas == 2
+        assert (await apk.get_scale(deployment)).replicas == 2
+        assert (await apk.scale(deployment, 0, dry_run=True)).replicas == 0
+        assert (await apk.get_scale(deployment)).replicas == 2  # a dry run changes nothing
+        with pytest.raises(ValueError):
+            await apk.scale(deployment, -1)
+        with pytest.raises(pykorm.NotFound):  # a kind without /scale
+            await apk.scale(await apk.save(CoreConfigMap(namespace=k8s_namespace, name="flat")), 1)
+
+        pod = await apk.save(Pod(namespace=k8s_namespace, name="talker", spec=PodSpec(
+            node_name=k8s_nodes[0], containers=[Container(name="work", image=image)])))
+        await apk.wait_for(pod, lambda p: p is not None and p.status is not None and p.status.phase == "Running",
+                           timeout=120)
+        text = await apk.logs(pod)
+        assert isinstance(text, str) and text.strip()
+        assert (await apk.logs(pod, "work", tail_lines=1)).count("\n") <= 1
+        async for line in apk.follow_logs(pod):
+            assert line == text.splitlines()[0]
+            break
+        with pytest.raises(pykorm.ValidationError):
+            await apk.logs(pod, "no-such-container")
+
+    run(scenario, k8s_cluster)

@@ -7,6 +7,7 @@ Every verb is :class:`pykorm._core.SessionCore`'s — the same code the blocking
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Mapping, TypeVar
 
@@ -15,6 +16,7 @@ from .._clusters import ClusterConfig, ClusterSource
 from .._core import SessionCore
 from .._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from .._session import Pykorm
+from .._subresources import Scale
 from ._query import AsyncQuery
 
 if TYPE_CHECKING:
@@ -152,6 +154,34 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
         await self.connect(cluster or obj._cluster)
         return await self._update(obj, mutate, retries, cluster)
 
+    # -- subresources ------------------------------------------------------------------------------
+
+    async def get_scale(self, obj: Model, cluster: str | None = None) -> Scale:
+        """See :meth:`pykorm.Pykorm.get_scale`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._get_scale(obj, cluster)
+
+    async def scale(self, obj: Model, replicas: int, cluster: str | None = None, *, dry_run: bool = False) -> Scale:
+        """See :meth:`pykorm.Pykorm.scale`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._scale(obj, replicas, cluster, dry_run=dry_run)
+
+    async def logs(self, pod: Model, container: str | None = None, *, tail_lines: int | None = None,
+                   since_seconds: int | None = None, previous: bool = False, cluster: str | None = None) -> str:
+        """See :meth:`pykorm.Pykorm.logs`: the log as text (:meth:`follow_logs` for its lines as they come)."""
+        await self.connect(cluster or pod._cluster)
+        return await self._logs(pod, (container, tail_lines, since_seconds, previous), cluster)
+
+    async def follow_logs(self, pod: Model, container: str | None = None, *, tail_lines: int | None = None,
+                          since_seconds: int | None = None, previous: bool = False,
+                          cluster: str | None = None) -> AsyncGenerator[str, None]:
+        """A pod's log lines as they are written (``logs(follow=True)`` of the blocking session): ``async for``."""
+        await self.connect(cluster or pod._cluster)
+        async with contextlib.aclosing(self._follow_logs(pod, (container, tail_lines, since_seconds, previous),
+                                                         cluster)) as lines:
+            async for line in lines:
+                yield line
+
     # -- the I/O of SessionCore's coroutines ---------------------------------------------------------
 
     def _make_transport(self, config: ClusterConfig) -> AsyncTransport:
@@ -161,8 +191,9 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
         await self.connect(cluster)
         return await self._connection(cluster)[1].request(method, path, **kwargs)
 
-    def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float) -> AsyncGenerator[Any, None]:
-        return self._connection(cluster)[1].stream(path, params=params, timeout=silence)
+    def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float | None,
+                raw: bool = False) -> AsyncGenerator[Any, None]:
+        return self._connection(cluster)[1].stream(path, params=params, timeout=silence, raw=raw)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
