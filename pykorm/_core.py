@@ -56,6 +56,9 @@ class SessionCore(Generic[TransportT]):
     ``TransportT`` is the transport a subclass makes for each cluster (:meth:`_make_transport`).
     """
 
+    _step_objects: int | None = None
+    """Objects a query filters and wraps between two checkpoints (None: a page at once)."""
+
     def __init__(
         self,
         kubeconfig: str | os.PathLike[str] | None,

@@ -40,7 +40,6 @@ __all__ = ["Query"]
 M = TypeVar("M", bound="Model")
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 500
-_SLICE = 100  # objects filtered and wrapped in one step (see _objects)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -509,11 +508,12 @@ class Query(Generic[M]):
         for namespace in namespaces:
             async with contextlib.aclosing(pager.pages(resource.path(namespace), params)) as pages:
                 async for page in pages:
-                    # Yielded in slices, with the session's checkpoint between: on an event loop, no step
-                    # runs long (filtering and wrapping 500 objects can take a few ms).
-                    for start in range(0, len(page), _SLICE):
+                    # On an event loop, in slices with a checkpoint between, so that no step runs long
+                    # (filtering and wrapping 500 objects can take a few ms); blocking, a page at once.
+                    step = session._step_objects or len(page) or 1
+                    for start in range(0, len(page), step):
                         with full_gc_held_off():  # see pykorm._gc: wrapping a page allocates no garbage
-                            objects = [wrap(raw, cluster) for raw in page[start:start + _SLICE]
+                            objects = [wrap(raw, cluster) for raw in page[start:start + step]
                                        if python is None or python.matches(raw)]
                         yield objects
                         await session._checkpoint()

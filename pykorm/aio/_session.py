@@ -50,6 +50,8 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
     ...     await pk.save(peach)
     """
 
+    _step_objects = 100  # filtered and wrapped in one step of the loop (see pykorm._query)
+
     def __init__(
         self,
         kubeconfig: str | os.PathLike[str] | None = None,
