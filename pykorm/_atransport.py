@@ -21,10 +21,12 @@ import aiohttp
 from yarl import URL
 
 from ._errors import ServerUnavailable
-from ._retry import DEFAULT, Attempts, Failure, RetryPolicy, _Default
+from typing_extensions import Unpack
+
+from ._retry import DEFAULT, Attempts, Failure
 from ._transport import (
-    APPLY_PATCH, KEEPALIVE, JSON, MERGE_PATCH, Endpoint, Params, answer_error, answer_of, auth_headers, read_lines,
-    ssl_context, url_of, encode_body,
+    APPLY_PATCH, KEEPALIVE, JSON, MERGE_PATCH, Endpoint, SendOptions, answer_error, answer_of, auth_headers,
+    encode_body, read_lines, ssl_context, url_of,
 )
 
 __all__ = ["APPLY_PATCH", "MERGE_PATCH", "AsyncTransport"]
@@ -51,42 +53,23 @@ class AsyncTransport(Endpoint):
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        body: JSON = None,
-        content_type: str = "application/json",
-        timeout: float | None | _Default = DEFAULT,
-        connect_timeout: float | None | _Default = DEFAULT,
-        retries: RetryPolicy | None = None,
-    ) -> JSON:
-        """Send one request (again, where :mod:`pykorm._retry` says so); the decoded answer. Errors as
-        :meth:`pykorm._transport.Transport.request` raises them."""
-        url = url_of(self.host, path, params)
+    async def request(self, method: str, path: str, *, body: JSON = None, content_type: str = "application/json",
+                      **options: Unpack[SendOptions]) -> JSON:
+        """Send one request (again, where :mod:`pykorm._retry` says so); the decoded answer. Arguments and
+        errors as for :meth:`pykorm._transport.Transport.request`."""
+        url = url_of(self.host, path, options.get("params"))
         data, headers = encode_body(body, content_type)
-        response, answer, attempts = await self._send(method, url, data, headers, True, timeout, connect_timeout, retries)
+        response, answer, attempts = await self._send(method, url, data, headers, True, options)
         # Pages are decoded with full collections held off: one waits for the application's code (pykorm._gc).
         return answer_of(response.status, response.headers, answer, f"{method} {path}", attempts, _HELD_OFF)
 
-    async def stream(
-        self,
-        path: str,
-        *,
-        params: Params | None = None,
-        timeout: float | None | _Default = DEFAULT,
-        connect_timeout: float | None | _Default = DEFAULT,
-        retries: RetryPolicy | None = None,
-        raw: bool = False,
-    ) -> AsyncGenerator[JSON, None]:
+    async def stream(self, path: str, *, raw: bool = False, **options: Unpack[SendOptions]) -> AsyncGenerator[JSON, None]:
         """GET a watch stream and yield each JSON line as it arrives (with ``raw``, each line as text).
 
         ``timeout`` is the longest silence allowed, as for the blocking transport's ``stream``.
         """
-        url = url_of(self.host, path, params)
-        response, _, attempts = await self._send("GET", url, None, {}, False, timeout, connect_timeout, retries)
+        url = url_of(self.host, path, options.get("params"))
+        response, _, attempts = await self._send("GET", url, None, {}, False, options)
         try:
             if response.status >= 300:
                 raise answer_error(response.status, response.headers, await response.read(), f"watch {path}", attempts)
@@ -114,11 +97,11 @@ class AsyncTransport(Endpoint):
             await session.close()
 
     async def _send(
-        self, method: str, url: str, body: bytes | None, headers: dict[str, str], preload: bool,
-        read: float | None | _Default, connect: float | None | _Default, retries: RetryPolicy | None,
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str], preload: bool, options: SendOptions,
     ) -> tuple[aiohttp.ClientResponse, bytes, int]:
         """Send until an answer that is final by :mod:`pykorm._retry`'s rules: it, its body when ``preload``, the attempts."""
-        attempts = Attempts(self.retries, self.timeouts, method, url, retries, connect, read)
+        attempts = Attempts(self.retries, self.timeouts, method, url, options.get("retries"),
+                            options.get("connect_timeout", DEFAULT), options.get("timeout", DEFAULT))
         # sock_connect, not connect: waiting for a free pooled connection under load is no connect failure.
         timeout = aiohttp.ClientTimeout(
             total=None, sock_connect=attempts.timeouts.connect, sock_read=attempts.timeouts.read

@@ -19,7 +19,7 @@ import random
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Mapping, TypedDict, TypeVar
 
 from ._clusters import ClusterConfig, ClusterSource, load_cluster
 from ._errors import (
@@ -40,7 +40,7 @@ from ._watch import DEFAULT_SILENCE
 if TYPE_CHECKING:
     from ._models import Model
 
-__all__ = ["SessionCore"]
+__all__ = ["SessionCore", "SessionOptions"]
 
 M = TypeVar("M", bound="Model")
 TransportT = TypeVar("TransportT")
@@ -48,6 +48,16 @@ LogOptions = tuple["str | None", "int | None", "int | None", bool]  # container,
 
 _SCHEMA_TTL = 300.0  # seconds a served schema is trusted before it is read again
 _NO_SCHEMA_TTL = 5.0  # seconds before asking again for a schema not found (OpenAPI lags a new CRD)
+
+
+class SessionOptions(TypedDict, total=False):
+    """The keyword arguments both sessions take (see :class:`pykorm.Pykorm`)."""
+
+    clusters: Mapping[str, ClusterSource] | None
+    field_manager: str
+    retries: RetryPolicy | None
+    connect_timeout: float | None
+    read_timeout: float | None
 
 
 class SessionCore(Generic[TransportT]):

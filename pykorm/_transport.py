@@ -15,7 +15,7 @@ import socket
 import ssl
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, cast
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, TypedDict, cast
 from urllib.parse import urlencode
 
 import urllib3
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
 __all__ = [
-    "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "Transport", "answer_error", "answer_of", "auth_headers", "decode_answer",
+    "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "SendOptions", "Transport", "answer_error", "answer_of", "auth_headers", "decode_answer",
     "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "ssl_context", "url_of",
 ]
 
@@ -75,6 +75,15 @@ KEEPALIVE = [
       for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
       if hasattr(socket, name)),
 ]
+
+
+class SendOptions(TypedDict, total=False):
+    """The options of one request (see :meth:`Transport.request`), for the async transport's keywords."""
+
+    params: Params | None
+    timeout: float | None | _Default
+    connect_timeout: float | None | _Default
+    retries: RetryPolicy | None
 
 
 class Endpoint:

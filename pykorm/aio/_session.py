@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, TypeVar
 
 from .._atransport import AsyncTransport
-from .._clusters import ClusterConfig, ClusterSource
-from .._core import SessionCore
-from .._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
+from typing_extensions import Unpack
+
+from .._clusters import ClusterConfig
+from .._core import SessionCore, SessionOptions
+from .._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from .._session import Pykorm
 from .._subresources import Scale
 from ._query import AsyncQuery
@@ -33,8 +35,8 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
     """An async session: ``await pk.save(obj)``, ``pk.query(Model)``; the verbs, arguments and errors of :class:`pykorm.Pykorm`.
 
     Args:
-        kubeconfig, context, clusters, field_manager, retries, connect_timeout, read_timeout:
-            as for :class:`pykorm.Pykorm` (``Pykorm.clusters_config`` is read too).
+        kubeconfig, context, and the keywords clusters, field_manager, retries, connect_timeout,
+            read_timeout: as for :class:`pykorm.Pykorm` (``Pykorm.clusters_config`` is read too).
         pool_size: connections kept open to each cluster (concurrent requests beyond it wait for one).
         page_size: objects per list request of its queries (``.page_size()`` changes it per query).
             Each page is decoded in one step of the event loop — about 1 ms per 50 KB of JSON — so
@@ -52,21 +54,13 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
 
     _step_objects = 100  # filtered and wrapped in one step of the loop (see pykorm._query)
 
-    def __init__(
-        self,
-        kubeconfig: str | os.PathLike[str] | None = None,
-        context: str | None = None,
-        *,
-        clusters: Mapping[str, ClusterSource] | None = None,
-        field_manager: str = "pykorm",
-        retries: RetryPolicy | None = None,
-        connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
-        read_timeout: float | None = DEFAULT_READ_TIMEOUT,
-        pool_size: int = 100,
-        page_size: int = 100,
-    ) -> None:
-        sources = {**Pykorm.clusters_config, **(clusters or {})}
-        super().__init__(kubeconfig, context, sources, field_manager, retries, connect_timeout, read_timeout)
+    def __init__(self, kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None, *,
+                 pool_size: int = 100, page_size: int = 100, **options: Unpack[SessionOptions]) -> None:
+        sources = {**Pykorm.clusters_config, **(options.get("clusters") or {})}
+        super().__init__(
+            kubeconfig, context, sources, options.get("field_manager", "pykorm"), options.get("retries"),
+            options.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT), options.get("read_timeout", DEFAULT_READ_TIMEOUT),
+        )
         self._transport_options["pool_size"] = pool_size
         self.page_size = page_size
 
