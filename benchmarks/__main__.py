@@ -20,12 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import crud, list_read, memory, modify_save, watch
+from . import aio, crud, list_read, memory, modify_save, watch
 from ._common import Clients, Row, Server, machine, say, versions
 from .report import Section, chart, markdown, ratio, standalone_sections
 
 ROOT = Path(__file__).resolve().parent.parent
-OPS = ("list", "save", "crud", "watch", "memory")
+OPS = ("list", "save", "crud", "watch", "memory", "aio")
 
 SECTIONS = (
     Section("List, then read one nested field of every object", (list_read.OP,), list_read.FLOOR, "object", "cpu", "list_read.png"),
@@ -37,6 +37,11 @@ SECTIONS = (
     ),
     Section("Watch: client CPU per event (object hydrated, one field read)", (watch.OP,), watch.REFERENCE, "event", "cpu", "watch.png"),
     Section("Peak memory while iterating over every object", (memory.OP,), memory.FLOOR, "object", "peak", "memory.png"),
+    Section(
+        "Async: 1,000 creates and 1,000 gets, 50 tasks on one event loop (8 threads for the blocking session)",
+        tuple(f"{verb}, {aio.TASKS} tasks or {aio.THREADS} threads" for verb in ("create", "get")),
+        aio.REFERENCE, "object", "wall", "aio.png",
+    ),
 )
 
 
@@ -51,6 +56,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--save-objects", type=int, help="objects listed, changed and saved (default 1000)")
     parser.add_argument("--crud-objects", type=int, help="objects created, got and patched per library (default 200)")
     parser.add_argument("--events", type=int, help="watch events per library (default 1000)")
+    parser.add_argument("--aio-objects", type=int, help="objects created and got per library, async (default 1000)")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="the Markdown report (default BENCHMARKS.md)")
     parser.add_argument("--charts", type=Path, default=ROOT / "benchmarks" / "charts", help="where the PNG charts go")
     args = parser.parse_args(argv)
@@ -59,6 +65,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.save_objects = args.save_objects or (100 if quick else 1000)
     args.crud_objects = args.crud_objects or (30 if quick else 200)
     args.events = args.events or (100 if quick else 1000)
+    args.aio_objects = args.aio_objects or (200 if quick else 1000)
     unknown = set(args.only) - set(OPS)
     if unknown:
         parser.error(f"unknown operations {sorted(unknown)}; choose among {', '.join(OPS)}")
@@ -96,6 +103,11 @@ def verdicts(rows: list[Row]) -> list[str]:
                 say_target(f"list + read, {r.size:,} objects, pykorm default pages CPU × lightkube CPU", r.cpu_us / lk.cpu_us, 1.0)
         if r.op == modify_save.OP and r.library == "pykorm":
             say_target(f"list, change, save {r.size:,} objects, wall × official client", ratio(rows, r, modify_save.REFERENCE, "wall"), 1.1)
+        if r.op.endswith(f"{aio.TASKS} tasks or {aio.THREADS} threads") and r.library.startswith("pykorm async"):
+            peers = [p.wall_us for p in rows if p.op == r.op and p.size == r.size and p.library.startswith(("lightkube", "kr8s"))]
+            if peers:
+                say_target(f"{r.op.split(',')[0]} × {r.size:,} from {aio.TASKS} tasks, pykorm async wall × the faster of "
+                           "lightkube and kr8s async (issue 15)", r.wall_us / min(peers), 1.0)
         if r.op == watch.OP and r.library == "pykorm":
             say_target("watch, client CPU per event × official Watch().stream", ratio(rows, r, watch.REFERENCE, "cpu"), 1.0)
     return out
@@ -178,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         if "watch" in args.only:
             say(f"watch {args.events:,} events per library")
             rows += watch.run(server, clients, args.events, min(early, 3))
+        if "aio" in args.only:
+            say(f"create / get {args.aio_objects:,} objects per library, async")
+            rows += aio.run(server, clients, args.aio_objects, min(early, 3))
         write_report(args, server, clients, rows, time.monotonic() - started)
         print(args.out.read_text())
         return 0

@@ -7,7 +7,7 @@ Each returns what it changed. On the first hard error it stops and raises
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Iterator, TypeVar
 
 from ._errors import ApiError, BulkError, NotFound, PykormError
 
@@ -35,12 +35,12 @@ class BulkResult(Generic[M]):
         return iter(self.changed)
 
 
-def delete_matching(
+async def delete_matching(
     client: ResourceClient,
     model: type[M],
     plan: Plan,
     whole: bool,
-    targets: Callable[[], list[M]],
+    targets: Callable[[], Awaitable[list[M]]],
     *,
     propagation_policy: str | None,
     dry_run: bool,
@@ -63,7 +63,7 @@ def delete_matching(
         selectors = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
         for namespace in plan.namespaces if plan.namespaces is not None else (None,):
             try:
-                deleted = client.delete_collection(namespace, selectors, options)
+                deleted = await client.delete_collection(namespace, selectors, options)
             except ApiError as error:
                 raise BulkError(
                     f"deletecollection of {resource.plural} in {namespace or 'the cluster'} failed: {error}",
@@ -74,27 +74,33 @@ def delete_matching(
         return BulkResult(changed, requests)
     session = client.session
 
-    def delete(obj: M) -> None:
+    async def delete(obj: M) -> None:
         try:
-            session.delete(obj, dry_run=dry_run, propagation_policy=propagation_policy)
+            await session._delete(obj, dry_run=dry_run, propagation_policy=propagation_policy)
         except NotFound:
             pass  # already gone: the goal is met
 
-    return _each(targets(), resource.plural, "deleted", delete)
+    return await _each(await targets(), resource.plural, "deleted", delete)
 
 
-def update_matching(client: ResourceClient, targets: Callable[[], list[M]], mutate: Callable[[M], object]) -> BulkResult[M]:
+async def update_matching(
+    client: ResourceClient, targets: Callable[[], Awaitable[list[M]]], mutate: Callable[[M], object]
+) -> BulkResult[M]:
     """Apply ``mutate`` to each of the listed objects and save it, re-reading and retrying on conflicts."""
     session = client.session
-    return _each(targets(), client.resource.plural, "updated", lambda obj: session.update(obj, mutate))
+
+    async def update(obj: M) -> None:
+        await session._update(obj, mutate)
+
+    return await _each(await targets(), client.resource.plural, "updated", update)
 
 
-def _each(targets: list[M], plural: str, verb: str, action: Callable[[M], object]) -> BulkResult[M]:
+async def _each(targets: list[M], plural: str, verb: str, action: Callable[[M], Awaitable[None]]) -> BulkResult[M]:
     """Run ``action`` on each object; stop at the first error with a report."""
     done: list[M] = []
     for index, obj in enumerate(targets):
         try:
-            action(obj)
+            await action(obj)
         except PykormError as error:
             raise BulkError(
                 f"{verb} {len(done)} of {len(targets)} {plural}; {_name(obj)} failed: {error}",

@@ -5,18 +5,21 @@ a :class:`ResourceClient` makes the requests for it: lists read page by page as 
 snapshot (:mod:`pykorm._pager`), GETs by name, counts, ``deletecollection`` and watch
 streams. Retries and timeouts are the transport's (:mod:`pykorm._retry`); a 404 for the
 resource type itself becomes :class:`CRDNotInstalled` (the session's ``request``).
+
+Its methods are coroutines: through the blocking session they finish at once
+(:mod:`pykorm._drive`), through ``pykorm.aio``'s they run on the event loop.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Awaitable, Callable, Mapping, TypeVar
 
 from ._errors import CRDNotInstalled, NotFound
 from ._pager import Pager, consistent
 from ._resource import ResourceType
 
 if TYPE_CHECKING:
-    from ._session import Pykorm
+    from ._core import SessionCore
 
 __all__ = ["ResourceClient"]
 
@@ -29,24 +32,26 @@ class ResourceClient:
 
     __slots__ = ("session", "resource", "cluster")
 
-    def __init__(self, session: Pykorm, resource: ResourceType, cluster: str | None) -> None:
+    def __init__(self, session: SessionCore[Any], resource: ResourceType, cluster: str | None) -> None:
         self.session = session
         self.resource = resource
         self.cluster = cluster
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request (see :meth:`Pykorm.request`)."""
-        return self.session.request(self.resource, method, path, self.cluster, **kwargs)
+        return await self.session._request(self.resource, method, path, self.cluster, **kwargs)
 
     def pager(self, page_size: int | None, *, inconsistent: bool = False) -> Pager:
         """A pager over this resource's lists, all from one snapshot (``page_size`` None: one request)."""
         return Pager(self.request, self.resource, page_size=page_size, inconsistent=inconsistent)
 
-    def consistently(self, read: Callable[[Pager], T], page_size: int, *, inconsistent: bool = False) -> T:
+    async def consistently(
+        self, read: Callable[[Pager], Awaitable[T]], page_size: int, *, inconsistent: bool = False
+    ) -> T:
         """``read(pager)`` with every list it makes from one snapshot, read again unpaged if it expires."""
-        return consistent(read, lambda size: self.pager(size, inconsistent=inconsistent), page_size)
+        return await consistent(read, lambda size: self.pager(size, inconsistent=inconsistent), page_size)
 
-    def get(self, namespace: str | None, name: str) -> Raw | None:
+    async def get(self, namespace: str | None, name: str) -> Raw | None:
         """The object called ``name``, as the server sent it, or None when there is none.
 
         Raises:
@@ -54,21 +59,21 @@ class ResourceClient:
             ClientValidationError: an invalid name or namespace (nothing is sent).
         """
         try:
-            raw: Raw = self.request("GET", self.resource.object_path(namespace, name))
+            raw: Raw = await self.request("GET", self.resource.object_path(namespace, name))
         except CRDNotInstalled:
             raise
         except NotFound:
             return None
         return raw
 
-    def count(self, namespace: str | None) -> int:
+    async def count(self, namespace: str | None) -> int:
         """How many objects the collection holds, from one small page and ``remainingItemCount``."""
-        page = self.request("GET", self.resource.path(namespace), params={"limit": 1})
+        page = await self.request("GET", self.resource.path(namespace), params={"limit": 1})
         return len(page.get("items") or ()) + int((page.get("metadata") or {}).get("remainingItemCount") or 0)
 
-    def delete_collection(self, namespace: str | None, selectors: Mapping[str, Any], options: Raw) -> list[Raw]:
+    async def delete_collection(self, namespace: str | None, selectors: Mapping[str, Any], options: Raw) -> list[Raw]:
         """``deletecollection`` of the selected objects; the deleted objects, with ``apiVersion`` and ``kind``."""
-        answer = self.request("DELETE", self.resource.path(namespace), body=options, params=selectors)
+        answer = await self.request("DELETE", self.resource.path(namespace), body=options, params=selectors)
         items: list[Raw] = answer.get("items") or []
         for item in items:
             item.setdefault("apiVersion", self.resource.api_version)
@@ -77,8 +82,8 @@ class ResourceClient:
 
     def stream(
         self, path: str, params: Mapping[str, Any], silence: float, opened: Callable[[Any], object] | None = None
-    ) -> Iterator[Raw]:
+    ) -> AsyncGenerator[Raw, None]:
         """A watch stream's events as decoded JSON; no byte for ``silence`` seconds raises ``ServerUnavailable``.
 
-        ``opened`` gets the open response (see :meth:`Transport.stream`)."""
-        return self.session.transport(self.cluster).stream(path, params=dict(params), timeout=silence, opened=opened)
+        ``opened`` gets the open response (blocking sessions: see :meth:`Transport.stream`)."""
+        return self.session._stream(self.cluster, path, dict(params), silence, opened=opened)

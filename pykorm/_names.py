@@ -41,7 +41,7 @@ def name_error(value: Any, field: str, *, label: bool = False, path_only: bool =
     if path_only:
         return None
     limit, pattern = (_LABEL_MAX, _DNS1123_LABEL) if label else (_SUBDOMAIN_MAX, _DNS1123_SUBDOMAIN)
-    if len(value) > limit or not pattern.match(value):
+    if len(value) > limit or not pattern.fullmatch(value):
         kind = "RFC 1123 label" if label else "RFC 1123 subdomain"
         dots = "" if label else " or '.'"
         shown = value if len(value) <= 80 else value[:77] + "..."

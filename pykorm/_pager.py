@@ -17,7 +17,7 @@ that wants that anyway (a long loop that must not start over) says so with
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping, TypeVar
+from typing import Any, AsyncGenerator, Awaitable, Callable, Mapping, TypeVar
 
 from ._errors import Gone
 from ._resource import ResourceType
@@ -26,7 +26,7 @@ from ._retry import log
 __all__ = ["Pager", "consistent"]
 
 T = TypeVar("T")
-Request = Callable[..., Any]  # request("GET", path, params=...) -> the decoded answer
+Request = Callable[..., Awaitable[Any]]  # await request("GET", path, params=...) -> the decoded answer
 
 _UNPAGED_ATTEMPTS = 2
 
@@ -35,7 +35,7 @@ class Pager:
     """Reads lists of one resource type page by page, all from one snapshot.
 
     Args:
-        request: sends one request, as ``ResourceClient.request`` does.
+        request: sends one request, as ``ResourceClient.request`` does (a coroutine: see :mod:`pykorm._drive`).
         resource: the listed type (built-in kinds omit ``kind`` in list items; it is filled in).
         page_size: objects per request; None lists everything in one request.
         inconsistent: on an expired continue token, go on with the server's newer token
@@ -51,7 +51,7 @@ class Pager:
         self.inconsistent = inconsistent
         self.resource_version: str | None = None  # the snapshot's, from the first answer
 
-    def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    async def pages(self, path: str, params: Mapping[str, Any]) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Each page of the list at ``path``, its items with ``apiVersion`` and ``kind``.
 
         Raises:
@@ -66,7 +66,7 @@ class Pager:
             if token is None and exact is not None:
                 query.update(resourceVersion=exact, resourceVersionMatch="Exact")
             try:
-                page = self.request("GET", path, params=query)
+                page = await self.request("GET", path, params=query)
             except Gone as error:
                 if not self.inconsistent or (token is None and exact is None):
                     raise
@@ -94,7 +94,9 @@ class Pager:
                 return
 
 
-def consistent(read: Callable[[Pager], T], make_pager: Callable[[int | None], Pager], page_size: int) -> T:
+async def consistent(
+    read: Callable[[Pager], Awaitable[T]], make_pager: Callable[[int | None], Pager], page_size: int
+) -> T:
     """``read(pager)``, with every list it makes from one snapshot.
 
     The first try reads in pages of ``page_size``; if the snapshot expires midway, the
@@ -105,12 +107,12 @@ def consistent(read: Callable[[Pager], T], make_pager: Callable[[int | None], Pa
         Gone: the snapshot expired even between unpaged lists, twice.
     """
     try:
-        return read(make_pager(page_size))
+        return await read(make_pager(page_size))
     except Gone as error:
         log.debug("pykorm: a paged list expired midway (%s); listing again in one request per list", error)
     for attempt in range(_UNPAGED_ATTEMPTS):
         try:
-            return read(make_pager(None))
+            return await read(make_pager(None))
         except Gone as error:
             if attempt == _UNPAGED_ATTEMPTS - 1:
                 raise

@@ -13,7 +13,7 @@ the server has left before those filters.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Awaitable, Callable, Generic, TypeVar
 
 from ._plan import Plan
 from ._resource import ResourceType
@@ -40,8 +40,8 @@ class Page(Generic[T]):
     remaining: int | None
 
 
-def read_page(
-    request: Callable[..., Any], resource: ResourceType, plan: Plan, size: int, token: str | None,
+async def read_page(
+    request: Callable[..., Awaitable[Any]], resource: ResourceType, plan: Plan, size: int, token: str | None,
     wrap: Callable[[dict[str, Any]], T],
 ) -> Page[T]:
     """One list request for ``plan`` with ``limit=size`` from ``token``, filtered as the plan says.
@@ -66,7 +66,7 @@ def read_page(
         path = resource.path(namespaces[0])
         params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
     params.update({"limit": size, "continue": token})
-    answer = request("GET", path, params=params)
+    answer = await request("GET", path, params=params)
     metadata = answer.get("metadata") or {}
     items = []
     for raw in answer.get("items") or ():

@@ -11,11 +11,13 @@ shows the split.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Mapping, TypeVar, overload
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Iterable, Iterator, Mapping, TypeVar, overload
 
 from ._client import ResourceClient
+from ._drive import iterate, run
 from ._errors import ClientValidationError, CRDNotInstalled, FieldError, NotFound
 from ._gc import full_gc_held_off
 from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
@@ -29,9 +31,9 @@ from ._selectors import Term
 
 if TYPE_CHECKING:
     from ._bulk import BulkResult
+    from ._core import SessionCore
     from .controller import CachedQuery
     from ._models import Model
-    from ._session import Pykorm
     from ._watch import WatchEvent
 
 __all__ = ["Query", "Selection"]
@@ -44,7 +46,7 @@ DEFAULT_PAGE_SIZE = 500
 @dataclasses.dataclass(frozen=True)
 class _State:
     cluster: str | None = None
-    session: Pykorm | None = None
+    session: SessionCore[Any] | None = None
     namespaces: tuple[str, ...] | None = None  # None: every namespace
     where: tuple[Q, ...] = ()  # AND-ed
     fields: tuple[Term, ...] = ()  # raw field-selector terms (filter_by_fields)
@@ -95,7 +97,7 @@ class Query(Generic[M]):
         """The same query on the named cluster (see ``Pykorm.clusters_config``)."""
         return self._chain(cluster=cluster)
 
-    def session(self, session: Pykorm) -> Query[M]:
+    def session(self, session: SessionCore[Any]) -> Query[M]:
         """The same query through ``session`` instead of the default one."""
         return self._chain(session=session)
 
@@ -217,9 +219,12 @@ class Query(Generic[M]):
         >>> page = Pod.query.namespace("shop").page(100)
         >>> page = Pod.query.namespace("shop").page(100, page.next_token)
         """
+        return run(self._page(size, token))
+
+    async def _page(self, size: int, token: str | None) -> Page[M]:
         cluster = self._state.cluster
-        return read_page(self._client().request, self._resource, self.explain(), size, token,
-                         lambda raw: self.model._from_server(raw, cluster))
+        return await read_page(self._client().request, self._resource, self.explain(), size, token,
+                               lambda raw: self.model._from_server(raw, cluster))
 
     def explain(self) -> Plan:
         """The plan: the namespaces, names and selectors sent, and the predicate left for Python."""
@@ -259,11 +264,18 @@ class Query(Generic[M]):
                 than the server keeps continue tokens, ~5 min): iterate again, use :meth:`all`,
                 or :meth:`allow_inconsistent`.
         """
+        return itertools.chain.from_iterable(iterate(self._batches()))
+
+    async def _batches(self) -> AsyncGenerator[list[M], None]:
+        """The matching objects, a page at a time (an object at a time would cost a coroutine step each)."""
         if self._state.order:
-            return iter(self.all())  # sorting needs every object first: one snapshot
+            yield await self._all()  # sorting needs every object first: one snapshot
+            return
         plan = self.explain()
         pager = self._client().pager(self._page_size(plan), inconsistent=self._state.inconsistent)
-        return self._selected(plan, pager)
+        async with contextlib.aclosing(self._selected(plan, pager)) as batches:
+            async for batch in batches:
+                yield batch
 
     def all(self) -> list[M]:
         """Every matching object, as a list: one consistent snapshot of the server's state.
@@ -273,12 +285,21 @@ class Query(Generic[M]):
         ListPager does, never mixing two states. (Objects named in the filter are each read
         by a GET of their own.)
         """
-        with full_gc_held_off():  # no user code runs until the list is complete: see pykorm._gc
-            return self._consistently(list)
+        return run(self._all())
+
+    async def _all(self) -> list[M]:
+        return await self._consistently(lambda batch: batch)
 
     def first(self) -> M | None:
         """The first matching object, or None."""
-        return next(iter(self[:1]), None)
+        return run(self._first())
+
+    async def _first(self) -> M | None:
+        async with contextlib.aclosing(self[:1]._batches()) as batches:
+            async for batch in batches:
+                if batch:
+                    return batch[0]
+        return None
 
     def exists(self) -> bool:
         """True when at least one object matches."""
@@ -286,15 +307,18 @@ class Query(Generic[M]):
 
     def count(self) -> int:
         """How many objects match; a single small request when the server does all the filtering."""
+        return run(self._count())
+
+    async def _count(self) -> int:
         state = self._state
         plan = self.explain()
         if plan.fully_pushed and plan.names is None and not plan.empty and not plan.label_terms and not plan.field_terms:
             client = self._client()
             namespaces = plan.namespaces if plan.namespaces is not None else (None,)
-            total = sum(client.count(namespace) for namespace in namespaces)
+            total = sum([await client.count(namespace) for namespace in namespaces])
             remaining = max(0, total - state.start)
             return remaining if state.stop is None else min(remaining, state.stop - state.start)
-        return self._consistently(lambda objects: sum(1 for _ in objects))
+        return sum(await self._consistently(lambda batch: [len(batch)]))
 
     def get(self, name: str, namespace: str | None = None) -> M | None:
         """The object called ``name``, or None when there is none (as in pykorm); see :meth:`get_or_raise`.
@@ -303,8 +327,11 @@ class Query(Generic[M]):
             CRDNotInstalled: the server does not serve the model's kind at all.
             ClientValidationError: ``name`` or ``namespace`` is not a valid name (nothing is sent).
         """
+        return run(self._get(name, namespace))
+
+    async def _get(self, name: str, namespace: str | None = None) -> M | None:
         try:
-            return self.get_or_raise(name, namespace)
+            return await self._get_or_raise(name, namespace)
         except CRDNotInstalled:
             raise  # not "no such object": the kind itself is missing
         except NotFound:
@@ -317,6 +344,9 @@ class Query(Generic[M]):
             NotFound: no such object, or it does not match the filters.
             ClientValidationError: a namespaced model and no single namespace (argument or ``.namespace()``).
         """
+        return run(self._get_or_raise(name, namespace))
+
+    async def _get_or_raise(self, name: str, namespace: str | None = None) -> M:
         resource = self._resource
         path_segment(name, "metadata.name", path_only=resource.free_form_names, what=f"{self.model.__name__} get")
         if namespace is not None:
@@ -333,7 +363,7 @@ class Query(Generic[M]):
         query = self.filter(name=name)
         if namespace is not None:
             query = query._chain(namespaces=(namespace,))
-        found = next(iter(query._chain(start=0, stop=None, order=())), None)
+        found = await query._chain(start=0, stop=None, order=())._first()
         if found is None:
             where = f" in namespace {namespace!r}" if namespace else ""
             raise NotFound(f"{self.model.__name__} {name!r}{where} not found (or it does not match the query)", status=404)
@@ -345,13 +375,19 @@ class Query(Generic[M]):
         >>> Peach.query.values("name", "spec.variety")
         [{'name': 'cake-peach', 'spec.variety': 'Frost'}]
         """
+        return run(self._values(names))
+
+    async def _values(self, names: tuple[str, ...]) -> list[dict[str, Any]]:
         getters = [(n, self._getter(n)) for n in names]
-        return self._consistently(lambda objects: [{n: g(obj) for n, g in getters} for obj in objects])
+        return await self._consistently(lambda batch: [{n: g(obj) for n, g in getters} for obj in batch])
 
     def pluck(self, name: str) -> list[Any]:
         """The named value (attribute, lookup or dotted JSON path) of each matching object."""
+        return run(self._pluck(name))
+
+    async def _pluck(self, name: str) -> list[Any]:
         getter = self._getter(name)
-        return self._consistently(lambda objects: [getter(obj) for obj in objects])
+        return await self._consistently(lambda batch: [getter(obj) for obj in batch])
 
     def cached(self, timeout: float | None = 60.0) -> CachedQuery[M]:
         """This query on the session's cache of the model (:meth:`Pykorm.cache`): no request once synced.
@@ -361,12 +397,15 @@ class Query(Generic[M]):
 
         >>> Peach.query.namespace("shop").filter(price__gt=2).cached().all()
         """
-        from ._session import default_session
+        from ._session import Pykorm, default_session
 
         state = self._state
+        session = state.session or default_session()
+        if not isinstance(session, Pykorm):
+            raise TypeError("cached() keeps an informer thread: it needs a blocking session (pykorm.Pykorm)")
         namespaces = state.namespaces
         one = namespaces[0] if namespaces is not None and len(namespaces) == 1 else None
-        informer = (state.session or default_session()).cache(self.model, one, cluster=state.cluster, timeout=timeout)
+        informer = session.cache(self.model, one, cluster=state.cluster, timeout=timeout)
         return informer.cached(self)
 
     # -- bulk (I/O) ---------------------------------------------------------------------
@@ -374,36 +413,34 @@ class Query(Generic[M]):
     def delete(self, *, propagation_policy: str | None = None, dry_run: bool = False) -> BulkResult[M]:
         """Delete every matching object: one ``deletecollection`` per namespace when the server does all
         the filtering, else one DELETE per object. See :class:`BulkError` for partial failures."""
+        return run(self._delete(propagation_policy, dry_run))
+
+    async def _delete(self, propagation_policy: str | None, dry_run: bool) -> BulkResult[M]:
         from ._bulk import delete_matching
 
         state = self._state
         whole = not state.order and state.start == 0 and state.stop is None
-        return delete_matching(
-            self._client(), self.model, self.explain(), whole, self.all,
+        return await delete_matching(
+            self._client(), self.model, self.explain(), whole, self._all,
             propagation_policy=propagation_policy, dry_run=dry_run,
         )
 
     def update(self, **values: Any) -> BulkResult[M]:
         """Set these attributes on every matching object and save each (retrying on conflicts)."""
-        from ._bulk import update_matching
-
-        def assign(obj: M) -> None:
-            for key, value in values.items():
-                setattr(obj, key, value)
-
-        return update_matching(self._client(), self.all, assign)
+        return run(self._update(_assign(values)))
 
     def label(self, **labels: str | None) -> BulkResult[M]:
         """Set (or, with None, remove) these labels on every matching object (K8Kat's ``tag_each``)."""
-        from ._bulk import update_matching
-
-        return update_matching(self._client(), self.all, lambda obj: _merge_into(obj.labels, labels))
+        return run(self._update(_labels(labels)))
 
     def annotate(self, **annotations: str | None) -> BulkResult[M]:
         """Set (or, with None, remove) these annotations on every matching object."""
+        return run(self._update(_annotations(annotations)))
+
+    async def _update(self, mutate: Callable[[M], object]) -> BulkResult[M]:
         from ._bulk import update_matching
 
-        return update_matching(self._client(), self.all, lambda obj: _merge_into(obj.annotations, annotations))
+        return await update_matching(self._client(), self._all, mutate)
 
     # -- watch (I/O) ----------------------------------------------------------------------
 
@@ -426,6 +463,9 @@ class Query(Generic[M]):
         Raises:
             ServerUnavailable: no stream could be kept open for 5 minutes.
         """
+        return iterate(self._watch(timeout, initial, silence))
+
+    def _watch(self, timeout: float | None, initial: bool, silence: float) -> AsyncGenerator[WatchEvent[M], None]:
         from ._watch import watch
 
         return watch(self._client(), self.model, self.explain(), timeout=timeout, initial=initial, silence=silence)
@@ -438,9 +478,12 @@ class Query(Generic[M]):
         Raises:
             WaitTimeout: ``timeout`` seconds passed; ``last`` holds the last list seen.
         """
+        return run(self._wait_until(condition, timeout))
+
+    async def _wait_until(self, condition: Callable[[list[M]], bool], timeout: float) -> list[M]:
         from ._watch import wait_until
 
-        return wait_until(self._client(), self.model, self.explain(), condition, timeout)
+        return await wait_until(self._client(), self.model, self.explain(), condition, timeout)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -465,23 +508,44 @@ class Query(Generic[M]):
             return max(1, min(state.page_size, state.stop))
         return state.page_size
 
-    def _consistently(self, use: Callable[[Iterator[M]], T]) -> T:
-        """``use`` applied to the selected objects of one snapshot (see :func:`pykorm._pager.consistent`)."""
+    async def _consistently(self, use: Callable[[list[M]], list[T]]) -> list[T]:
+        """``use`` applied to each batch of selected objects of one snapshot, the results joined (a batch is
+        dropped once used: counting keeps no object). See :func:`pykorm._pager.consistent`."""
         plan = self.explain()
-        return self._client().consistently(
-            lambda pager: use(self._selected(plan, pager)), self._page_size(plan), inconsistent=self._state.inconsistent
-        )
 
-    def _selected(self, plan: Plan, pager: Pager) -> Iterator[M]:
-        """The plan's objects, ordered and sliced as the query says."""
+        async def read(pager: Pager) -> list[T]:
+            found: list[T] = []
+            with full_gc_held_off():  # no user code runs until the list is complete: see pykorm._gc
+                async with contextlib.aclosing(self._selected(plan, pager)) as batches:
+                    async for batch in batches:
+                        found += use(batch)
+            return found
+
+        return await self._client().consistently(read, self._page_size(plan), inconsistent=self._state.inconsistent)
+
+    async def _selected(self, plan: Plan, pager: Pager) -> AsyncGenerator[list[M], None]:
+        """The plan's objects, ordered and sliced as the query says, in batches (pages)."""
         state = self._state
-        objects = self._objects(plan, pager)
-        if state.order:
-            objects = iter(sorted(objects, key=self._sort_key()))
-        return itertools.islice(objects, state.start, state.stop)
+        if state.stop is not None and state.stop <= state.start:
+            return
+        async with contextlib.aclosing(self._objects(plan, pager)) as found:
+            batches: AsyncGenerator[list[M], None] = found
+            if state.order:
+                everything = [obj async for batch in found for obj in batch]
+                batches = _replay([sorted(everything, key=self._sort_key())])
+            seen = 0  # objects before this batch
+            async for batch in batches:
+                start = max(0, state.start - seen)
+                stop = None if state.stop is None else state.stop - seen
+                seen += len(batch)
+                kept = batch[start:stop]
+                if kept:
+                    yield kept
+                if state.stop is not None and seen >= state.stop:
+                    return
 
-    def _objects(self, plan: Plan, pager: Pager) -> Iterator[M]:
-        """Every object the plan selects, filtered in Python where it says so."""
+    async def _objects(self, plan: Plan, pager: Pager) -> AsyncGenerator[list[M], None]:
+        """Every object the plan selects, filtered in Python where it says so, a page (or a GET) at a time."""
         if plan.empty:
             return
         resource, cluster, python = self._resource, self._state.cluster, plan.python
@@ -490,17 +554,24 @@ class Query(Generic[M]):
             client = self._client()
             for namespace in namespaces:
                 for name in plan.names:
-                    raw = client.get(namespace, name)
+                    raw = await client.get(namespace, name)
                     if raw is not None and (python is None or python.matches(raw)):
-                        yield self.model._from_server(raw, cluster)
+                        yield [self.model._from_server(raw, cluster)]
             return
         params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
-        wrap = self.model._from_server
+        wrap, session = self.model._from_server, self._client().session
         for namespace in namespaces:
-            for page in pager.pages(resource.path(namespace), params):
-                with full_gc_held_off():  # see pykorm._gc: wrapping a page allocates no garbage
-                    objects = [wrap(raw, cluster) for raw in page if python is None or python.matches(raw)]
-                yield from objects
+            async with contextlib.aclosing(pager.pages(resource.path(namespace), params)) as pages:
+                async for page in pages:
+                    # On an event loop, in slices with a checkpoint between, so that no step runs long
+                    # (filtering and wrapping 500 objects can take a few ms); blocking, a page at once.
+                    step = session._step_objects or len(page) or 1
+                    for start in range(0, len(page), step):
+                        with full_gc_held_off():  # see pykorm._gc: wrapping a page allocates no garbage
+                            objects = [wrap(raw, cluster) for raw in page[start:start + step]
+                                       if python is None or python.matches(raw)]
+                        yield objects
+                        await session._checkpoint()
 
     def _getter(self, name: str) -> Callable[[M], Any]:
         if "." in name:
@@ -527,6 +598,27 @@ class Query(Generic[M]):
 
     def __repr__(self) -> str:
         return f"<Query {self.model.__name__}: {str(self.explain()).replace(chr(10), '; ')}>"
+
+
+async def _replay(items: Iterable[T]) -> AsyncGenerator[T, None]:
+    for item in items:
+        yield item
+
+
+def _assign(values: Mapping[str, Any]) -> Callable[[Any], None]:
+    def assign(obj: Any) -> None:
+        for key, value in values.items():
+            setattr(obj, key, value)
+
+    return assign
+
+
+def _labels(labels: Mapping[str, str | None]) -> Callable[[Any], None]:
+    return lambda obj: _merge_into(obj.labels, labels)
+
+
+def _annotations(annotations: Mapping[str, str | None]) -> Callable[[Any], None]:
+    return lambda obj: _merge_into(obj.annotations, annotations)
 
 
 def _none_if_missing(value: Any) -> Any:

@@ -33,15 +33,23 @@ import re
 import time
 from typing import Iterator, Mapping
 
+from ._errors import ApiError, ConfigurationError, ServerUnavailable, TLSVerificationError
+
 __all__ = [
+    "DEFAULT",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
     "IDEMPOTENT",
+    "Attempts",
+    "Failure",
     "RetryPolicy",
     "Timeouts",
+    "counted",
     "current_options",
     "log",
+    "no_answer",
     "request_options",
+    "resendable",
     "retry_after",
 ]
 
@@ -177,3 +185,112 @@ def _parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+class _Default:
+    """The type of :data:`DEFAULT`: "not given here, use the session's setting" (None means no limit)."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT = _Default()
+
+
+class Failure:
+    """Why a request got no HTTP answer, whatever the HTTP library: the kinds :mod:`pykorm._retry` tells apart."""
+
+    NOT_CONNECTED = "not connected"  # refused or unreachable: nothing was sent
+    CONNECT_TIMEOUT = "connect timeout"  # nothing was sent, but the time is spent
+    TIMEOUT = "timeout"  # no answer within the read timeout
+    CERTIFICATE = "certificate"  # the server's certificate did not verify
+    BROKEN = "broken"  # the connection broke after the request may have been sent
+    OTHER = "other"
+
+    def __init__(self, kind: str, error: BaseException) -> None:
+        self.kind = kind
+        self.error = error
+
+
+class Attempts:
+    """The retry loop of one request, as decisions: both transports send, then ask this what to do.
+
+    Args:
+        retries, timeouts: the transport's; ``policy``, ``connect`` and ``read``: this call's, if given.
+    """
+
+    def __init__(
+        self, retries: RetryPolicy, timeouts: Timeouts, method: str, url: str, policy: RetryPolicy | None,
+        connect: float | None | _Default, read: float | None | _Default,
+    ) -> None:
+        found, base = current_options(retries, timeouts)
+        self.policy = policy or found
+        self.timeouts = Timeouts(
+            base.connect if isinstance(connect, _Default) else connect, base.read if isinstance(read, _Default) else read
+        )
+        self.method, self.url, self.count = method, url, 1
+
+    def answered(self, status: int, headers: Mapping[str, str]) -> float | None:
+        """None when the answer is final; else the seconds to wait before sending again."""
+        again, server_delay = retry_after(status, headers)
+        if not again or self.count > self.policy.max_retries:
+            return None
+        reason = f"HTTP {status}" + (f", Retry-After {server_delay:g} s" if server_delay is not None else "")
+        return self._again(server_delay, reason)
+
+    def failed(self, failure: Failure) -> float:
+        """The seconds to wait before sending again after no answer.
+
+        Raises:
+            ServerUnavailable, TLSVerificationError: when it is not sent again (the error, without its frames).
+        """
+        if self.count > self.policy.max_retries or not resendable(self.method, failure.kind):
+            raise no_answer(failure, self.method, self.url, self.count) from failure.error.with_traceback(None)
+        return self._again(None, f"no answer ({failure.error})")
+
+    def _again(self, server_delay: float | None, reason: str) -> float:
+        seconds = self.policy.delay(self.count, server_delay)
+        log.debug(
+            "pykorm: %s %s: %s; retry %d of %d in %.2f s",
+            self.method, self.url, reason, self.count, self.policy.max_retries, seconds,
+        )
+        self.count += 1
+        return seconds
+
+
+def resendable(method: str, kind: str) -> bool:
+    """Whether a request that got no answer may be sent again: never after a timeout; a write only
+    when it cannot have been sent (the connection was never made)."""
+    return kind == Failure.NOT_CONNECTED or (kind == Failure.BROKEN and method in IDEMPOTENT)
+
+
+def no_answer(failure: Failure, method: str, url: str, attempts: int = 1) -> ApiError | ConfigurationError:
+    """The error for a request that got no HTTP answer: a TLS verification failure, the server unreachable,
+    or — for a write whose answer was lost — an outcome nobody knows."""
+    what, error = f"{method} {url}", failure.error
+    if failure.kind == Failure.CERTIFICATE:
+        return TLSVerificationError(
+            f"{what}: the API server's certificate did not verify ({getattr(error, 'reason', None) or error}). "
+            "Check the cluster's certificate-authority(-data) and server name in the kubeconfig"
+        )
+    tries = f" after {attempts} attempts" if attempts > 1 else ""
+    if failure.kind == Failure.NOT_CONNECTED:
+        told = f"cannot connect to the API server{tries} ({error}); nothing was sent"
+    elif failure.kind == Failure.CONNECT_TIMEOUT:
+        told = f"no connection to the API server within the connect timeout{tries} ({error}); nothing was sent"
+    elif method not in IDEMPOTENT:
+        told = (
+            f"the answer was lost{tries} ({error}): the outcome is unknown, the change may or may not "
+            "have been made; read the object to find out"
+        )
+    else:
+        told = f"no answer from the API server{tries} ({error})"
+    return counted(ServerUnavailable(f"{what}: {told}"), attempts)
+
+
+def counted(error: ApiError, attempts: int, gave_up: bool = False) -> ApiError:
+    """``error`` with the number of attempts made; the message says when pykorm stopped retrying."""
+    error.attempts = attempts
+    if gave_up:
+        error.args = (f"{error.args[0]} (gave up after {attempts} attempts)", *error.args[1:])
+    return error

@@ -4,11 +4,9 @@ and a pod's ``/log``."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterator
+from typing import Any
 
-from ._transport import Transport
-
-__all__ = ["Scale", "follow_lines", "log_params", "scale_from", "scale_patch"]
+__all__ = ["Scale", "log_params", "scale_from", "scale_patch"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,10 +41,3 @@ def log_params(
             raise ValueError(f"{name} must be an int >= 0, not {value!r}")
     return {"container": container, "tailLines": tail_lines, "sinceSeconds": since_seconds,
             "previous": "true" if previous else None, "follow": "true" if follow else None}
-
-
-def follow_lines(transport: Transport, path: str, params: dict[str, Any]) -> Iterator[str]:
-    """The log's lines as they come (without their newline), until the container stops or the caller closes."""
-    for line in transport.stream(path, params=params, timeout=None, raw=True):
-        yield str(line)
-

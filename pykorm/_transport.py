@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import re
 import socket
+import ssl
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypedDict, cast
 from urllib.parse import urlencode
 
 import urllib3
@@ -31,26 +32,31 @@ from ._errors import (
     NotFound,
     RequestTooLarge,
     ServerUnavailable,
-    TLSVerificationError,
     Unauthorized,
     ValidationError,
 )
 from ._gc import full_gc_held_off
 from ._retry import (
+    DEFAULT,
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
-    IDEMPOTENT,
+    Attempts,
+    Failure,
     RetryPolicy,
     Timeouts,
-    current_options,
-    log,
+    _Default,
+    counted,
+    resendable,
     retry_after,
 )
 
 if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
-__all__ = ["DEFAULT", "Transport", "error_from_response", "error_from_status"]
+__all__ = [
+    "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "SendOptions", "Transport", "answer_error", "answer_of", "auth_headers", "decode_answer",
+    "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "ssl_context", "url_of",
+]
 
 JSON = Any
 Params = Mapping[str, "str | int | bool | None"]
@@ -61,18 +67,9 @@ MERGE_PATCH = "application/merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 
 
-class _Default:
-    """The type of :data:`DEFAULT`: "not given here, use the session's setting" (None means no limit)."""
-
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-
-DEFAULT = _Default()
-
 # A dead peer on an idle or long-read connection is noticed by the kernel in about a minute
 # (keepalive probes after 30 s idle, every 10 s, 3 unanswered), as Go's dialer does.
-_KEEPALIVE = [
+KEEPALIVE = [
     (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1),
     *((socket.IPPROTO_TCP, getattr(socket, name), value)
       for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3))
@@ -80,41 +77,61 @@ _KEEPALIVE = [
 ]
 
 
-class Transport:
-    """A connection pool to one API server, safe to share between threads.
+class SendOptions(TypedDict, total=False):
+    """The options of one request (see :meth:`Transport.request`), for the async transport's keywords."""
+
+    params: Params | None
+    timeout: float | None | _Default
+    connect_timeout: float | None | _Default
+    retries: RetryPolicy | None
+
+
+class Endpoint:
+    """One API server's address, credentials, retry policy and timeouts: what both transports are made of.
 
     Args:
         configuration: host, TLS files and credentials, as the official client's
             ``kubernetes.config.load_kube_config`` fills them in.
-        pool_size: connections kept open to the server.
+        pool_size: connections kept open to the server (:attr:`DEFAULT_POOL_SIZE` when None).
         retries: when requests are sent again (see :mod:`pykorm._retry`); ``RetryPolicy()`` by default.
         connect_timeout: seconds to connect and finish the TLS handshake (None: no limit).
         read_timeout: seconds to wait for an answer, and for each read of it (None: no limit).
     """
 
+    DEFAULT_POOL_SIZE = 16
+
     def __init__(
         self,
         configuration: Configuration,
         *,
-        pool_size: int = 16,
+        pool_size: int | None = None,
         retries: RetryPolicy | None = None,
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
     ) -> None:
         self.configuration = configuration
-        self.host = (configuration.host or "").rstrip("/")
-        if not re.match(r"^https?://[^/]", self.host):
-            raise ConfigurationError(
-                f"the cluster has no usable server address ({configuration.host!r}): its kubeconfig entry "
-                "needs `server: https://HOST:PORT`"
-            )
+        self.host = server_of(configuration)
         self.retries = retries if retries is not None else RetryPolicy()
         self.timeouts = Timeouts(connect_timeout, read_timeout)
+        self.pool_size = pool_size if pool_size is not None else self.DEFAULT_POOL_SIZE
+        self._auth_lock = threading.Lock()
+        self._open()
+
+    def _open(self) -> None:
+        """Make the connection pool, with the transport's own HTTP library."""
+        raise NotImplementedError
+
+
+class Transport(Endpoint):
+    """A connection pool to one API server, safe to share between threads (arguments: :class:`Endpoint`)."""
+
+    def _open(self) -> None:
+        configuration = self.configuration
         pool_args: dict[str, Any] = {
-            "maxsize": pool_size,
+            "maxsize": self.pool_size,
             "block": False,
             "retries": False,  # pykorm decides, in _send
-            "socket_options": HTTPConnection.default_socket_options + _KEEPALIVE,
+            "socket_options": HTTPConnection.default_socket_options + KEEPALIVE,
         }
         if self.host.startswith("https"):
             pool_args["cert_reqs"] = "CERT_REQUIRED" if configuration.verify_ssl else "CERT_NONE"
@@ -129,7 +146,6 @@ class Transport:
             if configuration.assert_hostname is not None:
                 pool_args["assert_hostname"] = configuration.assert_hostname
         self._pool = urllib3.PoolManager(**pool_args)
-        self._auth_lock = threading.Lock()
 
     def request(
         self,
@@ -155,19 +171,12 @@ class Transport:
                 ``attempts`` says how many times the request was sent.
             ServerUnavailable: no answer (connection refused, timeout, connection broken).
         """
-        url = self._url(path, params)
-        headers: dict[str, str] = {}
-        data = None
-        if body is not None:
-            headers["Content-Type"] = content_type
-            data = json.dumps(body, separators=(",", ":")).encode()
+        url = url_of(self.host, path, params)
+        data, headers = encode_body(body, content_type)
         response, attempts = self._send(
             method, url, data, headers, preload=True, read=timeout, connect=connect_timeout, retries=retries
         )
-        if response.status >= 300:
-            error = error_from_response(response.status, response.data, f"{method} {path}")
-            raise _counted(error, attempts, gave_up=retry_after(response.status, response.headers)[0])
-        return _decode(response, f"{method} {path}")
+        return answer_of(response.status, response.headers, response.data, f"{method} {path}", attempts)
 
     def stream(
         self,
@@ -192,26 +201,20 @@ class Transport:
             ApiError: the server refused the watch.
             ServerUnavailable: the connection could not be made, broke, or stayed silent.
         """
-        url = self._url(path, params)
+        url = url_of(self.host, path, params)
         response, attempts = self._send(
             "GET", url, None, {}, preload=False, read=timeout, connect=connect_timeout, retries=retries
         )
         try:
             if response.status >= 300:
-                error = error_from_response(response.status, response.read(), f"watch {path}")
-                raise _counted(error, attempts, gave_up=retry_after(response.status, response.headers)[0])
+                raise answer_error(response.status, response.headers, response.read(), f"watch {path}", attempts)
             if opened is not None:
                 opened(response)
             buffer = b""
             try:
                 for chunk in response.stream(65536, decode_content=True):
-                    buffer += chunk
-                    while b"\n" in buffer:
-                        line, buffer = buffer.split(b"\n", 1)
-                        if raw:
-                            yield line.decode("utf-8", errors="replace")
-                        elif line.strip():
-                            yield json.loads(line)
+                    lines, buffer = read_lines(buffer, chunk, raw)
+                    yield from lines
                 if raw and buffer:
                     yield buffer.decode("utf-8", errors="replace")
             except urllib3.exceptions.ReadTimeoutError as error:
@@ -237,55 +240,29 @@ class Transport:
         retries: RetryPolicy | None,
     ) -> tuple[urllib3.BaseHTTPResponse, int]:
         """Send until an answer that is final by :mod:`pykorm._retry`'s rules; return it and the attempts made."""
-        policy, timeouts = current_options(self.retries, self.timeouts)
-        policy = retries or policy
-        timeout = urllib3.Timeout(
-            connect=timeouts.connect if isinstance(connect, _Default) else connect,
-            read=timeouts.read if isinstance(read, _Default) else read,
-        )
-        attempt = 0
+        attempts = Attempts(self.retries, self.timeouts, method, url, retries, connect, read)
+        timeout = urllib3.Timeout(connect=attempts.timeouts.connect, read=attempts.timeouts.read)
         while True:
-            attempt += 1
             try:
-                sent = self._headers()  # each time: a refresh hook may have rewritten the token
+                sent = auth_headers(self.configuration, self._auth_lock)  # each time: a hook may rewrite the token
                 sent.update(headers)
                 response = self._pool.request(
                     method, url, body=body, headers=sent, timeout=timeout, preload_content=preload
                 )
             except urllib3.exceptions.HTTPError as error:
-                if attempt > policy.max_retries or not _resendable(method, error):
-                    raise _no_answer(error, method, url, attempt) from error.with_traceback(None)  # frames hold the token
-                _pause(policy.delay(attempt, None), method, url, attempt, policy, f"no answer ({error})")
+                time.sleep(attempts.failed(_failure(error)))  # raises once it is final
                 continue
-            again, server_delay = retry_after(response.status, response.headers)
-            if not again or attempt > policy.max_retries:
-                return response, attempt
+            pause = attempts.answered(response.status, response.headers)
+            if pause is None:
+                return response, attempts.count
             if not preload:
                 response.drain_conn()
                 response.release_conn()
-            reason = f"HTTP {response.status}" + (f", Retry-After {server_delay:g} s" if server_delay is not None else "")
-            _pause(policy.delay(attempt, server_delay), method, url, attempt, policy, reason)
+            time.sleep(pause)
 
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.clear()
-
-    def _url(self, path: str, params: Params | None) -> str:
-        url = self.host + path
-        if params:
-            query = {k: ("true" if v is True else "false" if v is False else v) for k, v in params.items() if v is not None}
-            if query:
-                url += "?" + urlencode(query)
-        return url
-
-    def _headers(self) -> dict[str, str]:
-        headers = _Headers({"Accept": "application/json", "User-Agent": "pykorm"})
-        with self._auth_lock:  # a refresh hook may rewrite the token
-            settings = cast("Mapping[str, Mapping[str, Any]]", self.configuration.auth_settings())
-        for setting in settings.values():
-            if setting.get("in") == "header" and setting.get("value"):
-                headers[setting["key"]] = setting["value"]
-        return headers
 
 
 class _Headers(dict[str, str]):
@@ -301,78 +278,133 @@ class _Headers(dict[str, str]):
     __str__ = __repr__
 
 
-def _resendable(method: str, error: urllib3.exceptions.HTTPError) -> bool:
-    """Whether a request that got no answer may be sent again: never after a timeout; a write only
-    when it cannot have been sent (the connection was never made)."""
+def ssl_context(configuration: Configuration) -> ssl.SSLContext:
+    """The TLS settings of a kubeconfig entry as an ``SSLContext``: its CA, client certificate, whether to verify."""
+    context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
+    if configuration.cert_file:
+        context.load_cert_chain(configuration.cert_file, configuration.key_file or None)
+    if not configuration.verify_ssl:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    elif configuration.assert_hostname is False:
+        context.check_hostname = False
+    return context
+
+
+def server_of(configuration: Configuration) -> str:
+    """The server's address, without a trailing slash.
+
+    Raises:
+        ConfigurationError: the configuration names no ``http(s)://HOST`` server.
+    """
+    host = (configuration.host or "").rstrip("/")
+    if not re.match(r"^https?://[^/]", host):
+        raise ConfigurationError(
+            f"the cluster has no usable server address ({configuration.host!r}): its kubeconfig entry "
+            "needs `server: https://HOST:PORT`"
+        )
+    return host
+
+
+def url_of(host: str, path: str, params: Params | None) -> str:
+    """The URL of ``path`` on ``host`` with the query parameters that are not None (booleans as Kubernetes spells them)."""
+    url = host + path
+    if params:
+        query = {k: ("true" if v is True else "false" if v is False else v) for k, v in params.items() if v is not None}
+        if query:
+            url += "?" + urlencode(query)
+    return url
+
+
+def encode_body(body: JSON, content_type: str) -> tuple[bytes | None, dict[str, str]]:
+    """A request's body as compact JSON bytes, and the header that says its type (none without a body)."""
+    if body is None:
+        return None, {}
+    return json.dumps(body, separators=(",", ":")).encode(), {"Content-Type": content_type}
+
+
+def auth_headers(configuration: Configuration, lock: threading.Lock) -> dict[str, str]:
+    """The headers of every request: JSON wanted, and the credentials the configuration holds now
+    (its refresh hook — an exec plugin, an expiring token — may have rewritten them)."""
+    headers = _Headers({"Accept": "application/json", "User-Agent": "pykorm"})
+    with lock:
+        settings = cast("Mapping[str, Mapping[str, Any]]", configuration.auth_settings())
+    for setting in settings.values():
+        if setting.get("in") == "header" and setting.get("value"):
+            headers[setting["key"]] = setting["value"]
+    return headers
+
+
+def read_lines(buffer: bytes, chunk: bytes, raw: bool) -> tuple[list[JSON], bytes]:
+    """The complete lines of ``buffer + chunk`` (decoded JSON, or text with ``raw``), and what is left over."""
+    buffer += chunk
+    lines: list[JSON] = []
+    while b"\n" in buffer:
+        line, buffer = buffer.split(b"\n", 1)
+        if raw:
+            lines.append(line.decode("utf-8", errors="replace"))
+        elif line.strip():
+            lines.append(json.loads(line))
+    return lines, buffer
+
+
+def _failure(error: urllib3.exceptions.HTTPError) -> Failure:
+    """What kind of failure a urllib3 error is."""
     if isinstance(error, urllib3.exceptions.NewConnectionError):
-        return True  # refused or unreachable: nothing left this host (checked first: a ConnectTimeoutError in urllib3 1.x)
-    if isinstance(error, urllib3.exceptions.TimeoutError) or method not in IDEMPOTENT:
-        return False
-    if isinstance(error, urllib3.exceptions.SSLError):  # a certificate that does not verify is no broken connection
-        return "EOF" in str(error) or "reset" in str(error).lower()
-    return isinstance(error, urllib3.exceptions.ProtocolError)
-
-
-def _no_answer(
-    error: urllib3.exceptions.HTTPError, method: str, url: str, attempts: int = 1
-) -> ApiError | ConfigurationError:
-    """The error for a request that got no HTTP answer: a TLS verification failure, the server unreachable,
-    or — for a write whose answer was lost — an outcome nobody knows."""
-    what = f"{method} {url}"
+        # refused or unreachable (checked first: a ConnectTimeoutError in urllib3 1.x)
+        return Failure(Failure.NOT_CONNECTED, error)
+    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+        return Failure(Failure.CONNECT_TIMEOUT, error)
+    if isinstance(error, urllib3.exceptions.TimeoutError):
+        return Failure(Failure.TIMEOUT, error)
     reason = getattr(error, "reason", None) or error
     if isinstance(reason, urllib3.exceptions.SSLError) or isinstance(error, urllib3.exceptions.SSLError):
         text = str(reason)
         if "CERTIFICATE_VERIFY_FAILED" in text or "hostname" in text.lower() or "certificate" in text.lower():
-            return TLSVerificationError(
-                f"{what}: the API server's certificate did not verify ({text}). Check the cluster's "
-                "certificate-authority(-data) and server name in the kubeconfig"
-            )
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
-    if isinstance(error, urllib3.exceptions.NewConnectionError):
-        told = f"cannot connect to the API server{tries} ({error}); nothing was sent"
-    elif isinstance(error, urllib3.exceptions.ConnectTimeoutError):
-        told = f"no connection to the API server within the connect timeout{tries} ({error}); nothing was sent"
-    elif method not in IDEMPOTENT:
-        told = (
-            f"the answer was lost{tries} ({error}): the outcome is unknown, the change may or may not "
-            "have been made; read the object to find out"
-        )
-    else:
-        told = f"no answer from the API server{tries} ({error})"
-    return _counted(ServerUnavailable(f"{what}: {told}"), attempts)
+            return Failure(Failure.CERTIFICATE, error)
+        # a certificate that does not verify is no broken connection; an EOF or a reset is
+        return Failure(Failure.BROKEN if "EOF" in text or "reset" in text.lower() else Failure.OTHER, error)
+    if isinstance(error, urllib3.exceptions.ProtocolError):
+        return Failure(Failure.BROKEN, error)
+    return Failure(Failure.OTHER, error)
 
 
-def _counted(error: ApiError, attempts: int, gave_up: bool = False) -> ApiError:
-    """``error`` with the number of attempts made; the message says when pykorm stopped retrying."""
-    error.attempts = attempts
-    if gave_up:
-        error.args = (f"{error.args[0]} (gave up after {attempts} attempts)", *error.args[1:])
-    return error
+def _resendable(method: str, error: urllib3.exceptions.HTTPError) -> bool:
+    return resendable(method, _failure(error).kind)
 
 
-def _pause(seconds: float, method: str, url: str, attempt: int, policy: RetryPolicy, reason: str) -> None:
-    log.debug(
-        "pykorm: %s %s: %s; retry %d of %d in %.2f s", method, url, reason, attempt, policy.max_retries, seconds
-    )
-    time.sleep(seconds)
+def answer_error(status: int, headers: Mapping[str, str], data: bytes, what: str, attempts: int) -> ApiError:
+    """The typed error for an error answer, with the attempts made (and whether pykorm gave up retrying)."""
+    return counted(error_from_response(status, data, what), attempts, gave_up=retry_after(status, headers)[0])
 
 
-def _decode(response: Any, what: str) -> JSON:
+def answer_of(
+    status: int, headers: Mapping[str, str], data: bytes, what: str, attempts: int, large: int = _LARGE_ANSWER
+) -> JSON:
+    """What an answer says: its decoded body, or (status 300 and above) its typed error, raised.
+
+    Answers of ``large`` bytes or more are decoded with full collections held off (:mod:`pykorm._gc`).
+    """
+    if status >= 300:
+        raise answer_error(status, headers, data, what, attempts)
+    return decode_answer(status, headers, data, what, large)
+
+
+def decode_answer(status: int, headers: Mapping[str, str], data: bytes, what: str, large: int = _LARGE_ANSWER) -> JSON:
     """A 2xx answer: decoded JSON, the text of a plain-text answer, or None when empty."""
-    data = response.data
     if not data:
         return None
-    content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if content_type and "json" not in content_type:
         return data.decode("utf-8", errors="replace")  # /healthz, pod logs...
     try:
-        if len(data) < _LARGE_ANSWER:
+        if len(data) < large:
             return json.loads(data)
         with full_gc_held_off():  # a large list: see pykorm._gc
             return json.loads(data)
     except ValueError as error:
         raise ServerUnavailable(
-            f"{what}: the answer is not JSON ({error}): {data[:200].decode(errors='replace')!r}", status=response.status
+            f"{what}: the answer is not JSON ({error}): {data[:200].decode(errors='replace')!r}", status=status
         ) from None
 
 

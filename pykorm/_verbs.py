@@ -10,15 +10,15 @@ does), as the engine knows models only by what they do.
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, TypeVar, overload
 
-from ._errors import NotFound, WaitTimeout
+from ._drive import iterate, run
+from ._errors import NotFound
 from ._manifests import ManifestSource, manifest_objects
 from ._owners import adopt
 from ._resource import resource_of
-from ._subresources import Scale, follow_lines, log_params, scale_from, scale_patch
-from ._transport import MERGE_PATCH, Transport
+from ._subresources import Scale
+from ._transport import Transport
 
 if TYPE_CHECKING:
     from ._models import Model
@@ -163,22 +163,7 @@ class Verbs:
         Raises:
             WaitTimeout: still there after ``timeout`` seconds; ``last`` is the object as last read.
         """
-        session, resource = self._session(), resource_of(type(obj))
-        path = session._object_path(obj, resource)
-        deadline, pause = time.monotonic() + timeout, 0.05
-        while True:
-            try:
-                raw = session.request(resource, "GET", path, cluster or obj._cluster)
-            except NotFound:
-                return
-            if uid and (raw.get("metadata") or {}).get("uid") != uid:
-                return  # the name now holds another object
-            if time.monotonic() >= deadline:
-                raise WaitTimeout(f"{resource.kind} {obj.name} is still there after {timeout} s "
-                                  f"(finalizers: {(raw.get('metadata') or {}).get('finalizers')})",
-                                  last=type(obj)._from_server(raw))
-            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-            pause = min(pause * 2, 1.0)
+        run(self._session()._wait_gone(obj, uid, timeout, cluster))
 
     # -- scale -------------------------------------------------------------------------------
 
@@ -188,9 +173,7 @@ class Verbs:
         Raises:
             NotFound: the object is gone, or its kind has no ``/scale``.
         """
-        session, resource = self._session(), resource_of(type(obj))
-        path = session._object_path(obj, resource, "scale")
-        return scale_from(session.request(resource, "GET", path, cluster or obj._cluster))
+        return run(self._session()._get_scale(obj, cluster))
 
     def scale(self, obj: Model, replicas: int, cluster: str | None = None, *, dry_run: bool = False) -> Scale:
         """Set ``obj``'s replicas through ``/scale`` (any kind that has it); returns the new Scale.
@@ -198,13 +181,7 @@ class Verbs:
         Raises:
             ValueError: ``replicas`` is not an int >= 0. NotFound: no such object or no ``/scale``.
         """
-        session, resource = self._session(), resource_of(type(obj))
-        body = scale_patch(replicas)
-        path = session._object_path(obj, resource, "scale")
-        params = {"fieldManager": session.field_manager, "dryRun": "All" if dry_run else None}
-        raw = session.request(resource, "PATCH", path, cluster or obj._cluster, body=body, content_type=MERGE_PATCH,
-                              params=params)
-        return scale_from(raw)
+        return run(self._session()._scale(obj, replicas, cluster, dry_run=dry_run))
 
     # -- logs ----------------------------------------------------------------------------------
 
@@ -228,14 +205,10 @@ class Verbs:
         Raises:
             ValueError: a negative or non-int count. ValidationError: the server refused (no such container).
         """
-        session, resource = self._session(), resource_of(type(pod))
-        path = session._object_path(pod, resource, "log")
-        params = log_params(container, tail_lines, since_seconds, previous, follow)
-        target = cluster or pod._cluster
+        options = (container, tail_lines, since_seconds, previous)
         if follow:
-            return follow_lines(session.transport(target), path, params)
-        text = session.request(resource, "GET", path, target, params=params)
-        return text if isinstance(text, str) else ""
+            return iterate(self._session()._follow_logs(pod, options, cluster))
+        return run(self._session()._logs(pod, options, cluster))
 
     # -- manifests ------------------------------------------------------------------------------
 

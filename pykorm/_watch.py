@@ -25,11 +25,13 @@ any answer the last error is raised.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 import time
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Iterator, TypeVar
 
+from ._drive import iterate, run
 from ._errors import Gone, ServerUnavailable, WaitTimeout
 from ._lookups import Leaf, Node
 from ._pager import Pager
@@ -101,27 +103,38 @@ class Watcher(Generic[M]):
 
     def initial(self) -> list[M]:
         """List the matching objects now (and remember them); the events start after this list."""
-        if self.empty:
-            return []
-        self.known = self._list()
-        return [self._hydrate(raw) for raw in self.known.values()]
+        return run(self.ainitial())
 
     def events(self) -> Iterator[WatchEvent[M]]:
         """The changes after :meth:`initial`, until the deadline."""
+        return iterate(self.aevents())
+
+    async def ainitial(self) -> list[M]:
+        """:meth:`initial`, as a coroutine (the one implementation: see :mod:`pykorm._drive`)."""
+        if self.empty:
+            return []
+        self.known = await self._list()
+        return [self._hydrate(raw) for raw in self.known.values()]
+
+    async def aevents(self) -> AsyncGenerator[WatchEvent[M], None]:
+        """:meth:`events`, as an async generator."""
         if self.empty:
             return
         failures = 0  # streams in a row that broke or stayed silent without delivering a line
         outage_since = 0.0
         while not self._expired():
             try:
-                for event in self._stream():
-                    failures = 0
-                    yield from self._apply(event)
-                    if self._expired():
-                        return
+                async with contextlib.aclosing(self._stream()) as stream:
+                    async for event in stream:
+                        failures = 0
+                        for change in self._apply(event):
+                            yield change
+                        if self._expired():
+                            return
                 failures = 0  # the server ended the stream at its timeout
             except Gone:
-                yield from self._relist()
+                for change in self._relist(await self._list()):
+                    yield change
             except ServerUnavailable as error:
                 if self._expired():
                     return  # the last read waited until the deadline
@@ -134,7 +147,7 @@ class Watcher(Generic[M]):
                 self.quiet = True
                 wait = 0.0 if failures == 1 else _RECONNECT.delay(failures - 1, None)
                 log.debug("pykorm: %s; watching again from resourceVersion %s in %.2f s", error, self.version, wait)
-                time.sleep(self._remaining(wait))
+                await self.client.session._sleep(self._remaining(wait))
 
     # -- internals ---------------------------------------------------------------------
 
@@ -146,21 +159,21 @@ class Watcher(Generic[M]):
             return cap
         return max(0.0, min(cap, self.deadline - time.monotonic()))
 
-    def _list(self) -> dict[str, dict[str, Any]]:
+    async def _list(self) -> dict[str, dict[str, Any]]:
         """The matching objects now, by uid (one snapshot); sets the resourceVersion to watch from."""
-        def read(pager: Pager) -> tuple[dict[str, dict[str, Any]], str]:
+        async def read(pager: Pager) -> tuple[dict[str, dict[str, Any]], str]:
             known = {
                 raw["metadata"]["uid"]: raw
-                for page in pager.pages(self.path, self.params)
+                async for page in pager.pages(self.path, self.params)
                 for raw in page
                 if self._matches(raw)
             }
             return known, pager.resource_version or ""
 
-        known, self.version = self.client.consistently(read, _PAGE_SIZE)
+        known, self.version = await self.client.consistently(read, _PAGE_SIZE)
         return known
 
-    def _stream(self) -> Iterator[dict[str, Any]]:
+    def _stream(self) -> AsyncGenerator[dict[str, Any], None]:
         if self.quiet:
             server_timeout = max(1.0, self.silence * 0.8)
         else:
@@ -200,9 +213,9 @@ class Watcher(Generic[M]):
             del self.known[uid]
             yield WatchEvent("DELETED", self._hydrate(raw))
 
-    def _relist(self) -> Iterator[WatchEvent[M]]:
-        """After 410 Gone: list again and report what changed meanwhile."""
-        before, after = self.known, self._list()
+    def _relist(self, after: dict[str, dict[str, Any]]) -> Iterator[WatchEvent[M]]:
+        """After 410 Gone, given the new list: report what changed meanwhile."""
+        before = self.known
         self.known = after
         for uid, raw in after.items():
             old = before.get(uid)
@@ -226,33 +239,36 @@ class Watcher(Generic[M]):
         return self.model._from_server(raw, self.client.cluster)
 
 
-def watch(
+async def watch(
     client: ResourceClient, model: type[M], plan: Plan, *, timeout: float | None, initial: bool, silence: float = DEFAULT_SILENCE
-) -> Iterator[WatchEvent[M]]:
+) -> AsyncGenerator[WatchEvent[M], None]:
     """See :meth:`Query.watch`."""
     watcher = Watcher(client, model, plan, timeout, silence)
-    current = watcher.initial()
+    current = await watcher.ainitial()
     if initial:
         for obj in current:
             yield WatchEvent("ADDED", obj)
-    yield from watcher.events()
+    async with contextlib.aclosing(watcher.aevents()) as events:
+        async for event in events:
+            yield event
 
 
-def wait_until(
+async def wait_until(
     client: ResourceClient, model: type[M], plan: Plan, condition: Callable[[list[M]], bool], timeout: float
 ) -> list[M]:
     """See :meth:`Query.wait_until`."""
     watcher = Watcher(client, model, plan, timeout)
-    watcher.initial()
+    await watcher.ainitial()
 
     def current() -> list[M]:
         return [watcher._hydrate(raw) for raw in watcher.known.values()]
 
     if condition(current()):
         return current()
-    for _ in watcher.events():
-        if condition(current()):
-            return current()
+    async with contextlib.aclosing(watcher.aevents()) as events:
+        async for _ in events:
+            if condition(current()):
+                return current()
     raise WaitTimeout(
         f"{model.__name__} query: condition not met within {timeout} s ({len(watcher.known)} objects match)",
         last=current(),

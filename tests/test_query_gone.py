@@ -7,6 +7,7 @@ compact etcd, which makes the server answer 410 as it would after minutes.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Iterator
 
@@ -14,6 +15,7 @@ import pytest
 
 import pykorm
 from pykorm._watch import Watcher
+from pykorm.aio import AsyncPykorm
 from pykorm.testing import Cluster, LocalControlPlane, install_crds
 
 from .models import PLANT_CRD, Plant
@@ -61,6 +63,17 @@ def test_expired_continue_token_with_allow_inconsistent_goes_on_without_duplicat
     assert {f"c{i:02d}" for i in range(10)} <= set(got)  # nothing that existed throughout is lost
 
 
+def change_the_world(no_cache: tuple[LocalControlPlane, pykorm.Pykorm, str], prefix: str, variety: str) -> None:
+    """While no stream is open: change one plant, delete another, make a new one; then compact the history away."""
+    control_plane, session, namespace = no_cache
+    changed = session.get(Plant, f"{prefix}-change", namespace)
+    changed.price = 5
+    session.save(changed)
+    session.delete(session.get(Plant, f"{prefix}-drop", namespace))
+    session.save(Plant(namespace=namespace, name=f"{prefix}-new", variety=variety))
+    control_plane.compact_etcd()
+
+
 def test_watch_relists_after_410_and_reports_only_the_differences(no_cache: tuple[LocalControlPlane, pykorm.Pykorm, str]) -> None:
     control_plane, session, namespace = no_cache
     for name in ("keep", "change", "drop"):
@@ -68,12 +81,25 @@ def test_watch_relists_after_410_and_reports_only_the_differences(no_cache: tupl
     query = Plant.query.session(session).namespace(namespace).filter(variety="Watched")
     watcher = Watcher(query._client(), Plant, query.explain(), timeout=3)
     assert sorted(p.name for p in watcher.initial()) == ["w-change", "w-drop", "w-keep"]
-    # Changes happen while no stream is open, then the history is compacted away.
-    changed = session.get(Plant, "w-change", namespace)
-    changed.price = 5
-    session.save(changed)
-    session.delete(session.get(Plant, "w-drop", namespace))
-    session.save(Plant(namespace=namespace, name="w-new", variety="Watched"))
-    control_plane.compact_etcd()
+    change_the_world(no_cache, "w", "Watched")
     events = sorted((e.type, e.obj.name) for e in watcher.events())
     assert events == [("ADDED", "w-new"), ("DELETED", "w-drop"), ("MODIFIED", "w-change")]
+
+
+def test_an_async_watch_relists_after_410_as_the_blocking_one(no_cache: tuple[LocalControlPlane, pykorm.Pykorm, str]) -> None:
+    """pykorm.aio's watch is the same Watcher, on the event loop: after 410 Gone it lists again and reports the differences."""
+    control_plane, session, namespace = no_cache
+    for name in ("keep", "change", "drop"):
+        session.save(Plant(namespace=namespace, name=f"a-{name}", variety="AsyncWatched"))
+
+    async def scenario() -> tuple[list[str], list[tuple[str, str]]]:
+        async with AsyncPykorm(kubeconfig=control_plane.kubeconfig) as apk:
+            query = apk.query(Plant).ns(namespace).filter(variety="AsyncWatched").query
+            watcher = Watcher(query._client(), Plant, query.explain(), timeout=3)
+            initial = sorted(p.name for p in await watcher.ainitial())
+            change_the_world(no_cache, "a", "AsyncWatched")
+            return initial, sorted([(e.type, e.obj.name) async for e in watcher.aevents()])
+
+    initial, events = asyncio.run(scenario())
+    assert initial == ["a-change", "a-drop", "a-keep"]
+    assert events == [("ADDED", "a-new"), ("DELETED", "a-drop"), ("MODIFIED", "a-change")]

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 
+from .._transport import ssl_context
 from ._cluster import Cluster
 from ._proxyconn import POLL, Connection, Rule, pattern
 
@@ -364,13 +365,7 @@ class FaultProxy:
             self._listening.clear()
 
     def _upstream_context(self) -> ssl.SSLContext:
-        configuration = self.upstream
-        context = ssl.create_default_context(cafile=configuration.ssl_ca_cert or None)
-        if configuration.cert_file:
-            context.load_cert_chain(configuration.cert_file, configuration.key_file or None)
-        if not configuration.verify_ssl:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+        context = ssl_context(self.upstream)
         context.set_alpn_protocols(["http/1.1"])
         return context
 

@@ -35,3 +35,23 @@ assert_type(pk.save(peach), Peach)
 assert_type(pk.get(Peach, "cake-peach", "default"), Peach)
 with pykorm.Pykorm(make_default=False) as session:  # closes its connection pools on exit
     assert_type(session, pykorm.Pykorm)
+
+
+async def async_session_types() -> None:
+    """pykorm.aio: the same model types through the async session and queries."""
+    from pykorm.aio import AsyncPykorm, AsyncQuery
+
+    async with AsyncPykorm(field_manager="typed", read_timeout=5) as apk:
+        query = apk.query(Peach).ns("default").filter(price__gt=1).order_by("-price")[:3]
+        assert_type(query, "AsyncQuery[Peach]")
+        assert_type(await query.first(), "Peach | None")
+        assert_type(await query.all(), "list[Peach]")
+        assert_type(await query.get("cake-peach"), "Peach | None")
+        assert_type(await query.count(), int)
+        async for each in query:
+            assert_type(each, Peach)
+        async for event in query.watch(timeout=1):
+            assert_type(event.obj, Peach)
+        assert_type(await apk.save(peach), Peach)
+        assert_type(await apk.get(Peach, "cake-peach", "default"), Peach)
+        assert_type(await apk.wait_for(peach, lambda p: p is None), "Peach | None")

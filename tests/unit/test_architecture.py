@@ -18,20 +18,20 @@ pytestmark = pytest.mark.unit
 PACKAGE = Path(__file__).resolve().parents[2] / "pykorm"
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "primitives": ("_errors", "_paths", "_patch", "_versions", "_gc", "_names", "_selectors"),
-    "wire": ("_retry", "_transport", "_clusters", "_resource"),
+    "primitives": ("_errors", "_paths", "_patch", "_versions", "_gc", "_names", "_selectors", "_drive"),
+    "wire": ("_retry", "_transport", "_clusters", "_resource", "_atransport"),
     "vocabulary": ("_types", "_options"),
     "declaration": ("_tracking", "_fields", "fields", "_objects"),
     "derivations": ("_openapi", "_schema", "_validation", "_lookups", "_plan", "_crd", "_rbac", "_owners"),
     "engine": ("_pager", "_pages", "_client", "_watch", "_bulk", "_query", "_subresources", "_manifests", "_verbs",
-               "_session", "_crd_install"),
+               "_core", "_session", "_crd_install"),
     "models": ("_models", "k8s", "_kinds"),
     "facades and tools": ("__init__", "models", "pykorm", "exceptions", "_codegen", "_k8s_codegen", "_cli", "__main__",
-                          "testing", "controller"),
+                          "testing", "controller", "aio"),
 }
 """Bottom to top. A module imports only from its own layer or the layers below."""
 
-SUBPACKAGES = ("testing", "k8s", "controller")
+SUBPACKAGES = ("testing", "k8s", "controller", "aio")
 """Packages under pykorm/ that count as one module (pykorm.k8s: the generated models of built-in kinds)."""
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import pykorm
+from pykorm._drive import run
 from pykorm._k8s_codegen import K8sInputs, k8s_sources
 from pykorm._manifests import manifest_objects
 from pykorm._pages import read_page
@@ -110,10 +111,10 @@ def test_page_arguments_are_checked_before_anything_is_sent() -> None:
     assert resource is not None
     for size, token in ((0, None), (True, None), (10, ""), (10, 3)):
         with pytest.raises(ValueError):
-            read_page(request, resource, Plan(), size, token, lambda raw: raw)  # type: ignore[arg-type]
+            run(read_page(request, resource, Plan(), size, token, lambda raw: raw))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="one namespace"):
-        read_page(request, resource, Plan(namespaces=("a", "b")), 10, None, lambda raw: raw)
-    assert read_page(request, resource, Plan(empty=True), 10, None, lambda raw: raw).items == []
+        run(read_page(request, resource, Plan(namespaces=("a", "b")), 10, None, lambda raw: raw))
+    assert run(read_page(request, resource, Plan(empty=True), 10, None, lambda raw: raw)).items == []
 
 
 def test_adopt_refuses_what_the_garbage_collector_would_get_wrong() -> None:

@@ -21,14 +21,14 @@ ROLES = ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "Cluster
 
 
 @pytest.mark.parametrize("name", ["x/..", "..", ".", "", None, "a/b", "%2F", "a%2Fb", "../" * 6 + "api", "UPPER",
-                                  "a b", "a?b", "x" * 254, "-a", "a-"], ids=repr)
+                                  "a b", "a?b", "x" * 254, "-a", "a-", "name\n", "a.b\n"], ids=repr)
 def test_object_paths_refuse_what_the_server_refuses(name: Any) -> None:
     with pytest.raises(pykorm.ClientValidationError) as caught:
         PEACHES.object_path("ns", name)
     assert caught.value.causes[0].field == "metadata.name"
 
 
-@pytest.mark.parametrize("namespace", ["..", "a/b", "a.b", "UPPER", "n" * 64, ""], ids=repr)
+@pytest.mark.parametrize("namespace", ["..", "a/b", "a.b", "UPPER", "n" * 64, "", "ns\n"], ids=repr)
 def test_namespaces_are_dns_labels(namespace: str) -> None:
     with pytest.raises(pykorm.ClientValidationError):
         PEACHES.path(namespace)

@@ -1,0 +1,201 @@
+"""``AsyncQuery``: a :class:`pykorm.Query`'s chain, run on the event loop.
+
+It wraps a ``Query`` (made by ``AsyncPykorm.query(Model)``): refining methods return a new
+``AsyncQuery`` around the refined ``Query``, so lookups are checked, plans made
+(``explain()``) and objects hydrated by the same code; running methods await the
+``Query``'s own coroutines (:mod:`pykorm._drive`) through the async session.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Mapping, TypeVar
+
+from .._lookups import Q
+from .._query import Query, _annotations, _assign, _labels
+
+if TYPE_CHECKING:
+    from .._bulk import BulkResult
+    from .._models import Model
+    from .._pages import Page
+    from .._plan import Plan
+    from .._watch import WatchEvent
+    from ._session import AsyncPykorm
+
+__all__ = ["AsyncQuery"]
+
+M = TypeVar("M", bound="Model")
+
+
+class AsyncQuery(Generic[M]):
+    """A lazy query over one model's objects, for ``await`` and ``async for`` (see :class:`pykorm.Query`).
+
+    >>> q = pk.query(Peach).ns("shop").filter(price__gt=2)
+    >>> async for peach in q: ...
+    >>> await q.count(), await q.first(), await q.values("name", "price")
+    """
+
+    __slots__ = ("query", "session")
+
+    def __init__(self, query: Query[M], session: AsyncPykorm) -> None:
+        self.query = query
+        self.session = session
+
+    def _wrap(self, query: Query[M]) -> AsyncQuery[M]:
+        return AsyncQuery(query, self.session)
+
+    # -- refining (no I/O): Query's --------------------------------------------------------
+
+    def filter(self, *conditions: Q, **lookups: Any) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.filter`."""
+        return self._wrap(self.query.filter(*conditions, **lookups))
+
+    def exclude(self, *conditions: Q, **lookups: Any) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.exclude`."""
+        return self._wrap(self.query.exclude(*conditions, **lookups))
+
+    def filter_by(self, **attributes: Any) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.filter_by`."""
+        return self._wrap(self.query.filter_by(**attributes))
+
+    def filter_by_labels(self, labels: Mapping[str, str] | None = None, /, **more: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.filter_by_labels`."""
+        return self._wrap(self.query.filter_by_labels(labels, **more))
+
+    def filter_by_fields(self, fields: Mapping[str, str] | None = None, /, **more: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.filter_by_fields`."""
+        return self._wrap(self.query.filter_by_fields(fields, **more))
+
+    def namespace(self, *names: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.namespace`."""
+        return self._wrap(self.query.namespace(*names))
+
+    ns = namespace
+
+    def all_namespaces(self) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.all_namespaces`."""
+        return self._wrap(self.query.all_namespaces())
+
+    def order_by(self, *keys: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.order_by`."""
+        return self._wrap(self.query.order_by(*keys))
+
+    def page_size(self, size: int) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.page_size`."""
+        return self._wrap(self.query.page_size(size))
+
+    def allow_inconsistent(self) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.allow_inconsistent`."""
+        return self._wrap(self.query.allow_inconsistent())
+
+    def using(self, cluster: str) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.using`."""
+        return self._wrap(self.query.using(cluster))
+
+    def owned_by(self, owner: Model) -> AsyncQuery[M]:
+        """See :meth:`pykorm.Query.owned_by`."""
+        return self._wrap(self.query.owned_by(owner))
+
+    def __getitem__(self, index: slice) -> AsyncQuery[M]:
+        """``q[:10]``: a query that stops after 10 objects (an int index: ``await q[3:4].first()``)."""
+        if not isinstance(index, slice):
+            raise TypeError("an async query takes slices only: `await q[3:4].first()` for the fourth object")
+        return self._wrap(self.query[index])
+
+    def explain(self) -> Plan:
+        """The plan, as the blocking query's: what the server selects and what Python checks."""
+        return self.query.explain()
+
+    # -- running (I/O) ------------------------------------------------------------------------
+
+    async def __aiter__(self) -> AsyncGenerator[M, None]:
+        """The matching objects, fetched page by page (memory: one page)."""
+        await self._ready()
+        async with contextlib.aclosing(self.query._batches()) as batches:
+            async for batch in batches:
+                for obj in batch:
+                    yield obj
+
+    async def all(self) -> list[M]:
+        """See :meth:`pykorm.Query.all`: one consistent snapshot."""
+        await self._ready()
+        return await self.query._all()
+
+    async def first(self) -> M | None:
+        """See :meth:`pykorm.Query.first`."""
+        await self._ready()
+        return await self.query._first()
+
+    async def exists(self) -> bool:
+        """See :meth:`pykorm.Query.exists`."""
+        return await self.first() is not None
+
+    async def count(self) -> int:
+        """See :meth:`pykorm.Query.count`."""
+        await self._ready()
+        return await self.query._count()
+
+    async def get(self, name: str, namespace: str | None = None) -> M | None:
+        """See :meth:`pykorm.Query.get` (None when there is no such object)."""
+        await self._ready()
+        return await self.query._get(name, namespace)
+
+    async def get_or_raise(self, name: str, namespace: str | None = None) -> M:
+        """See :meth:`pykorm.Query.get_or_raise` (raises NotFound)."""
+        await self._ready()
+        return await self.query._get_or_raise(name, namespace)
+
+    async def values(self, *names: str) -> list[dict[str, Any]]:
+        """See :meth:`pykorm.Query.values`."""
+        await self._ready()
+        return await self.query._values(names)
+
+    async def pluck(self, name: str) -> list[Any]:
+        """See :meth:`pykorm.Query.pluck`."""
+        await self._ready()
+        return await self.query._pluck(name)
+
+    async def page(self, size: int, token: str | None = None) -> Page[M]:
+        """See :meth:`pykorm.Query.page`: one page and the token of the next."""
+        await self._ready()
+        return await self.query._page(size, token)
+
+    async def delete(self, *, propagation_policy: str | None = None, dry_run: bool = False) -> BulkResult[M]:
+        """See :meth:`pykorm.Query.delete`."""
+        await self._ready()
+        return await self.query._delete(propagation_policy, dry_run)
+
+    async def update(self, **values: Any) -> BulkResult[M]:
+        """See :meth:`pykorm.Query.update`."""
+        await self._ready()
+        return await self.query._update(_assign(values))
+
+    async def label(self, **labels: str | None) -> BulkResult[M]:
+        """See :meth:`pykorm.Query.label`."""
+        await self._ready()
+        return await self.query._update(_labels(labels))
+
+    async def annotate(self, **annotations: str | None) -> BulkResult[M]:
+        """See :meth:`pykorm.Query.annotate`."""
+        await self._ready()
+        return await self.query._update(_annotations(annotations))
+
+    async def watch(
+        self, timeout: float | None = None, *, initial: bool = False, silence: float = 45.0
+    ) -> AsyncGenerator[WatchEvent[M], None]:
+        """See :meth:`pykorm.Query.watch`: ``async for event in q.watch(): ...`` (resumes, relists after 410)."""
+        await self._ready()
+        async with contextlib.aclosing(self.query._watch(timeout, initial, silence)) as events:
+            async for event in events:
+                yield event
+
+    async def wait_until(self, condition: Callable[[list[M]], bool], timeout: float = 60.0) -> list[M]:
+        """See :meth:`pykorm.Query.wait_until`."""
+        await self._ready()
+        return await self.query._wait_until(condition, timeout)
+
+    async def _ready(self) -> None:
+        await self.session.connect(self.query._state.cluster)
+
+    def __repr__(self) -> str:
+        return f"<AsyncQuery {self.query!r}>"

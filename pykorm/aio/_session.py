@@ -1,0 +1,200 @@
+"""``AsyncPykorm``: the session's verbs, awaited.
+
+Every verb is :class:`pykorm._core.SessionCore`'s — the same code the blocking
+:class:`pykorm.Pykorm` runs — with its I/O on :class:`pykorm._atransport.AsyncTransport`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, TypeVar
+
+from .._atransport import AsyncTransport
+from typing_extensions import Unpack
+
+from .._clusters import ClusterConfig
+from .._core import SessionCore, SessionOptions
+from .._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from .._session import Pykorm
+from .._subresources import Scale
+from ._query import AsyncQuery
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .._models import Model
+
+__all__ = ["AsyncPykorm"]
+
+M = TypeVar("M", bound="Model")
+
+
+class AsyncPykorm(SessionCore[AsyncTransport]):
+    """An async session: ``await pk.save(obj)``, ``pk.query(Model)``; the verbs, arguments and errors of :class:`pykorm.Pykorm`.
+
+    Args:
+        kubeconfig, context, and the keywords clusters, field_manager, retries, connect_timeout,
+            read_timeout: as for :class:`pykorm.Pykorm` (``Pykorm.clusters_config`` is read too).
+        pool_size: connections kept open to each cluster (concurrent requests beyond it wait for one).
+        page_size: objects per list request of its queries (``.page_size()`` changes it per query).
+            Each page is decoded in one step of the event loop — about 1 ms per 50 KB of JSON — so
+            pages are smaller than the blocking session's 500; lower it for large objects.
+
+    It never becomes the default session of ``Model.query`` and ``obj.save()`` (those block).
+    Use it as an async context manager — in a FastAPI lifespan, for instance — or call
+    :meth:`close` at the end.
+
+    >>> async with AsyncPykorm() as pk:
+    ...     peach = await pk.query(Peach).ns("shop").get("cake-peach")
+    ...     peach.price = 3
+    ...     await pk.save(peach)
+    """
+
+    _step_objects = 100  # filtered and wrapped in one step of the loop (see pykorm._query)
+
+    def __init__(self, kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None, *,
+                 pool_size: int = 100, page_size: int = 100, **options: Unpack[SessionOptions]) -> None:
+        sources = {**Pykorm.clusters_config, **(options.get("clusters") or {})}
+        super().__init__(
+            kubeconfig, context, sources, options.get("field_manager", "pykorm"), options.get("retries"),
+            options.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT), options.get("read_timeout", DEFAULT_READ_TIMEOUT),
+        )
+        self._transport_options["pool_size"] = pool_size
+        self.page_size = page_size
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def connect(self, cluster: str | None = None) -> AsyncPykorm:
+        """Read the cluster's configuration now (kubeconfig, exec plugins: in a thread, off the loop).
+
+        Raises:
+            ConfigurationError: no usable configuration.
+        """
+        if (cluster or "default") not in self._clusters:
+            await asyncio.to_thread(self._connection, cluster)
+        return self
+
+    async def close(self) -> None:
+        """Close every connection pool of the session."""
+        clusters, self._clusters = self._clusters, {}
+        for _, transport in clusters.values():
+            await transport.close()
+
+    async def __aenter__(self) -> AsyncPykorm:
+        return await self.connect()
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.close()
+
+    def transport(self, cluster: str | None = None) -> AsyncTransport:
+        """The connection pool to ``cluster`` (``"default"`` when None), made on first use."""
+        return self._connection(cluster)[1]
+
+    # -- queries -----------------------------------------------------------------------------------
+
+    def query(self, model: type[M]) -> AsyncQuery[M]:
+        """An async query over ``model``'s objects: the chain of ``Model.query``, awaited.
+
+        >>> big = await pk.query(Peach).ns("shop").filter(price__gt=2).order_by("-price").all()
+        >>> async for peach in pk.query(Peach).ns("shop"): ...
+        """
+        return AsyncQuery(model.query.session(self).page_size(self.page_size), self)
+
+    # -- reads and writes: pykorm.Pykorm's, awaited -------------------------------------------------
+
+    async def get(self, model: type[M], name: str, namespace: str | None = None, cluster: str | None = None) -> M:
+        """See :meth:`pykorm.Pykorm.get` (raises NotFound)."""
+        await self.connect(cluster)
+        return await self._get(model, name, namespace, cluster)
+
+    async def refresh(self, obj: M, cluster: str | None = None) -> M:
+        """See :meth:`pykorm.Pykorm.refresh`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._refresh(obj, cluster)
+
+    async def wait_for(self, obj: M, condition: Callable[[M | None], bool], timeout: float = 60.0,
+                       cluster: str | None = None) -> M | None:
+        """See :meth:`pykorm.Pykorm.wait_for`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._wait_for(obj, condition, timeout, cluster)
+
+    async def save(self, obj: M, cluster: str | None = None, *, dry_run: bool = False) -> M:
+        """See :meth:`pykorm.Pykorm.save`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._save(obj, cluster, dry_run=dry_run)
+
+    async def save_status(self, obj: M, cluster: str | None = None, *, dry_run: bool = False) -> M:
+        """See :meth:`pykorm.Pykorm.save_status`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._save_status(obj, cluster, dry_run=dry_run)
+
+    async def apply(self, obj: M, cluster: str | None = None, *, field_manager: str | None = None, force: bool = False,
+                    dry_run: bool = False) -> M:
+        """See :meth:`pykorm.Pykorm.apply`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._apply(obj, cluster, field_manager, force, dry_run, warn_level=3)
+
+    async def delete(self, obj: Model, cluster: str | None = None, *, dry_run: bool = False,
+                     propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+                     wait: bool = False, timeout: float = 60.0) -> None:
+        """See :meth:`pykorm.Pykorm.delete`."""
+        await self.connect(cluster or obj._cluster)
+        await self._delete(obj, cluster, dry_run=dry_run, propagation_policy=propagation_policy,
+                           grace_period_seconds=grace_period_seconds, wait=wait, timeout=timeout)
+
+    async def update(self, obj: M, mutate: Callable[[M], object], retries: int = 10, cluster: str | None = None) -> M:
+        """See :meth:`pykorm.Pykorm.update`; ``mutate`` may also be an async function."""
+        await self.connect(cluster or obj._cluster)
+        return await self._update(obj, mutate, retries, cluster)
+
+    # -- subresources ------------------------------------------------------------------------------
+
+    async def get_scale(self, obj: Model, cluster: str | None = None) -> Scale:
+        """See :meth:`pykorm.Pykorm.get_scale`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._get_scale(obj, cluster)
+
+    async def scale(self, obj: Model, replicas: int, cluster: str | None = None, *, dry_run: bool = False) -> Scale:
+        """See :meth:`pykorm.Pykorm.scale`."""
+        await self.connect(cluster or obj._cluster)
+        return await self._scale(obj, replicas, cluster, dry_run=dry_run)
+
+    async def logs(self, pod: Model, container: str | None = None, *, tail_lines: int | None = None,
+                   since_seconds: int | None = None, previous: bool = False, cluster: str | None = None) -> str:
+        """See :meth:`pykorm.Pykorm.logs`: the log as text (:meth:`follow_logs` for its lines as they come)."""
+        await self.connect(cluster or pod._cluster)
+        return await self._logs(pod, (container, tail_lines, since_seconds, previous), cluster)
+
+    async def follow_logs(self, pod: Model, container: str | None = None, *, tail_lines: int | None = None,
+                          since_seconds: int | None = None, previous: bool = False,
+                          cluster: str | None = None) -> AsyncGenerator[str, None]:
+        """A pod's log lines as they are written (``logs(follow=True)`` of the blocking session): ``async for``."""
+        await self.connect(cluster or pod._cluster)
+        async with contextlib.aclosing(self._follow_logs(pod, (container, tail_lines, since_seconds, previous),
+                                                         cluster)) as lines:
+            async for line in lines:
+                yield line
+
+    # -- the I/O of SessionCore's coroutines ---------------------------------------------------------
+
+    def _make_transport(self, config: ClusterConfig) -> AsyncTransport:
+        return AsyncTransport(config.configuration, **self._transport_options)
+
+    async def _send(self, cluster: str | None, method: str, path: str, **kwargs: Any) -> Any:
+        await self.connect(cluster)
+        return await self._connection(cluster)[1].request(method, path, **kwargs)
+
+    def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float | None,
+                raw: bool = False, opened: Callable[[Any], object] | None = None) -> AsyncGenerator[Any, None]:
+        if opened is not None:  # an async stream ends by cancelling its task, from the loop
+            raise TypeError("opened= is for blocking sessions: cancel the task reading an async stream instead")
+        return self._connection(cluster)[1].stream(path, params=params, timeout=silence, raw=raw)
+
+    async def _sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+    async def _checkpoint(self) -> None:
+        await asyncio.sleep(0)
