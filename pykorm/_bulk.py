@@ -7,7 +7,7 @@ Each returns what it changed. On the first hard error it stops and raises
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Iterator, Mapping, TypeVar
 
 from ._errors import ApiError, BulkError, NotFound, PykormError
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ._models import Model
     from ._plan import Plan
 
-__all__ = ["BulkResult", "delete_matching", "update_matching"]
+__all__ = ["BulkResult", "assign", "delete_matching", "merge_annotations", "merge_labels", "update_matching"]
 
 M = TypeVar("M", bound="Model")
 
@@ -113,3 +113,32 @@ async def _each(targets: list[M], plural: str, verb: str, action: Callable[[M], 
 def _name(obj: Model) -> str:
     namespace = getattr(obj, "namespace", None)
     return f"{namespace}/{obj.name}" if namespace else obj.name
+
+
+# The changes ``update``, ``label`` and ``annotate`` make to each object (a None value removes a key).
+
+def assign(values: Mapping[str, Any]) -> Callable[[Any], None]:
+    """Sets each attribute of ``values`` on an object."""
+    def assign_to(obj: Any) -> None:
+        for key, value in values.items():
+            setattr(obj, key, value)
+
+    return assign_to
+
+
+def merge_labels(labels: Mapping[str, str | None]) -> Callable[[Any], None]:
+    """Merges ``labels`` into an object's labels."""
+    return lambda obj: _merge_into(obj.labels, labels)
+
+
+def merge_annotations(annotations: Mapping[str, str | None]) -> Callable[[Any], None]:
+    """Merges ``annotations`` into an object's annotations."""
+    return lambda obj: _merge_into(obj.annotations, annotations)
+
+
+def _merge_into(target: dict[str, str], changes: Mapping[str, str | None]) -> None:
+    for key, value in changes.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value

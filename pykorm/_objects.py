@@ -18,7 +18,7 @@ from typing_extensions import Self, dataclass_transform
 
 from ._fields import DataField, declare
 from ._options import option_keys
-from .fields import DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
+from .fields import DictNestedField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from .fields import DataField as _DataFieldSpecifier
 from ._paths import MISSING, get_path, set_path
 

@@ -20,17 +20,17 @@ from ._client import ResourceClient
 from ._drive import iterate, run
 from ._errors import ClientValidationError, CRDNotInstalled, FieldError, NotFound
 from ._gc import full_gc_held_off
+from ._bulk import BulkResult, assign, delete_matching, merge_annotations, merge_labels, update_matching
 from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
 from ._names import path_segment
+from ._ordering import getter, sort_key
 from ._pager import Pager
 from ._pages import Page, read_page
-from ._paths import MISSING, as_path, get_path
 from ._plan import Plan, make_plan
 from ._resource import ResourceType, resource_of
 from ._selectors import Term
 
 if TYPE_CHECKING:
-    from ._bulk import BulkResult
     from ._core import SessionCore
     from .controller import CachedQuery
     from ._models import Model
@@ -248,10 +248,10 @@ class Query(Generic[M]):
             namespaces=state.namespaces,
             where=resolve(self.model, Q(*state.where)) if state.where else None,
             field_terms=state.fields,
-            sort_key=self._sort_key() if state.order else None,
+            sort_key=sort_key(self.model, state.order) if state.order else None,
             start=state.start,
             stop=state.stop,
-            getter=self._getter,
+            getter=lambda name: getter(self.model, name),
         )
 
     # -- running (I/O) ------------------------------------------------------------------
@@ -378,7 +378,7 @@ class Query(Generic[M]):
         return run(self._values(names))
 
     async def _values(self, names: tuple[str, ...]) -> list[dict[str, Any]]:
-        getters = [(n, self._getter(n)) for n in names]
+        getters = [(n, getter(self.model, n)) for n in names]
         return await self._consistently(lambda batch: [{n: g(obj) for n, g in getters} for obj in batch])
 
     def pluck(self, name: str) -> list[Any]:
@@ -386,8 +386,8 @@ class Query(Generic[M]):
         return run(self._pluck(name))
 
     async def _pluck(self, name: str) -> list[Any]:
-        getter = self._getter(name)
-        return await self._consistently(lambda batch: [getter(obj) for obj in batch])
+        read = getter(self.model, name)
+        return await self._consistently(lambda batch: [read(obj) for obj in batch])
 
     def cached(self, timeout: float | None = 60.0) -> CachedQuery[M]:
         """This query on the session's cache of the model (:meth:`Pykorm.cache`): no request once synced.
@@ -416,7 +416,6 @@ class Query(Generic[M]):
         return run(self._delete(propagation_policy, dry_run))
 
     async def _delete(self, propagation_policy: str | None, dry_run: bool) -> BulkResult[M]:
-        from ._bulk import delete_matching
 
         state = self._state
         whole = not state.order and state.start == 0 and state.stop is None
@@ -427,18 +426,17 @@ class Query(Generic[M]):
 
     def update(self, **values: Any) -> BulkResult[M]:
         """Set these attributes on every matching object and save each (retrying on conflicts)."""
-        return run(self._update(_assign(values)))
+        return run(self._update(assign(values)))
 
     def label(self, **labels: str | None) -> BulkResult[M]:
         """Set (or, with None, remove) these labels on every matching object (K8Kat's ``tag_each``)."""
-        return run(self._update(_labels(labels)))
+        return run(self._update(merge_labels(labels)))
 
     def annotate(self, **annotations: str | None) -> BulkResult[M]:
         """Set (or, with None, remove) these annotations on every matching object."""
-        return run(self._update(_annotations(annotations)))
+        return run(self._update(merge_annotations(annotations)))
 
     async def _update(self, mutate: Callable[[M], object]) -> BulkResult[M]:
-        from ._bulk import update_matching
 
         return await update_matching(self._client(), self._all, mutate)
 
@@ -532,7 +530,7 @@ class Query(Generic[M]):
             batches: AsyncGenerator[list[M], None] = found
             if state.order:
                 everything = [obj async for batch in found for obj in batch]
-                batches = _replay([sorted(everything, key=self._sort_key())])
+                batches = _replay([sorted(everything, key=sort_key(self.model, self._state.order))])
             seen = 0  # objects before this batch
             async for batch in batches:
                 start = max(0, state.start - seen)
@@ -573,29 +571,6 @@ class Query(Generic[M]):
                         yield objects
                         await session._checkpoint()
 
-    def _getter(self, name: str) -> Callable[[M], Any]:
-        if "." in name:
-            path = as_path(name)
-            return lambda obj: _none_if_missing(get_path(obj._raw, path))
-        if name in self.model._fields:
-            return lambda obj: getattr(obj, name)
-        leaf = resolve_lookup(self.model, name, None)
-        return lambda obj: _none_if_missing(leaf.first_value(obj._raw))
-
-    def _sort_key(self) -> Callable[[M], tuple[Any, ...]]:
-        leaves = [(key.startswith("-"), resolve_lookup(self.model, key.lstrip("-"), None)) for key in self._state.order]
-
-        def key(obj: M) -> tuple[Any, ...]:
-            parts = []
-            for descending, leaf in leaves:
-                value = leaf.first_value(obj._raw)
-                present = value is not MISSING and value is not None
-                part = (present, _Sortable(value if present else None))
-                parts.append(_Reversed(part) if descending else part)
-            return tuple(parts)
-
-        return key
-
     def __repr__(self) -> str:
         return f"<Query {self.model.__name__}: {str(self.explain()).replace(chr(10), '; ')}>"
 
@@ -603,67 +578,3 @@ class Query(Generic[M]):
 async def _replay(items: Iterable[T]) -> AsyncGenerator[T, None]:
     for item in items:
         yield item
-
-
-def _assign(values: Mapping[str, Any]) -> Callable[[Any], None]:
-    def assign(obj: Any) -> None:
-        for key, value in values.items():
-            setattr(obj, key, value)
-
-    return assign
-
-
-def _labels(labels: Mapping[str, str | None]) -> Callable[[Any], None]:
-    return lambda obj: _merge_into(obj.labels, labels)
-
-
-def _annotations(annotations: Mapping[str, str | None]) -> Callable[[Any], None]:
-    return lambda obj: _merge_into(obj.annotations, annotations)
-
-
-def _none_if_missing(value: Any) -> Any:
-    return None if value is MISSING else value
-
-
-def _merge_into(target: dict[str, str], changes: Mapping[str, str | None]) -> None:
-    for key, value in changes.items():
-        if value is None:
-            target.pop(key, None)
-        else:
-            target[key] = value
-
-
-class _Sortable:
-    """Orders values of mixed JSON types: numbers, then strings, then anything else by its repr."""
-
-    __slots__ = ("value", "rank")
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-        if isinstance(value, bool):
-            self.rank = 0
-        elif isinstance(value, (int, float)):
-            self.rank = 1
-        elif isinstance(value, str):
-            self.rank = 2
-        else:
-            self.rank, self.value = 3, repr(value)
-
-    def __lt__(self, other: _Sortable) -> bool:
-        return (self.rank, self.value) < (other.rank, other.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Sortable) and (self.rank, self.value) == (other.rank, other.value)
-
-
-class _Reversed:
-    __slots__ = ("inner",)
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return bool(other.inner < self.inner)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and bool(self.inner == other.inner)

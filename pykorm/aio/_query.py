@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Mapping, TypeVar
 
+from .._bulk import assign, merge_annotations, merge_labels
 from .._lookups import Q
-from .._query import Query, _annotations, _assign, _labels
+from .._query import Query
 
 if TYPE_CHECKING:
     from .._bulk import BulkResult
@@ -168,17 +169,17 @@ class AsyncQuery(Generic[M]):
     async def update(self, **values: Any) -> BulkResult[M]:
         """See :meth:`pykorm.Query.update`."""
         await self._ready()
-        return await self.query._update(_assign(values))
+        return await self.query._update(assign(values))
 
     async def label(self, **labels: str | None) -> BulkResult[M]:
         """See :meth:`pykorm.Query.label`."""
         await self._ready()
-        return await self.query._update(_labels(labels))
+        return await self.query._update(merge_labels(labels))
 
     async def annotate(self, **annotations: str | None) -> BulkResult[M]:
         """See :meth:`pykorm.Query.annotate`."""
         await self._ready()
-        return await self.query._update(_annotations(annotations))
+        return await self.query._update(merge_annotations(annotations))
 
     async def watch(
         self, timeout: float | None = None, *, initial: bool = False, silence: float = 45.0

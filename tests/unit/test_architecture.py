@@ -22,7 +22,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "wire": ("_retry", "_transport", "_clusters", "_resource", "_atransport"),
     "vocabulary": ("_types", "_options"),
     "declaration": ("_tracking", "_fields", "fields", "_objects"),
-    "derivations": ("_openapi", "_schema", "_validation", "_lookups", "_plan", "_crd", "_rbac", "_owners"),
+    "derivations": ("_openapi", "_schema", "_validation", "_lookups", "_ordering", "_plan", "_crd", "_rbac", "_owners"),
     "engine": ("_pager", "_pages", "_client", "_watch", "_bulk", "_query", "_subresources", "_manifests", "_verbs",
                "_core", "_session", "_crd_install"),
     "models": ("_models", "k8s", "_kinds"),
