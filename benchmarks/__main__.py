@@ -134,7 +134,7 @@ def write_report(args: argparse.Namespace, server: Server, clients: Clients, row
         "- µs are per object (or per event); wall time includes the API server's work, CPU is this process's",
         *[f"- {note}" for note in clients.notes],
         "",
-        "## Targets (issue 9)",
+        "## Targets (issues 9 and 15)",
         "",
         *verdicts(rows),
         "",
