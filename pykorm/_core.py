@@ -113,6 +113,22 @@ class SessionCore(Generic[TransportT]):
     async def _checkpoint(self) -> None:
         """Between two steps of a long computation: an event loop runs its other tasks here (blocking: nothing)."""
 
+    async def _install_crds(self, models_or_manifests: tuple[Any, ...], cluster: str | None,
+                            timeout: float) -> list[dict[str, Any]]:
+        """``install_crds`` (see :meth:`pykorm.Pykorm.install_crds`); the caches learn the generated schemas."""
+        from ._crd_install import install_models
+
+        async def send(method: str, path: str, **kwargs: Any) -> Any:
+            return await self._send(cluster, method, path, **kwargs)
+
+        installed, schemas = await install_models(send, self._sleep, models_or_manifests, timeout)
+        self._served.clear()
+        self._schemas.clear()
+        now, name = time.monotonic(), cluster or "default"
+        for (api_version, kind), schema in schemas.items():  # what pykorm generated is what the server enforces
+            self._schemas[(name, api_version, kind)] = (now, schema)
+        return installed
+
     # -- clusters ----------------------------------------------------------------------------
 
     def default_namespace(self, cluster: str | None = None) -> str:

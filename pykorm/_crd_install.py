@@ -12,15 +12,20 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Protocol, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Union
 
+from ._drive import run
 from ._errors import AlreadyExists, ClientValidationError, ConflictError, CRDNotEstablished, NotFound, ValidationError
 from ._transport import Transport
 
-__all__ = ["Manifest", "install_crds", "load_manifests"]
+__all__ = ["Manifest", "Send", "Sleep", "install", "install_crds", "install_models", "load_manifests"]
 
 Manifest = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 """A CRD as a dict, or the path of a YAML or JSON file holding one or more."""
+
+Send = Callable[..., Awaitable[Any]]
+"""``send(method, path, body=...)``: one request, as a session's ``_send`` makes it (blocking or async)."""
+Sleep = Callable[[float], Awaitable[None]]
 
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 _POLL_SECONDS = 0.2
@@ -52,11 +57,45 @@ def install_crds(target: Transport | HasTransport, *manifests: Manifest, timeout
     'Peach'
     """
     transport = target if isinstance(target, Transport) else target.transport()
+
+    async def send(method: str, path: str, **kwargs: Any) -> Any:
+        return transport.request(method, path, **kwargs)
+
+    async def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
     crds = [crd for manifest in manifests for crd in load_manifests(manifest)]
+    return run(install(send, sleep, crds, timeout))
+
+
+async def install_models(
+    send: Send, sleep: Sleep, models_or_manifests: tuple[Any, ...], timeout: float
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
+    """A session's ``install_crds``: model classes (their CRDs generated) and manifests, installed.
+
+    Returns the CRDs as stored, and the schema of each generated (apiVersion, kind): what the
+    server now enforces for those models.
+    """
+    from ._crd import crds
+
+    models = [m for m in models_or_manifests if isinstance(m, type)]
+    generated = crds(*models)
+    manifests = [*generated, *(m for m in models_or_manifests if not isinstance(m, type))]
+    installed = await install(send, sleep, [crd for manifest in manifests for crd in load_manifests(manifest)], timeout)
+    schemas = {
+        (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"]): version["schema"]["openAPIV3Schema"]
+        for crd in generated
+        for version in crd["spec"]["versions"]
+    }
+    return installed, schemas
+
+
+async def install(send: Send, sleep: Sleep, crds: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+    """:func:`install_crds` of loaded CRDs through ``send`` and ``sleep``: the blocking and async sessions' one code."""
     deadline = time.monotonic() + timeout
     for crd in crds:
-        _create_or_replace(transport, crd, deadline, timeout)
-    return [_wait_served(transport, crd, deadline, timeout) for crd in crds]
+        await _create_or_replace(send, sleep, crd, deadline, timeout)
+    return [await _wait_served(send, sleep, crd, deadline, timeout) for crd in crds]
 
 
 def load_manifests(manifest: Manifest) -> list[dict[str, Any]]:
@@ -102,10 +141,10 @@ def _parse(text: str, source: str) -> list[dict[str, Any]]:
         raise ClientValidationError(f"{source} is not valid YAML: {error}") from error
 
 
-def _create_or_replace(transport: Transport, crd: dict[str, Any], deadline: float, timeout: float) -> None:
+async def _create_or_replace(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: float, timeout: float) -> None:
     name = crd["metadata"]["name"]
     try:
-        _write(transport, crd, name, deadline, timeout)
+        await _write(send, sleep, crd, name, deadline, timeout)
     except ValidationError as error:
         raise ValidationError(
             f"the API server refused the CustomResourceDefinition {name}: {error.body.get('message') or error}",
@@ -113,49 +152,49 @@ def _create_or_replace(transport: Transport, crd: dict[str, Any], deadline: floa
         ) from error
 
 
-def _write(transport: Transport, crd: dict[str, Any], name: str, deadline: float, timeout: float) -> None:
-    for _ in _attempts(deadline):
+async def _write(send: Send, sleep: Sleep, crd: dict[str, Any], name: str, deadline: float, timeout: float) -> None:
+    async for _ in _attempts(sleep, deadline):
         try:
-            transport.request("POST", CRD_PATH, body=crd)
+            await send("POST", CRD_PATH, body=crd)
             return
         except AlreadyExists:
             pass
         try:
-            current = transport.request("GET", f"{CRD_PATH}/{name}")
+            current = await send("GET", f"{CRD_PATH}/{name}")
         except NotFound:
             continue  # deleted in between: create it again
         if current["metadata"].get("deletionTimestamp"):
             continue  # an old copy is being deleted: wait, then create
         metadata = {**crd["metadata"], "resourceVersion": current["metadata"]["resourceVersion"]}
         try:
-            transport.request("PUT", f"{CRD_PATH}/{name}", body={**crd, "metadata": metadata})
+            await send("PUT", f"{CRD_PATH}/{name}", body={**crd, "metadata": metadata})
             return
         except (ConflictError, NotFound):
             continue  # changed in between: read it again
     raise CRDNotEstablished(f"CustomResourceDefinition {name}: an old copy was still being deleted after {timeout:g} s")
 
 
-def _wait_served(transport: Transport, crd: dict[str, Any], deadline: float, timeout: float) -> dict[str, Any]:
+async def _wait_served(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: float, timeout: float) -> dict[str, Any]:
     name = crd["metadata"]["name"]
     conditions: dict[str, dict[str, Any]] = {}
-    for _ in _attempts(deadline):
-        current: dict[str, Any] = transport.request("GET", f"{CRD_PATH}/{name}")
+    async for _ in _attempts(sleep, deadline):
+        current: dict[str, Any] = await send("GET", f"{CRD_PATH}/{name}")
         conditions = {c["type"]: c for c in (current.get("status") or {}).get("conditions") or ()}
         if conditions.get("NamesAccepted", {}).get("status") == "False":
             raise CRDNotEstablished(f"CustomResourceDefinition {name}: its names were refused; {_conditions_text(conditions)}")
-        if conditions.get("Established", {}).get("status") == "True" and _discovered(transport, current):
+        if conditions.get("Established", {}).get("status") == "True" and await _discovered(send, current):
             return current
     raise CRDNotEstablished(
         f"CustomResourceDefinition {name} was not Established and served after {timeout:g} s; {_conditions_text(conditions)}"
     )
 
 
-def _discovered(transport: Transport, crd: dict[str, Any]) -> bool:
+async def _discovered(send: Send, crd: dict[str, Any]) -> bool:
     """True when discovery lists the CRD's plural in every version it serves."""
     spec = crd["spec"]
     for version in (v["name"] for v in spec["versions"] if v.get("served", True)):
         try:
-            listing = transport.request("GET", f"/apis/{spec['group']}/{version}")
+            listing = await send("GET", f"/apis/{spec['group']}/{version}")
         except NotFound:
             return False
         if not any(r.get("name") == spec["names"]["plural"] for r in listing.get("resources") or ()):
@@ -170,9 +209,9 @@ def _conditions_text(conditions: Mapping[str, Mapping[str, Any]]) -> str:
     return "conditions: " + "; ".join(parts)
 
 
-def _attempts(deadline: float) -> Iterator[None]:
+async def _attempts(sleep: Sleep, deadline: float) -> AsyncIterator[None]:
     """Yield at once, then again every poll interval until ``deadline`` (a ``time.monotonic()`` value)."""
     yield
     while time.monotonic() < deadline:
-        time.sleep(_POLL_SECONDS)
+        await sleep(_POLL_SECONDS)
         yield

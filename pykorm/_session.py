@@ -174,21 +174,7 @@ class Pykorm(SessionCore[Transport], Verbs):
 
         >>> pk.install_crds(Peach, "crds/apples.example.com.yaml")
         """
-        from ._crd import crds
-        from ._crd_install import install_crds
-
-        models = [m for m in models_or_manifests if isinstance(m, type)]
-        manifests = [*crds(*models), *(m for m in models_or_manifests if not isinstance(m, type))]
-        installed = install_crds(self.transport(cluster), *manifests, timeout=timeout)
-        self._served.clear()
-        self._schemas.clear()
-        now, name = time.monotonic(), cluster or "default"
-        for manifest in crds(*models):  # what pykorm generated is what the server now enforces
-            spec = manifest["spec"]
-            for version in spec["versions"]:
-                api_version = f"{spec['group']}/{version['name']}"
-                self._schemas[(name, api_version, spec["names"]["kind"])] = (now, version["schema"]["openAPIV3Schema"])
-        return installed
+        return run(self._install_crds(models_or_manifests, cluster, timeout))
 
     # -- reads -------------------------------------------------------------------------
 

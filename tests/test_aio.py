@@ -485,3 +485,40 @@ def test_scale_and_logs_awaited(k8s_cluster: Cluster, k8s_namespace: str, k8s_no
             await apk.logs(pod, "no-such-container")
 
     run(scenario, k8s_cluster)
+
+
+def test_install_crds_awaited_creates_updates_and_waits_until_served(pk: pykorm.Pykorm, k8s_cluster: Cluster,
+                                                                     k8s_namespace: str, tmp_path: Path) -> None:
+    """A FastAPI lifespan's first line: ``await pk.install_crds(Model)`` — then the model is usable at once."""
+    group = f"{k8s_namespace.rsplit('-', 1)[-1]}.aio.example.com"  # cluster-wide: one group per test run
+
+    def declare(with_colour: bool) -> type[pykorm.NamespacedModel]:
+        @pykorm.k8s_custom_object(group, "v1", "lanterns")
+        class Lantern(pykorm.NamespacedModel):
+            lit: bool = pykorm.Spec("lit", default=False)
+            if with_colour:
+                colour: str = pykorm.Spec("colour", default="amber")
+
+        return Lantern
+
+    bad = tmp_path / "not-a-crd.yaml"
+    bad.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+
+    async def scenario(apk: AsyncPykorm) -> list[Any]:
+        first = declare(with_colour=False)
+        stored = await apk.install_crds(first)
+        conditions = {c["type"]: c["status"] for c in stored[0]["status"]["conditions"]}
+        await apk.save(first(namespace=k8s_namespace, name="one", lit=True))  # served: no wait, no retry needed
+        second = declare(with_colour=True)  # the same CRD, a field more: replaced, then served
+        await apk.install_crds(second)
+        await apk.save(second(namespace=k8s_namespace, name="two", colour="red"))
+        with pytest.raises(pykorm.ClientValidationError):
+            await apk.install_crds(bad)
+        names = await apk.query(second).ns(k8s_namespace).order_by("name").pluck("name")
+        colour = (await apk.get(second, "two", k8s_namespace)).colour  # type: ignore[attr-defined]
+        return [conditions["Established"], names, colour]
+
+    try:
+        assert run(scenario, k8s_cluster) == ["True", ["one", "two"], "red"]
+    finally:
+        pk.transport().request("DELETE", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/lanterns.{group}")

@@ -9,7 +9,6 @@ generated from the model (``pykorm.crd(Note)``) and installed at startup.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
@@ -50,12 +49,8 @@ def shown(note: Note) -> dict[str, Any]:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    kubeconfig = os.environ.get("KUBECONFIG")
-    # Installing CRDs is a blocking verb (pykorm.Pykorm.install_crds): done once, in a thread.
-    installer = pykorm.Pykorm(kubeconfig=kubeconfig, make_default=False)
-    await asyncio.to_thread(installer.install_crds, Note)
-    installer.close()
-    async with AsyncPykorm(kubeconfig=kubeconfig) as pk:
+    async with AsyncPykorm(kubeconfig=os.environ.get("KUBECONFIG")) as pk:
+        await pk.install_crds(Note)                # created or updated, then waited for until served
         app.state.pk = pk
         app.state.namespace = os.environ.get("NOTES_NAMESPACE") or pk.default_namespace()
         yield

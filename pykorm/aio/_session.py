@@ -105,6 +105,15 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
 
     # -- reads and writes: pykorm.Pykorm's, awaited -------------------------------------------------
 
+    async def install_crds(self, *models_or_manifests: Any, cluster: str | None = None,
+                           timeout: float = 60.0) -> list[dict[str, Any]]:
+        """See :meth:`pykorm.Pykorm.install_crds`: models' CRDs or manifests, created or updated, then served.
+
+        >>> await pk.install_crds(Note)          # e.g. in a FastAPI lifespan
+        """
+        await self.connect(cluster)
+        return await self._install_crds(models_or_manifests, cluster, timeout)
+
     async def get(self, model: type[M], name: str, namespace: str | None = None, cluster: str | None = None) -> M:
         """See :meth:`pykorm.Pykorm.get` (raises NotFound)."""
         await self.connect(cluster)
