@@ -9,11 +9,11 @@ It wraps a ``Query`` (made by ``AsyncPykorm.query(Model)``): refining methods re
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, TypeVar
 
 from .._bulk import assign, merge_annotations, merge_labels
-from .._lookups import Q
 from .._query import Query
+from .._query_view import QueryView
 
 if TYPE_CHECKING:
     from .._bulk import BulkResult
@@ -28,7 +28,7 @@ __all__ = ["AsyncQuery"]
 M = TypeVar("M", bound="Model")
 
 
-class AsyncQuery(Generic[M]):
+class AsyncQuery(QueryView[M]):
     """A lazy query over one model's objects, for ``await`` and ``async for`` (see :class:`pykorm.Query`).
 
     >>> q = pk.query(Peach).ns("shop").filter(price__gt=2)
@@ -36,72 +36,38 @@ class AsyncQuery(Generic[M]):
     >>> await q.count(), await q.first(), await q.values("name", "price")
     """
 
-    __slots__ = ("query", "session")
+    __slots__ = ("session",)
 
     def __init__(self, query: Query[M], session: AsyncPykorm) -> None:
-        self.query = query
+        super().__init__(query)
         self.session = session
 
-    def _wrap(self, query: Query[M]) -> AsyncQuery[M]:
+    def _refined(self, query: Query[M]) -> AsyncQuery[M]:
         return AsyncQuery(query, self.session)
 
-    # -- refining (no I/O): Query's --------------------------------------------------------
-
-    def filter(self, *conditions: Q, **lookups: Any) -> AsyncQuery[M]:
-        """See :meth:`pykorm.Query.filter`."""
-        return self._wrap(self.query.filter(*conditions, **lookups))
-
-    def exclude(self, *conditions: Q, **lookups: Any) -> AsyncQuery[M]:
-        """See :meth:`pykorm.Query.exclude`."""
-        return self._wrap(self.query.exclude(*conditions, **lookups))
-
-    def filter_by(self, **attributes: Any) -> AsyncQuery[M]:
-        """See :meth:`pykorm.Query.filter_by`."""
-        return self._wrap(self.query.filter_by(**attributes))
-
-    def filter_by_labels(self, labels: Mapping[str, str] | None = None, /, **more: str) -> AsyncQuery[M]:
-        """See :meth:`pykorm.Query.filter_by_labels`."""
-        return self._wrap(self.query.filter_by_labels(labels, **more))
-
-    def filter_by_fields(self, fields: Mapping[str, str] | None = None, /, **more: str) -> AsyncQuery[M]:
-        """See :meth:`pykorm.Query.filter_by_fields`."""
-        return self._wrap(self.query.filter_by_fields(fields, **more))
-
-    def namespace(self, *names: str) -> AsyncQuery[M]:
-        """See :meth:`pykorm.Query.namespace`."""
-        return self._wrap(self.query.namespace(*names))
-
-    ns = namespace
-
-    def all_namespaces(self) -> AsyncQuery[M]:
-        """See :meth:`pykorm.Query.all_namespaces`."""
-        return self._wrap(self.query.all_namespaces())
-
-    def order_by(self, *keys: str) -> AsyncQuery[M]:
-        """See :meth:`pykorm.Query.order_by`."""
-        return self._wrap(self.query.order_by(*keys))
+    # -- refining (no I/O): Query's (QueryView), and paging ----------------------------------------
 
     def page_size(self, size: int) -> AsyncQuery[M]:
         """See :meth:`pykorm.Query.page_size`."""
-        return self._wrap(self.query.page_size(size))
+        return self._refined(self.query.page_size(size))
 
     def allow_inconsistent(self) -> AsyncQuery[M]:
         """See :meth:`pykorm.Query.allow_inconsistent`."""
-        return self._wrap(self.query.allow_inconsistent())
+        return self._refined(self.query.allow_inconsistent())
 
     def using(self, cluster: str) -> AsyncQuery[M]:
         """See :meth:`pykorm.Query.using`."""
-        return self._wrap(self.query.using(cluster))
+        return self._refined(self.query.using(cluster))
 
     def owned_by(self, owner: Model) -> AsyncQuery[M]:
         """See :meth:`pykorm.Query.owned_by`."""
-        return self._wrap(self.query.owned_by(owner))
+        return self._refined(self.query.owned_by(owner))
 
     def __getitem__(self, index: slice) -> AsyncQuery[M]:
         """``q[:10]``: a query that stops after 10 objects (an int index: ``await q[3:4].first()``)."""
         if not isinstance(index, slice):
             raise TypeError("an async query takes slices only: `await q[3:4].first()` for the fourth object")
-        return self._wrap(self.query[index])
+        return self._refined(self.query[index])
 
     def explain(self) -> Plan:
         """The plan, as the blocking query's: what the server selects and what Python checks."""

@@ -12,13 +12,13 @@ must not change), so filtering 20,000 objects allocates nothing per object.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, Iterator, Mapping, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Iterator, TypeVar, overload
 
 from .._errors import ClientValidationError, NotFound
 from .._gc import full_gc_held_off
-from .._lookups import Q
 from .._paths import MISSING, get_path
 from .._query import Query, Selection
+from .._query_view import QueryView
 from .._resource import resource_of
 from .._selectors import Term
 from .._tracking import json_copy
@@ -32,13 +32,13 @@ __all__ = ["CachedQuery"]
 M = TypeVar("M", bound="Model")
 
 
-class CachedQuery(Generic[M]):
+class CachedQuery(QueryView[M]):
     """A query run on a cache's objects (see :class:`pykorm.Query` for each method's meaning)."""
 
-    __slots__ = ("query", "_store", "_cluster", "_owner")
+    __slots__ = ("_store", "_cluster", "_owner")
 
     def __init__(self, query: Query[M], store: Store, cluster: str | None = None, owner: str | None = None) -> None:
-        self.query = query
+        super().__init__(query)
         self._store = store
         self._cluster = cluster
         self._owner = owner
@@ -46,33 +46,7 @@ class CachedQuery(Generic[M]):
     def _refined(self, query: Query[M], owner: str | None = None) -> CachedQuery[M]:
         return CachedQuery(query, self._store, self._cluster, owner or self._owner)
 
-    # -- refining (as Query) -------------------------------------------------------------
-
-    def filter(self, *conditions: Q, **lookups: Any) -> CachedQuery[M]:
-        return self._refined(self.query.filter(*conditions, **lookups))
-
-    def exclude(self, *conditions: Q, **lookups: Any) -> CachedQuery[M]:
-        return self._refined(self.query.exclude(*conditions, **lookups))
-
-    def filter_by(self, **attributes: Any) -> CachedQuery[M]:
-        return self._refined(self.query.filter_by(**attributes))
-
-    def filter_by_labels(self, labels: Mapping[str, str] | None = None, /, **more: str) -> CachedQuery[M]:
-        return self._refined(self.query.filter_by_labels(labels, **more))
-
-    def filter_by_fields(self, fields: Mapping[str, str] | None = None, /, **more: str) -> CachedQuery[M]:
-        return self._refined(self.query.filter_by_fields(fields, **more))
-
-    def namespace(self, *names: str) -> CachedQuery[M]:
-        return self._refined(self.query.namespace(*names))
-
-    ns = namespace
-
-    def all_namespaces(self) -> CachedQuery[M]:
-        return self._refined(self.query.all_namespaces())
-
-    def order_by(self, *keys: str) -> CachedQuery[M]:
-        return self._refined(self.query.order_by(*keys))
+    # -- refining (QueryView's, as Query), and by owner ------------------------------------
 
     def owned_by(self, owner: Model) -> CachedQuery[M]:
         """The objects ``owner`` owns, found through the store's owner index."""

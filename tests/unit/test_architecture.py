@@ -23,7 +23,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "vocabulary": ("_types", "_options"),
     "declaration": ("_tracking", "_fields", "fields", "_objects"),
     "derivations": ("_openapi", "_schema", "_validation", "_lookups", "_ordering", "_plan", "_crd", "_rbac", "_owners"),
-    "engine": ("_pager", "_pages", "_client", "_watch", "_bulk", "_query", "_subresources", "_manifests", "_verbs",
+    "engine": ("_pager", "_pages", "_client", "_watch", "_bulk", "_query", "_query_view", "_subresources", "_manifests", "_verbs",
                "_core", "_session", "_crd_install"),
     "models": ("_models", "k8s", "_kinds"),
     "facades and tools": ("__init__", "models", "pykorm", "exceptions", "_codegen", "_k8s_codegen", "_cli", "__main__",
