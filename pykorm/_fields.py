@@ -158,9 +158,14 @@ class DataField:
         return value
 
     def to_dict(self, value: Any) -> dict[str, Any]:
-        """``value`` as JSON placed at the field's path: ``Metadata("foo").to_dict("42") == {"metadata": {"foo": "42"}}``."""
+        """``value`` as JSON placed at the field's path: ``Metadata("foo").to_dict("42") == {"metadata": {"foo": "42"}}``.
+
+        Nested objects show their unset ``allow_empty`` fields as None (see :func:`with_empty_fields`).
+        """
         data: dict[str, Any] = {}
-        set_path(data, self.path, copy.deepcopy(self.to_json(self.preprocessor(value))))
+        json = copy.deepcopy(self.to_json(self.preprocessor(value)))
+        _with_empty_inside(self.info, json)
+        set_path(data, self.path, json)
         return data
 
     def get_data(self, k8s_dict: Mapping[str, Any]) -> Any:
@@ -317,6 +322,30 @@ class ListField(DataField):
 
     def _annotation_info(self) -> TypeInfo:
         return TypeInfo("list", optional=True, item=TypeInfo("nested", python=self.nested))
+
+
+def with_empty_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a JSON object of ``cls``, changed in place) with None at the path of each unset field
+    declared ``allow_empty=True``, in nested objects and lists of them too: the original pykorm's
+    ``to_dict`` rule (a field that may be empty is shown empty, other unset fields are left out)."""
+    for field in getattr(cls, "_fields", {}).values():
+        value = get_path(data, field.path)
+        if value is MISSING:
+            if field.allow_empty:
+                set_path(data, field.path, None)
+            continue
+        _with_empty_inside(field.info, value)
+    return data
+
+
+def _with_empty_inside(info: TypeInfo, value: Any) -> None:
+    """:func:`with_empty_fields` on a field's value when it is a nested object or a list of them."""
+    if info.kind == "nested" and isinstance(value, dict):
+        with_empty_fields(info.python, value)
+    elif info.kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                with_empty_fields(info.item.python, item)
 
 
 # -- JSON <-> Python ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from typing_extensions import Self, dataclass_transform
 
-from ._fields import DataField, declare
+from ._fields import DataField, declare, with_empty_fields
 from ._options import option_keys
 from .fields import DictNestedField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from .fields import DataField as _DataFieldSpecifier
@@ -137,8 +137,8 @@ class _Object(metaclass=_ObjectMeta):
         return hash((type(self).__qualname__, json.dumps(_content(self), sort_keys=True, default=str)))
 
     def to_dict(self) -> dict[str, Any]:
-        """A deep copy of the object as JSON."""
-        return copy.deepcopy(self._raw)
+        """A deep copy of the object as JSON; an unset field declared ``allow_empty=True`` is there as None."""
+        return with_empty_fields(type(self), copy.deepcopy(self._raw))
 
 
 def _content(obj: _Object) -> dict[str, Any]:
