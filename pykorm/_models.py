@@ -156,10 +156,24 @@ class Model(_Object):
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the object as it would be sent: without ``creationTimestamp``, ``uid``,
-        ``resourceVersion`` and the other metadata the server sets."""
-        data = copy.deepcopy(self._raw)
+        ``resourceVersion`` and the other metadata the server sets; an unset field declared
+        ``allow_empty=True`` is there as None (the original pykorm's rule)."""
+        data = super().to_dict()
         data["metadata"] = user_metadata(data)
         return data
+
+    def to_k8s(self) -> dict[str, Any]:
+        """The whole object as the API server returns it (``kubectl get -o json``): a deep copy of its JSON.
+
+        What :meth:`to_dict` gives plus the metadata the server sets (``uid``, ``resourceVersion``,
+        ``creationTimestamp``, ``generation``, ``managedFields``...), e.g. for an HTTP API that returns
+        the stored object. Changes made since the object was read or saved are in it (:attr:`original`
+        is the object as read); the copy is plain dicts and lists, changing it changes nothing else.
+
+        >>> pk.save(peach).to_k8s()["metadata"]["uid"]
+        """
+        raw: dict[str, Any] = json_copy(self._raw)
+        return raw
 
     @property
     def original(self) -> dict[str, Any] | None:

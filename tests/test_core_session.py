@@ -187,3 +187,28 @@ def test_kubeconfig_errors_are_clear(tmp_path) -> None:  # type: ignore[no-untyp
     session = pykorm.Pykorm(kubeconfig=tmp_path / "missing", make_default=False)
     with pytest.raises(pykorm.ConfigurationError, match="cannot load the kubeconfig"):
         session.transport()
+
+
+def test_to_k8s_is_the_object_as_the_server_stores_it(pk: pykorm.Pykorm, k8s_cluster: Cluster,
+                                                      k8s_namespace: str) -> None:
+    import kubernetes
+
+    peach = pk.save(Peach(namespace=k8s_namespace, name="stored", variety="Frost", price=2))
+    configuration = kubernetes.client.Configuration()
+    kubernetes.config.load_kube_config(str(k8s_cluster.kubeconfig), context=k8s_cluster.context,
+                                       client_configuration=configuration)
+    with kubernetes.client.ApiClient(configuration) as client:  # an independent witness
+        witness = kubernetes.client.CustomObjectsApi(client).get_namespaced_custom_object(
+            "pykorm.infomaniak.com", "v1", k8s_namespace, "peaches", "stored")
+
+    stored = peach.to_k8s()
+    assert stored == witness
+    assert {"uid", "resourceVersion", "creationTimestamp", "generation", "managedFields"} <= set(stored["metadata"])
+    assert stored["metadata"]["uid"] == peach.uid and "uid" not in peach.to_dict()["metadata"]
+    stored["spec"]["price"] = 9  # a copy: the object is untouched, with nothing to save
+    stored["metadata"]["labels"] = {"x": "y"}
+    assert peach.price == 2 and peach.original is None and peach.labels == {}
+    assert pk.get(Peach, "stored", k8s_namespace).to_k8s() == witness
+    peach.price = 3
+    assert peach.to_k8s()["spec"]["price"] == 3  # unsaved changes are in it; original is the object as read
+    assert peach.original is not None and peach.original["spec"]["price"] == 2

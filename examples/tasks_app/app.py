@@ -9,6 +9,7 @@ selector, ``done`` and ``priority`` as field selectors) and page with the server
 tokens; writes map pykorm's typed errors to HTTP statuses; ``PATCH`` and the tag endpoint
 re-read and retry on a conflict (``pk.update``), so concurrent edits are never lost, while
 a client that sends the ``resource_version`` it read gets a 409 when the task changed since.
+``GET /tasks/{name}/k8s`` answers the custom resource itself, as ``kubectl get -o json`` shows it.
 """
 
 from __future__ import annotations
@@ -175,6 +176,11 @@ def create_app(kubeconfig: str | None = None, context: str | None = None, namesp
     @app.get("/tasks/{name}")
     def get_task(request: Request, name: str) -> TaskOut:
         return task_out(read(request, name)[1])
+
+    @app.get("/tasks/{name}/k8s")
+    def get_task_object(request: Request, name: str) -> dict[str, Any]:
+        """The Task as the API server stores it (uid, resourceVersion, managedFields, status...): for tools."""
+        return read(request, name)[1].to_k8s()
 
     @app.patch("/tasks/{name}")
     def update_task(request: Request, name: str, body: TaskPatch) -> TaskOut:

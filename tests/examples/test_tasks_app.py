@@ -76,6 +76,26 @@ def test_create_read_update_delete(client: TestClient) -> None:
     assert unnamed.startswith("task-") and client.get(f"/tasks/{unnamed}").status_code == 200
 
 
+def test_the_stored_object_is_served_as_the_api_server_stores_it(client: TestClient, k8s_cluster: Cluster,
+                                                                  k8s_namespace: str) -> None:
+    import kubernetes
+
+    created = client.post("/tasks", json=task(name="raw", tags=["x"])).json()
+    configuration = kubernetes.client.Configuration()
+    kubernetes.config.load_kube_config(kubeconfig_of(k8s_cluster), context=k8s_cluster.context,
+                                       client_configuration=configuration)
+    with kubernetes.client.ApiClient(configuration) as api:  # an independent witness
+        witness = kubernetes.client.CustomObjectsApi(api).get_namespaced_custom_object(
+            "examples.pykorm.io", "v1", k8s_namespace, "tasks", "raw")
+
+    served = client.get("/tasks/raw/k8s")
+
+    assert served.status_code == 200 and served.json() == witness
+    assert served.json()["metadata"]["resourceVersion"] == created["resource_version"]
+    assert served.json()["metadata"]["uid"] and served.json()["metadata"]["managedFields"]
+    assert client.get("/tasks/nothing-here/k8s").status_code == 404
+
+
 def test_errors_are_http_statuses(client: TestClient) -> None:
     assert client.post("/tasks", json=task(name="once")).status_code == 201
 
