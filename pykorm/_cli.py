@@ -340,11 +340,17 @@ def _codegen_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def apply(args: argparse.Namespace) -> int:
-    """Server-side apply the objects of a YAML/JSON file, or of standard input with ``-f -``."""
+    """Server-side apply the objects of YAML/JSON files, folders of them (``-R``: and their subfolders) or
+    standard input (``-f -``), as ``kubectl apply --server-side -f`` reads them."""
+    if args.files.count("-") > 1:
+        raise CommandError("-f - (standard input) may be given once")
+    sources: list[Any] = [sys.stdin.read() if name == "-" else Path(name) for name in args.files]
     session = _session(args)
-    source: Any = sys.stdin.read() if str(args.file) == "-" else args.file
-    for obj in session.apply_manifests(source, field_manager=args.field_manager, force=args.force,
-                                       dry_run=args.dry_run):
+    applied = session.apply_manifests(sources, field_manager=args.field_manager, force=args.force,
+                                      dry_run=args.dry_run, recursive=args.recursive)
+    if not applied:
+        raise CommandError(f"no objects passed to apply (in {', '.join(args.files)})")
+    for obj in applied:
         namespace = getattr(obj, "namespace", None)
         print(f"{type(obj).__name__.lower()}/{obj.name}{f' -n {namespace}' if namespace else ''} applied")
     return 0
@@ -352,8 +358,10 @@ def apply(args: argparse.Namespace) -> int:
 
 def _apply_arguments(parser: argparse.ArgumentParser) -> None:
     _cluster_arguments(parser)
-    parser.add_argument("-f", "--filename", dest="file", required=True, metavar="FILE",
-                        help="a YAML or JSON file of objects (several documents, Lists); - reads standard input")
+    parser.add_argument("-f", "--filename", dest="files", action="append", required=True, metavar="FILE",
+                        help="a YAML or JSON file of objects (several documents, Lists), a folder of them "
+                             "(its *.json, *.yaml, *.yml files in name order), or - for standard input; repeatable")
+    parser.add_argument("-R", "--recursive", action="store_true", help="read the folders' subfolders too")
     parser.add_argument("--field-manager", default=None, help="the server-side apply manager (default: pykorm)")
     parser.add_argument("--force", action="store_true", help="take over fields other managers own")
     parser.add_argument("--dry-run", action="store_true", help="ask the server to check, not to store")
@@ -375,8 +383,8 @@ COMMANDS: tuple[Command, ...] = (
             _model_arguments),
     Command(("codegen", "k8s"), "regenerate pykorm.k8s from a cluster's OpenAPI v3 (--check: exit 1 when stale)",
             codegen_k8s, _codegen_arguments),
-    Command(("apply",), "server-side apply the objects of a file or of standard input (-f -), any kind", apply,
-            _apply_arguments),
+    Command(("apply",), "server-side apply the objects of files, folders (-R: subfolders too) or standard input, any kind",
+            apply, _apply_arguments),
 )
 GROUPS: dict[tuple[str, ...], str] = {
     ("cluster",): "a local Kubernetes control plane (etcd, API server, controllers)",

@@ -213,20 +213,23 @@ class Verbs:
     # -- manifests ------------------------------------------------------------------------------
 
     def apply_manifests(self, source: ManifestSource, cluster: str | None = None, *, field_manager: str | None = None,
-                        force: bool = False, dry_run: bool = False) -> list[Model]:
+                        force: bool = False, dry_run: bool = False, recursive: bool = False) -> list[Model]:
         """Server-side apply every object of ``source`` (YAML/JSON text, a path, dicts, or a list of them).
 
+        A path may name a folder: its ``*.json``, ``*.yaml`` and ``*.yml`` files are read in name order
+        (with ``recursive``, its subfolders' too), as ``kubectl apply -f DIR [-R]`` reads them.
         Kinds are resolved as :meth:`model_for` does; Namespaces and CRDs are applied first, and
         each CRD is waited for until served (as :meth:`install_crds` does), so that objects of its
         kind can follow in the same source. Returns the objects as the server stored them.
 
         Raises:
-            ClientValidationError: unreadable source or an object without apiVersion, kind or name.
+            ClientValidationError: unreadable source, a folder without manifest files, or an object
+                without apiVersion, kind or name.
             NotFound: a kind the server does not serve. ApiError: the first refused object (those before it stay applied).
         """
         session = self._session()
         applied: list[Model] = []
-        for raw in manifest_objects(source):
+        for raw in manifest_objects(source, recursive=recursive):
             model = self.model_for(raw["apiVersion"], raw["kind"], cluster)
             obj = session.apply(model.from_dict(raw), cluster, field_manager=field_manager, force=force, dry_run=dry_run)
             if raw["kind"] == "CustomResourceDefinition" and not dry_run:

@@ -3,6 +3,7 @@ selectors, manifests, pages, adopt's checks and the subresources' arguments."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 import pykorm
 from pykorm._drive import run
 from pykorm._k8s_codegen import K8sInputs, k8s_sources
-from pykorm._manifests import manifest_objects
+from pykorm._manifests import manifest_files, manifest_objects
 from pykorm._pages import read_page
 from pykorm._plan import Plan
 from pykorm._owners import adopt
@@ -101,6 +102,28 @@ def test_manifests_come_namespaces_first_lists_flattened_and_each_object_named()
     for bad in ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}, "/no/such/file.yaml", "kind: [", 3):
         with pytest.raises(pykorm.ClientValidationError):
             manifest_objects(bad)  # type: ignore[arg-type]
+
+
+def test_a_folder_of_manifests_is_read_as_kubectl_reads_it(tmp_path: Path) -> None:
+    def cm(name: str) -> str:
+        return f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
+
+    for name, text in {"b.yaml": cm("b"), "a.json": '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}',
+                       "c.yml": cm("c"), "C.YAML": "not: [read", "d.txt": "not: [read", "sub/e.yaml": cm("e"),
+                       "sub/x/f.yaml": cm("f"), "a-sub/g.yaml": cm("g")}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+
+    assert [p.name for p in manifest_files(tmp_path)] == ["a.json", "b.yaml", "c.yml"]
+    assert [str(p.relative_to(tmp_path)) for p in manifest_files(tmp_path, recursive=True)] == [
+        "a-sub/g.yaml", "a.json", "b.yaml", "c.yml", "sub/e.yaml", "sub/x/f.yaml"]
+    assert [o["metadata"]["name"] for o in manifest_objects(tmp_path)] == ["a", "b", "c"]
+    assert [o["metadata"]["name"] for o in manifest_objects([str(tmp_path / "sub")], recursive=True)] == ["e", "f"]
+    (tmp_path / "outer" / "inner").mkdir(parents=True)
+    (tmp_path / "outer" / "inner" / "x.yaml").write_text(cm("x"))
+    with pytest.raises(pykorm.ClientValidationError, match="recursive=True"):
+        manifest_objects(tmp_path / "outer")                           # its manifests are all in a subfolder
+    assert [o["metadata"]["name"] for o in manifest_objects(tmp_path / "outer", recursive=True)] == ["x"]
 
 
 def test_page_arguments_are_checked_before_anything_is_sent() -> None:
