@@ -22,6 +22,8 @@
     │   └── TLSVerificationError      the server's certificate did not verify (CA, host name)
     ├── CRDNotEstablished             an installed CRD did not become Established and served
     ├── LeaderElectionLost            a controller manager lost its Lease (pykorm.controller)
+    ├── CacheUnavailable              an informer's cache read while not kept current: not synced yet,
+    │                                 stopped (stop(), pk.close()), or its thread ended
     └── ControlPlaneError             the local control plane (pykorm.testing)
         ├── GoNotFound
         ├── BuildFailed
@@ -50,6 +52,7 @@ __all__ = [
     "BuildFailed",
     "BulkError",
     "CRDNotEstablished",
+    "CacheUnavailable",
     "CRDNotInstalled",
     "ClientValidationError",
     "ConfigurationError",
@@ -215,6 +218,12 @@ class LeaderElectionLost(PykormError):
     """A controller manager stopped renewing its Lease in time: another replica may lead now, so it stops."""
 
 
+class CacheUnavailable(PykormError):
+    """An informer's cache was read while nothing keeps it current: it has not synced yet, it was stopped
+    (``informer.stop()``, ``pk.close()``, a manager's shutdown), or its thread ended on an error. A stale or
+    partial answer is refused; ``pk.cache(...)`` and ``query.cached()`` start a new informer for a stopped one."""
+
+
 class ControlPlaneError(PykormError):
     """The local control plane could not be built or started."""
 
@@ -259,6 +268,7 @@ _HTTP_STATUS: tuple[tuple[type[BaseException], int], ...] = (
     (Gone, 410),
     (RequestTooLarge, 413),
     (ServerUnavailable, 503),
+    (CacheUnavailable, 503),
     (WaitTimeout, 504),
 )
 
@@ -268,8 +278,8 @@ def http_status(error: BaseException) -> int:
 
     What the client sent is at fault: 404 (NotFound), 409 (AlreadyExists, ConflictError), 422
     (ValidationError, ClientValidationError, ReadOnlyException), 410 (Gone: an expired page
-    token), 413 (RequestTooLarge). The cluster is: 503 (ServerUnavailable, CRDNotInstalled),
-    504 (WaitTimeout). Anything else, the app's own credentials refused (Forbidden,
+    token), 413 (RequestTooLarge). The cluster is: 503 (ServerUnavailable, CRDNotInstalled,
+    CacheUnavailable), 504 (WaitTimeout). Anything else, the app's own credentials refused (Forbidden,
     Unauthorized) included, is the app's fault: 500.
 
     >>> http_status(NotFound("peaches/cake-peach", status=404))

@@ -73,9 +73,12 @@ class Verbs:
 
         ``pk.cache(Pod).query.filter(...)`` then runs on memory, kept current by a watch;
         ``Model.query....cached()`` is the same. :meth:`close` stops them (see :mod:`pykorm.controller`).
+        An informer stopped since (``informer.stop()``, :meth:`close`) or whose thread ended is replaced
+        by a new one; queries made on the stopped one raise :class:`CacheUnavailable`.
 
         Raises:
             WaitTimeout: the first list did not complete within ``timeout`` seconds.
+            CacheUnavailable: the new informer's thread ended before its first list.
         """
         if not _cache_factories:
             raise RuntimeError("pykorm.controller was not imported: import pykorm")
@@ -83,7 +86,7 @@ class Verbs:
         with self._runtime_lock:
             caches: dict[Any, Any] = self.__dict__.setdefault("_caches", {})
             informer = caches.get(key)
-            if informer is None:
+            if informer is None or informer.stopped:  # never hand out a dead cache: a new informer instead
                 informer = caches[key] = _cache_factories[0](self._session(), model, namespace, selector, cluster)
         found: Informer[M] = informer.wait_synced(timeout)
         return found

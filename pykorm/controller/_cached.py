@@ -7,7 +7,8 @@ the lookups as ever) and runs it on the store: the planner's namespaces, names a
 narrow the candidates through the store's keys and indexes, then the whole resolved filter
 (label and field terms included, which the server would have evaluated) runs on each
 object's JSON. Only the objects handed out are copied (the store's JSON is shared and
-must not change), so filtering 20,000 objects allocates nothing per object.
+must not change), so filtering 20,000 objects allocates nothing per object. A query of an
+informer's cache runs only while the informer keeps it current (:meth:`Informer.check`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ._store import Raw, Store
 
 if TYPE_CHECKING:
     from .._models import Model
+    from ._informer import Informer
 
 __all__ = ["CachedQuery"]
 
@@ -35,16 +37,18 @@ M = TypeVar("M", bound="Model")
 class CachedQuery(QueryView[M]):
     """A query run on a cache's objects (see :class:`pykorm.Query` for each method's meaning)."""
 
-    __slots__ = ("_store", "_cluster", "_owner")
+    __slots__ = ("_store", "_cluster", "_owner", "_informer")
 
-    def __init__(self, query: Query[M], store: Store, cluster: str | None = None, owner: str | None = None) -> None:
+    def __init__(self, query: Query[M], store: Store, cluster: str | None = None, owner: str | None = None, *,
+                 informer: Informer[Any] | None = None) -> None:
         super().__init__(query)
         self._store = store
         self._cluster = cluster
         self._owner = owner
+        self._informer = informer  # checked before each run: a stopped informer's store is not answered from
 
     def _refined(self, query: Query[M], owner: str | None = None) -> CachedQuery[M]:
-        return CachedQuery(query, self._store, self._cluster, owner or self._owner)
+        return CachedQuery(query, self._store, self._cluster, owner or self._owner, informer=self._informer)
 
     # -- refining (QueryView's, as Query), and by owner ------------------------------------
 
@@ -124,7 +128,13 @@ class CachedQuery(QueryView[M]):
     # -- internals -----------------------------------------------------------------------
 
     def _selected(self) -> list[M]:
-        """The matching objects, ordered and sliced; they wrap the store's JSON (not to be changed)."""
+        """The matching objects, ordered and sliced; they wrap the store's JSON (not to be changed).
+
+        Raises:
+            CacheUnavailable: the informer is stopped or not synced (see :meth:`Informer.check`).
+        """
+        if self._informer is not None:
+            self._informer.check()
         selection: Selection[M] = self.query.selection()
         wrap, cluster, terms = self.query.model._from_server, self._cluster, selection.field_terms
         candidates = self._candidates()

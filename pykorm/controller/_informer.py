@@ -12,7 +12,12 @@ thread of its own, keeping every object in a :class:`Store`. Handlers hear of ea
 must be quick (a controller's only enqueues a key).
 
 Stopping closes the open watch connection, so the thread ends at once instead of at the
-next event or after the read timeout.
+next event or after the read timeout. A stopped informer (or one whose thread ended on an
+error it could not ride out) keeps no object current: reading it (``query``, ``get``,
+``by_index``) raises :class:`CacheUnavailable`, as does reading it before its first list, or
+after a list or watch failed (a watch gave up, access was revoked, an index function raised)
+until a new list succeeds. A dropped connection or a 410 is no failure: the watch resumes.
+``pk.cache`` and ``query.cached()`` replace a stopped informer with a new one.
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar
 
 from .._client import ResourceClient
-from .._errors import WaitTimeout
+from .._errors import CacheUnavailable, WaitTimeout
 from .._resource import resource_of
 from .._tracking import json_copy
 from .._watch import DEFAULT_SILENCE, Watcher
@@ -86,7 +91,10 @@ class Informer(Generic[M]):
         self._query: Query[M] = query.using(cluster) if cluster else query
         self._handlers: list[Handler] = []
         self._synced = threading.Event()
+        self._settled = threading.Event()  # synced, or the thread ended: what wait_synced waits for
         self._stopped = threading.Event()
+        self._ended: str | None = None  # why the thread ended on its own (an error), if it did
+        self._failing: str | None = None  # the error that broke the last list or watch, until a list succeeds
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._watcher: Watcher[M] | None = None
@@ -97,25 +105,72 @@ class Informer(Generic[M]):
 
     @property
     def query(self) -> CachedQuery[M]:
-        """A query on the cached objects: ``informer.query.filter(...)`` as ``Model.query.filter(...)``."""
-        return CachedQuery(self._query, self.store, self.cluster)
+        """A query on the cached objects: ``informer.query.filter(...)`` as ``Model.query.filter(...)``.
+
+        Running it raises :class:`CacheUnavailable` once the informer is stopped (see :meth:`check`).
+        """
+        return CachedQuery(self._query, self.store, self.cluster, informer=self)
 
     def cached(self, query: Query[M]) -> CachedQuery[M]:
         """``query`` run on this cache (its namespaces and filters; the informer's own narrow what is there)."""
-        return CachedQuery(query, self.store, self.cluster)
+        return CachedQuery(query, self.store, self.cluster, informer=self)
 
     def get(self, name: str, namespace: str | None = None) -> M | None:
-        """The cached object (a copy), or None."""
+        """The cached object (a copy), or None.
+
+        Raises:
+            CacheUnavailable: the informer is not synced yet, or stopped (see :meth:`check`).
+        """
+        self.check()
         raw = self.store.get(f"{namespace}/{name}" if namespace else name)
         return None if raw is None else self.model._from_server(json_copy(raw), self.cluster)
 
     def by_index(self, index: str, value: str) -> list[M]:
-        """The cached objects (copies) that index ``index`` (``namespace``, ``owner`` or added ones) gives ``value``."""
+        """The cached objects (copies) that index ``index`` (``namespace``, ``owner`` or added ones) gives ``value``.
+
+        Raises:
+            CacheUnavailable: the informer is not synced yet, or stopped (see :meth:`check`).
+        """
+        self.check()
         return [self.model._from_server(json_copy(raw), self.cluster) for raw in self.store.by_index(index, value)]
+
+    def check(self) -> None:
+        """Raise unless the cache is kept current: synced, not stopped, its thread running, its watch not failed.
+
+        Raises:
+            CacheUnavailable: saying which, and what to do.
+        """
+        if self.stopped:
+            how = f"its thread ended: {self._ended}" if self._ended else "it was stopped (stop(), pk.close(), a manager's shutdown)"
+            raise CacheUnavailable(
+                f"{self._label()}: {how}, so its objects are no longer kept current. pk.cache(...) and "
+                "Model.query....cached() start a new informer; Informer(...).start() does too.")
+        failing = self._failing
+        if failing is not None:
+            raise CacheUnavailable(f"{self._label()}: its list or watch failed ({failing}), so the cache may be "
+                                   f"behind; it lists again ({self.failures} failures so far)")
+        if not self._synced.is_set():
+            raise CacheUnavailable(f"{self._label()}: not synced yet ({'started' if self._thread else 'not started'}, "
+                                   f"{self.failures} failures); call wait_synced() first")
 
     def add_index(self, name: str, function: IndexFunc) -> None:
         """Index the objects by ``function(raw_json)`` (see :meth:`Store.add_index`)."""
         self.store.add_index(name, function)
+
+    def replace(self, objects: Iterable[Raw]) -> Informer[M]:
+        """Fill the cache with ``objects`` (JSON dicts) as a list from the server would, and count it synced:
+        for testing a controller offline, with an informer that is never started. Handlers hear of the
+        differences. Returns the informer.
+
+        Raises:
+            ValueError: the informer was started (its list and watch own the store).
+        """
+        if self._thread is not None or self.stopped:
+            raise ValueError(f"{self._label()} was started: its list and watch fill the cache, not replace()")
+        self._replace(list(objects))
+        self._synced.set()
+        self._settled.set()
+        return self
 
     # -- running ---------------------------------------------------------------------------
 
@@ -128,7 +183,13 @@ class Informer(Generic[M]):
             self._call(handler, "ADDED", None, raw)
 
     def start(self) -> Informer[M]:
-        """Start listing and watching on a thread of its own (once); returns the informer."""
+        """Start listing and watching on a thread of its own (once); returns the informer.
+
+        Raises:
+            CacheUnavailable: the informer was stopped (an informer runs once: make a new one).
+        """
+        if self.stopped:
+            self.check()
         with self._lock:
             if self._thread is None:
                 name = f"informer-{self.model.__name__}" + (f"-{self.namespace}" if self.namespace else "")
@@ -146,9 +207,12 @@ class Informer(Generic[M]):
 
         Raises:
             WaitTimeout: not synced within ``timeout`` seconds (the server unreachable, the kind not served...).
+            CacheUnavailable: the informer stopped, or its thread ended on an error.
         """
-        if not self._synced.wait(timeout):
-            raise WaitTimeout(f"{self.model.__name__} informer: not synced within {timeout} s ({self.failures} failures)", last=None)
+        if not self.stopped and not self._settled.wait(timeout):
+            raise WaitTimeout(f"{self._label()}: not synced within {timeout} s ({self.failures} failures)", last=None)
+        if self.stopped:
+            self.check()  # raises, saying why
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -167,6 +231,15 @@ class Informer(Generic[M]):
         """True while the informer's thread runs."""
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called or the thread ended on an error: nothing keeps the cache current."""
+        return self._stopped.is_set() or self._ended is not None
+
+    def _label(self) -> str:
+        where = f" in {self.namespace}" if self.namespace else ""
+        return f"the {self.model.__name__} informer{where}"
+
     def __enter__(self) -> Informer[M]:
         return self.start()
 
@@ -176,6 +249,17 @@ class Informer(Generic[M]):
     # -- the thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._list_and_watch()
+        except BaseException as error:  # noqa: BLE001 - a thread cannot raise: readers are told (check())
+            self._ended = f"{type(error).__name__}: {error}"
+            log.error("pykorm: %s stopped: %s", self._label(), self._ended)
+        finally:
+            with self._lock:
+                self._close_stream()
+            self._settled.set()
+
+    def _list_and_watch(self) -> None:
         failures_in_row = 0
         client = ResourceClient(self.session, resource_of(self.model), self.cluster)
         plan = self._query.explain()
@@ -188,13 +272,16 @@ class Informer(Generic[M]):
                         return
                     self._watcher = watcher
                 self._replace([obj._raw for obj in watcher.initial()])
+                self._failing = None
                 self._synced.set()
+                self._settled.set()
                 failures_in_row = 0
                 for event in watcher.events():
                     self._apply(event.type, event.obj._raw)
             except Exception as error:  # noqa: BLE001 - an informer outlives any one failure
                 if self._stopped.is_set():
                     return
+                self._failing = f"{type(error).__name__}: {error}"
                 self.failures += 1
                 failures_in_row += 1
                 pause = min(_MAX_PAUSE, 0.5 * 2 ** (failures_in_row - 1))

@@ -315,7 +315,7 @@ def test_leader_election_timings_must_be_in_client_go_order() -> None:
         LeaderElection("op", renew_deadline=2, retry_period=2)
 
 
-# -- a controller's workers, offline (an informer never started: its store filled by hand) ---------
+# -- a controller's workers, offline (an informer never started: filled with replace()) ---------------
 
 
 def test_a_failing_reconcile_is_logged_with_its_key_and_retried_with_backoff(caplog: pytest.LogCaptureFixture) -> None:
@@ -324,7 +324,9 @@ def test_a_failing_reconcile_is_logged_with_its_key_and_retried_with_backoff(cap
 
     session = pykorm.Pykorm(make_default=False)  # reads no configuration until a request: none is made
     informer: Informer[Peach] = Informer(Peach, session=session)
-    informer.store.put(raw("flaky", "shop", variety="x"))
+    with pytest.raises(pykorm.CacheUnavailable, match="not synced yet"):
+        informer.get("flaky", "shop")  # empty: never read as if it were the server's list
+    informer.replace([raw("flaky", "shop", variety="x")])
     calls: list[tuple[float, str | None]] = []
 
     def reconcile(request: Request[Peach]) -> Result | None:
