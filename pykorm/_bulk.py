@@ -70,7 +70,7 @@ async def delete_matching(
                     done=changed, failed=None, not_done=[], error=error,
                 ) from error
             requests += 1
-            changed.extend(model._from_server(item, client.cluster) for item in deleted)
+            changed.extend(client.hydrate(model, item) for item in deleted)
         return BulkResult(changed, requests)
     session = client.session
 

@@ -20,10 +20,12 @@ from ._resource import ResourceType
 
 if TYPE_CHECKING:
     from ._core import SessionCore
+    from ._models import Model
 
 __all__ = ["ResourceClient"]
 
 T = TypeVar("T")
+M = TypeVar("M", bound="Model")
 Raw = dict[str, Any]
 
 
@@ -36,6 +38,10 @@ class ResourceClient:
         self.session = session
         self.resource = resource
         self.cluster = cluster
+
+    def hydrate(self, model: type[M], raw: Raw) -> M:
+        """``raw`` (not copied) as an object of ``model`` that acts through this client's session and cluster."""
+        return model._from_server(raw, self.cluster, self.session)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request (see :meth:`Pykorm.request`)."""

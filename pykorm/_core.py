@@ -198,12 +198,12 @@ class SessionCore(Generic[TransportT]):
         if resource.namespaced and not namespace:
             namespace = self.default_namespace(cluster)
         raw = await self._request(resource, "GET", resource.object_path(namespace, name), cluster)
-        return model._from_server(raw, cluster)
+        return model._from_server(raw, cluster, self)
 
     async def _refresh(self, obj: M, cluster: str | None = None) -> M:
         resource, cluster = resource_of(type(obj)), cluster or obj._cluster
         raw = await self._request(resource, "GET", self._object_path(obj, resource), cluster)
-        obj._load(raw, cluster)
+        obj._load(raw, cluster, self)
         return obj
 
     async def _wait_for(
@@ -222,7 +222,7 @@ class SessionCore(Generic[TransportT]):
             async for event in events:
                 current = None if event.type == "DELETED" else event.obj
                 if current is not None:
-                    obj._load(current._raw, target)
+                    obj._load(current._raw, target, self)
                 if condition(current):
                     return current
         finally:
@@ -246,7 +246,7 @@ class SessionCore(Generic[TransportT]):
             if time.monotonic() >= deadline:
                 raise WaitTimeout(f"{resource.kind} {obj.name} is still there after {timeout} s "
                                   f"(finalizers: {(raw.get('metadata') or {}).get('finalizers')})",
-                                  last=type(obj)._from_server(raw))
+                                  last=type(obj)._from_server(raw, cluster or obj._cluster, self))
             await self._sleep(min(pause, max(0.0, deadline - time.monotonic())))
             pause = min(pause * 2, 1.0)
 
@@ -260,6 +260,8 @@ class SessionCore(Generic[TransportT]):
         self._object_path(obj, resource)  # a bad name or namespace: nothing is sent
         original = obj.original
         if original is None:
+            if not dry_run:
+                obj._bind(self)  # saved through this session, as a write would have bound it
             return obj  # unchanged since read
         validate(obj, served=await self._served_schema(resource, target))
         patch = merge_patch(original, obj._raw)
@@ -276,7 +278,7 @@ class SessionCore(Generic[TransportT]):
             body = {"metadata": {"resourceVersion": version}, "status": status}
             raw = await self._patch(obj, resource, target, body, dry_run, subresource="status")
         if raw is not None and not dry_run:
-            obj._load(raw, target)
+            obj._load(raw, target, self)
         return obj
 
     async def _save_status(self, obj: M, cluster: str | None = None, *, dry_run: bool = False) -> M:
@@ -285,6 +287,8 @@ class SessionCore(Generic[TransportT]):
         original = obj.original or obj._raw
         patch = merge_patch({"status": original.get("status") or {}}, {"status": obj._raw.get("status") or {}})
         if not patch:
+            if not dry_run:
+                obj._bind(self)
             return obj
         patch["metadata"] = {"resourceVersion": get_path(original, ("metadata", "resourceVersion"))}
         sub = "status" if await self._serves(resource, f"{resource.plural}/status", target) else None
@@ -293,7 +297,7 @@ class SessionCore(Generic[TransportT]):
             # Keep unsaved changes outside status: reload, then lay them over the new state.
             pending = merge_patch(original, obj._raw)
             pending.pop("status", None)
-            obj._load(raw, target)
+            obj._load(raw, target, self)
             if pending:
                 obj._will_change()
                 _apply_merge(obj._raw, pending)
@@ -323,7 +327,7 @@ class SessionCore(Generic[TransportT]):
             body=body, content_type=APPLY_PATCH, params=params,
         )
         if not dry_run:
-            obj._load(raw, target)
+            obj._load(raw, target, self)
         return obj
 
     async def _delete(self, obj: Model, cluster: str | None = None, *, dry_run: bool = False,
@@ -412,14 +416,14 @@ class SessionCore(Generic[TransportT]):
                     params={"fieldManager": self.field_manager},
                 )
             except ApiError as error:
-                obj._load(raw, cluster)
+                obj._load(raw, cluster, self)
                 raise StatusNotWritten(
                     f"{_label(obj)} was created, but its status was not written: {error}. "
                     "Write it again with pk.save_status(obj).",
                     status=error.status, reason=error.reason, body=error.body,
                 ) from error
         if not dry_run:
-            obj._load(raw, cluster)
+            obj._load(raw, cluster, self)
         return obj
 
     async def _patch(

@@ -3,7 +3,8 @@
 A model is an object of the data core (:mod:`pykorm._objects`) with an identity
 (name, namespace, uid...), a resource it is bound to (the ``k8s_*`` decorators
 below), ``Model.query`` and the active-record façade ``obj.save()``/``apply()``/
-``delete()``, which go through the default session. Objects loaded from the server
+``delete()``/``refresh()``/``owners()``, which go through the session that read, created or
+last saved the object (the default session for one never sent). Objects loaded from the server
 are not copied until first changed (reading never copies them); the copy taken
 then is what ``save`` compares against to send only the changes. How changes are
 noticed: pykorm._tracking.
@@ -25,7 +26,9 @@ from ._tracking import json_copy
 from .fields import Metadata
 
 if TYPE_CHECKING:
+    from ._core import SessionCore
     from ._query import Query
+    from ._session import Pykorm
 
 __all__ = [
     "ClusterModel", "Model", "NamespacedModel", "Nested", "OwnerReference", "k8s_appsv1", "k8s_core", "k8s_custom_object",
@@ -73,7 +76,25 @@ class Model(_Object):
         obj = super().__new__(cls)
         obj.__dict__["_original"] = None
         obj.__dict__["_cluster"] = None
+        obj.__dict__["_session"] = None
         return obj
+
+    # A copy acts through the same session; a pickled object has none (another process: the default one).
+
+    def __copy__(self) -> Self:
+        obj = object.__new__(type(self))
+        obj.__dict__.update(self.__dict__)
+        return obj
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        obj = object.__new__(type(self))
+        memo[id(self)] = obj
+        for key, value in self.__dict__.items():
+            obj.__dict__[key] = value if key == "_session" else copy.deepcopy(value, memo)
+        return obj
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_session": None}
 
     @classmethod
     def _skeleton(cls) -> dict[str, Any]:
@@ -100,28 +121,39 @@ class Model(_Object):
         return cls._from_server(raw)
 
     def owners(self, cluster: str | None = None) -> list[Model]:
-        """The objects named in ``metadata.ownerReferences`` that still exist, as models (see :meth:`Pykorm.owners`)."""
-        from ._session import default_session
-
-        return default_session().owners(self, cluster)
+        """The objects named in ``metadata.ownerReferences`` that still exist, as models (see :meth:`Pykorm.owners`),
+        read through the object's session (see :meth:`save`)."""
+        return self._acting_session("owners").owners(self, cluster)
 
     @classmethod
-    def _from_server(cls, raw: dict[str, Any], cluster: str | None = None) -> Self:
-        """An instance holding ``raw`` as the server sent it (not copied)."""
+    def _from_server(cls, raw: dict[str, Any], cluster: str | None = None, session: SessionCore[Any] | None = None) -> Self:
+        """An instance holding ``raw`` as the server sent it (not copied), read through ``session``."""
         obj = object.__new__(cls)
         d = obj.__dict__
         d["_raw"] = raw
         d["_original"] = None
         d["_cluster"] = cluster
+        d["_session"] = session
         return obj
 
-    def _load(self, raw: dict[str, Any], cluster: str | None = None) -> None:
-        """Replace the object's state with the server's answer."""
+    def _load(self, raw: dict[str, Any], cluster: str | None = None, session: SessionCore[Any] | None = None) -> None:
+        """Replace the object's state with the server's answer (through ``session``: the object acts through it now)."""
         d = self.__dict__
         d["_raw"] = raw
         d["_original"] = None
         if cluster is not None:
             d["_cluster"] = cluster
+        if session is not None:
+            d["_session"] = session
+
+    def _bind(self, session: SessionCore[Any]) -> None:
+        """From now on the object acts through ``session`` (a write through it sent nothing: still its session)."""
+        self.__dict__["_session"] = session
+
+    def _acting_session(self, verb: str) -> Pykorm:
+        from ._session import session_of
+
+        return session_of(self, verb)
 
     def _root_object(self) -> Model:
         return self
@@ -182,22 +214,26 @@ class Model(_Object):
         return original
 
     def save(self, cluster: str | None = None, **options: Any) -> Self:
-        """Create or update the object through the default session (see :meth:`Pykorm.save`)."""
-        from ._session import default_session
+        """Create or update the object (see :meth:`Pykorm.save`) through its session: the one that read, created
+        or last saved it; the default session for an object never sent (``pk.save(obj)`` names one).
 
-        return default_session().save(self, cluster, **options)
+        Raises:
+            TypeError: the object came from an async session (``pykorm.aio``): ``await pk.save(obj)`` there.
+        """
+        return self._acting_session("save").save(self, cluster, **options)
 
     def apply(self, cluster: str | None = None, **options: Any) -> Self:
-        """Server-side apply the object through the default session (see :meth:`Pykorm.apply`)."""
-        from ._session import default_session
-
-        return default_session().apply(self, cluster, **options)
+        """Server-side apply the object (see :meth:`Pykorm.apply`) through its session (see :meth:`save`)."""
+        return self._acting_session("apply").apply(self, cluster, **options)
 
     def delete(self, cluster: str | None = None, **options: Any) -> None:
-        """Delete the object through the default session (see :meth:`Pykorm.delete`)."""
-        from ._session import default_session
+        """Delete the object (see :meth:`Pykorm.delete`) through its session (see :meth:`save`)."""
+        self._acting_session("delete").delete(self, cluster, **options)
 
-        default_session().delete(self, cluster, **options)
+    def refresh(self, cluster: str | None = None) -> Self:
+        """Read the object again, dropping unsaved changes (see :meth:`Pykorm.refresh`), through its session
+        (see :meth:`save`); returns it."""
+        return self._acting_session("refresh").refresh(self, cluster)
 
 
 class NamespacedModel(Model):

@@ -222,9 +222,9 @@ class Query(Generic[M]):
         return run(self._page(size, token))
 
     async def _page(self, size: int, token: str | None) -> Page[M]:
-        cluster = self._state.cluster
-        return await read_page(self._client().request, self._resource, self.explain(), size, token,
-                               lambda raw: self.model._from_server(raw, cluster))
+        client, model = self._client(), self.model
+        return await read_page(client.request, self._resource, self.explain(), size, token,
+                               lambda raw: client.hydrate(model, raw))
 
     def explain(self) -> Plan:
         """The plan: the namespaces, names and selectors sent, and the predicate left for Python."""
@@ -546,18 +546,17 @@ class Query(Generic[M]):
         """Every object the plan selects, filtered in Python where it says so, a page (or a GET) at a time."""
         if plan.empty:
             return
-        resource, cluster, python = self._resource, self._state.cluster, plan.python
+        resource, cluster, python, client = self._resource, self._state.cluster, plan.python, self._client()
         namespaces: tuple[str | None, ...] = plan.namespaces if plan.namespaces is not None else (None,)
         if plan.names is not None:
-            client = self._client()
             for namespace in namespaces:
                 for name in plan.names:
                     raw = await client.get(namespace, name)
                     if raw is not None and (python is None or python.matches(raw)):
-                        yield [self.model._from_server(raw, cluster)]
+                        yield [client.hydrate(self.model, raw)]
             return
         params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
-        wrap, session = self.model._from_server, self._client().session
+        wrap, session = self.model._from_server, client.session
         for namespace in namespaces:
             async with contextlib.aclosing(pager.pages(resource.path(namespace), params)) as pages:
                 async for page in pages:
@@ -566,7 +565,7 @@ class Query(Generic[M]):
                     step = session._step_objects or len(page) or 1
                     for start in range(0, len(page), step):
                         with full_gc_held_off():  # see pykorm._gc: wrapping a page allocates no garbage
-                            objects = [wrap(raw, cluster) for raw in page[start:start + step]
+                            objects = [wrap(raw, cluster, session) for raw in page[start:start + step]
                                        if python is None or python.matches(raw)]
                         yield objects
                         await session._checkpoint()

@@ -29,7 +29,7 @@ from ._verbs import Verbs
 if TYPE_CHECKING:
     from ._models import Model
 
-__all__ = ["Pykorm", "default_session", "set_default_session"]
+__all__ = ["Pykorm", "default_session", "session_of", "set_default_session"]
 
 M = TypeVar("M", bound="Model")
 
@@ -53,6 +53,27 @@ def default_session() -> Pykorm:
         if _default is None:
             _default = Pykorm(make_default=False)  # reads no file yet: configuration loads on first request
         return _default
+
+
+def session_of(obj: Model, verb: str = "save") -> Pykorm:
+    """The session ``obj`` acts through by itself (``obj.save()``, ``obj.owners()``...): the one that read,
+    created or last saved it, so that its credentials and cluster are the ones it came from; the default
+    session for an object never sent.
+
+    Raises:
+        TypeError: ``obj`` came from an async session (``pykorm.aio``), whose verbs are awaited: a blocking
+            call cannot go through it, and going through the default session instead would use other
+            credentials.
+    """
+    session = obj.__dict__.get("_session")
+    if session is None:
+        return default_session()
+    if not isinstance(session, Pykorm):
+        raise TypeError(
+            f"{type(obj).__name__} {obj.name!r} was read through {type(session).__name__}, an async session: "
+            f"`await pk.{verb}(obj)` on that session (obj.{verb}() blocks, and the default session would act "
+            "with other credentials)")
+    return session
 
 
 def set_default_session(session: Pykorm | None) -> None:

@@ -236,7 +236,7 @@ class Watcher(Generic[M]):
         return self.python is None or self.python.matches(raw)
 
     def _hydrate(self, raw: dict[str, Any]) -> M:
-        return self.model._from_server(raw, self.client.cluster)
+        return self.client.hydrate(self.model, raw)
 
 
 async def watch(

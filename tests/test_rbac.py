@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
@@ -15,13 +14,13 @@ from pykorm._cli import load_models, main
 from pykorm._transport import Transport
 from pykorm.testing import Cluster, install_crds
 
+from .accounts import account_cluster, eventually
 from .models import ConfigMap
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = str(ROOT / "examples" / "models.py")
 Database, Tenant = load_models([f"{MODELS}:Database", f"{MODELS}:Tenant"])
 RBAC = "/apis/rbac.authorization.k8s.io/v1"
-T = TypeVar("T")
 
 READ = ["get", "list", "watch"]
 READ_WRITE = READ + ["create", "update", "patch", "delete", "deletecollection"]
@@ -123,16 +122,8 @@ def app(k8s_cluster: Cluster, crds: None, capsys: pytest.CaptureFixture[str]) ->
             admin.request("POST", collection, body=manifest)
             created.append(f"{collection}/{manifest['metadata']['name']}")
         account = manifests[0]["metadata"]
-        token = admin.request(
-            "POST", f"/api/v1/namespaces/{account['namespace']}/serviceaccounts/{account['name']}/token",
-            body={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": 600}},
-        )["status"]["token"]
-        configuration = k8s_cluster.configuration()
-        session = pykorm.Pykorm(
-            clusters={"default": {"host": configuration.host, "ssl_ca_cert": configuration.ssl_ca_cert,
-                                  "api_key": {"authorization": f"Bearer {token}"}}},
-            make_default=False,
-        )
+        source = account_cluster(k8s_cluster, admin, account["namespace"], account["name"])
+        session = pykorm.Pykorm(clusters={"default": source}, make_default=False)
         sessions.append(session)
         return session
 
@@ -142,18 +133,6 @@ def app(k8s_cluster: Cluster, crds: None, capsys: pytest.CaptureFixture[str]) ->
     for path in reversed(created):
         with contextlib.suppress(pykorm.NotFound):
             admin.request("DELETE", path)
-
-
-def eventually(action: Callable[[], T], timeout: float = 15.0) -> T:
-    """``action()``, retried while Forbidden: the authorizer learns of new bindings within moments."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return action()
-        except pykorm.Forbidden:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def database(namespace: str, name: str) -> Any:

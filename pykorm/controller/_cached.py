@@ -26,6 +26,7 @@ from .._tracking import json_copy
 from ._store import Raw, Store
 
 if TYPE_CHECKING:
+    from .._core import SessionCore
     from .._models import Model
     from ._informer import Informer
 
@@ -137,11 +138,12 @@ class CachedQuery(QueryView[M]):
             self._informer.check()
         selection: Selection[M] = self.query.selection()
         wrap, cluster, terms = self.query.model._from_server, self._cluster, selection.field_terms
+        session = self._session
         candidates = self._candidates()
         if selection.where is not None:
             match = selection.where.matches
             candidates = [raw for raw in candidates if match(raw)]
-        found = [wrap(raw, cluster) for raw in candidates if not terms or _fields_match(raw, terms)]
+        found = [wrap(raw, cluster, session) for raw in candidates if not terms or _fields_match(raw, terms)]
         if selection.sort_key is not None:
             found.sort(key=selection.sort_key)
         return found[selection.start : selection.stop]
@@ -165,8 +167,13 @@ class CachedQuery(QueryView[M]):
             return [raw for namespace in plan.namespaces for raw in store.by_index("namespace", namespace)]
         return store.items()
 
+    @property
+    def _session(self) -> SessionCore[Any] | None:
+        """The session the objects handed out act through: the informer's (which read them), else the query's."""
+        return self._informer.session if self._informer is not None else self.query._state.session
+
     def _copy(self, obj: M) -> M:
-        return self.query.model._from_server(json_copy(obj._raw), self._cluster)
+        return self.query.model._from_server(json_copy(obj._raw), self._cluster, self._session)
 
 
 def _fields_match(raw: Raw, terms: tuple[Term, ...]) -> bool:

@@ -38,6 +38,8 @@ def is_deleting(obj: Model) -> bool:
 def finalize(obj: M, finalizer: str, cleanup: Callable[[M], object], *, session: Pykorm | None = None) -> bool:
     """Keep ``finalizer`` on ``obj`` while it lives; when it is deleted, run ``cleanup(obj)`` and remove it.
 
+    Writes go through ``session``, else the session that read ``obj`` (see :meth:`pykorm.Model.save`).
+
     Returns:
         True when ``obj`` is being deleted (the reconcile should do nothing else), else False.
 
@@ -65,7 +67,7 @@ def add_finalizer(obj: M, finalizer: str, *, session: Pykorm | None = None) -> M
         if finalizer not in (target.finalizers or []):
             target.finalizers = [*(target.finalizers or []), finalizer]
 
-    return _session(session).update(obj, add)
+    return _session(session, obj).update(obj, add)
 
 
 def remove_finalizer(obj: M, finalizer: str, *, session: Pykorm | None = None) -> M:
@@ -77,7 +79,7 @@ def remove_finalizer(obj: M, finalizer: str, *, session: Pykorm | None = None) -
             target.finalizers = [f for f in target.finalizers or [] if f != finalizer]
 
     try:
-        return _session(session).update(obj, remove)
+        return _session(session, obj).update(obj, remove)
     except NotFound:
         return obj
 
@@ -89,7 +91,8 @@ def _check(finalizer: str) -> None:
             "(a DNS subdomain, a slash, a name of letters, digits, '-', '_' and '.')")
 
 
-def _session(session: Pykorm | None) -> Pykorm:
-    from .._session import default_session
+def _session(session: Pykorm | None, obj: Model) -> Pykorm:
+    """``session``, else the one that read ``obj`` (see :meth:`pykorm.Model.save`)."""
+    from .._session import session_of
 
-    return session or default_session()
+    return session or session_of(obj, "update")

@@ -123,7 +123,7 @@ class Informer(Generic[M]):
         """
         self.check()
         raw = self.store.get(f"{namespace}/{name}" if namespace else name)
-        return None if raw is None else self.model._from_server(json_copy(raw), self.cluster)
+        return None if raw is None else self.model._from_server(json_copy(raw), self.cluster, self.session)
 
     def by_index(self, index: str, value: str) -> list[M]:
         """The cached objects (copies) that index ``index`` (``namespace``, ``owner`` or added ones) gives ``value``.
@@ -132,7 +132,7 @@ class Informer(Generic[M]):
             CacheUnavailable: the informer is not synced yet, or stopped (see :meth:`check`).
         """
         self.check()
-        return [self.model._from_server(json_copy(raw), self.cluster) for raw in self.store.by_index(index, value)]
+        return [self.model._from_server(json_copy(raw), self.cluster, self.session) for raw in self.store.by_index(index, value)]
 
     def check(self) -> None:
         """Raise unless the cache is kept current: synced, not stopped, its thread running, its watch not failed.

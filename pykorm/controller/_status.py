@@ -27,7 +27,8 @@ M = TypeVar("M", bound="Model")
 def update_status(obj: M, mutate: Callable[[M], object], *, session: Pykorm | None = None, retries: int = 5) -> M:
     """Apply ``mutate`` to ``obj`` and save its status; on a conflict, read it again and retry.
 
-    ``mutate`` must be safe to call again on a freshly read object.
+    ``mutate`` must be safe to call again on a freshly read object. Without ``session``, through the
+    session that read the object (see :meth:`pykorm.Model.save`).
 
     Raises:
         ConflictError: still conflicting after ``retries`` fresh reads.
@@ -35,9 +36,9 @@ def update_status(obj: M, mutate: Callable[[M], object], *, session: Pykorm | No
 
     >>> update_status(site, lambda s: setattr(s.status, "ready_replicas", 2))
     """
-    from .._session import default_session
+    from .._session import session_of
 
-    session = session or default_session()
+    session = session or session_of(obj, "update_status")
     for attempt in range(retries + 1):
         mutate(obj)
         try:
