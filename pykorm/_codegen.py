@@ -22,7 +22,7 @@ from ._crd import COLUMN_TYPES, json_path
 from ._models import NamespacedModel, Nested
 from ._options import ITEM_OPTIONS, NON_EMPTY, OPTIONS
 
-__all__ = ["model_source"]
+__all__ = ["model_source", "snake_case"]
 
 _CAMEL_OPTIONS = {camel: snake for snake, camel in OPTIONS.items()}
 _WRAPPER_KEYS = {"type", "properties", "required", "description"}
@@ -409,9 +409,30 @@ def _enum_type(values: list[Any]) -> str | None:
     return types.pop() if len(types) == 1 else None
 
 
+_WORDS = re.compile(r"""
+      [A-Z]{2,}s(?![a-z])       # an acronym in the plural: IPs, URLs, CIDRs (podIPs: pod, ips)
+    | [A-Z]{2,}v\d+(?![a-z])    # an acronym and its version: IPv6
+    | [A-Z]+(?=V\d)             # an acronym before a version: openAPIV3Schema: open, api, v3, schema
+    | [A-Z]+(?=[A-Z][a-z])      # an acronym before a word: APIVersion, CPUUtilization
+    | [A-Z]+\d*(?![a-z])        # an acronym at the end or before digits: podIP, hostIPC, V3
+    | [A-Z]?[a-z][a-z0-9]*      # a word, lower or capitalised, its digits with it: pod, Status, v1beta1
+    | \d[a-z0-9]*              # digits first, and what follows them: 3d
+""", re.VERBOSE)
+
+
+def snake_case(key: str) -> str:
+    """The Python name of a JSON key: its camelCase words, lower case, joined by ``_``.
+
+    A run of capitals is one word (an acronym): ``containerID`` → ``container_id``, ``hostIPC`` →
+    ``host_ipc``, ``APIVersion`` → ``api_version`` (the last capital starts the next word), with its
+    plural ``s``: ``podIPs`` → ``pod_ips``, ``nonResourceURLs`` → ``non_resource_urls``. Characters
+    other than letters and digits separate words (``x-kubernetes-list-type``); "" when there is none.
+    """
+    return "_".join(word.lower() for part in re.split(r"[^0-9A-Za-z]+", key) for word in _WORDS.findall(part))
+
+
 def _attr(key: str, reserved: set[str], used: set[str], root: str) -> str:
-    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", key)
-    name = re.sub(r"\W+", "_", name).strip("_").lower() or "field"
+    name = snake_case(key) or "field"
     if name[0].isdigit():
         name = "f_" + name
     candidates = [name, f"{root}_{name}" if root else name + "_", *(f"{name}_{i}" for i in range(2, 100))]

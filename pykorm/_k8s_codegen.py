@@ -34,7 +34,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ._codegen import _WIDTH, _attr, _call, _py
+from ._codegen import _WIDTH, _attr, _call, _py, snake_case
 from ._models import NamespacedModel, Nested
 from ._transport import Transport
 
@@ -223,10 +223,15 @@ def _fields(cls: _Def, definitions: Mapping[str, Any], inputs: K8sInputs) -> Non
     required = set(schema.get("required") or ())
     reserved = _MODEL_RESERVED if cls.kind else _NESTED_RESERVED
     used: set[str] = set()
+    keys: dict[str, str] = {}  # Python name -> the JSON key it was made from
     lines = []
     for key, prop in (schema.get("properties") or {}).items():
         if cls.kind and key in _ENVELOPE:
             continue
+        other = keys.setdefault(snake_case(key), key)
+        if other != key:  # the names are public API: never a silent `pod_ips_2`
+            raise ValueError(f"{cls.name}: the JSON keys {other!r} and {key!r} both become the Python name "
+                             f"{snake_case(key)!r} (pykorm._codegen.snake_case): one class cannot hold both; the generator needs a rule for them")
         annotation = _annotation(prop, definitions, cls.depends)
         attr = _attr(key, reserved, used, "")
         used.add(attr)

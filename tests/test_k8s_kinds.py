@@ -21,6 +21,7 @@ import pytest
 
 import pykorm
 from pykorm._k8s_codegen import fetch_inputs, k8s_sources, stale_modules
+from pykorm._openapi import is_custom_group
 from pykorm.k8s import ConfigMap, Deployment, Job, Namespace, Pod, ReplicaSet, Secret
 from pykorm.k8s.apps_v1 import DeploymentSpec
 from pykorm.k8s.batch_v1 import JobSpec
@@ -67,6 +68,43 @@ def test_the_checked_in_models_are_what_the_pinned_server_generates(k8s_cluster:
 
     assert stale_modules(sources) == [], "run: python -m pykorm codegen k8s"
     assert Pod.__resource__ is not None and {"status.phase", "spec.nodeName"} <= set(Pod.__resource__.selectable)
+
+
+def test_the_unit_tests_names_are_every_property_name_the_pinned_server_serves(k8s_cluster: Cluster) -> None:
+    """tests/unit/test_snake_case.py checks the Python name of each; here, that the list is still complete
+    (Kubernetes' own groups: custom resources' names are their authors')."""
+    transport, names = k8s_cluster.transport(), set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("properties"), dict):
+                names.update(node["properties"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    index = transport.request("GET", "/openapi/v3")
+    for path in (json.loads(index) if isinstance(index, str) else index)["paths"]:
+        if path.startswith("apis/") and is_custom_group(path.split("/")[1]):
+            continue  # the CRDs other tests installed
+        document = transport.request("GET", f"/openapi/v3/{path.lstrip('/')}")
+        walk((json.loads(document) if isinstance(document, str) else document).get("components"))
+
+    recorded = json.loads((ROOT / "tests" / "unit" / "openapi_property_names.json").read_text())
+    assert sorted(names) == recorded["names"] and recorded["kubernetes"] == pykorm.KUBERNETES_VERSION
+
+
+def test_pod_addresses_have_their_acronyms_whole(pk: pykorm.Pykorm, k8s_namespace: str, k8s_nodes: list[str]) -> None:
+    pod = pk.save(Pod(namespace=k8s_namespace, name="addressed",
+                      spec=PodSpec(containers=[Container(name="c", image="busybox")])))
+    running = pk.wait_for(pod, lambda p: p is not None and bool(p.status and p.status.pod_ips), timeout=120)
+
+    assert running is not None and running.status is not None and running.status.pod_ips
+    assert [ip.ip for ip in running.status.pod_ips] == [a["ip"] for a in running.to_k8s()["status"]["podIPs"]]
+    assert running.status.pod_ip == running.status.pod_ips[0].ip
+    assert [ip.ip for ip in running.status.host_ips or []] == [a["ip"] for a in running.to_k8s()["status"]["hostIPs"]]
 
 
 def test_generated_models_pass_mypy_strict_in_a_typed_program() -> None:

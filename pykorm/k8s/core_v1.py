@@ -868,7 +868,7 @@ class FCVolumeSource(Nested):
     fs_type: str | None = DataField("fsType", default=None)
     lun: int | None = DataField("lun", default=None)
     read_only: bool | None = DataField("readOnly", default=None)
-    target_ww_ns: list[str] | None = DataField("targetWWNs", default=None)
+    target_wwns: list[str] | None = DataField("targetWWNs", default=None)
     wwids: list[str] | None = DataField("wwids", default=None)
 
 
@@ -1411,7 +1411,7 @@ class NodeSpec(Nested):
     config_source: NodeConfigSource | None = DataField("configSource", default=None)
     external_id: str | None = DataField("externalID", default=None)
     pod_cidr: str | None = DataField("podCIDR", default=None)
-    pod_cid_rs: list[str] | None = DataField("podCIDRs", default=None)
+    pod_cidrs: list[str] | None = DataField("podCIDRs", default=None)
     provider_id: str | None = DataField("providerID", default=None)
     taints: list[Taint] | None = DataField("taints", default=None)
     unschedulable: bool | None = DataField("unschedulable", default=None)
@@ -1909,7 +1909,7 @@ class PodStatus(Nested):
         default=None,
     )
     host_ip: str | None = DataField("hostIP", default=None)
-    host_i_ps: list[HostIP] | None = DataField("hostIPs", default=None)
+    host_ips: list[HostIP] | None = DataField("hostIPs", default=None)
     init_container_statuses: list[ContainerStatus] | None = DataField("initContainerStatuses", default=None)
     message: str | None = DataField("message", default=None)
     node_allocatable_resource_claim_statuses: list[NodeAllocatableResourceClaimStatus] | None = DataField(
@@ -1920,7 +1920,7 @@ class PodStatus(Nested):
     observed_generation: int | None = DataField("observedGeneration", default=None)
     phase: str | None = DataField("phase", default=None)
     pod_ip: str | None = DataField("podIP", default=None)
-    pod_i_ps: list[PodIP] | None = DataField("podIPs", default=None)
+    pod_ips: list[PodIP] | None = DataField("podIPs", default=None)
     qos_class: str | None = DataField("qosClass", default=None)
     reason: str | None = DataField("reason", default=None)
     resize: str | None = DataField("resize", default=None)
@@ -1984,8 +1984,8 @@ class ServiceSpec(Nested):
 
     allocate_load_balancer_node_ports: bool | None = DataField("allocateLoadBalancerNodePorts", default=None)
     cluster_ip: str | None = DataField("clusterIP", default=None)
-    cluster_i_ps: list[str] | None = DataField("clusterIPs", default=None)
-    external_i_ps: list[str] | None = DataField("externalIPs", default=None)
+    cluster_ips: list[str] | None = DataField("clusterIPs", default=None)
+    external_ips: list[str] | None = DataField("externalIPs", default=None)
     external_name: str | None = DataField("externalName", default=None)
     external_traffic_policy: str | None = DataField("externalTrafficPolicy", default=None)
     health_check_node_port: int | None = DataField("healthCheckNodePort", default=None)

@@ -27,7 +27,7 @@ class AggregationRule(Nested):
 
 class PolicyRule(Nested):
     api_groups: list[str] | None = DataField("apiGroups", default=None)
-    non_resource_ur_ls: list[str] | None = DataField("nonResourceURLs", default=None)
+    non_resource_urls: list[str] | None = DataField("nonResourceURLs", default=None)
     resource_names: list[str] | None = DataField("resourceNames", default=None)
     resources: list[str] | None = DataField("resources", default=None)
     verbs: list[str] = DataField("verbs", required=True, allow_empty=True)
