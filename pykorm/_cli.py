@@ -212,8 +212,13 @@ def rbac(args: argparse.Namespace) -> int:
     from ._rbac import rbac as manifests
 
     models = load_models(args.models)
-    print(to_yaml(*manifests(*models, name=args.name, namespace=args.namespace, read_only=args.read_only,
-                             all_namespaces=args.all_namespaces, install_crds=args.install_crds)), end="")
+    try:
+        made = manifests(*models, name=args.name, namespace=args.namespace, read_only=args.read_only,
+                         all_namespaces=args.all_namespaces, install_crds=args.install_crds, logs=args.logs,
+                         scale=args.scale)
+    except TypeError as error:
+        raise CommandError(str(error)) from error
+    print(to_yaml(*made), end="")
     return 0
 
 
@@ -226,6 +231,9 @@ def _rbac_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a ClusterRole for namespaced models too (the app works in every namespace)")
     parser.add_argument("--install-crds", action="store_true",
                         help="the app installs its models' CRDs (pk.install_crds): may create them, get and update them")
+    parser.add_argument("--logs", action="store_true", help="the app reads pods' logs (pk.logs): pods/log, with the Pod model")
+    parser.add_argument("--scale", action="store_true",
+                        help="the app scales its models that have /scale (pk.scale, pk.get_scale; --read-only: get only)")
 
 
 def model(args: argparse.Namespace) -> int:

@@ -14,6 +14,16 @@ ClusterRoleBinding named ``<namespace>:<name>``. With ``install_crds=True`` (an 
 ``pk.install_crds`` at start-up), the ClusterRole may also create CustomResourceDefinitions and
 get and update those of its models, by name, and no other. Discovery, which pykorm reads to know whether ``/status`` is
 served, is open to every authenticated user by Kubernetes' default policy.
+
+Subresources other verbs use, asked for by what the app does (a read of pods does not mean a read of their
+logs, nor a Deployment an app that scales it):
+
+* ``logs=True`` (``pk.logs``): ``get`` on ``pods/log``, beside the Pod model's rule;
+* ``scale=True`` (``pk.scale``, ``pk.get_scale``): ``get`` and ``patch`` on ``<plural>/scale`` of each model
+  whose kind has ``/scale`` (Deployment, StatefulSet, ReplicaSet, ReplicationController, a CRD with
+  ``Meta.scale``); ``get`` only with ``read_only`` (``get_scale``).
+
+A flag that would grant nothing (``logs`` without the Pod model, ``scale`` without a scalable kind) is an error.
 """
 
 from __future__ import annotations
@@ -29,19 +39,25 @@ __all__ = ["rbac"]
 READ = ("get", "list", "watch")
 WRITE = ("create", "update", "patch", "delete", "deletecollection")
 STATUS = ("get", "update", "patch")
+SCALE = ("get", "patch")
+LOGS = ("get",)
 _RBAC = "rbac.authorization.k8s.io/v1"
+_SCALABLE = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets"), ("", "replicationcontrollers")}
+"""The built-in resources with a ``/scale`` subresource (a custom one has it when its CRD says so: ``Meta.scale``)."""
 
 
 def rbac(
     *models: type, name: str, namespace: str = "default", read_only: bool = False, all_namespaces: bool = False,
-    install_crds: bool = False,
+    install_crds: bool = False, logs: bool = False, scale: bool = False,
 ) -> list[dict[str, Any]]:
     """The manifests that let the ServiceAccount ``name`` in ``namespace`` use ``models``, and no more.
 
     ``install_crds``: also install (create, get and update) the CRDs of the custom models.
+    ``logs``: also read pods' logs (``pods/log``). ``scale``: also scale the models that have ``/scale``.
 
     Raises:
-        TypeError: a model is not bound to a resource.
+        TypeError: a model is not bound to a resource; ``install_crds``, ``logs`` or ``scale`` would grant
+            nothing for these models.
 
     >>> [m["kind"] for m in rbac(Peach, name="peach-shop", namespace="shop")]
     ['ServiceAccount', 'Role', 'RoleBinding']
@@ -55,6 +71,16 @@ def rbac(
         _add(rules, resource.group, resource.plural, READ if read_only else READ + WRITE)
         if not read_only and _has_status_subresource(model, bool(resource.group)):
             _add(rules, resource.group, f"{resource.plural}/status", STATUS)
+        if logs and (resource.group, resource.plural) == ("", "pods"):
+            _add(rules, "", "pods/log", LOGS)
+        if scale and _has_scale_subresource(model, resource.group, resource.plural):
+            _add(rules, resource.group, f"{resource.plural}/scale", SCALE[:1] if read_only else SCALE)
+    granted = {r for rule in namespaced + cluster for r in rule["resources"]}
+    if logs and "pods/log" not in granted:
+        raise TypeError("logs: the logs are the pods' (pods/log): add the Pod model (pykorm.k8s.core_v1:Pod)")
+    if scale and not any(r.endswith("/scale") for r in granted):
+        raise TypeError("scale: none of the models has a /scale subresource (Deployment, StatefulSet, ReplicaSet, "
+                        "ReplicationController, a CRD with Meta.scale)")
     if install_crds:
         cluster += _crd_rules(models)
     subject = [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]
@@ -97,6 +123,12 @@ def _crd_rules(models: tuple[type, ...]) -> list[dict[str, Any]]:
     group, resources = ["apiextensions.k8s.io"], ["customresourcedefinitions"]
     return [{"apiGroups": group, "resources": resources, "verbs": ["create"]},
             {"apiGroups": group, "resources": resources, "resourceNames": names, "verbs": ["get", "update"]}]
+
+
+def _has_scale_subresource(model: type, group: str, plural: str) -> bool:
+    if is_custom_group(group):
+        return bool(crd_options(model).scale)
+    return (group, plural) in _SCALABLE
 
 
 def _has_status_subresource(model: type, custom: bool) -> bool:

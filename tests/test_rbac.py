@@ -15,6 +15,8 @@ from pykorm._transport import Transport
 from pykorm.testing import Cluster, install_crds
 
 from .accounts import account_cluster, eventually
+from pykorm.k8s.apps_v1 import Deployment
+from pykorm.k8s.core_v1 import Pod
 from .models import ConfigMap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +74,38 @@ def test_no_status_rule_without_a_status_subresource() -> None:
         on: bool | None = pykorm.Status("on", default=None)
 
     assert [r["resources"] for r in pykorm.rbac(Lamp, name="l")[1]["rules"]] == [["lamps"]]
+
+
+def test_logs_and_scale_grant_the_subresources_of_the_models_that_have_them() -> None:
+    _, role, _ = pykorm.rbac(Pod, Deployment, ConfigMap, Database, name="ops", logs=True, scale=True)
+    _, viewer, _ = pykorm.rbac(Pod, Deployment, name="viewer", read_only=True, logs=True, scale=True)
+    _, plain, _ = pykorm.rbac(Pod, Deployment, name="plain")
+
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["pods", "configmaps"], "verbs": READ_WRITE},
+        {"apiGroups": [""], "resources": ["pods/status"], "verbs": ["get", "update", "patch"]},
+        {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
+        {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": READ_WRITE},
+        {"apiGroups": ["apps"], "resources": ["deployments/status"], "verbs": ["get", "update", "patch"]},
+        {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "patch"]},
+        {"apiGroups": ["examples.pykorm.io"], "resources": ["databases"], "verbs": READ_WRITE},
+        STATUS_RULE,
+        {"apiGroups": ["examples.pykorm.io"], "resources": ["databases/scale"], "verbs": ["get", "patch"]},
+    ]
+    assert {r for rule in viewer["rules"] for r in rule["resources"] if "/" in r} == {"pods/log", "deployments/scale"}
+    assert [rule["verbs"] for rule in viewer["rules"] if rule["resources"] == ["deployments/scale"]] == [["get"]]
+    assert not [r for rule in plain["rules"] for r in rule["resources"] if r.endswith(("/log", "/scale"))]
+    *_, cluster_role, _ = pykorm.rbac(Pod, name="ops", namespace="ops", all_namespaces=True, logs=True)
+    assert {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]} in cluster_role["rules"]
+    with pytest.raises(TypeError, match="add the Pod model"):
+        pykorm.rbac(Deployment, name="ops", logs=True)
+    with pytest.raises(TypeError, match="none of the models has a /scale"):
+        pykorm.rbac(Pod, ConfigMap, Tenant, name="ops", scale=True)
+
+
+def test_the_cli_says_when_a_flag_would_grant_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rbac", "pykorm.k8s.apps_v1:Deployment", "--name", "ops", "--logs"]) == 1
+    assert "add the Pod model" in capsys.readouterr().err
 
 
 def test_install_crds_may_create_crds_and_read_and_update_its_own_by_name() -> None:
@@ -217,3 +251,38 @@ def test_a_cluster_scoped_model_is_granted_by_a_cluster_role(app: Callable[..., 
     finally:
         with contextlib.suppress(pykorm.NotFound):
             Transport.request(k8s_cluster.transport(), "DELETE", f"/apis/examples.pykorm.io/v1/tenants/{name}")
+
+
+def test_an_app_that_reads_logs_and_scales_may_as_its_service_account(
+    app: Callable[..., pykorm.Pykorm], k8s_cluster: Cluster, k8s_namespace: str, k8s_nodes: list[str],
+) -> None:
+    from pykorm.k8s.apps_v1 import DeploymentSpec
+    from pykorm.k8s.core_v1 import Container, PodSpec, PodTemplateSpec
+    from pykorm.k8s.meta_v1 import LabelSelector, ObjectMeta
+
+    admin = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
+    labels = {"app": "web"}
+    admin.save(Deployment(namespace=k8s_namespace, name="web", spec=DeploymentSpec(
+        replicas=1, selector=LabelSelector(match_labels=labels),
+        template=PodTemplateSpec(metadata=ObjectMeta(labels=labels),
+                                 spec=PodSpec(containers=[Container(name="web", image="nginx")])))))
+    models = ("pykorm.k8s.core_v1:Pod", "pykorm.k8s.apps_v1:Deployment", "--namespace", k8s_namespace)
+    plain = app(*models, "--name", "plain")
+    ops = app(*models, "--name", "ops", "--logs", "--scale")
+    viewer = app(*models, "--name", "viewer", "--read-only", "--logs", "--scale")
+    pods = Pod.query.session(ops).namespace(k8s_namespace).filter(status__phase="Running")
+    pod = eventually(lambda: pods.wait_until(lambda found: len(found) == 1, timeout=120)[0])
+    web = eventually(lambda: ops.get(Deployment, "web", k8s_namespace))
+
+    assert "simulated" in eventually(lambda: ops.logs(pod, tail_lines=10))            # GET pods/log
+    assert "simulated" in next(iter(ops.logs(pod, follow=True)))
+    assert ops.scale(web, 2).replicas == 2 and ops.get_scale(web).replicas == 2      # PATCH, GET deployments/scale
+    assert "simulated" in eventually(lambda: viewer.logs(pod, tail_lines=1))
+    assert eventually(lambda: viewer.get_scale(web)).replicas == 2
+    eventually(lambda: plain.get(Pod, pod.name, k8s_namespace))                       # the binding is known
+    for refused in (lambda: plain.logs(pod), lambda: plain.get_scale(web), lambda: plain.scale(web, 3),
+                    lambda: viewer.scale(web, 3)):
+        with pytest.raises(pykorm.Forbidden):
+            refused()
+    assert admin.get_scale(web).replicas == 2
+    admin.close()
