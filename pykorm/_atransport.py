@@ -101,14 +101,16 @@ class AsyncTransport(Endpoint):
     ) -> tuple[aiohttp.ClientResponse, bytes, int]:
         """Send until an answer that is final by :mod:`pykorm._retry`'s rules: it, its body when ``preload``, the attempts."""
         attempts = Attempts(self.retries, self.timeouts, method, url, options.get("retries"),
-                            options.get("connect_timeout", DEFAULT), options.get("timeout", DEFAULT))
-        # sock_connect, not connect: waiting for a free pooled connection under load is no connect failure.
-        timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=attempts.timeouts.connect, sock_read=attempts.timeouts.read
-        )
+                            options.get("connect_timeout", DEFAULT), options.get("timeout", DEFAULT),
+                            options.get("deadline"))
         session = self._pool()
         target = URL(url, encoded=True)  # names are percent-encoded already (pykorm._names)
         while True:
+            limits = attempts.attempt_timeouts()
+            # sock_connect, not connect: waiting for a free pooled connection under load is no connect failure;
+            # but a deadline bounds the whole exchange (a stream's body: its reads).
+            total = attempts.time_left() if preload else None
+            timeout = aiohttp.ClientTimeout(total=total, sock_connect=limits.connect, sock_read=limits.read)
             try:
                 sent = await self._headers()  # each time: a refresh hook may have rewritten the token
                 sent.update(headers)

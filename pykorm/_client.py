@@ -30,14 +30,23 @@ Raw = dict[str, Any]
 
 
 class ResourceClient:
-    """Requests about ``resource`` on ``cluster`` (the session's default when None) through ``session``."""
+    """Requests about ``resource`` on ``cluster`` (the session's default when None) through ``session``.
 
-    __slots__ = ("session", "resource", "cluster")
+    ``deadline`` (a ``time.monotonic()`` time; None: none) bounds each of its requests, retries included.
+    """
 
-    def __init__(self, session: SessionCore[Any], resource: ResourceType, cluster: str | None) -> None:
+    __slots__ = ("session", "resource", "cluster", "deadline")
+
+    def __init__(self, session: SessionCore[Any], resource: ResourceType, cluster: str | None,
+                 deadline: float | None = None) -> None:
         self.session = session
         self.resource = resource
         self.cluster = cluster
+        self.deadline = deadline
+
+    def until(self, deadline: float | None) -> ResourceClient:
+        """This client, with every request bounded by ``deadline`` (a method with a timeout's)."""
+        return ResourceClient(self.session, self.resource, self.cluster, deadline)
 
     def hydrate(self, model: type[M], raw: Raw) -> M:
         """``raw`` (not copied) as an object of ``model`` that acts through this client's session and cluster."""
@@ -45,6 +54,8 @@ class ResourceClient:
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request (see :meth:`Pykorm.request`)."""
+        if self.deadline is not None:
+            kwargs.setdefault("deadline", self.deadline)
         return await self.session._request(self.resource, method, path, self.cluster, **kwargs)
 
     def pager(self, page_size: int | None, *, inconsistent: bool = False) -> Pager:
@@ -92,4 +103,4 @@ class ResourceClient:
         """A watch stream's events as decoded JSON; no byte for ``silence`` seconds raises ``ServerUnavailable``.
 
         ``opened`` gets the open response (blocking sessions: see :meth:`Transport.stream`)."""
-        return self.session._stream(self.cluster, path, dict(params), silence, opened=opened)
+        return self.session._stream(self.cluster, path, dict(params), silence, opened=opened, deadline=self.deadline)

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Mappin
 
 from ._clusters import ClusterConfig, ClusterSource, load_cluster
 from ._errors import (
-    ApiError, ClientValidationError, ConflictError, CRDNotInstalled, NotFound, PrunedFieldsWarning, StatusNotWritten,
-    WaitTimeout,
+    ApiError, ClientValidationError, ConflictError, CRDNotInstalled, NotFound, PrunedFieldsWarning, ServerUnavailable,
+    StatusNotWritten, WaitTimeout,
 )
 from ._objects import user_metadata
 from ._openapi import crd_version_schema, is_custom_group, kind_schema, pruned
@@ -35,7 +35,7 @@ from ._subresources import Scale, log_params, scale_from, scale_patch
 from ._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from ._transport import APPLY_PATCH, MERGE_PATCH
 from ._validation import check_names, validate
-from ._watch import DEFAULT_SILENCE
+from ._watch import unreachable, wait_until
 
 if TYPE_CHECKING:
     from ._models import Model
@@ -48,6 +48,7 @@ LogOptions = tuple["str | None", "int | None", "int | None", bool]  # container,
 
 _SCHEMA_TTL = 300.0  # seconds a served schema is trusted before it is read again
 _NO_SCHEMA_TTL = 5.0  # seconds before asking again for a schema not found (OpenAPI lags a new CRD)
+_EARLY = 0.05  # seconds: a read that timed out this close to a deadline ended at the deadline
 
 
 class SessionOptions(TypedDict, total=False):
@@ -101,10 +102,12 @@ class SessionCore(Generic[TransportT]):
         raise NotImplementedError
 
     def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float | None,
-                raw: bool = False, opened: Callable[[Any], object] | None = None) -> AsyncGenerator[Any, None]:
+                raw: bool = False, opened: Callable[[Any], object] | None = None,
+                deadline: float | None = None) -> AsyncGenerator[Any, None]:
         """A watch stream's decoded lines (``raw``: text lines, a log); no byte for ``silence`` seconds (None:
         no limit) raises ``ServerUnavailable``. ``opened`` gets the open response, so that another thread
-        can end a blocked read (blocking sessions only: an informer's stop)."""
+        can end a blocked read (blocking sessions only: an informer's stop). ``deadline`` (a
+        ``time.monotonic()`` time) bounds opening it, retries included, and every read."""
         raise NotImplementedError
 
     async def _sleep(self, seconds: float) -> None:
@@ -121,7 +124,7 @@ class SessionCore(Generic[TransportT]):
         async def send(method: str, path: str, **kwargs: Any) -> Any:
             return await self._send(cluster, method, path, **kwargs)
 
-        installed, schemas = await install_models(send, self._sleep, models_or_manifests, timeout)
+        installed, schemas = await install_models(send, self._sleep, models_or_manifests, timeout)  # deadline: its own
         self._served.clear()
         self._schemas.clear()
         now, name = time.monotonic(), cluster or "default"
@@ -181,11 +184,15 @@ class SessionCore(Generic[TransportT]):
                 cluster, "GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{resource.crd_name}"
             )
             schema = crd_version_schema(crd, resource.version)
+        except ServerUnavailable:
+            raise  # the server is down or failing: the call fails now, not after a second request
         except ApiError:
             try:
                 document = await self._send(cluster, "GET", f"/openapi/v3/apis/{resource.group}/{resource.version}")
                 if isinstance(document, dict):
                     schema = kind_schema(document, resource.group, resource.version, resource.kind)
+            except ServerUnavailable:
+                raise
             except ApiError:
                 pass  # pykorm checks the model's own declarations
         self._schemas[key] = (now, schema)
@@ -216,37 +223,46 @@ class SessionCore(Generic[TransportT]):
             query = query.using(target)
         if resource.namespaced:
             query = query.namespace(get_path(obj._raw, ("metadata", "namespace")) or self.default_namespace(target))
-        current: M | None = None
-        events = query._watch(timeout, True, DEFAULT_SILENCE)
-        try:
-            async for event in events:
-                current = None if event.type == "DELETED" else event.obj
-                if current is not None:
-                    obj._load(current._raw, target, self)
-                if condition(current):
-                    return current
-        finally:
-            await events.aclose()
-        if current is None and condition(None):
-            return None
-        raise WaitTimeout(f"{_label(obj)}: condition not met within {timeout} s", last=current)
+
+        def holds(found: list[M]) -> bool:
+            current = found[0] if found else None
+            if current is not None:
+                obj._load(current._raw, target, self)
+            return condition(current)
+
+        found = await wait_until(query._client(), type(obj), query.explain(), holds, timeout, _label(obj),
+                                 lambda seen: seen[0] if seen else None)
+        return found[0] if found else None
 
     async def _wait_gone(self, obj: Model, uid: str | None = None, timeout: float = 60.0,
-                         cluster: str | None = None) -> None:
+                         cluster: str | None = None, deadline: float | None = None) -> None:
+        """Poll until ``obj`` is gone; ``deadline`` (a ``time.monotonic()`` time) instead of ``timeout`` when given.
+
+        The call's first request fails as any call does (the first GET; with ``deadline``, the call of a
+        ``delete(wait=True)``: its DELETE); later ones ride out an unreachable server until the deadline."""
         resource = resource_of(type(obj))
         path = self._object_path(obj, resource)
-        deadline, pause = time.monotonic() + timeout, 0.05
+        first = deadline is None
+        deadline = time.monotonic() + timeout if deadline is None else deadline
+        pause, raw = 0.05, None
         while True:
+            failure: ServerUnavailable | None = None
             try:
-                raw = await self._request(resource, "GET", path, cluster or obj._cluster)
+                raw = await self._request(resource, "GET", path, cluster or obj._cluster, deadline=deadline)
             except NotFound:
                 return
-            if uid and (raw.get("metadata") or {}).get("uid") != uid:
+            except ServerUnavailable as error:
+                if first and time.monotonic() < deadline:
+                    raise  # the first request fails as any call does
+                failure = error
+            first = False
+            if raw is not None and uid and (raw.get("metadata") or {}).get("uid") != uid:
                 return  # the name now holds another object
             if time.monotonic() >= deadline:
+                finalizers = (raw or {}).get("metadata", {}).get("finalizers")
                 raise WaitTimeout(f"{resource.kind} {obj.name} is still there after {timeout} s "
-                                  f"(finalizers: {(raw.get('metadata') or {}).get('finalizers')})",
-                                  last=type(obj)._from_server(raw, cluster or obj._cluster, self))
+                                  f"(finalizers: {finalizers})" + unreachable(failure),
+                                  last=None if raw is None else type(obj)._from_server(raw, cluster or obj._cluster, self)) from failure
             await self._sleep(min(pause, max(0.0, deadline - time.monotonic())))
             pause = min(pause * 2, 1.0)
 
@@ -334,6 +350,7 @@ class SessionCore(Generic[TransportT]):
                       propagation_policy: str | None = None, grace_period_seconds: int | None = None,
                       wait: bool = False, timeout: float = 60.0) -> None:
         resource, target = resource_of(type(obj)), cluster or obj._cluster
+        deadline = time.monotonic() + timeout if wait else None  # with wait, the timeout bounds the whole call
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
         uid = get_path(obj._raw, ("metadata", "uid"))
         if uid and _same_cluster(obj, cluster):
@@ -344,10 +361,11 @@ class SessionCore(Generic[TransportT]):
             options["gracePeriodSeconds"] = grace_period_seconds
         if dry_run:
             options["dryRun"] = ["All"]
-        answer = await self._request(resource, "DELETE", self._object_path(obj, resource), target, body=options)
+        answer = await self._request(resource, "DELETE", self._object_path(obj, resource), target, body=options,
+                                     deadline=deadline)
         if wait and not dry_run:
             gone_uid = uid or get_path(answer or {}, ("metadata", "uid"))
-            await self._wait_gone(obj, gone_uid, timeout, target)
+            await self._wait_gone(obj, gone_uid, timeout, target, deadline)
 
     async def _update(self, obj: M, mutate: Callable[[M], object], retries: int = 10, cluster: str | None = None) -> M:
         for attempt in range(retries + 1):
@@ -379,15 +397,33 @@ class SessionCore(Generic[TransportT]):
                                   content_type=MERGE_PATCH, params=params)
         return scale_from(raw)
 
-    async def _logs(self, pod: Model, options: LogOptions, cluster: str | None = None) -> str:
+    async def _logs(self, pod: Model, options: LogOptions, cluster: str | None = None,
+                    timeout: float | None = None) -> str:
         resource = resource_of(type(pod))
         path = self._object_path(pod, resource, "log")
-        text = await self._request(resource, "GET", path, cluster or pod._cluster, params=log_params(*options, False))
+        deadline = None if timeout is None else time.monotonic() + timeout
+        text = await self._request(resource, "GET", path, cluster or pod._cluster, params=log_params(*options, False),
+                                   deadline=deadline)
         return text if isinstance(text, str) else ""
 
-    def _follow_logs(self, pod: Model, options: LogOptions, cluster: str | None = None) -> AsyncGenerator[str, None]:
+    async def _follow_logs(self, pod: Model, options: LogOptions, cluster: str | None = None,
+                           timeout: float | None = None) -> AsyncGenerator[str, None]:
+        """A pod's log lines as they come; with ``timeout``, the lines until then (a silent log ends there too)."""
         path = self._object_path(pod, resource_of(type(pod)), "log")
-        return self._stream(cluster or pod._cluster, path, log_params(*options, True), None, raw=True)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        silence = None if deadline is None else max(0.1, deadline - time.monotonic())
+        lines = self._stream(cluster or pod._cluster, path, log_params(*options, True), silence, raw=True,
+                             deadline=deadline)
+        try:
+            async for line in lines:
+                yield line
+                if deadline is not None and time.monotonic() >= deadline:
+                    return
+        except ServerUnavailable:
+            if deadline is None or time.monotonic() < deadline - _EARLY:
+                raise  # the connection broke before the deadline
+        finally:
+            await lines.aclose()
 
     # -- helpers -------------------------------------------------------------------------------
 

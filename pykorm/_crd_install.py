@@ -91,11 +91,18 @@ async def install_models(
 
 
 async def install(send: Send, sleep: Sleep, crds: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
-    """:func:`install_crds` of loaded CRDs through ``send`` and ``sleep``: the blocking and async sessions' one code."""
+    """:func:`install_crds` of loaded CRDs through ``send`` and ``sleep``: the blocking and async sessions' one code.
+
+    Every request is bounded by the installation's deadline (its retries too: :mod:`pykorm._retry`).
+    """
     deadline = time.monotonic() + timeout
+
+    async def bounded(method: str, path: str, **kwargs: Any) -> Any:
+        return await send(method, path, deadline=deadline, **kwargs)
+
     for crd in crds:
-        await _create_or_replace(send, sleep, crd, deadline, timeout)
-    return [await _wait_served(send, sleep, crd, deadline, timeout) for crd in crds]
+        await _create_or_replace(bounded, sleep, crd, deadline, timeout)
+    return [await _wait_served(bounded, sleep, crd, deadline, timeout) for crd in crds]
 
 
 def load_manifests(manifest: Manifest) -> list[dict[str, Any]]:

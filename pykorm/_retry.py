@@ -13,6 +13,17 @@ client-go's rules, in one place:
 - a timeout is never retried: the time is spent (a black-holed server fails after
   the connect timeout, not ten of them).
 
+Every request has a time budget, and its retries live inside it:
+
+- a request that gets no answer (refused, reset) is tried again for at most
+  ``min(connect_timeout, 3 s)`` (:data:`NO_ANSWER_BUDGET`): a stopped server fails in
+  seconds, as kubectl does. ``RetryPolicy(max_elapsed=...)`` widens it (an operator
+  that rides out API server restarts);
+- ``max_elapsed``, and the deadline of a method with a timeout (``wait_for``, a watch...),
+  bound everything: each attempt's connect and read timeouts are cut to the time left
+  (:data:`MIN_ATTEMPT` at the least), and a wait that would pass the deadline is not made —
+  a ``Retry-After`` longer than the time left fails at once with the server's answer.
+
 Each retry is logged at DEBUG on the ``pykorm`` logger; after the last one the
 error raised carries ``attempts`` and the last ``status``.
 
@@ -28,6 +39,7 @@ import contextvars
 import dataclasses
 import email.utils
 import logging
+import math
 import random
 import re
 import time
@@ -40,6 +52,8 @@ __all__ = [
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
     "IDEMPOTENT",
+    "MIN_ATTEMPT",
+    "NO_ANSWER_BUDGET",
     "Attempts",
     "Failure",
     "RetryPolicy",
@@ -58,6 +72,8 @@ log = logging.getLogger("pykorm")
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds for TCP connect plus TLS handshake (client-go's TLSHandshakeTimeout)
 DEFAULT_READ_TIMEOUT = 60.0  # seconds of silence while waiting for (or reading) an answer
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})  # lists and watches are GETs
+NO_ANSWER_BUDGET = 3.0  # seconds a request that gets no answer is tried again, unless max_elapsed says otherwise
+MIN_ATTEMPT = 0.25  # seconds an attempt may always take, even one sent when the deadline is (nearly) reached
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,6 +85,11 @@ class RetryPolicy:
         backoff: the first wait, in seconds, when the server names none; it doubles each retry.
         max_backoff: the longest such wait.
         max_retry_after: the longest ``Retry-After`` honoured (a server asking more is cut short).
+        max_elapsed: the most one request may take in all, its attempts and the waits between them
+            included (None: bounded by ``max_retries`` and the timeouts, and a server that gives no
+            answer — refused, reset — is tried for ``min(connect_timeout, 3 s)``). A number is also
+            how long a server that gives no answer is tried again: ``RetryPolicy(max_elapsed=60)``
+            rides out an API server restart. Both limits apply: whichever is reached first.
 
     The wait before retry ``n`` (1, 2...) is the server's ``Retry-After`` plus a random
     share of ``min(max_backoff, backoff * 2**(n-1))``, or without ``Retry-After`` a random
@@ -76,15 +97,19 @@ class RetryPolicy:
     together.
 
     >>> Pykorm(retries=RetryPolicy(max_retries=3, max_retry_after=5))
+    >>> Pykorm(retries=RetryPolicy(max_elapsed=60))       # an operator: ride out a restart
     """
 
     max_retries: int = 10
     backoff: float = 0.25
     max_backoff: float = 8.0
     max_retry_after: float = 60.0
+    max_elapsed: float | None = None
 
     def __post_init__(self) -> None:
-        if not all(value >= 0 for value in (self.max_retries, self.backoff, self.max_backoff, self.max_retry_after)):
+        values = (self.max_retries, self.backoff, self.max_backoff, self.max_retry_after,
+                  0 if self.max_elapsed is None else self.max_elapsed)
+        if not all(value >= 0 for value in values):
             raise ValueError(f"RetryPolicy values must be numbers, not negative: {self}")  # NaN too
 
     @classmethod
@@ -113,6 +138,7 @@ class _Overrides:
     retries: RetryPolicy | None = None
     connect_timeout: float | None = None
     read_timeout: float | None = None
+    max_elapsed: float | None = None
 
 
 _overrides: contextvars.ContextVar[_Overrides] = contextvars.ContextVar("pykorm_request_options", default=_Overrides())
@@ -120,7 +146,8 @@ _overrides: contextvars.ContextVar[_Overrides] = contextvars.ContextVar("pykorm_
 
 @contextlib.contextmanager
 def request_options(
-    *, retries: RetryPolicy | None = None, connect_timeout: float | None = None, read_timeout: float | None = None
+    *, retries: RetryPolicy | None = None, connect_timeout: float | None = None, read_timeout: float | None = None,
+    max_elapsed: float | None = None,
 ) -> Iterator[None]:
     """Within the block (this thread or task only), requests use these instead of the session's settings.
 
@@ -128,16 +155,23 @@ def request_options(
         retries: the retry policy (``RetryPolicy.none()`` to fail at the first error).
         connect_timeout: seconds to connect and finish the TLS handshake.
         read_timeout: seconds to wait for the answer (each read of it).
+        max_elapsed: the policy in force, with this ``RetryPolicy.max_elapsed``: the most each
+            request may take, retries included (and how long a server that gives no answer is tried).
 
     >>> with pykorm.request_options(retries=RetryPolicy.none(), connect_timeout=2):
     ...     Peach.query.all()
+    >>> with pykorm.request_options(max_elapsed=60):   # a batch job that rides out a restart
+    ...     pk.save(peach)
     """
+    if max_elapsed is not None and not max_elapsed >= 0:
+        raise ValueError(f"max_elapsed must be a number, not negative: {max_elapsed!r}")
     current = _overrides.get()
     token = _overrides.set(
         _Overrides(
             retries if retries is not None else current.retries,
             connect_timeout if connect_timeout is not None else current.connect_timeout,
             read_timeout if read_timeout is not None else current.read_timeout,
+            max_elapsed if max_elapsed is not None else current.max_elapsed,
         )
     )
     try:
@@ -149,8 +183,11 @@ def request_options(
 def current_options(retries: RetryPolicy, timeouts: Timeouts) -> tuple[RetryPolicy, Timeouts]:
     """The policy and timeouts in force: a :func:`request_options` block's, else the given defaults."""
     found = _overrides.get()
+    policy = found.retries or retries
+    if found.max_elapsed is not None:
+        policy = dataclasses.replace(policy, max_elapsed=found.max_elapsed)
     return (
-        found.retries or retries,
+        policy,
         Timeouts(
             found.connect_timeout if found.connect_timeout is not None else timeouts.connect,
             found.read_timeout if found.read_timeout is not None else timeouts.read,
@@ -217,11 +254,13 @@ class Attempts:
 
     Args:
         retries, timeouts: the transport's; ``policy``, ``connect`` and ``read``: this call's, if given.
+        deadline: a ``time.monotonic()`` time the request must be done by (a method with a timeout's);
+            ``policy.max_elapsed`` sets an earlier one.
     """
 
     def __init__(
         self, retries: RetryPolicy, timeouts: Timeouts, method: str, url: str, policy: RetryPolicy | None,
-        connect: float | None | _Default, read: float | None | _Default,
+        connect: float | None | _Default, read: float | None | _Default, deadline: float | None = None,
     ) -> None:
         found, base = current_options(retries, timeouts)
         self.policy = policy or found
@@ -229,14 +268,33 @@ class Attempts:
             base.connect if isinstance(connect, _Default) else connect, base.read if isinstance(read, _Default) else read
         )
         self.method, self.url, self.count = method, url, 1
+        now = time.monotonic()
+        budget = self.policy.max_elapsed
+        self.deadline = _earliest(deadline, None if budget is None else now + budget)
+        if budget is None:  # a server that gives no answer: a few seconds, never more than a connection may take
+            budget = min(NO_ANSWER_BUDGET, math.inf if self.timeouts.connect is None else self.timeouts.connect)
+        self.no_answer_until = _earliest(self.deadline, now + budget)
+
+    def time_left(self) -> float | None:
+        """Seconds the next attempt may take before the deadline (:data:`MIN_ATTEMPT` at the least); None: no deadline."""
+        return None if self.deadline is None else max(MIN_ATTEMPT, self.deadline - time.monotonic())
+
+    def attempt_timeouts(self) -> Timeouts:
+        """The next attempt's connect and read timeouts: the configured ones, cut to the time left before the deadline."""
+        left = self.time_left()
+        if left is None:
+            return self.timeouts
+        connect, read = self.timeouts.connect, self.timeouts.read
+        return Timeouts(left if connect is None else min(connect, left), left if read is None else min(read, left))
 
     def answered(self, status: int, headers: Mapping[str, str]) -> float | None:
-        """None when the answer is final; else the seconds to wait before sending again."""
+        """None when the answer is final (also when waiting for a retry would pass the deadline);
+        else the seconds to wait before sending again."""
         again, server_delay = retry_after(status, headers)
         if not again or self.count > self.policy.max_retries:
             return None
         reason = f"HTTP {status}" + (f", Retry-After {server_delay:g} s" if server_delay is not None else "")
-        return self._again(server_delay, reason)
+        return self._again(server_delay, reason, self.deadline)
 
     def failed(self, failure: Failure) -> float:
         """The seconds to wait before sending again after no answer.
@@ -244,12 +302,25 @@ class Attempts:
         Raises:
             ServerUnavailable, TLSVerificationError: when it is not sent again (the error, without its frames).
         """
-        if self.count > self.policy.max_retries or not resendable(self.method, failure.kind):
-            raise no_answer(failure, self.method, self.url, self.count) from failure.error.with_traceback(None)
-        return self._again(None, f"no answer ({failure.error})")
+        if self.count <= self.policy.max_retries and resendable(self.method, failure.kind):
+            wait = self._again(None, f"no answer ({failure.error})", self.no_answer_until)
+            if wait is not None:
+                return wait
+        late = self.deadline is not None and time.monotonic() >= self.deadline
+        raise no_answer(failure, self.method, self.url, self.count, late) from failure.error.with_traceback(None)
 
-    def _again(self, server_delay: float | None, reason: str) -> float:
+    def _again(self, server_delay: float | None, reason: str, until: float | None) -> float | None:
+        """The wait before the next attempt, or None when there is no time for one before ``until``.
+
+        A wait the server asked for (``Retry-After``) is never cut; a backoff is cut so that a
+        last attempt is made at ``until``.
+        """
         seconds = self.policy.delay(self.count, server_delay)
+        if until is not None:
+            left = until - time.monotonic()
+            if left <= 0 or (server_delay is not None and seconds > left):
+                return None
+            seconds = min(seconds, left)
         log.debug(
             "pykorm: %s %s: %s; retry %d of %d in %.2f s",
             self.method, self.url, reason, self.count, self.policy.max_retries, seconds,
@@ -258,15 +329,24 @@ class Attempts:
         return seconds
 
 
+def _earliest(first: float | None, second: float | None) -> float | None:
+    """The earlier of two deadlines (None: none)."""
+    if first is None:
+        return second
+    return first if second is None else min(first, second)
+
+
 def resendable(method: str, kind: str) -> bool:
     """Whether a request that got no answer may be sent again: never after a timeout; a write only
     when it cannot have been sent (the connection was never made)."""
     return kind == Failure.NOT_CONNECTED or (kind == Failure.BROKEN and method in IDEMPOTENT)
 
 
-def no_answer(failure: Failure, method: str, url: str, attempts: int = 1) -> ApiError | ConfigurationError:
+def no_answer(
+    failure: Failure, method: str, url: str, attempts: int = 1, late: bool = False
+) -> ApiError | ConfigurationError:
     """The error for a request that got no HTTP answer: a TLS verification failure, the server unreachable,
-    or — for a write whose answer was lost — an outcome nobody knows."""
+    or — for a write whose answer was lost — an outcome nobody knows. ``late``: the call's deadline had come."""
     what, error = f"{method} {url}", failure.error
     if failure.kind == Failure.CERTIFICATE:
         return TLSVerificationError(
@@ -285,6 +365,8 @@ def no_answer(failure: Failure, method: str, url: str, attempts: int = 1) -> Api
         )
     else:
         told = f"no answer from the API server{tries} ({error})"
+    if late:
+        told += "; the call's time was up"
     return counted(ServerUnavailable(f"{what}: {told}"), attempts)
 
 

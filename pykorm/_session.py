@@ -151,8 +151,10 @@ class Pykorm(SessionCore[Transport], Verbs):
         return self.transport(cluster).request(method, path, **kwargs)
 
     def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float | None,
-                raw: bool = False, opened: Callable[[Any], object] | None = None) -> AsyncGenerator[Any, None]:
-        return blocking(self.transport(cluster).stream(path, params=params, timeout=silence, raw=raw, opened=opened))
+                raw: bool = False, opened: Callable[[Any], object] | None = None,
+                deadline: float | None = None) -> AsyncGenerator[Any, None]:
+        return blocking(self.transport(cluster).stream(path, params=params, timeout=silence, raw=raw, opened=opened,
+                                                       deadline=deadline))
 
     async def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)

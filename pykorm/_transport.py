@@ -84,6 +84,7 @@ class SendOptions(TypedDict, total=False):
     timeout: float | None | _Default
     connect_timeout: float | None | _Default
     retries: RetryPolicy | None
+    deadline: float | None
 
 
 class Endpoint:
@@ -158,6 +159,7 @@ class Transport(Endpoint):
         timeout: float | None | _Default = DEFAULT,
         connect_timeout: float | None | _Default = DEFAULT,
         retries: RetryPolicy | None = None,
+        deadline: float | None = None,
     ) -> JSON:
         """Send one request (again, where :mod:`pykorm._retry` says so) and return the decoded JSON answer.
 
@@ -165,6 +167,8 @@ class Transport(Endpoint):
             timeout: seconds to wait for the answer; connect_timeout: to connect and handshake;
                 retries: the policy for this call. Each defaults to a ``request_options`` block's,
                 else the transport's.
+            deadline: a ``time.monotonic()`` time to be done by, retries included (a method with a
+                timeout passes its own): each attempt's timeouts are cut to the time left.
 
         Raises:
             ApiError: a subclass chosen from the server's Status ``reason`` and HTTP code;
@@ -174,7 +178,8 @@ class Transport(Endpoint):
         url = url_of(self.host, path, params)
         data, headers = encode_body(body, content_type)
         response, attempts = self._send(
-            method, url, data, headers, preload=True, read=timeout, connect=connect_timeout, retries=retries
+            method, url, data, headers, preload=True, read=timeout, connect=connect_timeout, retries=retries,
+            deadline=deadline,
         )
         return answer_of(response.status, response.headers, response.data, f"{method} {path}", attempts)
 
@@ -188,11 +193,13 @@ class Transport(Endpoint):
         retries: RetryPolicy | None = None,
         raw: bool = False,
         opened: Callable[[urllib3.BaseHTTPResponse], object] | None = None,
+        deadline: float | None = None,
     ) -> Iterator[JSON]:
         """GET a watch stream and yield each JSON line as it arrives (with ``raw``, each line as text: logs).
 
         ``timeout`` is the longest silence allowed: with no byte for that long the
-        connection is presumed dead. Opening the stream is retried as any GET.
+        connection is presumed dead. Opening the stream is retried as any GET, within ``deadline``
+        (after which no read waits either).
         The connection is closed when the generator is closed or garbage-collected.
         ``opened`` is called with the response once the stream is open: another thread may
         ``shutdown()`` it to end a blocked read at once (a stopping informer does).
@@ -203,7 +210,8 @@ class Transport(Endpoint):
         """
         url = url_of(self.host, path, params)
         response, attempts = self._send(
-            "GET", url, None, {}, preload=False, read=timeout, connect=connect_timeout, retries=retries
+            "GET", url, None, {}, preload=False, read=timeout, connect=connect_timeout, retries=retries,
+            deadline=deadline,
         )
         try:
             if response.status >= 300:
@@ -238,11 +246,13 @@ class Transport(Endpoint):
         read: float | None | _Default,
         connect: float | None | _Default,
         retries: RetryPolicy | None,
+        deadline: float | None,
     ) -> tuple[urllib3.BaseHTTPResponse, int]:
         """Send until an answer that is final by :mod:`pykorm._retry`'s rules; return it and the attempts made."""
-        attempts = Attempts(self.retries, self.timeouts, method, url, retries, connect, read)
-        timeout = urllib3.Timeout(connect=attempts.timeouts.connect, read=attempts.timeouts.read)
+        attempts = Attempts(self.retries, self.timeouts, method, url, retries, connect, read, deadline)
         while True:
+            limits = attempts.attempt_timeouts()  # each read of the answer waits at most what is left
+            timeout = urllib3.Timeout(connect=limits.connect, read=limits.read)
             try:
                 sent = auth_headers(self.configuration, self._auth_lock)  # each time: a hook may rewrite the token
                 sent.update(headers)

@@ -191,27 +191,30 @@ class Verbs:
     @overload
     def logs(self, pod: Model, container: str | None = ..., *, tail_lines: int | None = ...,
              since_seconds: int | None = ..., previous: bool = ..., follow: Literal[False] = ...,
-             cluster: str | None = ...) -> str: ...
+             cluster: str | None = ..., timeout: float | None = ...) -> str: ...
     @overload
     def logs(self, pod: Model, container: str | None = ..., *, tail_lines: int | None = ...,
              since_seconds: int | None = ..., previous: bool = ..., follow: Literal[True],
-             cluster: str | None = ...) -> Iterator[str]: ...
+             cluster: str | None = ..., timeout: float | None = ...) -> Iterator[str]: ...
 
     def logs(self, pod: Model, container: str | None = None, *, tail_lines: int | None = None,
              since_seconds: int | None = None, previous: bool = False, follow: bool = False,
-             cluster: str | None = None) -> str | Iterator[str]:
+             cluster: str | None = None, timeout: float | None = None) -> str | Iterator[str]:
         """A pod's log as text; with ``follow=True`` an iterator of lines as they are written.
 
         Args:
             container: needed when the pod has several. previous: the last terminated container's log.
+            timeout: seconds the call may take, retries included; with ``follow``, the iteration ends
+                then, whatever the server does (None: it follows until the log ends).
 
         Raises:
             ValueError: a negative or non-int count. ValidationError: the server refused (no such container).
+            ServerUnavailable: the server could not be reached, or (following) the connection broke.
         """
         options = (container, tail_lines, since_seconds, previous)
         if follow:
-            return iterate(self._session()._follow_logs(pod, options, cluster))
-        return run(self._session()._logs(pod, options, cluster))
+            return iterate(self._session()._follow_logs(pod, options, cluster, timeout))
+        return run(self._session()._logs(pod, options, cluster, timeout))
 
     # -- manifests ------------------------------------------------------------------------------
 

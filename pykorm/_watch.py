@@ -21,6 +21,18 @@ balancer forgot it, a peer froze). Three things keep a watch alive:
   timeouts back.
 Failures in a row are retried with growing, jittered waits; after 5 min without
 any answer the last error is raised.
+
+Deadlines. A watch with a timeout passes its deadline to every request it makes (lists,
+streams and their retries: :mod:`pykorm._retry`), so that it ends at its deadline whatever
+the server does. Its first list fails as any call does (``ServerUnavailable`` when the
+server cannot be reached); after that, an unreachable server is ridden out until the deadline.
+
+Order. Events come in the server's order: a resumed stream goes on from the last
+resourceVersion seen. After 410 Gone the watcher lists again and reports the differences
+(:func:`changes`): first the objects deleted meanwhile (each deletion happened before
+the list was taken, and before anything after it), then the creations and changes in
+resourceVersion order — so a consumer that stops at the last object written has seen
+every deletion made before it.
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ import contextlib
 import dataclasses
 import random
 import time
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Hashable, Iterator, Mapping, TypeVar
 
 from ._drive import iterate, run
 from ._errors import Gone, ServerUnavailable, WaitTimeout
@@ -43,9 +55,11 @@ if TYPE_CHECKING:
     from ._models import Model
     from ._plan import Plan
 
-__all__ = ["DEFAULT_SILENCE", "WatchEvent", "Watcher", "wait_until", "watch"]
+__all__ = ["DEFAULT_SILENCE", "WatchEvent", "Watcher", "changes", "unreachable", "wait_until", "watch"]
 
 M = TypeVar("M", bound="Model")
+K = TypeVar("K", bound=Hashable)
+Raw = dict[str, Any]
 
 DEFAULT_SILENCE = 45.0  # seconds without a byte before a stream is presumed dead
 _MAX_OUTAGE_SECONDS = 300.0
@@ -98,6 +112,7 @@ class Watcher(Generic[M]):
         self.known: dict[str, dict[str, Any]] = {}  # uid -> raw, the objects that match now
         self.version = ""
         self.opened: Callable[[Any], object] | None = None  # told of each stream opened (to close it from elsewhere)
+        self.last_error: ServerUnavailable | None = None  # why the last stream failed, while no line came since
 
     # -- public ------------------------------------------------------------------------
 
@@ -120,34 +135,45 @@ class Watcher(Generic[M]):
         """:meth:`events`, as an async generator."""
         if self.empty:
             return
-        failures = 0  # streams in a row that broke or stayed silent without delivering a line
+        failures = 0  # streams and lists in a row that failed without delivering a line
         outage_since = 0.0
+        relist = False  # the last stream said 410 Gone: list again before watching
         while not self._expired():
             try:
+                if relist:
+                    for change in self._relist(await self._list()):
+                        yield change
+                    relist, self.last_error = False, None
+                    if self._expired():
+                        return
                 async with contextlib.aclosing(self._stream()) as stream:
                     async for event in stream:
-                        failures = 0
+                        failures, self.last_error = 0, None
                         for change in self._apply(event):
                             yield change
                         if self._expired():
                             return
                 failures = 0  # the server ended the stream at its timeout
-            except Gone:
-                for change in self._relist(await self._list()):
-                    yield change
+                continue
+            except Gone as error:
+                if not relist:
+                    relist = True  # the resourceVersion is forgotten: list again at once
+                    continue
+                failure: Exception = error  # the list itself expired: wait before the next
             except ServerUnavailable as error:
-                if self._expired():
-                    return  # the last read waited until the deadline
-                now = time.monotonic()
-                failures += 1
-                if failures == 1:
-                    outage_since = now
-                elif now - outage_since > _MAX_OUTAGE_SECONDS:
-                    raise
-                self.quiet = True
-                wait = 0.0 if failures == 1 else _RECONNECT.delay(failures - 1, None)
-                log.debug("pykorm: %s; watching again from resourceVersion %s in %.2f s", error, self.version, wait)
-                await self.client.session._sleep(self._remaining(wait))
+                self.last_error = failure = error
+            if self._expired():
+                return  # the last request waited until the deadline
+            now = time.monotonic()
+            failures += 1
+            if failures == 1:
+                outage_since = now
+            elif now - outage_since > _MAX_OUTAGE_SECONDS:
+                raise failure
+            self.quiet = True
+            wait = 0.0 if failures == 1 else _RECONNECT.delay(failures - 1, None)
+            log.debug("pykorm: %s; watching again from resourceVersion %s in %.2f s", failure, self.version, wait)
+            await self.client.session._sleep(self._remaining(wait))
 
     # -- internals ---------------------------------------------------------------------
 
@@ -170,7 +196,7 @@ class Watcher(Generic[M]):
             }
             return known, pager.resource_version or ""
 
-        known, self.version = await self.client.consistently(read, _PAGE_SIZE)
+        known, self.version = await self.client.until(self.deadline).consistently(read, _PAGE_SIZE)
         return known
 
     def _stream(self) -> AsyncGenerator[dict[str, Any], None]:
@@ -186,7 +212,8 @@ class Watcher(Generic[M]):
             "timeoutSeconds": max(1, int(self._remaining(server_timeout))),
         }
         # The read timeout notices a silent connection, and ends the last stream at the deadline.
-        return self.client.stream(self.path, params, silence=max(0.1, self._remaining(self.silence)), opened=self.opened)
+        client = self.client.until(self.deadline)
+        return client.stream(self.path, params, silence=max(0.1, self._remaining(self.silence)), opened=self.opened)
 
     def _apply(self, event: dict[str, Any]) -> Iterator[WatchEvent[M]]:
         kind, raw = event.get("type"), event.get("object") or {}
@@ -213,19 +240,10 @@ class Watcher(Generic[M]):
             del self.known[uid]
             yield WatchEvent("DELETED", self._hydrate(raw))
 
-    def _relist(self, after: dict[str, dict[str, Any]]) -> Iterator[WatchEvent[M]]:
-        """After 410 Gone, given the new list: report what changed meanwhile."""
-        before = self.known
-        self.known = after
-        for uid, raw in after.items():
-            old = before.get(uid)
-            if old is None:
-                yield WatchEvent("ADDED", self._hydrate(raw))
-            elif old["metadata"].get("resourceVersion") != raw["metadata"].get("resourceVersion"):
-                yield WatchEvent("MODIFIED", self._hydrate(raw))
-        for uid, raw in before.items():
-            if uid not in after:
-                yield WatchEvent("DELETED", self._hydrate(raw))
+    def _relist(self, after: dict[str, Raw]) -> list[WatchEvent[M]]:
+        """After 410 Gone, given the new list: what changed meanwhile, in the order :func:`changes` gives."""
+        before, self.known = self.known, after
+        return [WatchEvent(kind, self._hydrate(new)) for kind, _, new in changes(before, after)]
 
     def _matches(self, raw: dict[str, Any]) -> bool:
         metadata = raw.get("metadata") or {}
@@ -237,6 +255,38 @@ class Watcher(Generic[M]):
 
     def _hydrate(self, raw: dict[str, Any]) -> M:
         return self.client.hydrate(self.model, raw)
+
+
+def changes(before: Mapping[K, Raw], after: Mapping[K, Raw]) -> list[tuple[str, Raw | None, Raw]]:
+    """What happened between two lists of the same objects, as ``(type, old, new)``, in an order consistent
+    with the server's.
+
+    The deletions come first (``DELETED``, old, old): each happened before the second list was
+    taken, and may have happened before any of the changes it shows. Then the creations (``ADDED``,
+    None, new) and changes (``MODIFIED``, old, new) in resourceVersion order, the order the server
+    made them in. An object whose resourceVersion did not move is no change.
+    """
+    gone = [(old, old) for key, old in before.items() if key not in after]
+    moved = [
+        (before.get(key), new) for key, new in after.items()
+        if key not in before or _version(before[key]) != _version(new)
+    ]
+    gone.sort(key=lambda pair: _order(pair[1]))
+    moved.sort(key=lambda pair: _order(pair[1]))
+    return [
+        *(("DELETED", old, new) for old, new in gone),
+        *(("ADDED" if old is None else "MODIFIED", old, new) for old, new in moved),
+    ]
+
+
+def _version(raw: Raw) -> Any:
+    return (raw.get("metadata") or {}).get("resourceVersion")
+
+
+def _order(raw: Raw) -> tuple[int, int]:
+    """A sort key in resourceVersion order (etcd revisions are numbers; an opaque one sorts last, as listed)."""
+    version = _version(raw)
+    return (0, int(version)) if isinstance(version, str) and version.isdigit() else (1, 0)
 
 
 async def watch(
@@ -254,22 +304,46 @@ async def watch(
 
 
 async def wait_until(
-    client: ResourceClient, model: type[M], plan: Plan, condition: Callable[[list[M]], bool], timeout: float
+    client: ResourceClient, model: type[M], plan: Plan, condition: Callable[[list[M]], bool], timeout: float,
+    what: str | None = None, last: Callable[[list[M]], Any] = list,
 ) -> list[M]:
-    """See :meth:`Query.wait_until`."""
+    """See :meth:`Query.wait_until`. ``what`` names the wait in its :class:`WaitTimeout`, whose ``last`` is
+    ``last(the objects seen last)``.
+
+    The deadline bounds every request and retry (the watcher's). The first list fails as any call
+    does, unless the deadline came first; then an unreachable server is ridden out, and at the
+    deadline :class:`WaitTimeout` is raised, from the last ``ServerUnavailable`` if the server could not
+    be reached at the end.
+    """
     watcher = Watcher(client, model, plan, timeout)
-    await watcher.ainitial()
 
     def current() -> list[M]:
         return [watcher._hydrate(raw) for raw in watcher.known.values()]
 
-    if condition(current()):
-        return current()
+    def timed_out(error: ServerUnavailable | None) -> WaitTimeout:
+        found = current()
+        label = what or f"{model.__name__} query"
+        matching = "" if what else f" ({len(found)} objects match)"
+        return WaitTimeout(f"{label}: condition not met within {timeout} s{matching}" + unreachable(error),
+                           last=last(found))
+
+    try:
+        await watcher.ainitial()
+    except ServerUnavailable as error:
+        if not watcher._expired():
+            raise
+        raise timed_out(error) from error
+    found = current()
+    if condition(found):
+        return found
     async with contextlib.aclosing(watcher.aevents()) as events:
         async for _ in events:
-            if condition(current()):
-                return current()
-    raise WaitTimeout(
-        f"{model.__name__} query: condition not met within {timeout} s ({len(watcher.known)} objects match)",
-        last=current(),
-    )
+            found = current()
+            if condition(found):
+                return found
+    raise timed_out(watcher.last_error) from watcher.last_error
+
+
+def unreachable(error: ServerUnavailable | None) -> str:
+    """What a wait that timed out adds to its message when the server could not be reached at the end."""
+    return "" if error is None else f"; the API server could not be reached at the end ({error})"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
-import secrets
 import socket
 import ssl
 import subprocess
@@ -23,7 +22,7 @@ import time
 import urllib.request
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable, Iterator
 
 import pytest
 import urllib3
@@ -34,20 +33,11 @@ from pykorm._transport import _resendable
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane
 
 from .models import ConfigMap
+from .planes import new_namespace, private_plane, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOT_CA = "kube-root-ca.crt"
 FAST = pykorm.RetryPolicy(max_retries=3, backoff=0.01, max_backoff=0.05)
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s")
 
 
 def all_while_held(proxy: FaultProxy, query: pykorm.Query[ConfigMap], path: str, change: Callable[[], object]) -> list[ConfigMap]:
@@ -67,12 +57,6 @@ def all_while_held(proxy: FaultProxy, query: pykorm.Query[ConfigMap], path: str,
 def configmaps(session: pykorm.Pykorm, *namespaces: str) -> pykorm.Query[ConfigMap]:
     """The test's ConfigMaps: not the CA bundle that kube-controller-manager publishes in every namespace."""
     return ConfigMap.query.session(session).namespace(*namespaces).exclude(name=ROOT_CA)
-
-
-def new_namespace(session: pykorm.Pykorm) -> str:
-    name = f"rel-{secrets.token_hex(4)}"
-    session.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
-    return name
 
 
 # -- the rules, offline ---------------------------------------------------------------------
@@ -278,16 +262,9 @@ def test_a_user_program_rides_out_throttling(k8s_fault_proxy: FaultProxy, k8s_na
 def own_plane(k8s_cluster: Cluster) -> Iterator[tuple[LocalControlPlane, pykorm.Pykorm]]:
     """A control plane this module may restart and compact: no watch cache (so that compaction expires
     continue tokens at once), and a server concurrency of 2 (so that a priority level gets 1 seat)."""
-    if k8s_cluster.control_plane is None:
-        pytest.skip("needs a control plane of its own (restarted, compacted); the cluster under test is an existing one")
     apiserver = ["--watch-cache=false", "--max-requests-inflight=1", "--max-mutating-requests-inflight=1"]
-    control_plane = LocalControlPlane(extra_args={"kube-apiserver": apiserver}).start()
-    admin = pykorm.Pykorm(kubeconfig=control_plane.kubeconfig, make_default=False)
-    try:
-        yield control_plane, admin
-    finally:
-        admin.close()
-        control_plane.stop()
+    with private_plane(k8s_cluster, *apiserver, why="restarted, compacted") as found:
+        yield found
 
 
 @pytest.fixture

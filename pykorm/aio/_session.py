@@ -172,18 +172,20 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
         return await self._scale(obj, replicas, cluster, dry_run=dry_run)
 
     async def logs(self, pod: Model, container: str | None = None, *, tail_lines: int | None = None,
-                   since_seconds: int | None = None, previous: bool = False, cluster: str | None = None) -> str:
+                   since_seconds: int | None = None, previous: bool = False, cluster: str | None = None,
+                   timeout: float | None = None) -> str:
         """See :meth:`pykorm.Pykorm.logs`: the log as text (:meth:`follow_logs` for its lines as they come)."""
         await self.connect(cluster or pod._cluster)
-        return await self._logs(pod, (container, tail_lines, since_seconds, previous), cluster)
+        return await self._logs(pod, (container, tail_lines, since_seconds, previous), cluster, timeout)
 
     async def follow_logs(self, pod: Model, container: str | None = None, *, tail_lines: int | None = None,
                           since_seconds: int | None = None, previous: bool = False,
-                          cluster: str | None = None) -> AsyncGenerator[str, None]:
-        """A pod's log lines as they are written (``logs(follow=True)`` of the blocking session): ``async for``."""
+                          cluster: str | None = None, timeout: float | None = None) -> AsyncGenerator[str, None]:
+        """A pod's log lines as they are written (``logs(follow=True)`` of the blocking session): ``async for``;
+        with ``timeout``, until then."""
         await self.connect(cluster or pod._cluster)
         async with contextlib.aclosing(self._follow_logs(pod, (container, tail_lines, since_seconds, previous),
-                                                         cluster)) as lines:
+                                                         cluster, timeout)) as lines:
             async for line in lines:
                 yield line
 
@@ -197,10 +199,11 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
         return await self._connection(cluster)[1].request(method, path, **kwargs)
 
     def _stream(self, cluster: str | None, path: str, params: dict[str, Any], silence: float | None,
-                raw: bool = False, opened: Callable[[Any], object] | None = None) -> AsyncGenerator[Any, None]:
+                raw: bool = False, opened: Callable[[Any], object] | None = None,
+                deadline: float | None = None) -> AsyncGenerator[Any, None]:
         if opened is not None:  # an async stream ends by cancelling its task, from the loop
             raise TypeError("opened= is for blocking sessions: cancel the task reading an async stream instead")
-        return self._connection(cluster)[1].stream(path, params=params, timeout=silence, raw=raw)
+        return self._connection(cluster)[1].stream(path, params=params, timeout=silence, raw=raw, deadline=deadline)
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

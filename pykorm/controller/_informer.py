@@ -31,7 +31,7 @@ from .._client import ResourceClient
 from .._errors import CacheUnavailable, WaitTimeout
 from .._resource import resource_of
 from .._tracking import json_copy
-from .._watch import DEFAULT_SILENCE, Watcher
+from .._watch import DEFAULT_SILENCE, Watcher, changes
 from ._cached import CachedQuery
 from ._store import IndexFunc, Raw, Store, key_of
 
@@ -303,19 +303,16 @@ class Informer(Generic[M]):
                 pass
 
     def _replace(self, raws: list[Raw]) -> None:
-        """A new list: store it, and report what differs from the store."""
+        """A new list: store it, and report what differs from the store, in the server's order
+        (:func:`pykorm._watch.changes`: deletions first, then creations and changes by resourceVersion)."""
         fresh = {key_of(raw): raw for raw in raws}
-        for key, raw in fresh.items():
-            old = self.store.put(raw)
-            if old is None:
-                self._dispatch("ADDED", None, raw)
-            elif (old.get("metadata") or {}).get("resourceVersion") != raw["metadata"].get("resourceVersion"):
-                self._dispatch("MODIFIED", old, raw)
-        for key in self.store.keys():
-            if key not in fresh:
-                gone = self.store.remove(key)
-                if gone is not None:
-                    self._dispatch("DELETED", gone, gone)
+        held = {key: raw for key in self.store.keys() if (raw := self.store.get(key)) is not None}
+        for kind, old, new in changes(held, fresh):
+            if kind == "DELETED":
+                self.store.remove(key_of(new))
+            else:
+                self.store.put(new)
+            self._dispatch(kind, old, new)
 
     def _apply(self, kind: str, raw: Raw) -> None:
         if kind == "DELETED":

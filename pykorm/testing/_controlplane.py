@@ -276,6 +276,22 @@ class LocalControlPlane:
         proc.start()
         self._wait_ready(proc, self.host + "/readyz", token=self.token)
 
+    def stop_apiserver(self) -> None:
+        """Stop kube-apiserver (its port refuses connections) until :meth:`start_apiserver`: an outage, for tests."""
+        self._processes["kube-apiserver"].stop()
+
+    def start_apiserver(self) -> None:
+        """Start a stopped kube-apiserver again on the same port and data, and wait until it is ready.
+
+        Call it from a thread that outlives the control plane (the test's own, not a ``threading.Timer``):
+        the processes die with the thread that started them (Linux's parent-death signal is per thread).
+        """
+        proc = self._processes["kube-apiserver"]
+        if proc.exited() is None:
+            return
+        proc.start()
+        self._wait_ready(proc, self.host + "/readyz", token=self.token)
+
     def compact_etcd(self) -> int:
         """Compact etcd's history up to now (as its periodic compaction would); returns the revision.
 

@@ -1,0 +1,45 @@
+"""Control planes of a test module's own — stopped, restarted, compacted — and the helpers their tests share."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from typing import Any, Callable, Iterator
+
+import pytest
+
+import pykorm
+from pykorm.testing import Cluster, LocalControlPlane
+
+
+@contextlib.contextmanager
+def private_plane(k8s_cluster: Cluster, *apiserver_args: str, why: str) -> Iterator[tuple[LocalControlPlane, pykorm.Pykorm]]:
+    """A local control plane only this module uses (kube-apiserver run with ``apiserver_args``), and an admin
+    session to it; the test is skipped against an existing cluster (``why`` says what the module does to it)."""
+    if k8s_cluster.control_plane is None:
+        pytest.skip(f"needs a control plane of its own ({why}); the cluster under test is an existing one")
+    control_plane = LocalControlPlane(extra_args={"kube-apiserver": list(apiserver_args)}).start()
+    admin = pykorm.Pykorm(kubeconfig=control_plane.kubeconfig, make_default=False)
+    try:
+        yield control_plane, admin
+    finally:
+        admin.close()
+        control_plane.stop()
+
+
+def new_namespace(session: pykorm.Pykorm, prefix: str = "rel") -> str:
+    name = f"{prefix}-{secrets.token_hex(4)}"
+    session.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
+    return name
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    """Poll ``condition`` until it is truthy (returned); AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout} s")
