@@ -310,7 +310,7 @@ def waits(session: pykorm.Pykorm, namespace: str) -> dict[str, Callable[[], Any]
     return {
         "wait_for": lambda: session.wait_for(watched, lambda c: c is not None and "never" in c.data, timeout=DEADLINE),
         "watch": lambda: list(query.watch(timeout=DEADLINE)),
-        "wait_until": lambda: query.wait_for(lambda found: len(found) > 100, timeout=DEADLINE),
+        "wait_until": lambda: query.wait_until(lambda found: len(found) > 100, timeout=DEADLINE),
         "wait_gone": lambda: session.wait_gone(held, timeout=DEADLINE),
         "delete(wait=True)": lambda: session.delete(deleted, wait=True, timeout=DEADLINE),
     }
@@ -326,7 +326,7 @@ def async_waits(session: AsyncPykorm, namespace: str, objects: dict[str, ConfigM
         "async wait_for": lambda: session.wait_for(objects["watched"], lambda c: c is not None and "never" in c.data,
                                                    timeout=DEADLINE),
         "async watch": watch,
-        "async wait_until": lambda: query.wait_for(lambda found: len(found) > 100, timeout=DEADLINE),
+        "async wait_until": lambda: query.wait_until(lambda found: len(found) > 100, timeout=DEADLINE),
         "async delete(wait=True)": lambda: session.delete(objects["deleted"], wait=True, timeout=DEADLINE),
     }
 
