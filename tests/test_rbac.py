@@ -274,10 +274,11 @@ def test_an_app_that_reads_logs_and_scales_may_as_its_service_account(
     pod = eventually(lambda: pods.wait_until(lambda found: len(found) == 1, timeout=120)[0])
     web = eventually(lambda: ops.get(Deployment, "web", k8s_namespace))
 
-    assert "simulated" in eventually(lambda: ops.logs(pod, tail_lines=10))            # GET pods/log
-    assert "simulated" in next(iter(ops.logs(pod, follow=True)))
+    log = admin.logs(pod)  # kwok's one log file, which other tests add lines to
+    assert log and eventually(lambda: ops.logs(pod)) == log                           # GET pods/log
+    assert next(iter(ops.logs(pod, follow=True))) == log.splitlines()[0]
     assert ops.scale(web, 2).replicas == 2 and ops.get_scale(web).replicas == 2      # PATCH, GET deployments/scale
-    assert "simulated" in eventually(lambda: viewer.logs(pod, tail_lines=1))
+    assert eventually(lambda: viewer.logs(pod, tail_lines=1)) == log.splitlines(keepends=True)[-1]
     assert eventually(lambda: viewer.get_scale(web)).replicas == 2
     eventually(lambda: plain.get(Pod, pod.name, k8s_namespace))                       # the binding is known
     for refused in (lambda: plain.logs(pod), lambda: plain.get_scale(web), lambda: plain.scale(web, 3),
