@@ -330,6 +330,53 @@ def test_two_replicas_elect_one_leader_and_hand_over(
                 replica.stop()
 
 
+def test_a_leader_keeps_its_lease_across_apiserver_restarts(own_control_plane: LocalControlPlane, tmp_path: Path) -> None:
+    """client-go's timings (15 s lease, 10 s renew deadline, 2 s retry) and three restarts of kube-apiserver:
+    each is shorter than the renew deadline, so the leader renews after it; the standby never leads."""
+    from kubernetes import client as k8s
+
+    control_plane = own_control_plane
+    cluster = Cluster.local(control_plane)
+    direct = pykorm.Pykorm(kubeconfig=control_plane.kubeconfig, make_default=False)
+    direct.install_crds(WebSite)
+    namespace = f"lease-{secrets.token_hex(3)}"
+    direct.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+    first = Replica(cluster, namespace, tmp_path / "a.log", (15.0, 10.0, 2.0))
+    second = Replica(cluster, namespace, tmp_path / "b.log", (15.0, 10.0, 2.0))
+    witness = k8s.ApiClient(cluster.configuration())  # the official client reads the Lease
+
+    def read_lease() -> Any:
+        return k8s.CoordinationV1Api(witness).read_namespaced_lease("website-operator", namespace).spec
+
+    try:
+        wait_for(lambda: first.leads() or second.leads(), "a replica leads", 60)
+        wait_for(lambda: " stands by (Lease " in first.text() + second.text(), "the other replica stands by", 60)
+        leader, standby = (first, second) if first.leads() else (second, first)
+        before = read_lease()
+        for round in range(3):
+            phase = time.monotonic()
+            control_plane.restart_apiserver()
+            print(f"restart {round}: kube-apiserver ready again after {time.monotonic() - phase:.2f} s")
+            renewed = read_lease().renew_time
+            wait_for(lambda: read_lease().renew_time != renewed, "the Lease renewed after the restart", 30)
+            assert read_lease().holder_identity == before.holder_identity, leader.text()[-1500:]
+            name = f"after-restart-{round}"
+            direct.save(WebSite(namespace=namespace, name=name))
+            wait_for(converged(direct, namespace, [name], ready=0), f"the leader reconciled {name}", 60)
+        after = read_lease()
+        assert leader.process.poll() is None and standby.process.poll() is None
+        assert "not renewed" not in leader.text() and "is held by another" not in leader.text()
+        assert not standby.leads() and standby.reconciles() == 0
+        assert (after.holder_identity, after.lease_transitions, after.acquire_time) == \
+            (before.holder_identity, before.lease_transitions, before.acquire_time)
+        assert after.renew_time > before.renew_time
+    finally:
+        first.stop()
+        second.stop()
+        witness.close()
+        direct.close()
+
+
 # -- the cache on its own ------------------------------------------------------------------
 
 

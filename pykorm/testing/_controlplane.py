@@ -14,16 +14,9 @@ from __future__ import annotations
 
 import atexit
 import base64
-import contextlib
-import ctypes
-import dataclasses
 import json
 import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -34,6 +27,7 @@ from ._binaries import Binaries, ensure_binaries
 from ._keys import ec_private_key_pem
 from ._kwok import NODE_LABEL, POD_CIDR, cri_log_line, kwok_configuration, node_is_ready, node_manifest
 from ._loopback import api_call, etcd_call, probe
+from ._process import Process, free_port, refuses_connections
 
 __all__ = ["LocalControlPlane"]
 
@@ -42,68 +36,6 @@ _BARE_CONTROLLERS = ("garbagecollector", "namespace")
 _STOP_ORDER = ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd")
 _POD_LOG_GREETING = "pykorm: this container is simulated by kwok; nothing runs, so this is the log of every container"
 _PORT_ATTEMPTS = 3
-_LOG_TAIL_LINES = 30
-
-
-_handed_out: set[int] = set()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now, and never handed out before in this process.
-
-    The kernel may give the same free port to two ``bind(0)`` calls in a row; two of our
-    processes started together would then race for it, and the readiness probe of the one
-    that lost would be answered by the one that won.
-    """
-    while True:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
-
-
-@dataclasses.dataclass
-class _Process:
-    name: str
-    args: list[str]
-    log_path: Path
-    popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = open(self.log_path, "ab")
-        try:
-            self.popen = subprocess.Popen(
-                self.args,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches Python, which stops us in order
-                preexec_fn=_die_with_parent,
-            )
-        finally:
-            log.close()
-
-    def exited(self) -> int | None:
-        return None if self.popen is None else self.popen.poll()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            self.popen.wait()
-
-    def log_tail(self) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return "\n".join(lines[-_LOG_TAIL_LINES:])
 
 
 class LocalControlPlane:
@@ -162,7 +94,7 @@ class LocalControlPlane:
         self.controllers = tuple(controllers)
         self._log = log
         self._dir: Path | None = None
-        self._processes: dict[str, _Process] = {}
+        self._processes: dict[str, Process] = {}
         self.token = secrets.token_hex(24)
         self.apiserver_port = 0
         self.etcd_url = ""
@@ -262,7 +194,7 @@ class LocalControlPlane:
         for name in _STOP_ORDER:
             proc = self._processes.get(name)
             if proc is not None:
-                proc.stop()
+                self._stop_process(proc)
         self._processes.clear()
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)
@@ -270,15 +202,21 @@ class LocalControlPlane:
         atexit.unregister(self.stop)
 
     def restart_apiserver(self) -> None:
-        """Stop kube-apiserver and start it again on the same port and data (for watch tests)."""
+        """Restart kube-apiserver gracefully on the same port and data, as a rolling restart does; wait until ready.
+
+        Requests in flight finish, new ones get ``429`` with ``Retry-After`` while they do, every
+        watch ends (its client resumes it), then the port closes; the new process serves about a
+        second later and is ready about a second after that: an outage shorter than a Lease's
+        renew deadline.
+        """
         proc = self._processes["kube-apiserver"]
-        proc.stop()
+        self._stop_process(proc)
         proc.start()
         self._wait_ready(proc, self.host + "/readyz", token=self.token)
 
     def stop_apiserver(self) -> None:
         """Stop kube-apiserver (its port refuses connections) until :meth:`start_apiserver`: an outage, for tests."""
-        self._processes["kube-apiserver"].stop()
+        self._stop_process(self._processes["kube-apiserver"])
 
     def start_apiserver(self) -> None:
         """Start a stopped kube-apiserver again on the same port and data, and wait until it is ready.
@@ -364,12 +302,19 @@ class LocalControlPlane:
             "--disable-admission-plugins=ServiceAccount",
             "--endpoint-reconciler-type=none",
             "--kubelet-preferred-address-types=InternalIP",  # kwok's nodes: 127.0.0.1, where it serves logs
+            # A graceful shutdown that takes what a rolling restart does, not 10-60 s: by default open watches
+            # hold it (kube-controller-manager's, any informer's) until the 60 s shutdown timeout. Here
+            # every watch is told to end and gets up to 2 s to (it takes milliseconds); meanwhile the
+            # port stays open and new requests get 429 with Retry-After, so a closed port means drained.
+            "--shutdown-delay-duration=0s",  # no load balancer to take us out of rotation first
+            "--shutdown-watch-termination-grace-period=2s",
+            "--shutdown-send-retry-after=true",
         ]
         self.apiserver_port = port
         proc = self._launch("kube-apiserver", args)
         self._wait_ready(proc, self.host + "/readyz", token=self.token)
 
-    def _start_together(self, launches: Sequence[Callable[[], tuple[_Process, str]]]) -> None:
+    def _start_together(self, launches: Sequence[Callable[[], tuple[Process, str]]]) -> None:
         """Launch the processes at once, then wait for each; one whose port was taken is started again alone."""
         pending = [(launch, *launch()) for launch in launches]
         for launch, proc, url in pending:
@@ -380,7 +325,7 @@ class LocalControlPlane:
                     raise
                 self._start_with_retries(lambda: self._wait_ready(*launch()))
 
-    def _launch_controller_manager(self) -> tuple[_Process, str]:
+    def _launch_controller_manager(self) -> tuple[Process, str]:
         assert self._binaries is not None
         port = free_port()
         args = [
@@ -394,7 +339,7 @@ class LocalControlPlane:
         ]
         return self._launch("kube-controller-manager", args), f"https://127.0.0.1:{port}/healthz"
 
-    def _launch_scheduler(self) -> tuple[_Process, str]:
+    def _launch_scheduler(self) -> tuple[Process, str]:
         assert self._binaries is not None and self._binaries.kube_scheduler is not None
         port = free_port()
         args = [str(self._binaries.kube_scheduler), *self._component_flags("kube-scheduler", port)]
@@ -410,7 +355,7 @@ class LocalControlPlane:
             f"--cert-dir={self.directory / (name + '-certs')}",
         ]
 
-    def _launch_kwok(self) -> tuple[_Process, str]:
+    def _launch_kwok(self) -> tuple[Process, str]:
         """kwok manages every node; its kubelet-like server (logs) listens where the nodes say it does."""
         assert self._binaries is not None and self._binaries.kwok_stages is not None
         port = free_port()
@@ -453,17 +398,29 @@ class LocalControlPlane:
                 )
             time.sleep(0.1)
 
-    def _launch(self, name: str, args: list[str]) -> _Process:
+    def _stop_process(self, proc: Process) -> None:
+        """Stop ``proc``; kube-apiserver is killed once it has drained every request and closed its port.
+
+        What its graceful shutdown does after that is for the process only (Go's HTTP/2 server
+        gives each client a second to hang up after GOAWAY), and would keep the port closed longer.
+        """
+        if proc.name == "kube-apiserver":
+            port = self.apiserver_port
+            proc.stop(done=lambda: refuses_connections(port))
+        else:
+            proc.stop()
+
+    def _launch(self, name: str, args: list[str]) -> Process:
         old = self._processes.get(name)
         if old is not None:
-            old.stop()
-        proc = _Process(name, args + self.extra_args.get(name, []), self.directory / f"{name}.log")
+            self._stop_process(old)
+        proc = Process(name, args + self.extra_args.get(name, []), self.directory / f"{name}.log")
         self._processes[name] = proc
         self._say(f"pykorm: starting {name}")
         proc.start()
         return proc
 
-    def _wait_ready(self, proc: _Process, url: str, token: str | None = None) -> None:
+    def _wait_ready(self, proc: Process, url: str, token: str | None = None) -> None:
         deadline = time.monotonic() + self.start_timeout
         last = "no answer yet"
         while True:
@@ -506,14 +463,3 @@ class LocalControlPlane:
     def _say(self, message: str) -> None:
         if self._log is not None:
             self._log(message)
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: ask Linux to SIGKILL us when the parent dies.
-
-    SIGKILL, not SIGTERM: all three would get the signal at once, and a
-    kube-apiserver whose etcd is already gone spends ~30 s in graceful shutdown.
-    """
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
