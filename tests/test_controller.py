@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from pykorm.controller import Manager
 from pykorm.k8s.apps_v1 import Deployment
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane, install_crds
+
+from .planes import new_namespace
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES = int(os.environ.get("PYKORM_TEST_WEBSITES", "40"))  # the issue's 200: PYKORM_TEST_WEBSITES=200
@@ -207,13 +208,16 @@ def own_control_plane(k8s_cluster: Cluster) -> Iterator[LocalControlPlane]:
         control_plane.stop()
 
 
-def test_restart_compaction_and_dropped_watches_miss_nothing(own_control_plane: LocalControlPlane) -> None:
-    control_plane = own_control_plane
-    cluster = Cluster.local(control_plane)
+def on_own_plane(control_plane: LocalControlPlane, prefix: str) -> tuple[Cluster, pykorm.Pykorm, str]:
+    """The cluster, an admin session with the WebSite CRD installed, and a new namespace on ``control_plane``."""
     direct = pykorm.Pykorm(kubeconfig=control_plane.kubeconfig, make_default=False)
     direct.install_crds(WebSite)
-    namespace = f"faults-{secrets.token_hex(3)}"
-    direct.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+    return Cluster.local(control_plane), direct, new_namespace(direct, prefix)
+
+
+def test_restart_compaction_and_dropped_watches_miss_nothing(own_control_plane: LocalControlPlane) -> None:
+    control_plane = own_control_plane
+    cluster, direct, namespace = on_own_plane(control_plane, "faults")
     with FaultProxy.in_front_of(cluster) as proxy:
         session = proxy.session(make_default=False, field_manager="website-operator")
         manager = website.build_manager(session, namespace=namespace)
@@ -336,11 +340,7 @@ def test_a_leader_keeps_its_lease_across_apiserver_restarts(own_control_plane: L
     from kubernetes import client as k8s
 
     control_plane = own_control_plane
-    cluster = Cluster.local(control_plane)
-    direct = pykorm.Pykorm(kubeconfig=control_plane.kubeconfig, make_default=False)
-    direct.install_crds(WebSite)
-    namespace = f"lease-{secrets.token_hex(3)}"
-    direct.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+    cluster, direct, namespace = on_own_plane(control_plane, "lease")
     first = Replica(cluster, namespace, tmp_path / "a.log", (15.0, 10.0, 2.0))
     second = Replica(cluster, namespace, tmp_path / "b.log", (15.0, 10.0, 2.0))
     witness = k8s.ApiClient(cluster.configuration())  # the official client reads the Lease
