@@ -1,9 +1,11 @@
 """The query planner: which parts of a filter the API server evaluates, and which run in Python.
 
 The server evaluates namespaces, a single name (a GET), label selectors in
-their full syntax and field selectors on ``metadata.name`` and on the fields a
-CRD declares selectable. Only conjuncts whose server meaning is exactly their
-Python meaning are pushed down; everything else stays in :attr:`Plan.python`.
+their full syntax and field selectors (``=`` and, for ``exclude()``, ``!=``) on
+``metadata.name``, ``metadata.namespace`` and on the fields a CRD declares
+selectable or a built-in kind's server selects. Only conjuncts whose server
+meaning is exactly their Python meaning are pushed down (never a lookup through
+a list); everything else stays in :attr:`Plan.python`.
 A plan is plain data: ``print(query.explain())`` shows it.
 """
 
@@ -111,7 +113,7 @@ def make_plan(
             names = {conjunct.value} if names is None else names & {conjunct.value}
             continue
         for_gets.append(conjunct)
-        term = _label_term(conjunct) or _field_term(conjunct, selectable, zero_is_absent)
+        term = _label_term(conjunct) or _field_term(conjunct, selectable, zero_is_absent, namespaced)
         if term is None:
             residual.append(conjunct)
         elif term[0] is _LABELS:
@@ -184,17 +186,24 @@ def _label_in(node: Node) -> tuple[tuple[str, ...], Term] | None:
 
 
 def _field_term(
-    expr: Node | Leaf, selectable: AbstractSet[tuple[str, ...]], zero_is_absent: AbstractSet[tuple[str, ...]] = frozenset()
+    expr: Node | Leaf, selectable: AbstractSet[tuple[str, ...]], zero_is_absent: AbstractSet[tuple[str, ...]] = frozenset(),
+    namespaced: bool = True,
 ) -> tuple[tuple[str, ...], Term] | None:
     """The field-selector term equivalent to ``expr``, if there is one."""
     negated = isinstance(expr, Node) and expr.op == "not"
     leaf = expr.children[0] if negated and isinstance(expr, Node) else expr
     if not isinstance(leaf, Leaf) or leaf.op != "exact" or leaf.list_at:
         return None
+    op = "!=" if negated else "="
     if leaf.path == _NAME and isinstance(leaf.value, str):
-        return ("fields",), ("metadata.name", "!=" if negated else "=", (leaf.value,))
-    if negated or leaf.path not in selectable:
-        return None  # an absent field and "!=" differ between the server and Python
+        return ("fields",), ("metadata.name", op, (leaf.value,))
+    if leaf.path == _NAMESPACE and negated and namespaced and isinstance(leaf.value, str) and leaf.value:
+        return ("fields",), ("metadata.namespace", op, (leaf.value,))  # "=" chose the namespaces listed
+    if leaf.path not in selectable:
+        return None
+    # The server compares the field's text: an absent (or null) field reads as "" on a CRD and as
+    # its Go zero value ("", "0", "false") on a built-in kind. "=" with any other value is false
+    # there as in Python, so "!=", its complement on every object, is also exact (and true there).
     value = leaf.value
     if leaf.path in zero_is_absent and value in (0, False):
         return None
@@ -207,7 +216,7 @@ def _field_term(
         rendered = "true" if value else "false"
     else:
         return None
-    return ("fields",), (dotted(leaf.path), "=", (rendered,))
+    return ("fields",), (dotted(leaf.path), op, (rendered,))
 
 
 def _valid_term(term: Term) -> bool:

@@ -21,14 +21,14 @@ from ._drive import iterate, run
 from ._errors import ClientValidationError, CRDNotInstalled, FieldError, NotFound
 from ._gc import full_gc_held_off
 from ._bulk import BulkResult, assign, delete_matching, merge_annotations, merge_labels, update_matching
-from ._lookups import Leaf, Node, Q, resolve, resolve_lookup
+from ._lookups import Leaf, Node, Q, label_condition, resolve, resolve_all
 from ._names import path_segment
 from ._ordering import getter, sort_key
 from ._pager import Pager
 from ._pages import Page, read_page
 from ._plan import Plan, make_plan
 from ._resource import ResourceType, resource_of
-from ._selectors import Term
+from ._selectors import Term, parse_label_selector
 
 if TYPE_CHECKING:
     from ._core import SessionCore
@@ -137,6 +137,9 @@ class Query(Generic[M]):
     def filter(self, *conditions: Q, **lookups: Any) -> Query[M]:
         """Objects matching every lookup (``price__gt=2``, ``labels__app="web"``) and ``Q`` condition.
 
+        Lookups of one call through the same list hold for the same element (chained calls: any
+        element each), as Django's rule for multi-valued relations; see :mod:`pykorm._lookups`.
+
         Raises:
             ClientValidationError: an unknown attribute or operator (the message lists the choices).
         """
@@ -145,7 +148,10 @@ class Query(Generic[M]):
         return self._chain(where=self._state.where + (q,))
 
     def exclude(self, *conditions: Q, **lookups: Any) -> Query[M]:
-        """Objects not matching all of these lookups and conditions together."""
+        """Objects not matching all of these lookups and conditions together: the complement of ``filter(...)``.
+
+        Through a list, it drops the objects having one element that matches them all.
+        """
         q = ~Q(*conditions, **lookups)
         resolve(self.model, q)
         return self._chain(where=self._state.where + (q,))
@@ -155,9 +161,33 @@ class Query(Generic[M]):
         return self.filter(**attributes)
 
     def filter_by_labels(self, labels: Mapping[str, str] | None = None, /, **more: str) -> Query[M]:
-        """Objects carrying these labels (``key=value``); keys with dots or slashes go in the dict."""
-        lookups = {f"labels__{k}": str(v) for k, v in {**(labels or {}), **more}.items()}
-        return self.filter(**lookups)
+        """Objects carrying these labels (``key=value``); keys with dots or slashes go in the dict.
+
+        A key is a label key, never a lookup: ``filter_by_labels(has="x")`` is the label ``has``.
+        """
+        terms = [(str(k), "=", (str(v),)) for k, v in {**(labels or {}), **more}.items()]
+        if not terms:
+            return self
+        return self._chain(where=self._state.where + (Q._node("and", tuple(label_condition(t) for t in terms)),))
+
+    def selector(self, selector: str) -> Query[M]:
+        """Objects a label selector string selects, as the API server reads it (``"app=web,tier!=db"``).
+
+        The full syntax: ``k=v``, ``k==v``, ``k!=v``, ``k in (a,b)``, ``k notin (a,b)``, ``k``,
+        ``!k``, comma-separated (AND); ``!=``, ``notin`` and ``!k`` also select objects without
+        the label. Sent as the ``labelSelector`` (``explain()`` shows it); combinable with
+        :meth:`filter`. ``""`` selects everything. For ``Scale.selector`` and kubectl's ``-l``.
+
+        Raises:
+            ClientValidationError: the text is not a valid label selector (``>``/``<`` included:
+                pykorm does not evaluate them).
+
+        >>> Pod.query.namespace("shop").selector("app=web,tier notin (db)").all()
+        """
+        terms = parse_label_selector(selector)
+        if not terms:
+            return self
+        return self._chain(where=self._state.where + (Q._node("and", tuple(label_condition(t) for t in terms)),))
 
     def filter_by_fields(self, fields: Mapping[str, str] | None = None, /, **more: str) -> Query[M]:
         """Objects selected by this field selector: ``{"metadata.name": "a"}`` or ``metadata__name="a"``."""
@@ -168,9 +198,12 @@ class Query(Generic[M]):
         """Sort by attributes or lookups (``"price"``, ``"-score__exterior"``); objects lacking a value come first.
 
         Sorting happens in Python, after every matching object is fetched.
+
+        Raises:
+            ClientValidationError: an unknown attribute, or a path through a list (an object has
+                a value per element there, so it has no single place in the order).
         """
-        for key in keys:
-            resolve_lookup(self.model, key.lstrip("-"), None)
+        sort_key(self.model, keys)  # checks each key
         return self._chain(order=tuple(keys))
 
     @overload
@@ -213,8 +246,12 @@ class Query(Generic[M]):
     def page(self, size: int, token: str | None = None) -> Page[M]:
         """One page of ``size`` objects at most, from ``token`` (a previous page's ``next_token``).
 
+        Pages come in the server's order (by namespace and name), which the token walks: a query
+        with ``order_by`` or a slice has no pages (sort or slice each page's ``items`` instead).
+
         Raises:
-            ValueError: a bad size or token, or several namespaces. Gone: the server forgot the token.
+            ValueError: a bad size or token, several namespaces, ``order_by`` or a slice.
+            Gone: the server forgot the token.
 
         >>> page = Pod.query.namespace("shop").page(100)
         >>> page = Pod.query.namespace("shop").page(100, page.next_token)
@@ -222,6 +259,17 @@ class Query(Generic[M]):
         return run(self._page(size, token))
 
     async def _page(self, size: int, token: str | None) -> Page[M]:
+        state = self._state
+        if state.order:
+            raise ValueError(
+                f"page() cannot follow order_by{state.order!r}: a page token walks the server's order (by namespace "
+                "and name), so every page would come unsorted; sort each page's items, or use all() to sort them all"
+            )
+        if state.start or state.stop is not None:
+            raise ValueError(
+                "page() cannot follow a slice: a page token walks the server's whole list from its first object; "
+                "pass the page size to page(size) and the next_token to walk on"
+            )
         client, model = self._client(), self.model
         return await read_page(client.request, self._resource, self.explain(), size, token,
                                lambda raw: client.hydrate(model, raw))
@@ -230,7 +278,7 @@ class Query(Generic[M]):
         """The plan: the namespaces, names and selectors sent, and the predicate left for Python."""
         state = self._state
         resource = resource_of(self.model)
-        expr = resolve(self.model, Q(*state.where)) if state.where else None
+        expr = resolve_all(self.model, state.where)
         selectable = [f.path for f in self.model._fields.values() if f.selectable]
         return make_plan(
             expr,
@@ -246,7 +294,7 @@ class Query(Generic[M]):
         state = self._state
         return Selection(
             namespaces=state.namespaces,
-            where=resolve(self.model, Q(*state.where)) if state.where else None,
+            where=resolve_all(self.model, state.where),
             field_terms=state.fields,
             sort_key=sort_key(self.model, state.order) if state.order else None,
             start=state.start,

@@ -51,6 +51,10 @@ class QueryView(Generic[M]):
         """See :meth:`pykorm.Query.filter_by_labels`."""
         return self._refined(self.query.filter_by_labels(labels, **more))
 
+    def selector(self, selector: str) -> Self:
+        """See :meth:`pykorm.Query.selector`."""
+        return self._refined(self.query.selector(selector))
+
     def filter_by_fields(self, fields: Mapping[str, str] | None = None, /, **more: str) -> Self:
         """See :meth:`pykorm.Query.filter_by_fields`."""
         return self._refined(self.query.filter_by_fields(fields, **more))

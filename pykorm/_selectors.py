@@ -2,7 +2,9 @@
 
 A term is ``(key, operator, values)``; operators are ``=``, ``!=``, ``in``,
 ``notin``, ``exists`` and ``!exists`` for labels, ``=`` and ``!=`` for fields.
-What a selector cannot express is refused here with a clear error, never sent.
+What a selector cannot express is refused here with a clear error, never sent;
+a label selector's text (``"app=web,tier notin (db)"``) is parsed back into terms
+by the API server's grammar (:func:`parse_label_selector`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Iterable
 
 from ._errors import ClientValidationError, FieldError
 
-__all__ = ["Term", "field_selector", "label_selector"]
+__all__ = ["Term", "field_selector", "label_selector", "parse_label_selector"]
 
 Term = tuple[str, str, tuple[str, ...]]
 
@@ -52,6 +54,95 @@ def label_selector(terms: Iterable[Term]) -> str | None:
         else:
             raise _invalid(f"labels.{key}", f"unknown label selector operator {op!r}")
     return ",".join(rendered) or None
+
+
+_TOKEN = re.compile(r"[ \t\r\n]*(?:(==|!=|=|!|\(|\)|,|<|>)|([^ \t\r\n!=(),<>]+))")  # the server's lexer
+
+
+def parse_label_selector(text: str) -> tuple[Term, ...]:
+    """The terms of a label selector string, as the API server parses it (k8s.io/apimachinery's labels.Parse).
+
+    ``"app=web,tier!=db"`` → ``(("app", "=", ("web",)), ("tier", "!=", ("db",)))``; ``==`` reads as
+    ``=``, ``key`` as ``exists``, ``!key`` as ``!exists``; ``""`` has no terms.
+
+    Raises:
+        ClientValidationError: not a string, a syntax error, an invalid key or value, or
+            ``>``/``<`` (numeric comparisons, which pykorm does not evaluate).
+    """
+    if not isinstance(text, str):
+        raise _invalid("selector", f"a label selector is a string such as 'app=web,tier!=db', not {text!r}")
+    tokens = _tokens(text)
+    terms: list[Term] = []
+    at = 0
+
+    def take(*expected: str) -> str:
+        nonlocal at
+        token = tokens[at] if at < len(tokens) else ""
+        if expected and token not in expected:
+            found = f"{token!r}" if token else "the end"
+            raise _invalid("selector", f"{text!r}: expected {' or '.join(repr(e) for e in expected)} at {found}")
+        at += 1
+        return token
+
+    def identifier(what: str) -> str:
+        token = take()
+        if not token or token in _SYMBOLS or token in ("in", "notin"):
+            found = f"{token!r}" if token else "the end"
+            raise _invalid("selector", f"{text!r}: expected {what} at {found}")
+        return token
+
+    while at < len(tokens):
+        if take("!") if tokens[at] == "!" else "":
+            terms.append((identifier("a label key after '!'"), "!exists", ()))
+        else:
+            key = identifier("a label key")
+            following = tokens[at] if at < len(tokens) else ","
+            if following == ",":
+                terms.append((key, "exists", ()))
+            elif following in ("=", "==", "!="):
+                take()
+                value = tokens[at] if at < len(tokens) and tokens[at] not in _SYMBOLS else ""
+                at += 1 if value else 0
+                terms.append((key, "!=" if following == "!=" else "=", (value,)))
+            elif following in ("in", "notin"):
+                take()
+                take("(")
+                values: list[str] = []
+                while True:  # as the server: "()", "(a,,b)" and "(a,)" hold an empty value
+                    value = tokens[at] if at < len(tokens) and tokens[at] not in _SYMBOLS else ""
+                    at += 1 if value else 0
+                    values.append(value)
+                    if take(",", ")") == ")":
+                        break
+                terms.append((key, following, tuple(dict.fromkeys(values))))
+            elif following in ("<", ">"):
+                raise _invalid(f"labels.{key}", f"{text!r}: pykorm does not evaluate '{following}' in label selectors; "
+                                                "filter with labels__<key> lookups in Python instead")
+            else:
+                raise _invalid(f"labels.{key}", f"{text!r}: expected '=', '==', '!=', 'in', 'notin' or ',' after {key!r}, "
+                                                f"not {following!r}")
+        if at < len(tokens):
+            take(",")
+            if at == len(tokens):
+                raise _invalid("selector", f"{text!r}: expected a label key after the last ','")
+    label_selector(terms)  # validates each key and value
+    return tuple(terms)
+
+
+_SYMBOLS = ("==", "!=", "=", "!", "(", ")", ",", "<", ">")
+
+
+def _tokens(text: str) -> list[str]:
+    tokens = []
+    position = 0
+    text = text.rstrip(" \t\r\n")
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None:  # cannot happen: every character is a symbol, a space or part of an identifier
+            raise _invalid("selector", f"{text!r}: unexpected {text[position]!r}")
+        tokens.append(match.group(1) or match.group(2))
+        position = match.end()
+    return tokens
 
 
 def field_selector(terms: Iterable[Term]) -> str | None:

@@ -120,15 +120,23 @@ class Rating(pykorm.models.Nested):
     taste: int | None = pykorm.fields.DataField("taste", default=None)
 
 
+class Check(pykorm.models.Nested):
+    """An entry of a plant's list of checks: lookups through it hold per element (as on conditions)."""
+
+    kind: str = pykorm.fields.DataField("kind")
+    ok: bool | None = pykorm.fields.DataField("ok", default=None)
+
+
 @pykorm.k8s_custom_object("pykorm.infomaniak.com", "v1", "plants")
 class Plant(pykorm.NamespacedModel):
-    """The query tests' model: selectable fields, a nested object, a list, a bool."""
+    """The query tests' model: selectable fields, a nested object, lists (of strings, of objects), a bool."""
 
     variety: str = pykorm.fields.Spec("variety", selectable=True)
     price: int | None = pykorm.fields.Spec("price", default=None, selectable=True)
     rating: Rating | None = pykorm.fields.DictNestedField(Rating, path=["spec", "rating"], default=None)
     tags: list[str] = pykorm.fields.Spec("tags", default_factory=list)
     ripe: bool | None = pykorm.fields.Spec("ripe", default=None)
+    checks: list[Check] = pykorm.fields.ListField(Check, path=["spec", "checks"])
 
 
 PLANT_CRD = _crd(
@@ -143,6 +151,14 @@ PLANT_CRD = _crd(
             "rating": {"type": "object", "properties": {"exterior": {"type": "integer"}, "taste": {"type": "integer"}}},
             "tags": {"type": "array", "items": {"type": "string"}},
             "ripe": {"type": "boolean"},
+            "checks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["kind"],
+                    "properties": {"kind": {"type": "string"}, "ok": {"type": "boolean"}},
+                },
+            },
         },
     },
 )

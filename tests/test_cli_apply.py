@@ -17,18 +17,15 @@ import yaml
 
 from pykorm.testing import Cluster
 
+from .witness import official_client
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def core(k8s_cluster: Cluster) -> Iterator[kubernetes.client.CoreV1Api]:
     """The official client: an independent witness of what was applied."""
-    if k8s_cluster.kubeconfig is None:
-        pytest.skip("needs the cluster's kubeconfig file")
-    configuration = kubernetes.client.Configuration()
-    kubernetes.config.load_kube_config(str(k8s_cluster.kubeconfig), context=k8s_cluster.context,
-                                       client_configuration=configuration)
-    with kubernetes.client.ApiClient(configuration) as client:
+    with official_client(k8s_cluster) as client:
         yield kubernetes.client.CoreV1Api(client)
 
 

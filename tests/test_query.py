@@ -18,9 +18,10 @@ from pykorm import Q
 from pykorm._lookups import resolve
 from pykorm.testing import Cluster
 
-from .models import Plant
+from .models import Check, Plant
 
 VARIETIES = ["Frost", "Redhaven", "Elberta", "Contender", "Madison", "Reliance"]
+CHECKS = ["water", "light", "soil"]
 PER_NAMESPACE = 550
 
 
@@ -35,7 +36,9 @@ def make_plant(rng: random.Random, namespace: str, i: int) -> Plant:
         rating = {"exterior": rng.randrange(10)}
         if rng.random() < 0.5:
             rating["taste"] = rng.randrange(10)
+    checks = [Check(kind=rng.choice(CHECKS), ok=rng.choice([True, False, None])) for _ in range(rng.randrange(4))]
     return Plant(
+        checks=checks,
         namespace=namespace,
         name=f"{rng.choice('abcxyz')}-plant-{i:04d}",
         variety=rng.choice(VARIETIES),
@@ -120,6 +123,16 @@ CASES: list[tuple[Q, Callable[[Plant], bool]]] = [
     (Q(variety="Frost", labels__tier="gold") & ~Q(price=3), lambda p: p.variety == "Frost" and p.labels.get("tier") == "gold" and p.price != 3),
     (Q(price=4, labels__app="cache"), lambda p: p.price == 4 and p.labels.get("app") == "cache"),
     (~Q(name="a-plant-0001"), lambda p: p.name != "a-plant-0001"),
+    # through a list: the conditions of one Q on the same element (issue #20)
+    (Q(checks__kind="water"), lambda p: any(c.kind == "water" for c in p.checks)),
+    (Q(checks__kind="water", checks__ok=True), lambda p: any(c.kind == "water" and c.ok is True for c in p.checks)),
+    (~Q(checks__kind="water", checks__ok=True), lambda p: not any(c.kind == "water" and c.ok is True for c in p.checks)),
+    (Q(checks__kind="water", checks__ok__isnull=True) | Q(checks__kind="soil", checks__ok=False),
+     lambda p: any(c.kind == "water" and c.ok is None for c in p.checks) or any(c.kind == "soil" and c.ok is False for c in p.checks)),
+    (Q(checks__kind="light", variety="Frost") & ~Q(checks__kind="light", checks__ok=False),
+     lambda p: p.variety == "Frost" and any(c.kind == "light" for c in p.checks)
+     and not any(c.kind == "light" and c.ok is False for c in p.checks)),
+    (Q(checks__kind__isnull=True), lambda p: not p.checks),
 ]
 
 
@@ -161,7 +174,9 @@ def test_push_down_paths_are_explained(data: Dataset) -> None:
     assert q.filter(namespace="elsewhere").explain().empty
     # what the server cannot do exactly stays in Python
     assert not q.filter(variety__startswith="F").explain().fully_pushed
-    assert not q.filter(~Q(variety="Frost")).explain().fully_pushed  # "!=" differs on absent fields
+    # "!=" on a selectable field is exact (absent reads as "" on the server, issue #20): sent too
+    assert q.filter(~Q(variety="Frost")).explain().field_selector == "spec.variety!=Frost"
+    assert not q.filter(~Q(variety="")).explain().fully_pushed  # but "x!=" would drop the absent ones
 
 
 def test_selectable_field_filter_is_sent_as_a_field_selector(data: Dataset, k8s_cluster: Cluster) -> None:
@@ -259,7 +274,7 @@ def test_queries_are_immutable_and_lazy(data: Dataset) -> None:
     with Counting(data.session) as counting:
         base = data.query()
         a = base.filter(variety="Frost")
-        b = a.exclude(price=1).order_by("name")[:3]
+        b = a.exclude(price__gt=1).order_by("name")[:3]
         assert base.explain().python is None and a.explain().fully_pushed and not b.explain().fully_pushed
     assert counting.calls == []
 
@@ -294,6 +309,9 @@ _leaves = st.one_of(
     st.builds(lambda v: Q(rating__exterior__lte=v), st.integers(0, 9)),
     st.builds(lambda v: Q(ripe=v), st.sampled_from([True, False])),
     st.builds(lambda v: Q(tags__contains=v), st.sampled_from(["sweet", "late"])),
+    st.builds(lambda v: Q(checks__kind=v), st.sampled_from(CHECKS)),
+    st.builds(lambda v: Q(checks__ok=v), st.sampled_from([True, False])),
+    st.builds(lambda k, v: Q(checks__kind=k, checks__ok=v), st.sampled_from(CHECKS), st.sampled_from([True, False, None])),
 )
 _filters = st.recursive(
     _leaves,
@@ -310,3 +328,21 @@ _filters = st.recursive(
 @given(condition=_filters)
 def test_push_down_never_changes_a_result(data: Dataset, condition: Q) -> None:
     assert names(data.query().filter(condition)) == python_only(data, condition)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(_filters, min_size=2, max_size=3), excluded=st.lists(st.booleans(), min_size=3, max_size=3))
+def test_chained_filters_and_excludes_are_each_their_own_group_and_push_down_never_changes_that(
+    data: Dataset, calls: list[Q], excluded: list[bool]
+) -> None:
+    """``filter(a).exclude(b)...``: each call's conditions on the checks hold for an element of its own."""
+    query = data.query()
+    for condition, exclude in zip(calls, excluded):
+        query = query.exclude(condition) if exclude else query.filter(condition)
+    everything = data.everything()
+    expected = names(everything)
+    for condition, exclude in zip(calls, excluded):
+        expr = resolve(Plant, condition)  # one call, evaluated in Python on every object
+        kept = names(o for o in everything if expr.matches(o._raw) != exclude)
+        expected &= kept
+    assert names(query) == expected

@@ -90,7 +90,12 @@ def test_built_in_selectors_see_an_absent_field_as_its_zero_value_so_false_and_z
     assert Pod.query.filter(status__phase="").explain().field_selector is None
     assert Pod.query.filter(status__phase__in=["Running"]).explain().field_selector is None
     assert Secret.query.filter(type="kubernetes.io/tls").explain().field_selector == "type=kubernetes.io/tls"
-    assert not Pod.query.exclude(status__phase="Running").explain().field_selector
+    # "!=" is the complement of "=" on every object: exact wherever "=" is (issue #20), kept in Python where not
+    assert Pod.query.exclude(status__phase="Running").explain().field_selector == "status.phase!=Running"
+    assert Pod.query.exclude(status__phase="Running").explain().fully_pushed
+    assert Node.query.exclude(spec__unschedulable=True).explain().field_selector == "spec.unschedulable!=true"
+    assert Node.query.exclude(spec__unschedulable=False).explain().field_selector is None
+    assert Pod.query.exclude(status__phase="").explain().field_selector is None
 
 
 def test_manifests_come_namespaces_first_lists_flattened_and_each_object_named() -> None:

@@ -17,6 +17,7 @@ import pytest
 import pykorm
 from pykorm import Q
 from pykorm._lookups import Leaf, Node, resolve
+from pykorm._ordering import element_values
 from pykorm._paths import MISSING
 from pykorm.fields import DataField, ListField, Spec
 
@@ -243,8 +244,9 @@ def test_a_lookup_through_a_list_matches_when_any_element_matches() -> None:
     assert matches(Q(parts__kind="bolt"), raw)
     assert matches(Q(parts__size__gt=4), raw)
     assert not matches(Q(parts__kind="screw"), raw)
-    # each lookup picks its own element, as Django's filter() across a relation does
-    assert matches(Q(parts__kind="nut", parts__size=5), raw)
+    # the lookups of one filter() (one Q) hold for the same element, as in Django (issue #20)
+    assert not matches(Q(parts__kind="nut", parts__size=5), raw)
+    assert matches(Q(parts__kind="nut", parts__size=1), raw)
 
 
 def test_lists_two_deep_fan_out_at_both_levels() -> None:
@@ -271,11 +273,15 @@ def test_list_elements_that_are_not_objects_are_skipped_not_crashed_on() -> None
     assert not matches(Q(parts__kind="nut"), raw)
 
 
-def test_first_value_is_what_order_by_sorts_on() -> None:
+def test_element_values_are_what_values_reads_through_a_list() -> None:
     leaf = resolve(Thing, Q(parts__size=None))
     assert isinstance(leaf, Leaf)
-    assert leaf.first_value(obj(parts=[{"kind": "a", "size": 3}, {"kind": "b", "size": 1}])) == 3
-    assert leaf.first_value(obj()) is MISSING
+    assert element_values(leaf, obj(parts=[{"kind": "a", "size": 3}, {"kind": "b"}, None, {"size": 1}])) == [3, None, None, 1]
+    assert element_values(leaf, obj()) == [] == element_values(leaf, obj(parts=[]))
+    deep = resolve(Thing, Q(parts__subs__name=None))
+    assert isinstance(deep, Leaf)
+    nested = obj(parts=[{"subs": [{"name": "x"}, {}]}, {"subs": []}, {"kind": "no subs"}, {"subs": [{"name": "y"}]}])
+    assert element_values(deep, nested) == ["x", None, "y"]  # flattened; an empty or absent inner list adds none
 
 
 # -- Q trees ------------------------------------------------------------------------------

@@ -152,7 +152,10 @@ def test_selectable_fields_are_sent_typed_as_the_server_compares_them() -> None:
         Q(size=True),  # a bool is not an integer here
         Q(shiny=1),
         Q(size=None),
-        ~Q(colour="red"),  # an absent field and "!=" differ between the server and Python
+        ~Q(colour=""),  # the server's "x!=" drops an absent field, which Python's exclude keeps
+        ~Q(colour__in=["red"]),
+        ~Q(colour="red", size=3),  # a NOT of an AND is an OR of "!=": no field selector says it
+        ~Q(parts__kind="bolt"),  # through a list
         Q(colour__in=["red"]),
         Q(colour__iexact="RED"),
         Q(size__gt=1),
@@ -164,6 +167,23 @@ def test_selectable_fields_are_sent_typed_as_the_server_compares_them() -> None:
 def test_field_conditions_whose_server_meaning_differs_stay_in_python(where: Q) -> None:
     p = plan(Gadget, where)
     assert p.field_selector is None and not p.fully_pushed
+
+
+def test_exclude_on_a_selectable_field_or_the_name_is_a_not_equal_field_selector() -> None:
+    """The server reads an absent field as "" (a CRD's), so ``!=`` a non-empty value keeps it, as Python's exclude."""
+    p = plan(Gadget, ~Q(colour="red"), ~Q(size=0), ~Q(shiny=False), ~Q(name="a"), ~Q(namespace="kube-system"))
+    assert p.field_selector == "spec.colour!=red,spec.size!=0,spec.shiny!=false,metadata.name!=a,metadata.namespace!=kube-system"
+    assert p.fully_pushed
+    # a cluster-scoped list has no metadata.namespace (the server refuses it): never sent there
+    expr = resolve(Gadget, ~Q(namespace="x"))
+    assert make_plan(expr, namespaced=False, namespaces=None).field_selector is None
+
+
+def test_a_built_in_kinds_zero_value_stays_in_python_for_exclude_too() -> None:
+    expr = resolve(Gadget, ~Q(size=0) & ~Q(shiny=False) & ~Q(size=3) & ~Q(colour="red"))
+    p = make_plan(expr, namespaced=True, namespaces=None, built_in_selectable=[("spec", "size"), ("spec", "shiny"), ("spec", "colour")])
+    assert p.field_selector == "spec.size!=3,spec.colour!=red"
+    assert str(p.python) == "(NOT (spec.size exact 0)) AND (NOT (spec.shiny exact False))"
 
 
 def test_field_selector_values_are_escaped() -> None:
@@ -268,12 +288,20 @@ HOSTILE = [
     Q(parts__kind="bolt") & Q(labels__has="app"),
     ~Q(name="b") & Q(labels__app__in=["web", "x"]),
     Q(colour="red", size=None),
+    ~Q(colour="red"),  # exclude() on selectable fields: "!=", true where the field is absent, as in Python
+    ~Q(size=3) & ~Q(shiny=True),
+    ~Q(size=0) & ~Q(shiny=False),
+    ~Q(namespace="m") & ~Q(name="b"),
+    ~Q(colour="red") | Q(labels__app="db"),
+    ~Q(parts__kind="bolt") & ~Q(size=3),
 ]
 OBJECTS = [
     raw("a", "n", {"app": "web"}, colour="red", size=3, shiny=False, parts=[{"kind": "bolt"}]),
     raw("b", "n", {"app": "db"}, colour="red", size=3, shiny=True),
     raw("a", "m", None, colour="blue", parts=[]),
     raw("c", "n", {"tier": "x"}, colour="red", size=None, parts=[{"kind": "nut"}, {"kind": "bolt"}]),
+    raw("d", "n", {"app": "db"}, size=0, shiny=False),  # no colour
+    raw("e", "m", None),  # no spec field at all
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pykorm
 from pykorm import Q
 from pykorm._lookups import resolve
 from pykorm._plan import make_plan
-from pykorm._selectors import Term, field_selector, label_selector
+from pykorm._selectors import Term, field_selector, label_selector, parse_label_selector
 from pykorm.fields import Spec
 
 pytestmark = pytest.mark.unit
@@ -182,3 +183,109 @@ def test_filter_by_fields_with_a_hostile_key_is_refused_before_sending() -> None
     query: Any = Widget.query.filter_by_fields({"spec.colour,metadata.name": "x"})
     with pytest.raises(pykorm.ClientValidationError):
         query.explain().field_selector  # noqa: B018 - rendering is what refuses
+
+
+# -- label selector strings (query.selector, issue #20) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("", ()),
+        ("  ", ()),
+        ("app=web,tier!=db", (("app", "=", ("web",)), ("tier", "!=", ("db",)))),
+        ("app==web", (("app", "=", ("web",)),)),
+        (" app = web , tier != db ", (("app", "=", ("web",)), ("tier", "!=", ("db",)))),
+        ("env in (prod, qa),zone notin (a)", (("env", "in", ("prod", "qa")), ("zone", "notin", ("a",)))),
+        ("example.com/owned,!legacy", (("example.com/owned", "exists", ()), ("legacy", "!exists", ()))),
+        ("a=", (("a", "=", ("",)),)),
+        ("a=,b", (("a", "=", ("",)), ("b", "exists", ()))),
+        ("k in (a,)", (("k", "in", ("a", "")),)),
+        ("k in ()", (("k", "in", ("",)),)),  # the server reads "()" as the empty value
+        ("k notin (,a)", (("k", "notin", ("", "a")),)),
+        ("k in (a,a)", (("k", "in", ("a",)),)),
+        ("a=b\n", (("a", "=", ("b",)),)),
+        ("controller-uid=0d5f,batch.kubernetes.io/job-name=pi", (("controller-uid", "=", ("0d5f",)), ("batch.kubernetes.io/job-name", "=", ("pi",)))),
+    ],
+    ids=repr,
+)
+def test_a_label_selector_string_parses_into_terms(text: str, terms: tuple[Term, ...]) -> None:
+    assert parse_label_selector(text) == terms
+    rendered = label_selector(terms)
+    assert parse_label_selector(rendered or "") == terms  # what is sent reads back the same
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("a=b=c", "expected ','"),
+        ("a,", "after the last ','"),
+        (",a", "expected a label key"),
+        ("a=b,,c", "expected a label key"),
+        ("!a=b", "expected ','"),
+        ("!", "after '!'"),
+        ("a in x", "expected '('"),
+        ("a in (x", "expected ',' or ')'"),
+        ("a>1", "does not evaluate '>'"),
+        ("a < 1", "does not evaluate '<'"),
+        ("in=1", "expected a label key"),
+        ("a b", "not 'b'"),
+        ("a=b c", "expected ','"),
+        ("bad key=1", "not 'key'"),
+        ("a=" + "x" * 64, "invalid label value"),
+        ("-a=b", "invalid label key"),
+        ("a=b\u00a0", "invalid label value"),  # only ASCII blanks separate, as in the server's lexer
+    ],
+    ids=repr,
+)
+def test_an_invalid_label_selector_string_is_refused_saying_where(text: str, says: str) -> None:
+    with pytest.raises(pykorm.ClientValidationError, match=re.escape(says)) as caught:
+        parse_label_selector(text)
+    assert isinstance(caught.value, ValueError)
+
+
+def test_a_label_selector_is_a_string() -> None:
+    with pytest.raises(pykorm.ClientValidationError, match="is a string"):
+        parse_label_selector(None)  # type: ignore[arg-type]
+    with pytest.raises(pykorm.ClientValidationError):
+        Widget.query.selector(["app=web"])  # type: ignore[arg-type]
+
+
+def _labels(**labels: str) -> dict[str, Any]:
+    return {"metadata": {"name": "w", "namespace": "n", "labels": labels}}
+
+
+def test_query_selector_is_pushed_down_and_means_what_the_server_means() -> None:
+    query = Widget.query.selector("app=web,tier!=db,env in (a,b),zone notin (x),owned,!legacy")
+    plan = query.explain()
+    assert plan.label_selector == "app=web,tier!=db,env in (a,b),zone notin (x),owned,!legacy" and plan.fully_pushed
+    where = query.selection().where
+    assert where is not None
+    assert where.matches(_labels(app="web", env="a", owned=""))
+    assert where.matches(_labels(app="web", env="b", owned="", tier="web", zone="y"))
+    for failing in (_labels(env="a", owned=""), _labels(app="web", env="a", owned="", tier="db"),
+                    _labels(app="web", env="c", owned=""), _labels(app="web", env="a", owned="", zone="x"),
+                    _labels(app="web", env="a"), _labels(app="web", env="a", owned="", legacy="1")):
+        assert not where.matches(failing), failing
+
+
+def test_query_selector_combines_with_filter_and_a_get_by_name_checks_it_in_python() -> None:
+    plan = Widget.query.filter(labels__app="web").selector("tier=db").explain()
+    assert plan.label_selector == "app=web,tier=db"
+    by_name = Widget.query.namespace("n").selector("tier=db").filter(name="w").explain()
+    assert by_name.names == ("w",) and by_name.label_selector is None
+    assert by_name.python is not None and not by_name.python.matches(_labels(tier="web"))
+    assert by_name.python.matches(_labels(tier="db"))
+    assert Widget.query.selector("").explain().python is None and Widget.query.selector("").explain().label_selector is None
+
+
+def test_filter_by_labels_keys_are_label_keys_never_lookups() -> None:
+    """``filter_by_labels(has="x")`` was the ``has`` operator (objects with a label *key* "x")."""
+    where = Widget.query.filter_by_labels(has="x", **{"in": "y"}).selection().where
+    assert where is not None
+    assert where.matches(_labels(has="x", **{"in": "y"}))
+    assert not where.matches(_labels(x="1", **{"in": "y"}))
+    assert Widget.query.filter_by_labels({"a__b": "v"}).explain().label_selector == "a__b=v"  # was refused as a lookup
+    spaced = Widget.query.filter_by_labels({"bad key": "v"})
+    assert spaced.explain().label_selector is None  # not a label key: checked in Python
+    assert spaced.selection().where.matches(_labels(**{"bad key": "v"}))  # type: ignore[union-attr]
