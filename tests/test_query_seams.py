@@ -167,6 +167,9 @@ def test_the_issues_deployment_and_its_explanation(session: pykorm.Pykorm, names
     assert ("python: SAME ELEMENT OF status.conditions[]: (status.conditions[].type exact 'Available' "
             "AND status.conditions[].status exact 'True')") in str(one_call.explain())
     assert "SAME ELEMENT" not in str(chained.explain())
+    # a watch filters its events with the same predicate
+    events = [(e.type, e.obj.name) for e in one_call.watch(timeout=2, initial=True)]
+    assert events[0] == ("ADDED", "available") and {name for _, name in events} == {"available"}, events
 
 
 # -- 2. page() after order_by or a slice --------------------------------------------------------------
