@@ -30,6 +30,7 @@ from ._objects import user_metadata
 from ._openapi import crd_version_schema, is_custom_group, kind_schema, pruned
 from ._patch import merge_patch
 from ._paths import MISSING, delete_path, get_path
+from ._receipts import note_write
 from ._resource import ResourceType, resource_of
 from ._subresources import Scale, log_params, scale_from, scale_patch
 from ._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
@@ -151,13 +152,18 @@ class SessionCore(Generic[TransportT]):
 
     async def _request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None,
                        **kwargs: Any) -> Any:
-        """One request about ``resource``; a 404 for the resource type itself raises :class:`CRDNotInstalled`."""
+        """One request about ``resource``; a 404 for the resource type itself raises :class:`CRDNotInstalled`.
+
+        A write's answer is noted for the receipts asked for in this context (:mod:`pykorm._receipts`).
+        """
         try:
-            return await self._send(cluster, method, path, **kwargs)
+            answer = await self._send(cluster, method, path, **kwargs)
         except NotFound as error:
             if (error.body.get("details") or {}).get("name"):
                 raise
             raise _crd_not_installed(resource, error) from error
+        note_write(method, kwargs.get("body"), kwargs.get("params"), answer)
+        return answer
 
     async def _serves(self, resource: ResourceType, name: str, cluster: str | None = None) -> bool:
         key = (cluster or "default", resource.group_path())

@@ -94,11 +94,13 @@ def crd_installed(k8s_cluster: Cluster) -> None:
 
 @pytest.fixture
 def operator(
-    k8s_cluster: Cluster, k8s_namespace: str, crd_installed: None,
+    k8s_cluster: Cluster, k8s_namespace: str, crd_installed: None, pk: pykorm.Pykorm,
 ) -> Iterator[tuple[Manager, list[str]]]:
     farewells: list[str] = []
-    session = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False,
-                            field_manager="website-operator")  # its own: the test's edits are not its echoes
+    # The default field manager, the test's too: the test's edits must not pass for the operator's echoes
+    # (echoes are told by the resourceVersions its own writes produced, not by who manages which field).
+    session = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
+    assert session.field_manager == pk.field_manager
     manager = website.build_manager(session, namespace=k8s_namespace, on_farewell=lambda s: farewells.append(s.name))
     manager.start()
     assert manager.wait_leading(60), "the manager's caches did not sync"
@@ -192,6 +194,131 @@ def test_drift_is_repaired_and_deletion_runs_the_finalizer_once(
     print(f"children collected {time.monotonic() - phase:.1f} s after the delete")
     time.sleep(1)
     assert farewells == ["drift"]
+
+
+# -- other writers: the official client, in a process of its own ---------------------------------
+
+
+OTHER_WRITER = """
+import json, sys
+from kubernetes import client, config
+config.load_kube_config(config_file=sys.argv[1], context=sys.argv[2] or None)
+core, custom = client.CoreV1Api(), client.CustomObjectsApi()
+namespace, name = sys.argv[3], sys.argv[4]
+"""
+
+
+def other_writer(cluster: Cluster, namespace: str, name: str, edit: str) -> None:
+    """Run ``edit`` with the official ``kubernetes`` client in a fresh process (its own field manager, as a user's
+    script or ``kubectl edit`` has); ``core``, ``custom``, ``namespace`` and ``name`` are defined for it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", OTHER_WRITER + edit, str(cluster.kubeconfig), cluster.context or "", namespace, name],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_a_hand_edit_that_only_removes_fields_is_repaired(
+    pk: pykorm.Pykorm, k8s_namespace: str, k8s_cluster: Cluster, operator: tuple[Manager, list[str]],
+) -> None:
+    """The other writer ends up owning no field, so it has no managedFields entry, and only the operator's entry
+    changed: no echo of the operator's own write all the same (issue 20, item 7)."""
+    manager, _ = operator
+    controller = manager.controllers[0]
+    pk.save(WebSite(namespace=k8s_namespace, name="removal", content="<p>mine</p>"))
+    site = pk.get(WebSite, "removal", k8s_namespace)
+
+    def configmap() -> ConfigMap | None:
+        return ConfigMap.query.session(pk).get("removal-content", k8s_namespace)
+
+    def as_wanted() -> bool:
+        found = configmap()
+        return found is not None and found.data == {"index.html": "<p>mine</p>"} and \
+            [(r.uid, r.controller) for r in found.owner_references or []] == [(site.uid, True)]
+
+    wait_for(as_wanted, "the ConfigMap exists, owned by the WebSite")
+    time.sleep(1.5)  # the operator is idle: what follows is news
+    key = f"{k8s_namespace}/removal"
+
+    before = controller.reconciles[key]
+    other_writer(k8s_cluster, k8s_namespace, "removal-content", """
+found = core.read_namespaced_config_map(name, namespace)
+del found.data["index.html"]
+core.replace_namespaced_config_map(name, namespace, found)
+assert not core.read_namespaced_config_map(name, namespace).data
+""")
+    took = wait_for(as_wanted, "the removed key is back", 30, every=0.02)
+    print(f"a key removed by another client was back in {took:.2f} s ({controller.reconciles[key] - before} reconciles)")
+
+    before = controller.reconciles[key]
+    other_writer(k8s_cluster, k8s_namespace, "removal-content", """
+found = core.read_namespaced_config_map(name, namespace)
+found.metadata.owner_references = None
+core.replace_namespaced_config_map(name, namespace, found)
+assert not core.read_namespaced_config_map(name, namespace).metadata.owner_references
+""")
+    took = wait_for(as_wanted, "the stripped ownerReference is back", 30, every=0.02)
+    print(f"a stripped ownerReference was back in {took:.2f} s ({controller.reconciles[key] - before} reconciles)")
+
+    time.sleep(1.5)
+    settled = controller.reconciles[key]
+    time.sleep(2)
+    assert controller.reconciles[key] == settled and sum(controller.failures.values()) == 0  # no echo loop
+
+
+def test_a_finalizer_stripped_by_another_client_is_put_back(
+    pk: pykorm.Pykorm, k8s_namespace: str, k8s_cluster: Cluster, operator: tuple[Manager, list[str]],
+) -> None:
+    """A change of metadata.finalizers alone reaches the reconcile (issue 20, item 8): the cleanup still runs."""
+    _, farewells = operator
+    pk.save(WebSite(namespace=k8s_namespace, name="kept"))
+
+    def finalizers() -> list[str]:
+        return pk.get(WebSite, "kept", k8s_namespace).finalizers or []
+
+    wait_for(lambda: finalizers() == [website.FINALIZER], "the operator added its finalizer")
+    other_writer(k8s_cluster, k8s_namespace, "kept", """
+found = custom.get_namespaced_custom_object("example.pykorm.io", "v1", namespace, "websites", name)
+found["metadata"]["finalizers"] = []
+stripped = custom.replace_namespaced_custom_object("example.pykorm.io", "v1", namespace, "websites", name, found)
+assert not stripped["metadata"].get("finalizers")
+""")
+    took = wait_for(lambda: finalizers() == [website.FINALIZER], "the stripped finalizer is back", 30, every=0.02)
+    print(f"a finalizer stripped by another client was back {took:.2f} s after the other writer's process ended")
+    pk.delete(pk.get(WebSite, "kept", k8s_namespace), wait=True, timeout=60)
+    assert farewells == ["kept"]  # the cleanup ran, once
+
+
+def test_the_status_claims_only_the_generation_the_reconcile_read(
+    pk: pykorm.Pykorm, k8s_namespace: str, k8s_cluster: Cluster, operator: tuple[Manager, list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A spec change lands between the reconcile's read and its status write: the write conflicts, is retried on a
+    fresh read, and must still say the generation the reconcile acted on (issue 20, item 9)."""
+    from kubernetes import client as k8s
+
+    raced: list[tuple[int, Any]] = []
+    real = website.update_status
+
+    def racing(site: Any, mutate: Any, **options: Any) -> Any:
+        if site.name != "raced" or raced:
+            return real(site, mutate, **options)
+        read = site.generation
+        with k8s.ApiClient(k8s_cluster.configuration()) as api:  # another writer changes the spec now
+            k8s.CustomObjectsApi(api).patch_namespaced_custom_object(
+                "example.pykorm.io", "v1", k8s_namespace, "websites", "raced", {"spec": {"replicas": 0}})
+        written = real(site, mutate, **options)
+        raced.append((read, written))
+        return written
+
+    monkeypatch.setattr(website, "update_status", racing)
+    pk.save(WebSite(namespace=k8s_namespace, name="raced"))
+    wait_for(lambda: bool(raced), "the reconcile wrote the status")
+    read, written = raced[0]
+    print(f"the reconcile read generation {read}; its status write met generation {written.generation}")
+    assert written.generation == read + 1  # it conflicted, and was written on a fresh read...
+    assert written.observed_generation == read  # ...claiming only what the reconcile saw
+    wait_for(converged(pk, k8s_namespace, ["raced"], ready=None), "the next reconcile observed the new generation")
 
 
 # -- faults under a running manager ------------------------------------------------------
@@ -433,3 +560,28 @@ def test_update_status_and_finalize_survive_stale_reads(pk: pykorm.Pykorm, k8s_n
     assert cleanups == ["stale"] and pk.get(WebSite, "stale", k8s_namespace).finalizers == ["example.com/other"]
     pk.update(pk.get(WebSite, "stale", k8s_namespace), lambda s: setattr(s, "finalizers", []))
     pk.wait_gone(going, timeout=30)
+
+
+def test_update_status_writes_the_observed_generation_it_is_given_on_every_attempt(
+    pk: pykorm.Pykorm, k8s_namespace: str, crd_installed: None,
+) -> None:
+    from pykorm.controller import update_status
+
+    pk.save(WebSite(namespace=k8s_namespace, name="observed", content="<p>1</p>"))
+    read = pk.get(WebSite, "observed", k8s_namespace)
+    pk.update(pk.get(WebSite, "observed", k8s_namespace), lambda s: setattr(s, "content", "<p>2</p>"))
+    written = update_status(read, lambda s: setattr(s, "ready_replicas", 1), observed_generation=read.generation,
+                            session=pk)
+    fresh = pk.get(WebSite, "observed", k8s_namespace)
+    assert (written.generation, written.observed_generation) == (fresh.generation, fresh.observed_generation) == (2, 1)
+    for bad in (0, -1, True, "1", 1.0):
+        with pytest.raises(ValueError, match="observed_generation"):
+            update_status(fresh, lambda s: None, observed_generation=bad, session=pk)  # type: ignore[arg-type]
+
+    # Deleted and created again under the same name meanwhile: not the object the reconcile read.
+    pk.delete(fresh, wait=True, timeout=30)
+    pk.save(WebSite(namespace=k8s_namespace, name="observed"))
+    with pytest.raises(pykorm.NotFound, match="deleted, and another one of that name"):
+        update_status(fresh, lambda s: setattr(s, "ready_replicas", 5), observed_generation=2, session=pk)
+    again = pk.get(WebSite, "observed", k8s_namespace)
+    assert again.ready_replicas is None and again.observed_generation is None

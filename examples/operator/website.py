@@ -3,7 +3,7 @@
     python examples/operator/website.py --kubeconfig ~/.kube/config --install-crd
 
 The controller owns both children (deleting the WebSite garbage-collects them), repairs
-them when edited or deleted by hand, mirrors the Deployment's ready replicas into the
+them when edited, deleted or orphaned by hand, mirrors the Deployment's ready replicas into the
 WebSite's status, and keeps a finalizer that logs the site's removal. Run two copies: one
 leads (Lease ``website-operator`` in ``--lease-namespace``), the other stands by.
 The CRD and the RBAC a deployed operator needs are generated from this file:
@@ -92,27 +92,26 @@ def build_manager(
             configmap = ConfigMap(namespace=site.namespace, name=f"{site.name}-content", data=desired_configmap(site))
             pk.adopt(configmap, site)
             create(pk, configmap)
-        elif configmap.data != desired_configmap(site):
+        else:
             configmap.data = desired_configmap(site)
-            pk.save(configmap)
+            pk.adopt(configmap, site)  # saves what differs: the data, an ownerReference stripped by hand; else nothing
 
         deployment = deployments.get(site.name, site.namespace)
         wanted = desired_deployment(site)
         if deployment is None:
             pk.adopt(wanted, site)
             create(pk, wanted)
-        elif deployment.spec is None or deployment.spec.replicas != site.replicas or \
-                deployment.spec.template.spec.containers[0].image != site.image:  # type: ignore[union-attr]
-            deployment.spec = wanted.spec
-            pk.save(deployment)
+        else:
+            if deployment.spec is None or deployment.spec.replicas != site.replicas or \
+                    deployment.spec.template.spec.containers[0].image != site.image:  # type: ignore[union-attr]
+                deployment.spec = wanted.spec
+            pk.adopt(deployment, site)
 
         ready = (deployment.status.ready_replicas or 0) if deployment is not None and deployment.status else 0
-
-        def mirror(target: WebSite) -> None:
-            target.ready_replicas = ready
-            target.observed_generation = target.generation
-
-        update_status(site, mirror, session=pk)
+        # The generation this reconcile read and acted on, taken now: a retry after a conflict reads the
+        # object again, and a newer generation there is not observed yet (its own event reconciles it).
+        update_status(site, lambda target: setattr(target, "ready_replicas", ready),
+                      observed_generation=site.generation, session=pk)
 
     return manager
 

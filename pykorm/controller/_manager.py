@@ -115,7 +115,7 @@ class Manager:
             owned: list[Informer[Any]] = [self.informer(kind) for kind in owns]
             label = name or str(getattr(reconcile, "__name__", model.__name__))
             controller = Controller(label, reconcile, primary, owned, workers=workers, resync=resync,
-                                    owned_delay=owned_delay, field_manager=self.session.field_manager)
+                                    owned_delay=owned_delay)
             with self._lock:
                 self.controllers.append(controller)
                 if self._active.is_set():

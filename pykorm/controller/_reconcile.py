@@ -6,15 +6,17 @@ again whenever something it cares about changes, so it must be idempotent
 (level-triggered, as controller-runtime's ``Reconcile``). What it cares about:
 
 - its model's objects: created, deleted, and changed where a reconcile can act on it —
-  the ``metadata.generation`` (spec), labels, annotations or the deletion
-  timestamp; a change of status or finalizers alone (the reconcile's own writes) is not a reason;
+  the ``metadata.generation`` (spec), labels, annotations, finalizers or the deletion
+  timestamp; a change of status alone is not a reason;
 - the objects it ``owns``: any change of one (its status too: a Deployment becoming
   ready) maps, through the ``ownerReferences`` entry with ``controller: true``, to its
-  owner's key. Those come ``owned_delay`` seconds later, so that the burst of changes a
-  new Deployment goes through makes one reconcile instead of five. A change whose only
-  writers (the ``managedFields`` entries it changed) are the controller's own field
-  manager is the echo of the reconcile's own write, not news: it is not a reason either
-  (so give an operator a field manager of its own, as ``kubectl`` and controllers have).
+  owner's key (a reference removed: to the former owner's). Those come ``owned_delay``
+  seconds later, so that the burst of changes a new Deployment goes through makes one
+  reconcile instead of five.
+An event whose object is exactly a state the reconcile's own write produced (the same uid
+and resourceVersion as its answer: :mod:`._echoes`) is the echo of that write, not news,
+and is no reason either. Only that: another writer's change is always news, even one that
+leaves the controller's field manager the only writer (a key or an ownerReference removed).
 
 A reconcile that raises is logged with its key and retried after the key's backoff
 (5 ms doubling up to 1000 s); returning ``Result(requeue_after=s)`` calls it again in
@@ -28,7 +30,9 @@ import dataclasses
 import threading
 from typing import TYPE_CHECKING, Callable, Generic, Iterable, TypeVar
 
+from .._receipts import receipts
 from .._resource import resource_of
+from ._echoes import Echoes
 from ._informer import Informer, log
 from ._queue import WorkQueue
 from ._store import Raw, key_of
@@ -85,8 +89,6 @@ class Controller(Generic[M]):
         workers: threads calling ``reconcile`` (never two on one key).
         resync: seconds after which every object is reconciled again (None: never).
         owned_delay: seconds an owned object's change waits (de-duplicated) before its owner is reconciled.
-        field_manager: the field manager the reconcile writes with: owned objects' changes written only
-            by it are its own echoes (None: every change counts).
     """
 
     def __init__(
@@ -99,7 +101,6 @@ class Controller(Generic[M]):
         workers: int = 2,
         resync: float | None = None,
         owned_delay: float = 0.5,
-        field_manager: str | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
@@ -112,7 +113,7 @@ class Controller(Generic[M]):
         self.workers = workers
         self.resync = resync
         self.owned_delay = owned_delay
-        self.field_manager = field_manager
+        self.echoes = Echoes()
         self.queue: WorkQueue[str] = WorkQueue()
         self.reconciles: collections.Counter[str] = collections.Counter()  # calls per key (a figure to watch)
         self.failures: collections.Counter[str] = collections.Counter()  # reconciles that raised, per key
@@ -127,22 +128,38 @@ class Controller(Generic[M]):
     # -- events → keys -----------------------------------------------------------------
 
     def _on_primary(self, kind: str, old: Raw | None, new: Raw | None) -> None:
-        if kind != "MODIFIED" or old is None or new is None or _actionable_change(old, new):
-            self.queue.add(key_of(new or old or {}))
+        raw = new or old or {}
+        metadata = raw.get("metadata") or {}
+        uid, version = metadata.get("uid"), metadata.get("resourceVersion")
+        if kind == "DELETED":
+            self.echoes.forget(uid)
+            self.queue.add(key_of(raw))
+        elif kind == "MODIFIED" and old is not None and new is not None and not _actionable_change(old, new):
+            self.echoes.consume(uid, version)  # no reason (a status write): its receipt, if ours, is used up
+        else:
+            for key in self.echoes.news((key_of(raw),), uid, version, 0.0):
+                self.queue.add(key)
 
     def _on_owned(self, kind: str, old: Raw | None, new: Raw | None) -> None:
-        if kind != "DELETED" and new is not None and self.field_manager is not None:
-            writers = _writers(old, new)
-            if writers and writers <= {self.field_manager}:
-                return  # the echo of the reconcile's own write
         raw = new or old or {}
         metadata = raw.get("metadata") or {}
         keys = {self._owner_key(metadata, r) for r in metadata.get("ownerReferences") or () if r.get("controller")}
         if old is not None and kind == "MODIFIED":  # an owner reference removed: tell the former owner too
             before = old.get("metadata") or {}
             keys |= {self._owner_key(before, r) for r in before.get("ownerReferences") or () if r.get("controller")}
-        for key in keys - {None}:
-            self.queue.add_after(key, self.owned_delay)  # type: ignore[arg-type]
+        owners = [key for key in keys if key is not None]
+        if kind == "DELETED":
+            self.echoes.forget(metadata.get("uid"))
+        else:
+            owners = self.echoes.news(owners, metadata.get("uid"), metadata.get("resourceVersion"), self.owned_delay)
+        for key in owners:
+            self._queue(key, self.owned_delay)
+
+    def _queue(self, key: str, delay: float) -> None:
+        if delay > 0:
+            self.queue.add_after(key, delay)
+        else:
+            self.queue.add(key)
 
     def _owner_key(self, metadata: Raw, reference: Raw) -> str | None:
         group = str(reference.get("apiVersion") or "").rpartition("/")[0]
@@ -182,8 +199,10 @@ class Controller(Generic[M]):
             namespace, _, name = key.rpartition("/") if namespaced else ("", "", key)
             request = Request(namespace or None, name, self.informer.model, self.informer)
             self.reconciles[key] += 1
+            self.echoes.begin(key)
             try:
-                result = self.reconcile(request)
+                with receipts(self.echoes.wrote):
+                    result = self.reconcile(request)
             except Exception:  # noqa: BLE001 - logged with its key, retried with backoff
                 self.failures[key] += 1
                 retries = self.queue.limiter.retries(key)
@@ -198,6 +217,9 @@ class Controller(Generic[M]):
                 else:
                     self.queue.forget(key)
             finally:
+                news = self.echoes.end(key)  # what changed meanwhile, echoes of its writes left out
+                if news is not None:
+                    self._queue(key, news)
                 self.queue.done(key)
 
     def _resync_loop(self) -> None:
@@ -216,17 +238,4 @@ def _actionable_change(old: Raw, new: Raw) -> bool:
     return any(before.get(f) != after.get(f) for f in ("generation", *_WATCHED_METADATA))
 
 
-_WATCHED_METADATA = ("labels", "annotations", "deletionTimestamp")
-
-
-
-def _writers(old: Raw | None, new: Raw) -> set[str]:
-    """The field managers whose ``managedFields`` entry the change from ``old`` to ``new`` added or changed."""
-
-    def entries(raw: Raw | None) -> dict[tuple[str, str, str], tuple[object, object]]:
-        found = (raw or {}).get("metadata", {}).get("managedFields") or ()
-        return {(str(e.get("manager")), str(e.get("operation")), str(e.get("subresource", ""))):
-                (e.get("time"), e.get("fieldsV1")) for e in found}
-
-    before, after = entries(old), entries(new)
-    return {key[0] for key, value in after.items() if before.get(key) != value}
+_WATCHED_METADATA = ("labels", "annotations", "finalizers", "deletionTimestamp")

@@ -5,6 +5,12 @@ written with the read's resourceVersion then conflicts. :func:`update_status` ap
 change again to a fresh read and retries, as client-go's ``RetryOnConflict``. Nothing is
 sent when the status did not change, so a reconcile that finds everything in order
 writes nothing (and causes no event).
+
+The fresh read may hold a newer spec (a higher ``metadata.generation``) than the one the
+reconcile acted on: ``status.observedGeneration`` must then still say the generation the
+reconcile read, never the fresh read's. ``observed_generation=obj.generation`` (taken from
+the object the reconcile read, before any retry) writes exactly that on every attempt; the
+newer generation's own event brings the reconcile that observes it.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import random
 import time
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from .._errors import ConflictError
+from .._errors import ConflictError, NotFound
+from .._paths import set_path
 
 if TYPE_CHECKING:
     from .._models import Model
@@ -24,23 +31,43 @@ __all__ = ["update_status"]
 M = TypeVar("M", bound="Model")
 
 
-def update_status(obj: M, mutate: Callable[[M], object], *, session: Pykorm | None = None, retries: int = 5) -> M:
+def update_status(
+    obj: M,
+    mutate: Callable[[M], object],
+    *,
+    observed_generation: int | None = None,
+    session: Pykorm | None = None,
+    retries: int = 5,
+) -> M:
     """Apply ``mutate`` to ``obj`` and save its status; on a conflict, read it again and retry.
 
     ``mutate`` must be safe to call again on a freshly read object. Without ``session``, through the
     session that read the object (see :meth:`pykorm.Model.save`).
 
+    Args:
+        observed_generation: written to ``status.observedGeneration`` on every attempt: pass the
+            ``generation`` of the object the reconcile read (a retry's fresh read may be newer).
+
     Raises:
         ConflictError: still conflicting after ``retries`` fresh reads.
-        NotFound: the object is gone.
+        NotFound: the object is gone, or was deleted and created again (another uid) meanwhile.
+        ValueError: ``observed_generation`` is not a positive int.
 
-    >>> update_status(site, lambda s: setattr(s.status, "ready_replicas", 2))
+    >>> update_status(site, lambda s: setattr(s, "ready_replicas", 2), observed_generation=site.generation)
     """
     from .._session import session_of
 
+    if observed_generation is not None and (
+            isinstance(observed_generation, bool) or not isinstance(observed_generation, int) or observed_generation < 1):
+        raise ValueError(f"observed_generation is the metadata.generation the reconcile read (an int from 1), "
+                         f"not {observed_generation!r}")
     session = session or session_of(obj, "update_status")
+    uid = obj.uid
     for attempt in range(retries + 1):
         mutate(obj)
+        if observed_generation is not None:
+            obj._will_change()
+            set_path(obj._raw, ("status", "observedGeneration"), observed_generation)
         try:
             return session.save_status(obj)
         except ConflictError:
@@ -48,4 +75,8 @@ def update_status(obj: M, mutate: Callable[[M], object], *, session: Pykorm | No
                 raise
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
             session.refresh(obj)
+            if uid and obj.uid != uid:
+                raise NotFound(f"{type(obj).__name__} {obj.name}: the object whose status was to be written was "
+                               f"deleted, and another one of that name (uid {obj.uid}) created since it was read",
+                               status=404, reason="NotFound") from None
     raise AssertionError("unreachable")

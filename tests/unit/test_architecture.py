@@ -18,7 +18,7 @@ pytestmark = pytest.mark.unit
 PACKAGE = Path(__file__).resolve().parents[2] / "pykorm"
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "primitives": ("_errors", "_paths", "_patch", "_versions", "_gc", "_names", "_selectors", "_drive"),
+    "primitives": ("_errors", "_paths", "_patch", "_versions", "_gc", "_names", "_selectors", "_drive", "_receipts"),
     "wire": ("_retry", "_transport", "_clusters", "_resource", "_atransport"),
     "vocabulary": ("_types", "_options"),
     "declaration": ("_tracking", "_fields", "fields", "_objects"),

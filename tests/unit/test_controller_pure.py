@@ -286,14 +286,18 @@ def test_nested_and_list_lookups_on_a_cluster_scoped_cache() -> None:
 # -- small pure helpers ----------------------------------------------------------------------
 
 
-def test_status_and_finalizer_writes_are_not_reasons_to_reconcile_again() -> None:
+def test_status_writes_are_not_reasons_to_reconcile_again_but_finalizer_changes_are() -> None:
     old = raw("p", generation=1)
     old["metadata"]["generation"] = 1
     status = {**old, "status": {"readyReplicas": 1}, "metadata": {**old["metadata"], "resourceVersion": "2"}}
     finalized = {**old, "metadata": {**old["metadata"], "finalizers": ["example.com/x"]}}
+    stripped = {**finalized, "metadata": {**finalized["metadata"], "finalizers": []}}
     spec = {**old, "metadata": {**old["metadata"], "generation": 2}}
     deleting = {**old, "metadata": {**old["metadata"], "deletionTimestamp": "2026-01-01T00:00:00Z"}}
-    assert not _actionable_change(old, status) and not _actionable_change(old, finalized)
+    assert not _actionable_change(old, status)
+    # A finalizer removed by another client must be put back (issue 20, item 8); the reconcile's own
+    # finalizer writes are left out as echoes (their resourceVersions), not by this rule.
+    assert _actionable_change(old, finalized) and _actionable_change(finalized, stripped)
     assert _actionable_change(old, spec) and _actionable_change(old, deleting)
     assert is_deleting(Peach._from_server(deleting)) and not is_deleting(Peach._from_server(old))
 
