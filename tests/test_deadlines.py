@@ -32,7 +32,7 @@ from pykorm.aio import AsyncPykorm
 from pykorm.controller import Informer
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane
 
-from .models import ConfigMap
+from .models import PLANT_CRD, ConfigMap
 from .planes import new_namespace, private_plane, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,6 +177,62 @@ def test_a_stopped_server_fails_every_verb_within_the_connect_timeout(
     assert admin.get(ConfigMap, "doomed", namespace).data == {"v": "1"}  # nothing was done meanwhile
     assert admin.get(ConfigMap, "stored", namespace).data == {"v": "1"}
     assert ConfigMap.query.session(admin).namespace(namespace).get("new") is None
+
+
+@pytest.mark.parametrize("fault", ["refuse", "reset"])
+def test_through_a_proxy_that_refuses_or_resets_every_verb_fails_within_its_budget(
+    plane: tuple[LocalControlPlane, pykorm.Pykorm], proxy: FaultProxy, fault: str,
+) -> None:
+    """The issue's proxy run (a get, a list and a create took over 60 s): every verb, blocking and async at
+    once, within min(connect_timeout, 3 s) + 1 s — refused connections are tried for that long, reads whose
+    answers are cut too; a write whose answer was cut fails at once (outcome unknown), never sent twice."""
+    _, admin = plane
+    namespace = new_namespace(admin, "dl")
+    for name in ("stored", "doomed"):
+        admin.save(ConfigMap(namespace=namespace, name=name, data={"v": "1"}))
+    session = proxy.session()
+    calls = verbs(session, namespace)
+    figures: dict[str, tuple[float, Any]] = {}
+
+    def blocking(verb: str, call: Callable[[], Any]) -> None:
+        figures[verb] = timed(call)
+
+    async def awaited() -> None:
+        async with AsyncPykorm(clusters={"default": proxy.configuration()}) as apk:
+            prepared = await async_verbs(apk, namespace)
+            ready.set()
+            await asyncio.to_thread(failing.wait)
+
+            async def one(verb: str, call: Callable[[], Awaitable[Any]]) -> None:
+                begun = time.monotonic()
+                try:
+                    result: Any = await call()
+                except Exception as error:  # noqa: BLE001 - the outcome is what is tested
+                    result = error
+                figures[f"async {verb}"] = (time.monotonic() - begun, result)
+
+            await asyncio.gather(*(one(verb, call) for verb, call in prepared.items()))
+
+    ready, failing = threading.Event(), threading.Event()
+    loop_thread = threading.Thread(target=lambda: asyncio.run(awaited()), daemon=True)
+    loop_thread.start()
+    assert ready.wait(60)
+    FAULTS[fault](proxy)
+    failing.set()
+    threads = [threading.Thread(target=blocking, args=item, daemon=True) for item in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in [*threads, loop_thread]:
+        thread.join(60)
+    proxy.heal()
+    print("\n".join(f"proxy {fault}, {verb}: {seconds:.2f} s, {outcome}" for verb, (seconds, outcome) in figures.items()))
+    assert len(figures) == 12
+    for verb, (seconds, outcome) in figures.items():
+        assert isinstance(outcome, pykorm.ServerUnavailable), (verb, outcome)
+        assert seconds <= NO_ANSWER_BUDGET + MARGIN, (verb, seconds)
+    posts = proxy.seen("POST", f"namespaces/{namespace}/configmaps")
+    assert len(posts) == (0 if fault == "refuse" else 2)  # each create sent once at most (blocking, async)
+    session.close()
 
 
 def test_a_widened_budget_rides_out_a_restart(plane: tuple[LocalControlPlane, pykorm.Pykorm]) -> None:
@@ -450,6 +506,19 @@ def test_an_informer_sync_wait_ends_at_its_timeout_and_syncs_once_the_server_ans
     assert informer.get("one", namespace) is not None
     seconds, _ = timed(session.close)  # stops it: its open watch is closed at once
     assert seconds <= MARGIN and not informer.alive
+
+
+def test_install_crds_ends_at_its_timeout_through_a_black_holed_server(
+    plane: tuple[LocalControlPlane, pykorm.Pykorm], proxy: FaultProxy,
+) -> None:
+    session = proxy.session()
+    proxy.blackhole()
+    seconds, outcome = timed(lambda: session.install_crds(PLANT_CRD, timeout=2))
+    proxy.heal()
+    print(f"install_crds(timeout=2) against a black-holed server: {seconds:.2f} s, {outcome}")
+    assert isinstance(outcome, pykorm.ServerUnavailable) and "time was up" in str(outcome), outcome
+    assert seconds <= 2 + MARGIN
+    session.close()
 
 
 # -- watch order across outages, restarts and relists --------------------------------------------------------------
