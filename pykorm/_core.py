@@ -244,11 +244,9 @@ class SessionCore(Generic[TransportT]):
                          cluster: str | None = None, deadline: float | None = None) -> None:
         """Poll until ``obj`` is gone; ``deadline`` (a ``time.monotonic()`` time) instead of ``timeout`` when given.
 
-        The call's first request fails as any call does (the first GET; with ``deadline``, the call of a
-        ``delete(wait=True)``: its DELETE); later ones ride out an unreachable server until the deadline."""
+        An unreachable server is ridden out until the deadline (each GET is tried again until then)."""
         resource = resource_of(type(obj))
         path = self._object_path(obj, resource)
-        first = deadline is None
         deadline = time.monotonic() + timeout if deadline is None else deadline
         pause, raw = 0.05, None
         while True:
@@ -258,10 +256,7 @@ class SessionCore(Generic[TransportT]):
             except NotFound:
                 return
             except ServerUnavailable as error:
-                if first and time.monotonic() < deadline:
-                    raise  # the first request fails as any call does
                 failure = error
-            first = False
             if raw is not None and uid and (raw.get("metadata") or {}).get("uid") != uid:
                 return  # the name now holds another object
             if time.monotonic() >= deadline:

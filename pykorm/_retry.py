@@ -15,14 +15,14 @@ client-go's rules, in one place:
 
 Every request has a time budget, and its retries live inside it:
 
-- a request that gets no answer (refused, reset) is tried again for at most
-  ``min(connect_timeout, 3 s)`` (:data:`NO_ANSWER_BUDGET`): a stopped server fails in
-  seconds, as kubectl does. ``RetryPolicy(max_elapsed=...)`` widens it (an operator
-  that rides out API server restarts);
-- ``max_elapsed``, and the deadline of a method with a timeout (``wait_for``, a watch...),
-  bound everything: each attempt's connect and read timeouts are cut to the time left
-  (:data:`MIN_ATTEMPT` at the least), and a wait that would pass the deadline is not made —
-  a ``Retry-After`` longer than the time left fails at once with the server's answer.
+- a request that gets no answer (refused, reset) is tried again until its deadline: the
+  deadline of the method with a timeout that makes it (``wait_for``, a watch...), or
+  ``RetryPolicy(max_elapsed=...)`` (an operator that rides out API server restarts); when
+  nothing says one, for ``min(connect_timeout, 3 s)`` (:data:`NO_ANSWER_BUDGET`): a stopped
+  server fails in seconds, as kubectl does;
+- the deadline bounds everything: each attempt's connect and read timeouts are cut to the
+  time left (:data:`MIN_ATTEMPT` at the least), and a wait that would pass the deadline is
+  not made — a ``Retry-After`` longer than the time left fails at once with the server's answer.
 
 Each retry is logged at DEBUG on the ``pykorm`` logger; after the last one the
 error raised carries ``attempts`` and the last ``status``.
@@ -86,10 +86,12 @@ class RetryPolicy:
         max_backoff: the longest such wait.
         max_retry_after: the longest ``Retry-After`` honoured (a server asking more is cut short).
         max_elapsed: the most one request may take in all, its attempts and the waits between them
-            included (None: bounded by ``max_retries`` and the timeouts, and a server that gives no
-            answer — refused, reset — is tried for ``min(connect_timeout, 3 s)``). A number is also
-            how long a server that gives no answer is tried again: ``RetryPolicy(max_elapsed=60)``
-            rides out an API server restart. Both limits apply: whichever is reached first.
+            included (a watch or log stream: until it is open, then each read; None: bounded by
+            ``max_retries``, the timeouts and the deadline of the method making it, and a server that
+            gives no answer — refused, reset — is tried for ``min(connect_timeout, 3 s)`` when the
+            method has none). A number is also how long a server that gives no answer is tried again:
+            ``RetryPolicy(max_elapsed=60)`` rides out an API server restart. ``max_retries`` applies
+            too: whichever is reached first.
 
     The wait before retry ``n`` (1, 2...) is the server's ``Retry-After`` plus a random
     share of ``min(max_backoff, backoff * 2**(n-1))``, or without ``Retry-After`` a random
@@ -271,9 +273,11 @@ class Attempts:
         now = time.monotonic()
         budget = self.policy.max_elapsed
         self.deadline = _earliest(deadline, None if budget is None else now + budget)
-        if budget is None:  # a server that gives no answer: a few seconds, never more than a connection may take
-            budget = min(NO_ANSWER_BUDGET, math.inf if self.timeouts.connect is None else self.timeouts.connect)
-        self.no_answer_until = _earliest(self.deadline, now + budget)
+        if self.deadline is not None:  # the caller's time, or max_elapsed: a server that gives no answer is tried till then
+            self.no_answer_until: float = self.deadline
+        else:  # nothing said: a few seconds, never more than a connection may take
+            connect = math.inf if self.timeouts.connect is None else self.timeouts.connect
+            self.no_answer_until = now + min(NO_ANSWER_BUDGET, connect)
 
     def time_left(self) -> float | None:
         """Seconds the next attempt may take before the deadline (:data:`MIN_ATTEMPT` at the least); None: no deadline."""

@@ -24,8 +24,9 @@ any answer the last error is raised.
 
 Deadlines. A watch with a timeout passes its deadline to every request it makes (lists,
 streams and their retries: :mod:`pykorm._retry`), so that it ends at its deadline whatever
-the server does. Its first list fails as any call does (``ServerUnavailable`` when the
-server cannot be reached); after that, an unreachable server is ridden out until the deadline.
+the server does, and rides out an unreachable server until then: its first list too (a
+watch that could not list at all raises ``ServerUnavailable`` at its deadline). Without a
+timeout, the first list fails as any call does.
 
 Order. Events come in the server's order: a resumed stream goes on from the last
 resourceVersion seen. After 410 Gone the watcher lists again and reports the differences
@@ -125,10 +126,25 @@ class Watcher(Generic[M]):
         return iterate(self.aevents())
 
     async def ainitial(self) -> list[M]:
-        """:meth:`initial`, as a coroutine (the one implementation: see :mod:`pykorm._drive`)."""
+        """:meth:`initial`, as a coroutine (the one implementation: see :mod:`pykorm._drive`).
+
+        With a deadline, a server that cannot be reached is tried again until then (then
+        ``ServerUnavailable``); without one, the list fails as any call does.
+        """
         if self.empty:
             return []
-        self.known = await self._list()
+        failures = 0
+        while True:
+            try:
+                self.known = await self._list()
+                break
+            except ServerUnavailable as error:
+                if self.deadline is None or self._expired():
+                    raise
+                self.last_error = error
+                failures += 1
+                await self.client.session._sleep(self._remaining(_RECONNECT.delay(failures, None)))
+        self.last_error = None
         return [self._hydrate(raw) for raw in self.known.values()]
 
     async def aevents(self) -> AsyncGenerator[WatchEvent[M], None]:
@@ -310,10 +326,9 @@ async def wait_until(
     """See :meth:`Query.wait_until`. ``what`` names the wait in its :class:`WaitTimeout`, whose ``last`` is
     ``last(the objects seen last)``.
 
-    The deadline bounds every request and retry (the watcher's). The first list fails as any call
-    does, unless the deadline came first; then an unreachable server is ridden out, and at the
-    deadline :class:`WaitTimeout` is raised, from the last ``ServerUnavailable`` if the server could not
-    be reached at the end.
+    The deadline bounds every request and retry (the watcher's), and an unreachable server is ridden
+    out until then: at the deadline :class:`WaitTimeout` is raised, from the last ``ServerUnavailable``
+    if the server could not be reached at the end.
     """
     watcher = Watcher(client, model, plan, timeout)
 
@@ -329,9 +344,7 @@ async def wait_until(
 
     try:
         await watcher.ainitial()
-    except ServerUnavailable as error:
-        if not watcher._expired():
-            raise
+    except ServerUnavailable as error:  # only at the deadline: the list is tried again until then
         raise timed_out(error) from error
     found = current()
     if condition(found):

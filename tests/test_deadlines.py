@@ -53,6 +53,26 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     return time.monotonic() - started, outcome
 
 
+async def atimed(call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    """:func:`timed`, awaited."""
+    started = time.monotonic()
+    try:
+        outcome = await call()
+    except Exception as error:  # noqa: BLE001 - the outcome is what is tested
+        outcome = error
+    return time.monotonic() - started, outcome
+
+
+def concurrently(runs: list[Callable[[], object]], meanwhile: Callable[[], object]) -> None:
+    """Start each of ``runs`` on a thread, call ``meanwhile()`` on this one, then wait for the threads."""
+    threads = [threading.Thread(target=run, daemon=True) for run in runs]
+    for thread in threads:
+        thread.start()
+    meanwhile()
+    for thread in threads:
+        thread.join(60)
+
+
 def release(admin: pykorm.Pykorm, namespace: str) -> None:
     """Remove the test's finalizers, so that the namespace's objects can go."""
     for cm in ConfigMap.query.session(admin).namespace(namespace):
@@ -204,12 +224,7 @@ def test_through_a_proxy_that_refuses_or_resets_every_verb_fails_within_its_budg
             await asyncio.to_thread(failing.wait)
 
             async def one(verb: str, call: Callable[[], Awaitable[Any]]) -> None:
-                begun = time.monotonic()
-                try:
-                    result: Any = await call()
-                except Exception as error:  # noqa: BLE001 - the outcome is what is tested
-                    result = error
-                figures[f"async {verb}"] = (time.monotonic() - begun, result)
+                figures[f"async {verb}"] = await atimed(call)
 
             await asyncio.gather(*(one(verb, call) for verb, call in prepared.items()))
 
@@ -341,14 +356,12 @@ def fail_midway(proxy: FaultProxy, runs: list[Callable[[], object]], path: str, 
                 fault: Callable[[], object]) -> None:
     """Start each of ``runs`` on a thread; once ``opened`` GETs matching ``path`` went through the proxy, wait
     ``OUTAGE_AT`` seconds, bring ``fault`` about, and wait for the threads to end."""
-    threads = [threading.Thread(target=run, daemon=True) for run in runs]
-    for thread in threads:
-        thread.start()
-    wait_for(lambda: len(proxy.seen("GET", path)) >= opened, timeout=30, what=f"{opened} requests for {path}")
-    time.sleep(OUTAGE_AT)
-    fault()
-    for thread in threads:
-        thread.join(60)
+    def midway() -> None:
+        wait_for(lambda: len(proxy.seen("GET", path)) >= opened, timeout=30, what=f"{opened} requests for {path}")
+        time.sleep(OUTAGE_AT)
+        fault()
+
+    concurrently(runs, midway)
 
 
 @dataclass
@@ -426,12 +439,7 @@ def test_every_wait_ends_at_its_deadline_whatever_the_server_does(
             await asyncio.to_thread(started.wait)
 
             async def one(name: str, call: Callable[[], Awaitable[Any]]) -> None:
-                begun = time.monotonic()
-                try:
-                    result: Any = await call()
-                except Exception as error:  # noqa: BLE001 - the outcome is what is tested
-                    result = error
-                record(name, (time.monotonic() - begun, result))
+                record(name, await atimed(call))
 
             await asyncio.gather(*(one(name, call) for name, call in calls.items()))
 
@@ -455,6 +463,54 @@ def test_every_wait_ends_at_its_deadline_whatever_the_server_does(
     assert any(isinstance(error.__cause__, pykorm.ServerUnavailable) for error in timeouts)  # why it timed out
 
 
+def test_a_wait_started_during_an_outage_rides_it_out_and_ends_at_its_deadline_if_it_lasts(
+    plane: tuple[LocalControlPlane, pykorm.Pykorm], proxy: FaultProxy,
+) -> None:
+    """A method with a timeout spends it: started while the server refuses, wait_for(timeout=30) returns
+    once it answers again (3 s later), blocking and async; against a server that stays down, wait_for and
+    wait_until(timeout=3) raise WaitTimeout at 3 s (from ServerUnavailable), and watch(timeout=3), which
+    could not list at all, raises ServerUnavailable at 3 s."""
+    _, admin = plane
+    namespace = new_namespace(admin, "dl")
+    admin.save(ConfigMap(namespace=namespace, name="there", data={"v": "1"}))
+    session = proxy.session()
+    there = session.get(ConfigMap, "there", namespace)
+    proxy.refuse()
+    outcomes: dict[str, Outcome] = {}
+
+    def exists(found: ConfigMap | None) -> bool:
+        return found is not None
+
+    async def async_wait() -> None:
+        async with AsyncPykorm(clusters={"default": proxy.configuration()}) as apk:
+            outcomes["async wait_for"] = Outcome(*await atimed(lambda: apk.wait_for(there, exists, timeout=30)))
+
+    def blocking_wait() -> None:
+        outcomes["wait_for"] = Outcome(*timed(lambda: session.wait_for(there, exists, timeout=30)))
+
+    concurrently([blocking_wait, lambda: asyncio.run(async_wait())], lambda: (time.sleep(3.0), proxy.heal()))
+    for name, outcome in outcomes.items():
+        print(f"{name} started while refused, healed at 3 s: {outcome.seconds:.2f} s, {type(outcome.result).__name__}")
+        # answered at the first attempt after the heal: the backoff between attempts is at most 4 s by then
+        assert isinstance(outcome.result, ConfigMap) and 3.0 <= outcome.seconds <= 3.0 + 4.0 + MARGIN, (name, outcome)
+    assert len(outcomes) == 2
+
+    proxy.refuse()
+    query = ConfigMap.query.session(session).namespace(namespace)
+    for name, call, raised in [
+        ("wait_for", lambda: session.wait_for(there, lambda c: False, timeout=3), pykorm.WaitTimeout),
+        ("wait_until", lambda: query.wait_until(lambda found: False, timeout=3), pykorm.WaitTimeout),
+        ("watch", lambda: list(query.watch(timeout=3)), pykorm.ServerUnavailable),
+    ]:
+        seconds, outcome = timed(call)
+        print(f"{name}(timeout=3) against a server that stays down: {seconds:.2f} s, {outcome!r}")
+        assert isinstance(outcome, raised) and 3 - 0.1 <= seconds <= 3 + MARGIN, (name, seconds, outcome)
+        if raised is pykorm.WaitTimeout:
+            assert isinstance(outcome.__cause__, pykorm.ServerUnavailable), outcome.__cause__
+    proxy.heal()
+    session.close()
+
+
 def test_logs_followed_with_a_timeout_end_at_it_through_an_outage(
     k8s_fault_proxy: FaultProxy, k8s_namespace: str, k8s_nodes: list[str], k8s_cluster: Cluster,
 ) -> None:
@@ -475,9 +531,10 @@ def test_logs_followed_with_a_timeout_end_at_it_through_an_outage(
 
     async def follow_async() -> None:
         async with AsyncPykorm(clusters={"default": k8s_fault_proxy.configuration()}) as apk:
-            begun = time.monotonic()
-            lines = [line async for line in apk.follow_logs(proxied, timeout=DEADLINE)]
-            outcomes["async follow_logs"] = Outcome(time.monotonic() - begun, lines)
+            async def lines() -> list[str]:
+                return [line async for line in apk.follow_logs(proxied, timeout=DEADLINE)]
+
+            outcomes["async follow_logs"] = Outcome(*await atimed(lines))
 
     # the log streams go silent, neither closed nor answered
     fail_midway(k8s_fault_proxy, [follow, lambda: asyncio.run(follow_async())], "/log", 2, k8s_fault_proxy.freeze)

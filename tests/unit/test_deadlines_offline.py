@@ -68,6 +68,13 @@ def test_a_callers_deadline_wins_over_a_longer_budget() -> None:
     assert tries.deadline == deadline and tries.no_answer_until == deadline
 
 
+def test_a_callers_deadline_is_also_how_long_a_server_that_gives_no_answer_is_tried() -> None:
+    """A method with a timeout spends it: a wait of 30 s rides out a restart that a plain call would not."""
+    deadline = time.monotonic() + 30
+    assert attempts(deadline=deadline).no_answer_until == deadline
+    assert attempts(policy=RetryPolicy(max_elapsed=5), deadline=deadline).no_answer_until < deadline
+
+
 def test_each_attempt_waits_at_most_what_is_left_and_at_least_min_attempt() -> None:
     tries = attempts(deadline=time.monotonic() + 2)
     limits = tries.attempt_timeouts()
