@@ -250,6 +250,30 @@ def test_through_a_proxy_that_refuses_or_resets_every_verb_fails_within_its_budg
     session.close()
 
 
+def test_a_retry_after_longer_than_the_time_left_fails_at_once_with_the_servers_answer(
+    plane: tuple[LocalControlPlane, pykorm.Pykorm], proxy: FaultProxy,
+) -> None:
+    """Throttled with Retry-After: 10 when 2 s are left (max_elapsed, or a wait's deadline): no sleeping past
+    the deadline — the 429 is raised at once, typed; with time enough, it is waited for and retried."""
+    _, admin = plane
+    namespace = new_namespace(admin, "dl")
+    admin.save(ConfigMap(namespace=namespace, name="there"))
+    session = proxy.session()
+    there = session.get(ConfigMap, "there", namespace)
+    proxy.respond(429, retry_after=10, verb="GET", path="/configmaps/there")
+    with pykorm.request_options(max_elapsed=2):
+        seconds, outcome = timed(lambda: session.get(ConfigMap, "there", namespace))
+    assert isinstance(outcome, pykorm.ServerUnavailable) and outcome.status == 429 and seconds < 1, (seconds, outcome)
+    proxy.respond(429, retry_after=10, verb="GET", path="configmaps.*watch=true")  # the wait's stream
+    seconds, outcome = timed(lambda: session.wait_for(there, lambda c: False, timeout=2))
+    assert isinstance(outcome, pykorm.WaitTimeout) and seconds <= 2 + MARGIN, (seconds, outcome)
+    proxy.respond(429, retry_after=1, verb="GET", path="/configmaps/there")
+    with pykorm.request_options(max_elapsed=5):
+        seconds, found = timed(lambda: session.get(ConfigMap, "there", namespace))
+    assert isinstance(found, ConfigMap) and 1 <= seconds <= 1.25 + MARGIN, (seconds, found)
+    session.close()
+
+
 def test_a_widened_budget_rides_out_a_restart(plane: tuple[LocalControlPlane, pykorm.Pykorm]) -> None:
     """The server is stopped for 3 s, then started (ready a few seconds later): a call made at once with a
     60 s budget — the session's policy, request_options, or the async session's — succeeds."""

@@ -16,6 +16,7 @@ import contextlib
 import datetime
 import os
 import secrets
+import time
 from typing import AsyncIterator, Iterator, Literal
 
 from fastapi import FastAPI, Query, Request, Response
@@ -140,10 +141,12 @@ def create_app(kubeconfig: str | None = None, context: str | None = None, namesp
 
     @app.get("/jobs/{name}")
     def get_job(request: Request, name: str, wait: float = Query(0, ge=0, le=300)) -> JobOut:
-        pk, job = read(request, name)
+        deadline = time.monotonic() + wait
+        with pykorm.request_options(max_elapsed=wait or None):  # ?wait= is the read's budget too (a restart)
+            pk, job = read(request, name)
         if wait and not finished(job):
-            with contextlib.suppress(pykorm.WaitTimeout):
-                pk.wait_for(job, finished, timeout=wait)  # refreshes `job` with each state seen
+            with contextlib.suppress(pykorm.WaitTimeout):  # refreshes `job` with each state seen:
+                pk.wait_for(job, finished, timeout=max(0.0, deadline - time.monotonic()))
         return job_out(job)
 
     @app.get("/jobs/{name}/logs", response_class=PlainTextResponse)
