@@ -27,7 +27,7 @@ from ._binaries import Binaries, ensure_binaries
 from ._keys import ec_private_key_pem
 from ._kwok import NODE_LABEL, POD_CIDR, cri_log_line, kwok_configuration, node_is_ready, node_manifest
 from ._loopback import api_call, etcd_call, probe
-from ._process import Process, free_port, refuses_connections
+from ._process import Process, free_port
 
 __all__ = ["LocalControlPlane"]
 
@@ -36,6 +36,7 @@ _BARE_CONTROLLERS = ("garbagecollector", "namespace")
 _STOP_ORDER = ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd")
 _POD_LOG_GREETING = "pykorm: this container is simulated by kwok; nothing runs, so this is the log of every container"
 _PORT_ATTEMPTS = 3
+_DRAINED = 'name="InFlightRequestsDrained"'  # kube-apiserver's log, at --vmodule=genericapiserver=1
 
 
 class LocalControlPlane:
@@ -204,10 +205,9 @@ class LocalControlPlane:
     def restart_apiserver(self) -> None:
         """Restart kube-apiserver gracefully on the same port and data, as a rolling restart does; wait until ready.
 
-        Requests in flight finish, new ones get ``429`` with ``Retry-After`` while they do, every
-        watch ends (its client resumes it), then the port closes; the new process serves about a
-        second later and is ready about a second after that: an outage shorter than a Lease's
-        renew deadline.
+        New connections are refused at once (clients retry), requests in flight finish and every
+        watch ends (its client resumes it); the new process serves about a second later and is
+        ready about a second after that: an outage shorter than a Lease's renew deadline.
         """
         proc = self._processes["kube-apiserver"]
         self._stop_process(proc)
@@ -303,12 +303,14 @@ class LocalControlPlane:
             "--endpoint-reconciler-type=none",
             "--kubelet-preferred-address-types=InternalIP",  # kwok's nodes: 127.0.0.1, where it serves logs
             # A graceful shutdown that takes what a rolling restart does, not 10-60 s: by default open watches
-            # hold it (kube-controller-manager's, any informer's) until the 60 s shutdown timeout. Here
-            # every watch is told to end and gets up to 2 s to (it takes milliseconds); meanwhile the
-            # port stays open and new requests get 429 with Retry-After, so a closed port means drained.
+            # hold it (kube-controller-manager's, any informer's) until the 60 s shutdown timeout. Here the
+            # port closes at once (new connections are refused: clients retry at once, where
+            # --shutdown-send-retry-after would tell them to wait 5 s), requests in flight finish, and
+            # every watch is told to end and gets up to 2 s to (it takes milliseconds). The log then says
+            # the requests have drained (genericapiserver.go's V(1) lines): see _stop_process.
             "--shutdown-delay-duration=0s",  # no load balancer to take us out of rotation first
             "--shutdown-watch-termination-grace-period=2s",
-            "--shutdown-send-retry-after=true",
+            "--vmodule=genericapiserver=1",
         ]
         self.apiserver_port = port
         proc = self._launch("kube-apiserver", args)
@@ -399,14 +401,15 @@ class LocalControlPlane:
             time.sleep(0.1)
 
     def _stop_process(self, proc: Process) -> None:
-        """Stop ``proc``; kube-apiserver is killed once it has drained every request and closed its port.
+        """Stop ``proc``; kube-apiserver is killed once its log says every request has drained.
 
         What its graceful shutdown does after that is for the process only (Go's HTTP/2 server
-        gives each client a second to hang up after GOAWAY), and would keep the port closed longer.
+        gives each client a second to hang up after GOAWAY), and would delay the restart. Without
+        that line (``extra_args`` that change its logging) it gets the usual 10 s.
         """
         if proc.name == "kube-apiserver":
-            port = self.apiserver_port
-            proc.stop(done=lambda: refuses_connections(port))
+            start = proc.log_size()
+            proc.stop(done=lambda: _DRAINED in proc.log_since(start))
         else:
             proc.stop()
 

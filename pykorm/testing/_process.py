@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["Process", "free_port", "refuses_connections"]
+__all__ = ["Process", "free_port"]
 
 _LOG_TAIL_LINES = 30
 _POLL = 0.02
@@ -38,19 +38,6 @@ def free_port() -> int:
         if port not in _handed_out:
             _handed_out.add(port)
             return port
-
-
-def refuses_connections(port: int) -> bool:
-    """Whether nothing listens on 127.0.0.1:``port`` (a connection is refused)."""
-    with socket.socket() as sock:
-        sock.settimeout(1.0)
-        try:
-            sock.connect(("127.0.0.1", port))
-        except ConnectionRefusedError:
-            return True
-        except OSError:
-            return False  # a full backlog, a timeout: something is there
-        return False
 
 
 @dataclasses.dataclass
@@ -83,8 +70,8 @@ class Process:
         """SIGTERM, and wait for the exit; SIGKILL after ``timeout`` seconds, or as soon as ``done()`` is true.
 
         ``done`` says that what the graceful shutdown is for is over (for kube-apiserver: every request
-        drained and the port closed), so that what is left of it (tearing down goroutines, waiting for
-        HTTP/2 clients to hang up after GOAWAY) need not be waited for.
+        drained), so that what is left of it (tearing down goroutines, waiting for HTTP/2 clients to
+        hang up after GOAWAY) need not be waited for.
         """
         if self.popen is None or self.popen.poll() is not None:
             return
@@ -96,6 +83,22 @@ class Process:
                 break
             time.sleep(_POLL)
         self.popen.wait()
+
+    def log_size(self) -> int:
+        """How many bytes the log has now (0 when there is none yet)."""
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int) -> str:
+        """What the log got after its first ``offset`` bytes."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(offset)
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
 
     def log_tail(self) -> str:
         try:
