@@ -30,7 +30,7 @@ class Echoes:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._receipts: collections.OrderedDict[str, collections.deque[str]] = collections.OrderedDict()
-        self._held: dict[str, list[tuple[str | None, str | None, float]]] = {}
+        self._held: dict[str, list[tuple[str | None, str | None, float | None]]] = {}  # delay None: no reason
 
     def wrote(self, uid: str, version: str) -> None:
         """A write made during a reconcile produced this state of the object ``uid``."""
@@ -46,10 +46,19 @@ class Echoes:
         with self._lock:
             self._receipts.pop(uid or "", None)
 
-    def consume(self, uid: str | None, version: str | None) -> bool:
-        """True when ``(uid, version)`` is a state this controller wrote (the receipt is used up)."""
+    def consume(self, uid: str | None, version: str | None, key: str | None = None) -> bool:
+        """True when ``(uid, version)`` is a state this controller wrote (the receipt is used up).
+
+        An event that is no reason anyway (a status write) uses up its receipt; met while ``key`` is
+        reconciled, before its write answered, it does so when that reconcile ends.
+        """
         with self._lock:
-            return self._consume(uid, version)
+            if self._consume(uid, version):
+                return True
+            held = self._held.get(key or "")
+            if held is not None:
+                held.append((uid, version, None))
+            return False
 
     def news(self, keys: Iterable[str], uid: str | None, version: str | None, delay: float) -> list[str]:
         """The ``keys`` to queue now for an event of the object ``uid`` at ``version``.
@@ -78,7 +87,7 @@ class Echoes:
         """The reconcile of ``key`` ended: the shortest delay among the news held for it, or None if all were echoes."""
         with self._lock:
             held = self._held.pop(key, [])
-            delays = [delay for uid, version, delay in held if not self._consume(uid, version)]
+            delays = [delay for uid, version, delay in held if not self._consume(uid, version) and delay is not None]
         return min(delays) if delays else None
 
     def _consume(self, uid: str | None, version: str | None) -> bool:

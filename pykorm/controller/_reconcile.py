@@ -135,7 +135,7 @@ class Controller(Generic[M]):
             self.echoes.forget(uid)
             self.queue.add(key_of(raw))
         elif kind == "MODIFIED" and old is not None and new is not None and not _actionable_change(old, new):
-            self.echoes.consume(uid, version)  # no reason (a status write): its receipt, if ours, is used up
+            self.echoes.consume(uid, version, key_of(raw))  # no reason (a status write): its receipt is used up
         else:
             for key in self.echoes.news((key_of(raw),), uid, version, 0.0):
                 self.queue.add(key)

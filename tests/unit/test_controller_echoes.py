@@ -82,6 +82,10 @@ def test_events_met_while_their_key_is_reconciled_are_judged_when_it_ends() -> N
     assert echoes.news(["a/x"], "u9", "3", 0.0) == []  # held
     assert echoes.end("a/x") == 0.0  # news: once more, as soon as the shortest delay says
     assert echoes.news(["a/x"], "u1", "9", 0.5) == ["a/x"]  # no longer held
+    echoes.begin("a/x")
+    assert not echoes.consume("u1", "10", "a/x")  # a status write's echo, before its answer: no reason anyway
+    echoes.wrote("u1", "10")
+    assert echoes.end("a/x") is None and not echoes.consume("u1", "10")  # its receipt was used up at the end
 
 
 def test_receipts_are_bounded_per_object_and_in_all(monkeypatch: pytest.MonkeyPatch) -> None:
