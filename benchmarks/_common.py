@@ -25,7 +25,7 @@ import kubernetes
 
 import pykorm
 from pykorm import AlreadyExists, NotFound, ServerUnavailable
-from pykorm._transport import MERGE_PATCH, Transport  # thread-safe, light: used to fill namespaces
+from pykorm._http.transport import MERGE_PATCH, Transport  # thread-safe, light: used to fill namespaces
 from pykorm.fields import DataField, DictNestedField, ListField, Spec, Status
 from pykorm.testing import Cluster, LocalControlPlane, install_crds
 

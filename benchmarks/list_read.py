@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-import pykorm._gc
+import pykorm._base.gc
 
 from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, clocked, measure_rounds
 
@@ -47,11 +47,11 @@ def listers(clients: Clients) -> dict[str, Lister]:
         return [w.placement.rack for w in Widget.query.namespace(ns).all()]
 
     def pykorm_no_hold_off(ns: str, n: int) -> list[Any]:
-        pykorm._gc.enabled = False
+        pykorm._base.gc.enabled = False
         try:
             return pykorm_one_page(ns, n)
         finally:
-            pykorm._gc.enabled = True
+            pykorm._base.gc.enabled = True
 
     found: dict[str, Lister] = {
         FLOOR: floor,

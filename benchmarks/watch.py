@@ -13,8 +13,8 @@ import threading
 import time
 from typing import Any, Callable, Iterator
 
-from pykorm._transport import MERGE_PATCH
-from pykorm._watch import Watcher
+from pykorm._http.transport import MERGE_PATCH
+from pykorm._session.watch import Watcher
 
 from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, measure_rounds
 

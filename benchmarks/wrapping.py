@@ -15,7 +15,7 @@ list grows the heap in such steps; each wrapper that brings its own tracked cont
 instance plus its ``__dict__``) adds to the growth, and can trigger one more full pass over
 everything just decoded. How much that costs depends on the rest of the heap (``--ballast``).
 
-Pausing the collector (as ``pykorm._gc`` does) skips those full passes, but leaves one young
+Pausing the collector (as ``pykorm._base.gc`` does) skips those full passes, but leaves one young
 collection over every new object for later, traversed cold: dearer than the young
 collections it replaced, and, in a process whose heap is large (no full pass would have run),
 a net loss. Holding off only the full collections keeps the cheap young ones.
@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterator
 
 from ._common import GcClock, Widget, widget_body
 
-from pykorm._gc import full_gc_held_off
+from pykorm._base.gc import full_gc_held_off
 
 
 def fields_v1(value: Any) -> Any:

@@ -9,7 +9,7 @@
 """
 
 from . import exceptions, fields, models, pykorm
-from ._errors import (
+from ._base.errors import (
     AlreadyExists,
     ApiError,
     BinaryNotFound,
@@ -43,23 +43,23 @@ from ._errors import (
     http_status,
 )
 from .fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
-from ._models import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object, k8s_resource
-from ._owners import OwnerReference
-from ._bulk import BulkResult
-from ._lookups import Q
-from ._plan import Plan
-from ._query import Query
-from ._retry import RetryPolicy, request_options
-from ._watch import WatchEvent
-from ._resource import ResourceType
-from ._pages import Page
-from ._subresources import Scale
-from ._session import Pykorm, set_default_session
-from ._crd import CRDOptions, crd, crds
-from ._codegen import model_source
-from ._rbac import rbac
-from ._versions import KUBERNETES_VERSION, __version__
-from ._kinds import resource
+from .models._model import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object, k8s_resource
+from ._data.owners import OwnerReference
+from ._session.bulk import BulkResult
+from ._select.lookups import Q
+from ._select.plan import Plan
+from ._session.query import Query
+from ._http.retry import RetryPolicy, request_options
+from ._session.watch import WatchEvent
+from ._http.resource import ResourceType
+from ._session.pages import Page
+from ._session.subresources import Scale
+from ._session.session import Pykorm, set_default_session
+from ._schema.crd import CRDOptions, crd, crds
+from ._tools.codegen import model_source
+from ._schema.rbac import rbac
+from ._base.versions import KUBERNETES_VERSION, __version__
+from .models._kinds import resource
 from . import controller  # installs pk.cache's informers (pykorm.controller)
 
 

@@ -1,4 +1,4 @@
-"""Exceptions (the original pykorm's ``pykorm.exceptions``); see :mod:`pykorm._errors` for the tree."""
+"""Exceptions (the original pykorm's ``pykorm.exceptions``); see :mod:`pykorm._base.errors` for the tree."""
 
-from ._errors import *  # noqa: F403
-from ._errors import __all__  # noqa: F401
+from ._base.errors import *  # noqa: F403
+from ._base.errors import __all__  # noqa: F401

@@ -1,6 +1,6 @@
 """Field descriptors (the original pykorm's ``pykorm.fields``).
 
-At run time these are the descriptor classes of :mod:`pykorm._fields`. To a
+At run time these are the descriptor classes of :mod:`pykorm._data.fields`. To a
 type checker they are functions returning ``Any``, so that the annotation is
 the attribute's type (``variety: str = Spec("variety")``) as with
 ``dataclasses.field``; they are the ``field_specifiers`` of the models'
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ._fields import NestedList
+from ._data.fields import NestedList
 
 if TYPE_CHECKING:
-    from ._objects import Nested
+    from ._data.objects import Nested
 
     def DataField(
         path: str | Sequence[str],
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         """A list of nested objects."""
 
 else:
-    from ._fields import DataField, DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
+    from ._data.fields import DataField, DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 
 __all__ = [
     "DataField",

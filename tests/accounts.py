@@ -6,7 +6,7 @@ import time
 from typing import Any, Callable, TypeVar
 
 import pykorm
-from pykorm._transport import Transport
+from pykorm._http.transport import Transport
 from pykorm.testing import Cluster
 
 T = TypeVar("T")

@@ -1,7 +1,7 @@
 """pykorm.aio on the local control plane: the blocking session's scenarios, awaited.
 
 Each test is a plain function that runs its scenario with ``asyncio.run`` (no plugin needed).
-The async session runs the blocking session's own code (pykorm._core, pykorm._drive), so the
+The async session runs the blocking session's own code (pykorm._session.core, pykorm._base.drive), so the
 results — objects, plans, errors and their messages — are compared with the blocking session's.
 """
 

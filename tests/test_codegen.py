@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 import pykorm
-from pykorm._cli import main
-from pykorm._crd_install import load_manifests
+from pykorm._tools.cli import main
+from pykorm._session.crd_install import load_manifests
 from pykorm.testing import Cluster
 
 from .models import Apple, Counter, Peach, Plant

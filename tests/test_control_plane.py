@@ -25,7 +25,7 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from pykorm._errors import (
+from pykorm._base.errors import (
     BinaryNotFound,
     BuildFailed,
     ClientValidationError,
@@ -36,7 +36,7 @@ from pykorm._errors import (
     StartTimeout,
 )
 from pykorm.testing import Binaries, Cluster, LocalControlPlane, ensure_binaries, find_binaries, install_crds
-from pykorm._crd_install import load_manifests
+from pykorm._session.crd_install import load_manifests
 from pykorm.testing import _controlplane
 from pykorm.testing._binaries import parse_release_gomod, wrapper_gomod
 from pykorm.testing._keys import ec_private_key_pem
@@ -457,7 +457,7 @@ def test_the_namespace_fixture_gives_a_fresh_labelled_namespace(core: k8s.CoreV1
 
 
 def test_a_truncated_cached_binary_means_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pykorm._versions import KUBERNETES_VERSION
+    from pykorm._base.versions import KUBERNETES_VERSION
     from pykorm.testing._binaries import cache_dir
 
     monkeypatch.setenv("PYKORM_CACHE_DIR", str(tmp_path))

@@ -138,9 +138,9 @@ def test_required_field_is_checked_client_side(pk: pykorm.Pykorm) -> None:
 
     with pytest.raises(pykorm.ClientValidationError, match="spec: Required value"):
         pk.save(StrictPeach(namespace="default", name="strict"))  # the served CRD requires spec
-    pykorm._validation.validate(StrictPeach(namespace="default", name="strict", variety="v"))
+    pykorm._schema.validation.validate(StrictPeach(namespace="default", name="strict", variety="v"))
     with pytest.raises(pykorm.ClientValidationError, match="spec: Required value: needed for spec.variety"):
-        pykorm._validation.validate(StrictPeach(namespace="default", name="strict"))  # no schema known: the model's
+        pykorm._schema.validation.validate(StrictPeach(namespace="default", name="strict"))  # no schema known: the model's
 
 
 def test_typed_errors(pk: pykorm.Pykorm, k8s_namespace: str) -> None:

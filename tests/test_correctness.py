@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 import pykorm
-from pykorm._session import Pykorm
-from pykorm._transport import Transport
+from pykorm._session.session import Pykorm
+from pykorm._http.transport import Transport
 from pykorm.testing import Cluster
 
 from .models import ConfigMap, Peach, Plum

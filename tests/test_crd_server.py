@@ -16,10 +16,10 @@ from typing import Any, Iterator
 import pytest
 
 import pykorm
-from pykorm._cli import load_models, main
-from pykorm._crd_install import load_manifests
-from pykorm._transport import MERGE_PATCH, Transport
-from pykorm._validation import validate
+from pykorm._tools.cli import load_models, main
+from pykorm._session.crd_install import load_manifests
+from pykorm._http.transport import MERGE_PATCH, Transport
+from pykorm._schema.validation import validate
 from pykorm.testing import Cluster, install_crds
 
 from . import models as test_models

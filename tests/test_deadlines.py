@@ -27,7 +27,7 @@ from typing import Any, Awaitable, Callable, Iterator
 import pytest
 
 import pykorm
-from pykorm._retry import NO_ANSWER_BUDGET
+from pykorm._http.retry import NO_ANSWER_BUDGET
 from pykorm.aio import AsyncPykorm
 from pykorm.controller import Informer
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane
@@ -358,7 +358,7 @@ def test_a_program_run_against_a_cluster_that_is_down_exits_with_the_typed_error
                                                  text=True, timeout=60))
     assert isinstance(done, subprocess.CompletedProcess), done
     assert done.returncode == 1
-    assert "pykorm._errors.ServerUnavailable" in done.stderr and "cannot connect" in done.stderr, done.stderr
+    assert "pykorm._base.errors.ServerUnavailable" in done.stderr and "cannot connect" in done.stderr, done.stderr
     call = float(done.stdout.strip())
     print(f"a fresh process against a dead port: the call {call:.2f} s, the process {seconds:.2f} s")
     assert call <= NO_ANSWER_BUDGET + MARGIN

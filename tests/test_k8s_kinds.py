@@ -20,8 +20,8 @@ from typing import Any, Callable, TypeVar
 import pytest
 
 import pykorm
-from pykorm._k8s_codegen import fetch_inputs, k8s_sources, stale_modules
-from pykorm._openapi import is_custom_group
+from pykorm._tools.k8s_codegen import fetch_inputs, k8s_sources, stale_modules
+from pykorm._schema.openapi import is_custom_group
 from pykorm.k8s import ConfigMap, Deployment, Job, Namespace, Pod, ReplicaSet, Secret
 from pykorm.k8s.apps_v1 import DeploymentSpec
 from pykorm.k8s.batch_v1 import JobSpec

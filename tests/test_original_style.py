@@ -215,5 +215,5 @@ def test_built_in_kinds_with_no_fields(pk: pykorm.Pykorm, k8s_namespace: str) ->
 def test_a_pykorm_per_test_replaces_the_default(k8s_namespace: str) -> None:
     first, second = pykorm.Pykorm(), pykorm.Pykorm()
     assert first is not second
-    assert pykorm._session.default_session() is second
+    assert pykorm._session.session.default_session() is second
     assert Peach.query.filter_by(namespace=k8s_namespace).all() == []

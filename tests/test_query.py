@@ -15,7 +15,7 @@ import pytest
 
 import pykorm
 from pykorm import Q
-from pykorm._lookups import resolve
+from pykorm._select.lookups import resolve
 from pykorm.testing import Cluster
 
 from .models import Check, Plant

@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 
 import pykorm
-from pykorm._watch import Watcher
+from pykorm._session.watch import Watcher
 from pykorm.aio import AsyncPykorm
 from pykorm.testing import Cluster, LocalControlPlane, install_crds
 

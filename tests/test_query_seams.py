@@ -23,8 +23,8 @@ import pytest
 
 import pykorm
 from pykorm import Q
-from pykorm._lookups import resolve
-from pykorm._selectors import parse_label_selector
+from pykorm._select.lookups import resolve
+from pykorm._select.selectors import parse_label_selector
 from pykorm.aio import AsyncPykorm
 from pykorm.fields import Spec
 from pykorm.k8s.apps_v1 import Deployment

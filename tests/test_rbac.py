@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import pykorm
-from pykorm._cli import load_models, main
-from pykorm._transport import Transport
+from pykorm._tools.cli import load_models, main
+from pykorm._http.transport import Transport
 from pykorm.testing import Cluster, install_crds
 
 from .accounts import account_cluster, eventually

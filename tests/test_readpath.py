@@ -21,8 +21,8 @@ import pytest
 
 import pykorm
 from pykorm import fields
-from pykorm._patch import merge_patch
-from pykorm._tracking import TrackedDict, TrackedList, json_copy
+from pykorm._base.patch import merge_patch
+from pykorm._data.tracking import TrackedDict, TrackedList, json_copy
 from pykorm.testing import Cluster
 
 GROUP = "readpath.pykorm.io"

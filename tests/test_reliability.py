@@ -28,8 +28,8 @@ import pytest
 import urllib3
 
 import pykorm
-from pykorm._retry import retry_after
-from pykorm._transport import _resendable
+from pykorm._http.retry import retry_after
+from pykorm._http.transport import _resendable
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane
 
 from .models import ConfigMap

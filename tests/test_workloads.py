@@ -23,9 +23,9 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from pykorm._cli import _parser
-from pykorm._errors import BinaryNotFound
-from pykorm._versions import KWOK_VERSION
+from pykorm._tools.cli import _parser
+from pykorm._base.errors import BinaryNotFound
+from pykorm._base.versions import KWOK_VERSION
 from pykorm.testing import Binaries, Cluster, LocalControlPlane, find_binaries
 from pykorm.testing._binaries import KWOK_STAGES, cache_dir, kwok_stages_text
 from pykorm.testing._kwok import NODE_LABEL, POD_CIDR, cri_log_line, kwok_configuration, node_manifest
@@ -92,7 +92,7 @@ WORKLOADS = {"kube-scheduler": 13, "kwok": 14, "kwok-stages.yaml": 15}
 def test_a_cache_of_the_core_three_serves_a_bare_control_plane_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pykorm._versions import KUBERNETES_VERSION
+    from pykorm._base.versions import KUBERNETES_VERSION
 
     monkeypatch.setenv("PYKORM_CACHE_DIR", str(tmp_path))
     fake_cache(tmp_path, CORE, version=KUBERNETES_VERSION)  # what a build before workloads existed left
@@ -103,7 +103,7 @@ def test_a_cache_of_the_core_three_serves_a_bare_control_plane_only(
 
 @pytest.mark.unit
 def test_a_new_kwok_pin_rebuilds_kwok_and_keeps_the_rest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pykorm._versions import KUBERNETES_VERSION
+    from pykorm._base.versions import KUBERNETES_VERSION
 
     monkeypatch.setenv("PYKORM_CACHE_DIR", str(tmp_path))
     bin_dir = fake_cache(tmp_path, {**CORE, **WORKLOADS}, version=KUBERNETES_VERSION, kwok=KWOK_VERSION)
@@ -171,7 +171,7 @@ def test_cluster_up_flags() -> None:
 
 @pytest.mark.unit
 def test_cluster_up_refuses_nodes_without_workloads(capsys: pytest.CaptureFixture[str]) -> None:
-    from pykorm._cli import main
+    from pykorm._tools.cli import main
 
     assert main(["cluster", "up", "--no-workloads", "--nodes", "2"]) == 1
     assert "contradict" in capsys.readouterr().err

@@ -6,7 +6,7 @@
     ...     async for peach in pk.query(Peach).ns("shop").filter(price__gt=2): ...
 
 Writes, reads, lookups, plans, validation, hydration, paging, watches and retries are the
-blocking session's own code (:mod:`pykorm._core`, :mod:`pykorm._drive`); only the transport
+blocking session's own code (:mod:`pykorm._session.core`, :mod:`pykorm._base.drive`); only the transport
 differs (aiohttp). Needs the ``aio`` extra: ``pip install pykorm[aio]``.
 """
 

@@ -3,7 +3,7 @@
 It wraps a ``Query`` (made by ``AsyncPykorm.query(Model)``): refining methods return a new
 ``AsyncQuery`` around the refined ``Query``, so lookups are checked, plans made
 (``explain()``) and objects hydrated by the same code; running methods await the
-``Query``'s own coroutines (:mod:`pykorm._drive`) through the async session.
+``Query``'s own coroutines (:mod:`pykorm._base.drive`) through the async session.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, TypeVar
 
-from .._bulk import assign, merge_annotations, merge_labels
-from .._query import Query
-from .._query_view import QueryView
+from .._session.bulk import assign, merge_annotations, merge_labels
+from .._session.query import Query
+from .._session.query_view import QueryView
 
 if TYPE_CHECKING:
-    from .._bulk import BulkResult
-    from .._models import Model
-    from .._pages import Page
-    from .._plan import Plan
-    from .._watch import WatchEvent
+    from .._session.bulk import BulkResult
+    from ..models._model import Model
+    from .._session.pages import Page
+    from .._select.plan import Plan
+    from .._session.watch import WatchEvent
     from ._session import AsyncPykorm
 
 __all__ = ["AsyncQuery"]

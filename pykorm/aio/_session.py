@@ -1,7 +1,7 @@
 """``AsyncPykorm``: the session's verbs, awaited.
 
-Every verb is :class:`pykorm._core.SessionCore`'s — the same code the blocking
-:class:`pykorm.Pykorm` runs — with its I/O on :class:`pykorm._atransport.AsyncTransport`.
+Every verb is :class:`pykorm._session.core.SessionCore`'s — the same code the blocking
+:class:`pykorm.Pykorm` runs — with its I/O on :class:`pykorm._http.atransport.AsyncTransport`.
 """
 
 from __future__ import annotations
@@ -11,20 +11,20 @@ import contextlib
 import os
 from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, TypeVar
 
-from .._atransport import AsyncTransport
+from .._http.atransport import AsyncTransport
 from typing_extensions import Unpack
 
-from .._clusters import ClusterConfig
-from .._core import SessionCore, SessionOptions
-from .._retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from .._session import Pykorm
-from .._subresources import Scale
+from .._http.clusters import ClusterConfig
+from .._session.core import SessionCore, SessionOptions
+from .._http.retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
+from .._session.session import Pykorm
+from .._session.subresources import Scale
 from ._query import AsyncQuery
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from .._models import Model
+    from ..models._model import Model
 
 __all__ = ["AsyncPykorm"]
 
@@ -52,7 +52,7 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
     ...     await pk.save(peach)
     """
 
-    _step_objects = 100  # filtered and wrapped in one step of the loop (see pykorm._query)
+    _step_objects = 100  # filtered and wrapped in one step of the loop (see pykorm._session.query)
 
     def __init__(self, kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None, *,
                  pool_size: int = 100, page_size: int = 100, **options: Unpack[SessionOptions]) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping, TypeVar
 
-from .._verbs import install_cache_factory
+from .._session.verbs import install_cache_factory
 from ._cached import CachedQuery
 from ._finalizers import add_finalizer, finalize, is_deleting, remove_finalizer
 from ._informer import Informer
@@ -35,8 +35,8 @@ from ._status import update_status
 from ._store import Store
 
 if TYPE_CHECKING:
-    from .._models import Model
-    from .._session import Pykorm
+    from ..models._model import Model
+    from .._session.session import Pykorm
 
 __all__ = [
     "CachedQuery", "Controller", "Informer", "LeaderElection", "LeaderElector", "Manager", "RateLimiter", "Request",
@@ -62,7 +62,7 @@ def cache(
     Raises:
         WaitTimeout: the first list did not complete within ``timeout`` seconds.
     """
-    from .._session import default_session
+    from .._session.session import default_session
 
     return (session or default_session()).cache(model, namespace, selector, timeout=timeout)
 

@@ -15,19 +15,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Iterator, TypeVar, overload
 
-from .._errors import ClientValidationError, NotFound
-from .._gc import full_gc_held_off
-from .._paths import MISSING, get_path
-from .._query import Query, Selection
-from .._query_view import QueryView
-from .._resource import resource_of
-from .._selectors import Term
-from .._tracking import json_copy
+from .._base.errors import ClientValidationError, NotFound
+from .._base.gc import full_gc_held_off
+from .._base.paths import MISSING, get_path
+from .._session.query import Query, Selection
+from .._session.query_view import QueryView
+from .._http.resource import resource_of
+from .._select.selectors import Term
+from .._data.tracking import json_copy
 from ._store import Raw, Store
 
 if TYPE_CHECKING:
-    from .._core import SessionCore
-    from .._models import Model
+    from .._session.core import SessionCore
+    from ..models._model import Model
     from ._informer import Informer
 
 __all__ = ["CachedQuery"]
@@ -80,7 +80,7 @@ class CachedQuery(QueryView[M]):
     def all(self) -> list[M]:
         """Every matching object, each a copy of the cached one (change and save it freely)."""
         selected = self._selected()
-        with full_gc_held_off():  # copies allocate many containers, none garbage: see pykorm._gc
+        with full_gc_held_off():  # copies allocate many containers, none garbage: see pykorm._base.gc
             return [self._copy(obj) for obj in selected]
 
     def first(self) -> M | None:

@@ -4,7 +4,7 @@ A reconcile's writes come back as watch events. Taking them for news makes a rec
 write; taking another writer's change for an echo leaves it unrepaired — the worse error,
 as nothing shows it. So an event is an echo only when its object is exactly a state the
 controller's own write produced: the same ``uid`` and ``resourceVersion`` as a receipt of
-a write made during one of its reconciles (:mod:`pykorm._receipts`). Everything else is news.
+a write made during one of its reconciles (:mod:`pykorm._base.receipts`). Everything else is news.
 
 The event and the write's answer race: the event may arrive before the reconcile has its
 answer. Events for a key being reconciled are therefore held until that reconcile ends —

@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from .._errors import ClientValidationError, NotFound
-from .._paths import MISSING, get_path
+from .._base.errors import ClientValidationError, NotFound
+from .._base.paths import MISSING, get_path
 
 if TYPE_CHECKING:
-    from .._models import Model
-    from .._session import Pykorm
+    from ..models._model import Model
+    from .._session.session import Pykorm
 
 __all__ = ["add_finalizer", "finalize", "is_deleting", "remove_finalizer"]
 
@@ -93,6 +93,6 @@ def _check(finalizer: str) -> None:
 
 def _session(session: Pykorm | None, obj: Model) -> Pykorm:
     """``session``, else the one that read ``obj`` (see :meth:`pykorm.Model.save`)."""
-    from .._session import session_of
+    from .._session.session import session_of
 
     return session or session_of(obj, "update")

@@ -4,7 +4,7 @@
     >>> sites.wait_synced(30)
     >>> sites.query.filter(spec__replicas__gte=2).count()      # no request
 
-An informer is the watch machinery of ``Query.watch`` (:class:`pykorm._watch.Watcher`:
+An informer is the watch machinery of ``Query.watch`` (:class:`pykorm._session.watch.Watcher`:
 one snapshot, then a watch from its resourceVersion, resumed after a broken connection,
 relisted after 410 Gone with only the differences reported, bookmarks asked) run on a
 thread of its own, keeping every object in a :class:`Store`. Handlers hear of each change
@@ -27,18 +27,18 @@ import socket
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar
 
-from .._client import ResourceClient
-from .._errors import CacheUnavailable, WaitTimeout
-from .._resource import resource_of
-from .._tracking import json_copy
-from .._watch import DEFAULT_SILENCE, Watcher, changes
+from .._session.client import ResourceClient
+from .._base.errors import CacheUnavailable, WaitTimeout
+from .._http.resource import resource_of
+from .._data.tracking import json_copy
+from .._session.watch import DEFAULT_SILENCE, Watcher, changes
 from ._cached import CachedQuery
 from ._store import IndexFunc, Raw, Store, key_of
 
 if TYPE_CHECKING:
-    from .._models import Model
-    from .._query import Query
-    from .._session import Pykorm
+    from ..models._model import Model
+    from .._session.query import Query
+    from .._session.session import Pykorm
 
 __all__ = ["Handler", "Informer", "log"]
 
@@ -74,7 +74,7 @@ class Informer(Generic[M]):
         cluster: str | None = None,
         silence: float = DEFAULT_SILENCE,
     ) -> None:
-        from .._session import default_session
+        from .._session.session import default_session
 
         self.model = model
         self.session = session or default_session()
@@ -304,7 +304,7 @@ class Informer(Generic[M]):
 
     def _replace(self, raws: list[Raw]) -> None:
         """A new list: store it, and report what differs from the store, in the server's order
-        (:func:`pykorm._watch.changes`: deletions first, then creations and changes by resourceVersion)."""
+        (:func:`pykorm._session.watch.changes`: deletions first, then creations and changes by resourceVersion)."""
         fresh = {key_of(raw): raw for raw in raws}
         held = {key: raw for key in self.store.keys() if (raw := self.store.get(key)) is not None}
         for kind, old, new in changes(held, fresh):

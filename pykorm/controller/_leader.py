@@ -27,12 +27,12 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from .._errors import AlreadyExists, ApiError, ClientValidationError, ConflictError, LeaderElectionLost, NotFound
-from .._retry import RetryPolicy, request_options
+from .._base.errors import AlreadyExists, ApiError, ClientValidationError, ConflictError, LeaderElectionLost, NotFound
+from .._http.retry import RetryPolicy, request_options
 from ._informer import log
 
 if TYPE_CHECKING:
-    from .._session import Pykorm
+    from .._session.session import Pykorm
     from ..k8s.coordination_v1 import Lease, LeaseSpec
 
 __all__ = ["LeaderElection", "LeaderElector"]

@@ -21,14 +21,14 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
 
-from .._errors import LeaderElectionLost, WaitTimeout
+from .._base.errors import LeaderElectionLost, WaitTimeout
 from ._informer import Informer, log
 from ._leader import LeaderElection, LeaderElector
 from ._reconcile import Controller, Reconciler
 
 if TYPE_CHECKING:
-    from .._models import Model
-    from .._session import Pykorm
+    from ..models._model import Model
+    from .._session.session import Pykorm
 
 __all__ = ["Manager"]
 
@@ -55,7 +55,7 @@ class Manager:
         leader_election: LeaderElection | None = None,
         shutdown_timeout: float = 30.0,
     ) -> None:
-        from .._session import default_session
+        from .._session.session import default_session
 
         self.session = session or default_session()
         self.namespace = namespace

@@ -30,15 +30,15 @@ import dataclasses
 import threading
 from typing import TYPE_CHECKING, Callable, Generic, Iterable, TypeVar
 
-from .._receipts import receipts
-from .._resource import resource_of
+from .._base.receipts import receipts
+from .._http.resource import resource_of
 from ._echoes import Echoes
 from ._informer import Informer, log
 from ._queue import WorkQueue
 from ._store import Raw, key_of
 
 if TYPE_CHECKING:
-    from .._models import Model
+    from ..models._model import Model
 
 __all__ = ["Controller", "Reconciler", "Request", "Result"]
 

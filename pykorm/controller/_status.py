@@ -19,12 +19,12 @@ import random
 import time
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from .._errors import ConflictError, NotFound
-from .._paths import set_path
+from .._base.errors import ConflictError, NotFound
+from .._base.paths import set_path
 
 if TYPE_CHECKING:
-    from .._models import Model
-    from .._session import Pykorm
+    from ..models._model import Model
+    from .._session.session import Pykorm
 
 __all__ = ["update_status"]
 
@@ -55,7 +55,7 @@ def update_status(
 
     >>> update_status(site, lambda s: setattr(s, "ready_replicas", 2), observed_generation=site.generation)
     """
-    from .._session import session_of
+    from .._session.session import session_of
 
     if observed_generation is not None and (
             isinstance(observed_generation, bool) or not isinstance(observed_generation, int) or observed_generation < 1):

@@ -3,7 +3,7 @@
     >>> from pykorm.k8s import Deployment, Pod
     >>> Pod.query.filter(status__phase="Running")
 
-Regenerate with ``python -m pykorm codegen k8s`` (see pykorm._k8s_codegen).
+Regenerate with ``python -m pykorm codegen k8s`` (see pykorm._tools.k8s_codegen).
 """
 
 from __future__ import annotations

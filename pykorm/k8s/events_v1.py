@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from ..fields import DataField
-from .._models import NamespacedModel, Nested, k8s_resource
+from ..models._model import NamespacedModel, Nested, k8s_resource
 from .core_v1 import EventSource, ObjectReference
 
 __all__ = ["Event", "EventSeries"]

@@ -6,8 +6,8 @@ import datetime
 from typing import Any
 
 from ..fields import DataField
-from .._objects import Nested
-from .._owners import OwnerReference
+from .._data.objects import Nested
+from .._data.owners import OwnerReference
 
 __all__ = ["Condition", "LabelSelector", "LabelSelectorRequirement", "ManagedFieldsEntry", "ObjectMeta"]
 

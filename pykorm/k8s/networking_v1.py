@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from ..fields import DataField
-from .._models import NamespacedModel, Nested, k8s_resource
+from ..models._model import NamespacedModel, Nested, k8s_resource
 from .core_v1 import TypedLocalObjectReference
 from .meta_v1 import LabelSelector
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from ..fields import DataField
-from .._models import ClusterModel, NamespacedModel, Nested, k8s_resource
+from ..models._model import ClusterModel, NamespacedModel, Nested, k8s_resource
 from .meta_v1 import LabelSelector
 
 __all__ = [

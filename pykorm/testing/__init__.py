@@ -9,8 +9,8 @@ through pykorm's ``pytest11`` entry point.
 
 from __future__ import annotations
 
-from .._crd_install import install_crds
-from .._versions import KUBERNETES_VERSION
+from .._session.crd_install import install_crds
+from .._base.versions import KUBERNETES_VERSION
 from ._binaries import Binaries, ensure_binaries, find_binaries
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane

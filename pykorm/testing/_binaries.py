@@ -33,8 +33,8 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping, Sequence
 
-from .._errors import BinaryNotFound, BuildFailed, GoNotFound
-from .._versions import KUBERNETES_VERSION, KWOK_VERSION
+from .._base.errors import BinaryNotFound, BuildFailed, GoNotFound
+from .._base.versions import KUBERNETES_VERSION, KWOK_VERSION
 
 __all__ = [
     "Binaries",

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 
-from .._clusters import load_cluster
-from .._transport import Transport
+from .._http.clusters import load_cluster
+from .._http.transport import Transport
 from ._controlplane import LocalControlPlane
 
 if TYPE_CHECKING:

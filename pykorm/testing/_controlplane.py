@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from .._errors import BinaryNotFound, StartFailed, StartTimeout
+from .._base.errors import BinaryNotFound, StartFailed, StartTimeout
 from ._binaries import Binaries, ensure_binaries
 from ._keys import ec_private_key_pem
 from ._kwok import NODE_LABEL, POD_CIDR, cri_log_line, kwok_configuration, node_is_ready, node_manifest

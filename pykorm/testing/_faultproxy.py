@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 
-from .._transport import ssl_context
+from .._http.transport import ssl_context
 from ._cluster import Cluster
 from ._proxyconn import POLL, Connection, Rule, pattern
 
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
 if TYPE_CHECKING:
-    from .._session import Pykorm
+    from .._session.session import Pykorm
 
 __all__ = ["Exchange", "FaultProxy"]
 
@@ -197,7 +197,7 @@ class FaultProxy:
         ``options`` go to ``Pykorm`` (``retries=``, ``connect_timeout=``...); it does not become
         the default session unless ``make_default=True`` is passed.
         """
-        from .._session import Pykorm
+        from .._session.session import Pykorm
 
         options.setdefault("make_default", False)
         return Pykorm(clusters={"default": self.configuration()}, **options)

@@ -9,7 +9,7 @@ point it at an existing cluster, such as kind or ``pykorm cluster up``.
 
 Fixtures:
     k8s_cluster     (session) the :class:`Cluster` under test.
-    k8s_transport   (session) a :class:`pykorm._transport.Transport` to it.
+    k8s_transport   (session) a :class:`pykorm._http.transport.Transport` to it.
     k8s_namespace   (function) a fresh namespace, deleted (without waiting) after the test.
     k8s_nodes       (session) the names of the cluster's Ready nodes; skips the test when it has none.
     k8s_fault_proxy (function) a started :class:`FaultProxy` in front of the cluster;
@@ -27,9 +27,9 @@ from typing import Callable, Iterator
 
 import pytest
 
-from .._errors import NotFound
-from .._transport import Transport
-from .._versions import KUBERNETES_VERSION
+from .._base.errors import NotFound
+from .._http.transport import Transport
+from .._base.versions import KUBERNETES_VERSION
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane
 from ._faultproxy import FaultProxy

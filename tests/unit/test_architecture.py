@@ -1,7 +1,8 @@
 """The package's layers are real: every import goes down a layer (or within one, without a cycle).
 
-The map below is the one ARCHITECTURE.md draws. Every ``import`` counts, also those inside
-functions; only imports under ``if TYPE_CHECKING:`` are left out (they never run).
+The map below is the one ARCHITECTURE.md draws: each entry of ``ls pykorm/`` (a package or a
+public module) is in one layer. Every ``import`` counts, also those inside functions; only imports
+under ``if TYPE_CHECKING:`` are left out (they never run). Cycles are looked for between modules.
 """
 
 from __future__ import annotations
@@ -18,62 +19,70 @@ pytestmark = pytest.mark.unit
 PACKAGE = Path(__file__).resolve().parents[2] / "pykorm"
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "primitives": ("_errors", "_paths", "_patch", "_versions", "_gc", "_names", "_selectors", "_drive", "_receipts"),
-    "wire": ("_retry", "_transport", "_clusters", "_resource", "_atransport"),
-    "vocabulary": ("_types", "_options"),
-    "declaration": ("_tracking", "_fields", "fields", "_objects"),
-    "derivations": ("_openapi", "_schema", "_validation", "_lookups", "_ordering", "_plan", "_crd", "_rbac", "_owners"),
-    "engine": ("_pager", "_pages", "_client", "_watch", "_bulk", "_query", "_query_view", "_subresources", "_manifests", "_verbs",
-               "_core", "_session", "_crd_install"),
-    "models": ("_models", "k8s", "_kinds"),
-    "facades and tools": ("__init__", "models", "pykorm", "exceptions", "_codegen", "_k8s_codegen", "_cli", "__main__",
-                          "testing", "controller", "aio"),
+    "base": ("_base",),
+    "http": ("_http",),
+    "data": ("_data", "fields"),
+    "derivations": ("_schema", "_select"),
+    "session": ("_session",),
+    "models": ("models", "k8s", "pykorm"),
+    "extensions": ("controller", "aio", "testing", "exceptions"),
+    "tools and the package": ("_tools", "__init__", "__main__"),
 }
-"""Bottom to top. A module imports only from its own layer or the layers below."""
-
-SUBPACKAGES = ("testing", "k8s", "controller", "aio")
-"""Packages under pykorm/ that count as one module (pykorm.k8s: the generated models of built-in kinds)."""
+"""Bottom to top: entries of pykorm/ (packages, public modules). A module imports only from its own layer or below."""
 
 
 def module_name(path: Path) -> str:
-    relative = path.relative_to(PACKAGE).with_suffix("")
-    parts = relative.parts
-    return parts[0] if parts[0] in SUBPACKAGES else ".".join(parts)
+    """``pykorm/_session/core.py`` -> ``_session.core``; a package's ``__init__.py`` -> the package's name."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def known(dotted: str) -> str:
+    """The longest prefix of ``dotted`` (relative to pykorm) that is a module or package of pykorm."""
+    parts = dotted.split(".")
+    while parts:
+        candidate = PACKAGE.joinpath(*parts)
+        if candidate.with_suffix(".py").is_file() or (candidate / "__init__.py").is_file():
+            return ".".join(parts)
+        parts.pop()
+    return "__init__"
 
 
 def imports_of(path: Path) -> set[str]:
-    """The pykorm modules ``path`` imports (by top-level name under pykorm/), TYPE_CHECKING blocks excluded."""
+    """The pykorm modules ``path`` imports (dotted, relative to pykorm/), TYPE_CHECKING blocks excluded."""
     tree = ast.parse(path.read_text())
     skipped: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             skipped.update(id(n) for child in node.body for n in ast.walk(child))
-    inside_testing = path.parent.name in SUBPACKAGES  # a subpackage counts as one module
+    here = path.relative_to(PACKAGE).parts[:-1]  # the package the module is in
     found: set[str] = set()
     for node in ast.walk(tree):
         if id(node) in skipped or not isinstance(node, (ast.Import, ast.ImportFrom)):
             continue
         if isinstance(node, ast.Import):
-            names = [a.name for a in node.names if a.name.startswith("pykorm")]
-            found.update(n.split(".")[1] if "." in n else "__init__" for n in names)
+            for alias in node.names:
+                if alias.name == "pykorm" or alias.name.startswith("pykorm."):
+                    found.add(known(alias.name.partition(".")[2]))
             continue
         if node.level == 0:
-            if node.module and node.module.startswith("pykorm"):
-                parts = node.module.split(".")
-                found.add(parts[1] if len(parts) > 1 else "__init__")
-            continue
-        up = node.level - (1 if inside_testing else 0)
-        if inside_testing and up == 0:
-            found.add(path.parent.name)
-            continue
-        if node.module:
-            found.add(node.module.split(".")[0])
+            if node.module and (node.module == "pykorm" or node.module.startswith("pykorm.")):
+                base = node.module.partition(".")[2]
+            else:
+                continue
         else:
-            found.update(a.name for a in node.names)
+            package = here[: len(here) - (node.level - 1)]
+            base = ".".join([*package, *(node.module.split(".") if node.module else [])])
+        for alias in node.names:  # `from . import x`: x may be a module
+            target = known(f"{base}.{alias.name}" if base else alias.name)
+            found.add(target if target != "__init__" or not base else known(base))
     return found
 
 
 def package_graph() -> dict[str, set[str]]:
+    """Module -> the modules it imports (dotted names relative to pykorm/)."""
     graph: dict[str, set[str]] = defaultdict(set)
     for path in PACKAGE.rglob("*.py"):
         name = module_name(path)
@@ -82,15 +91,19 @@ def package_graph() -> dict[str, set[str]]:
 
 
 def layer_violations(graph: Mapping[str, Iterable[str]], layers: Mapping[str, tuple[str, ...]]) -> list[str]:
-    rank = {module: index for index, members in enumerate(layers.values()) for module in members}
+    """Each module's layer is its top-level entry's (``_session.core`` is in ``_session``'s)."""
+    rank = {entry: index for index, members in enumerate(layers.values()) for entry in members}
     names = list(layers)
-    problems = [f"{m} is in no layer" for m in graph if m not in rank]
+
+    def entry(module: str) -> str:
+        return module.split(".")[0]
+
+    problems = sorted({f"{entry(m)} is in no layer" for m in graph if entry(m) not in rank})
     for module, targets in graph.items():
         for target in targets:
-            if module in rank and target in rank and rank[target] > rank[module]:
-                problems.append(
-                    f"{module} ({names[rank[module]]}) imports {target} ({names[rank[target]]}), a layer above"
-                )
+            low, high = rank.get(entry(module)), rank.get(entry(target))
+            if low is not None and high is not None and high > low:
+                problems.append(f"{module} ({names[low]}) imports {target} ({names[high]}), a layer above")
     return sorted(problems)
 
 
@@ -137,9 +150,23 @@ def test_every_import_goes_down_a_layer() -> None:
     assert layer_violations(package_graph(), LAYERS) == []
 
 
+def test_every_entry_of_the_package_is_in_a_layer() -> None:
+    entries = {p.stem for p in PACKAGE.iterdir() if p.suffix == ".py" or (p / "__init__.py").is_file()}
+    assert entries == {entry for members in LAYERS.values() for entry in members}
+
+
+def test_the_walk_sees_relative_absolute_and_function_level_imports() -> None:
+    graph = package_graph()
+    assert "_base.errors" in graph["_session.core"]
+    assert "_session.verbs" in graph["models._kinds"]  # `from .._session import verbs as _verbs`
+    assert "k8s" in graph["models._kinds"]  # `import pykorm.k8s` inside a function
+    assert "_session.session" in graph["_session.query"]  # a function-level relative import
+
+
 def test_the_checks_catch_an_upward_import_and_a_cycle() -> None:
     layers = {"low": ("a",), "high": ("b",)}
-    assert layer_violations({"a": {"b"}, "b": set()}, layers) == ["a (low) imports b (high), a layer above"]
+    assert layer_violations({"a.x": {"b.y"}, "b.y": set()}, layers) == ["a.x (low) imports b.y (high), a layer above"]
     assert layer_violations({"a": set(), "b": {"a"}}, layers) == []
+    assert layer_violations({"c": set()}, layers) == ["c is in no layer"]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert cycles({"a": {"b"}, "b": set()}) == []

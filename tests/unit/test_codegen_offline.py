@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 import pykorm
-from pykorm._codegen import model_source
-from pykorm._validation import validate
+from pykorm._tools.codegen import model_source
+from pykorm._schema.validation import validate
 
 from ..test_codegen import generated_module, models_of, normalise, round_trip
 

@@ -1,4 +1,4 @@
-"""A controller's echoes, offline: which writes give receipts (pykorm._receipts), and how a controller tells the
+"""A controller's echoes, offline: which writes give receipts (pykorm._base.receipts), and how a controller tells the
 events of the states it wrote from other writers' changes (pykorm.controller._echoes), races included."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import pytest
 
-from pykorm._receipts import note_write, produced_state, receipts
+from pykorm._base.receipts import note_write, produced_state, receipts
 from pykorm.controller._echoes import Echoes
 
 from ..models import Peach

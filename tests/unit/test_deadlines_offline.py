@@ -14,8 +14,8 @@ import pytest
 import urllib3
 
 import pykorm
-from pykorm._retry import MIN_ATTEMPT, NO_ANSWER_BUDGET, Attempts, Failure, RetryPolicy, Timeouts, request_options
-from pykorm._watch import changes
+from pykorm._http.retry import MIN_ATTEMPT, NO_ANSWER_BUDGET, Attempts, Failure, RetryPolicy, Timeouts, request_options
+from pykorm._session.watch import changes
 
 pytestmark = pytest.mark.unit
 

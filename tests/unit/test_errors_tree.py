@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import pykorm
-import pykorm._errors as errors
+import pykorm._base.errors as errors
 import pykorm.exceptions
 
 pytestmark = pytest.mark.unit

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 import pykorm
-from pykorm._drive import run
-from pykorm._k8s_codegen import K8sInputs, k8s_sources
-from pykorm._manifests import manifest_files, manifest_objects
-from pykorm._pages import read_page
-from pykorm._plan import Plan
-from pykorm._owners import adopt
-from pykorm._subresources import log_params, scale_from, scale_patch
+from pykorm._base.drive import run
+from pykorm._tools.k8s_codegen import K8sInputs, k8s_sources
+from pykorm._session.manifests import manifest_files, manifest_objects
+from pykorm._session.pages import read_page
+from pykorm._select.plan import Plan
+from pykorm._data.owners import adopt
+from pykorm._session.subresources import log_params, scale_from, scale_patch
 from pykorm.k8s import ConfigMap, Namespace, Node, Pod, Secret
 
 pytestmark = pytest.mark.unit
@@ -72,8 +72,8 @@ def test_the_generator_maps_refs_to_nested_classes_and_kubernetes_types_to_pytho
     assert 'port: int | str | None = DataField("port", default=None)' in apps
     assert 'since: datetime.datetime | None' in apps and 'policy: str | None' in apps  # enums stay open
     assert 'template: PodTemplateSpec = DataField("template", required=True)' in apps
-    assert 'owners: list[OwnerReference] | None' in apps and "from .._owners import OwnerReference" in apps
-    assert "from .._models import NamespacedModel, Nested, k8s_resource" in apps
+    assert 'owners: list[OwnerReference] | None' in apps and "from .._data.owners import OwnerReference" in apps
+    assert "from ..models._model import NamespacedModel, Nested, k8s_resource" in apps
     assert 'limits: dict[str, str] | None' in apps and 'class_: str | None = DataField("class"' in apps
     assert "from .core_v1 import PodTemplateSpec" in apps
     namespace: dict[str, Any] = {}

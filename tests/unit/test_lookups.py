@@ -16,9 +16,9 @@ import pytest
 
 import pykorm
 from pykorm import Q
-from pykorm._lookups import Leaf, Node, resolve
-from pykorm._ordering import element_values
-from pykorm._paths import MISSING
+from pykorm._select.lookups import Leaf, Node, resolve
+from pykorm._select.ordering import element_values
+from pykorm._base.paths import MISSING
 from pykorm.fields import DataField, ListField, Spec
 
 pytestmark = pytest.mark.unit

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 import pykorm
-from pykorm._names import name_error, path_segment
-from pykorm._openapi import crd_version_schema, kind_schema, pruned, schema_findings
-from pykorm._resource import ResourceType
+from pykorm._base.names import name_error, path_segment
+from pykorm._schema.openapi import crd_version_schema, kind_schema, pruned, schema_findings
+from pykorm._http.resource import ResourceType
 
 pytestmark = pytest.mark.unit
 
@@ -104,9 +104,9 @@ def test_annotations_trusted_only_where_the_default_agrees() -> None:
         price: str = pykorm.Spec("price", 1)  # documentation: the default is an int
         variety: str = pykorm.Spec("variety", default="x")
 
-    pykorm._validation.validate(Apple(name="a", price=3))
+    pykorm._schema.validation.validate(Apple(name="a", price=3))
     with pytest.raises(pykorm.ClientValidationError, match="spec.variety"):
-        pykorm._validation.validate(Apple(name="a", variety=3))
+        pykorm._schema.validation.validate(Apple(name="a", variety=3))
 
 
 def test_a_query_before_any_session_fails_fast_without_a_cluster(tmp_path: Any) -> None:
@@ -126,7 +126,7 @@ def test_a_query_before_any_session_fails_fast_without_a_cluster(tmp_path: Any) 
 
 
 def test_headers_mask_credentials() -> None:
-    from pykorm._transport import _Headers
+    from pykorm._http.transport import _Headers
 
     headers = _Headers({"Authorization": "Bearer secret", "Accept": "application/json"})
     assert "secret" not in repr(headers) and "secret" not in str(headers) and headers["Authorization"] == "Bearer secret"

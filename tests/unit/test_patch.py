@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pykorm._patch import merge_patch
+from pykorm._base.patch import merge_patch
 
 pytestmark = pytest.mark.unit
 

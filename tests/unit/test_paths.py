@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pykorm._paths import MISSING, as_path, dotted, get_path, set_path
+from pykorm._base.paths import MISSING, as_path, dotted, get_path, set_path
 
 pytestmark = pytest.mark.unit
 

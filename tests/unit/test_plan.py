@@ -13,8 +13,8 @@ import pytest
 
 import pykorm
 from pykorm import Q
-from pykorm._lookups import Leaf, Node, resolve
-from pykorm._plan import Plan, make_plan
+from pykorm._select.lookups import Leaf, Node, resolve
+from pykorm._select.plan import Plan, make_plan
 from pykorm.fields import DataField, ListField, Spec
 
 pytestmark = pytest.mark.unit

@@ -14,7 +14,7 @@ import time
 import pytest
 
 import pykorm
-from pykorm._retry import RetryPolicy, Timeouts, current_options, request_options, retry_after
+from pykorm._http.retry import RetryPolicy, Timeouts, current_options, request_options, retry_after
 
 pytestmark = pytest.mark.unit
 

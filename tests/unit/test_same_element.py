@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import pykorm
 from pykorm import Q
-from pykorm._lookups import Node, resolve, resolve_all
-from pykorm._plan import make_plan
+from pykorm._select.lookups import Node, resolve, resolve_all
+from pykorm._select.plan import make_plan
 from pykorm.fields import DataField, ListField, Spec
 from pykorm.k8s.apps_v1 import Deployment
 

@@ -13,8 +13,8 @@ from typing import Any, Literal, Optional
 import pytest
 
 import pykorm
-from pykorm._openapi import crd_version_schema, schema_findings
-from pykorm._validation import validate
+from pykorm._schema.openapi import crd_version_schema, schema_findings
+from pykorm._schema.validation import validate
 from pykorm.fields import DataField, ListField, Spec
 
 pytestmark = pytest.mark.unit

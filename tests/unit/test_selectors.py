@@ -9,9 +9,9 @@ import pytest
 
 import pykorm
 from pykorm import Q
-from pykorm._lookups import resolve
-from pykorm._plan import make_plan
-from pykorm._selectors import Term, field_selector, label_selector, parse_label_selector
+from pykorm._select.lookups import resolve
+from pykorm._select.plan import make_plan
+from pykorm._select.selectors import Term, field_selector, label_selector, parse_label_selector
 from pykorm.fields import Spec
 
 pytestmark = pytest.mark.unit

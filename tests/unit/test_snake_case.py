@@ -1,4 +1,4 @@
-"""Python names of JSON keys (``pykorm._codegen.snake_case``), on every property name the pinned API server serves.
+"""Python names of JSON keys (``pykorm._tools.codegen.snake_case``), on every property name the pinned API server serves.
 
 A run of capitals is one word: ``podIPs`` is ``pod_ips``, not ``pod_i_ps``. Names without such a run are
 checked against the plain rule (an underscore before each capital); each name with one is listed below with
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pykorm._codegen import model_source, snake_case
-from pykorm._k8s_codegen import K8sInputs, k8s_sources
+from pykorm._tools.codegen import model_source, snake_case
+from pykorm._tools.k8s_codegen import K8sInputs, k8s_sources
 
 pytestmark = pytest.mark.unit
 

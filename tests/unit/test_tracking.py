@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from pykorm._tracking import TrackedDict, TrackedList, json_copy, tracked
+from pykorm._data.tracking import TrackedDict, TrackedList, json_copy, tracked
 
 pytestmark = pytest.mark.unit
 

@@ -1,6 +1,6 @@
 """Offline: client-side validation of a model's object — every finding names its field as the server would.
 
-The rule (pykorm._validation): pykorm never refuses a write the API server would accept,
+The rule (pykorm._schema.validation): pykorm never refuses a write the API server would accept,
 and reports what it refuses at the path the server's own causes use.
 """
 
@@ -13,8 +13,8 @@ from typing import Any, Literal
 import pytest
 
 import pykorm
-from pykorm._openapi import schema_findings
-from pykorm._validation import check_names, validate
+from pykorm._schema.openapi import schema_findings
+from pykorm._schema.validation import check_names, validate
 from pykorm.fields import DataField, ListField, Spec, Status
 
 pytestmark = pytest.mark.unit
@@ -203,7 +203,7 @@ def test_with_the_served_schema_only_that_schema_counts() -> None:
         validate(fruit_from({"size": 500}), served=served)
 
 
-# -- the served schema's checks (pykorm._openapi), beyond tests/unit/test_names_and_schemas.py --
+# -- the served schema's checks (pykorm._schema.openapi), beyond tests/unit/test_names_and_schemas.py --
 
 
 def served_findings(value: Any, schema: dict[str, Any]) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import pykorm
-from pykorm._ordering import getter, sort_key
+from pykorm._select.ordering import getter, sort_key
 from pykorm.k8s.apps_v1 import Deployment
 from pykorm.k8s.core_v1 import Pod
 

@@ -1,0 +1,9 @@
+"""A resource's data as Python declares it: fields, their types and options, the object core.
+
+``types`` (annotation -> ``TypeInfo``), ``options`` (field options), ``tracking``
+(change-tracking containers), ``fields`` (the field descriptors; :mod:`pykorm.fields` is their
+public face, in this layer), ``objects`` (``_ObjectMeta`` collects fields, ``_Object`` holds the
+JSON dict, ``Nested``), ``owners`` (``OwnerReference``, ``adopt``'s checks).
+
+May import: :mod:`pykorm._base`, :mod:`pykorm._http`, :mod:`pykorm.fields`.
+"""

@@ -1,0 +1,504 @@
+"""Field descriptors: each maps a Python attribute to a path in the Kubernetes object.
+
+An instance keeps the Kubernetes object itself (a dict, as decoded from JSON);
+a field reads and writes at its path in that dict. Loading a list of objects
+therefore costs no more than decoding the JSON, and what is saved is exactly
+what the server sent plus the changes made.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import inspect
+import sys
+import typing
+import weakref
+from collections.abc import Iterator, MutableSequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, overload
+
+from .._base.errors import ReadOnlyException
+from .._base.paths import MISSING, Path, as_path, dotted, get_path, set_path
+from .tracking import tracked
+from .types import TypeInfo, describe, is_nested_class
+
+if TYPE_CHECKING:
+    from .objects import Nested, _Object
+
+__all__ = [
+    "DataField",
+    "DictNestedField",
+    "ListField",
+    "Metadata",
+    "MetadataAnnotation",
+    "MetadataLabel",
+    "Spec",
+    "Status",
+]
+
+
+class DataField:
+    """A field at ``path`` in the object; ``Spec``, ``Metadata``, ``Status`` root the path for you.
+
+    Args:
+        path: a key, a dotted string of keys (``"score.exterior"``) or a list of keys.
+        default: the value when the object has none; lists and dicts are copied per instance.
+        required: the object is invalid without a value (checked before any request).
+        readonly: the value cannot change once set (:class:`ReadOnlyException`).
+        allow_empty: with ``required``, accept ``""``, ``[]`` and ``{}``.
+        default_factory: called for the default instead of copying ``default``.
+        description: documents the field (and its CRD schema).
+        selectable: the CRD lists the field in ``selectableFields`` (Kubernetes 1.31+), so
+            queries filter on it with a field selector.
+        printer_column: ``kubectl get`` shows the field (a string names the column).
+        schema: validation options for the CRD schema and client-side checks:
+            ``minimum``, ``maximum``, ``pattern``, ``enum``, ``min_length``, ``max_length``,
+            ``min_items``, ``max_items``, ``format``.
+    """
+
+    root: ClassVar[Path] = ()
+    _processes: ClassVar[bool] = False  # a subclass overrides preprocessor or postprocessor
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._processes = cls.preprocessor is not DataField.preprocessor or cls.postprocessor is not DataField.postprocessor
+
+    def __init__(
+        self,
+        path: str | Sequence[str],
+        default: Any = None,
+        required: bool = False,
+        readonly: bool = False,
+        allow_empty: bool = False,
+        *,
+        default_factory: Callable[[], Any] | None = None,
+        description: str | None = None,
+        init: bool = True,
+        repr: bool = True,
+        selectable: bool = False,
+        printer_column: bool | str = False,
+        **schema: Any,
+    ) -> None:
+        self.path: Path = self.root + as_path(path)
+        self.default = default
+        self.default_factory = default_factory
+        self.required = required
+        self.readonly = readonly
+        self.allow_empty = allow_empty
+        self.description = description
+        self.init = init
+        self.repr = repr
+        self.selectable = selectable
+        self.printer_column = printer_column
+        self.schema = schema
+        self.name = ""
+        self.owner: type | None = None
+        self.localns: Mapping[str, Any] | None = None  # the scope its model was declared in (see _ObjectMeta)
+        self._info: TypeInfo | None = None
+
+    # -- declaration -------------------------------------------------------------------
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner = owner
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<pykorm/{type(self).__name__}: {dotted(self.path)}>"
+
+    @property
+    def info(self) -> TypeInfo:
+        """What the field's annotation means, for reading, writing and checking values.
+
+        Resolved on first use, in the scope the model was declared in (so forward references
+        and models declared inside functions work). An annotation that cannot be resolved or
+        has no JSON meaning reads as ``any`` here, since annotations may be documentation
+        only; :meth:`declared_info` says why (and :func:`pykorm.crd` raises it).
+        """
+        if self._info is None:
+            try:
+                self._info = self._annotation_info()
+            except TypeError:
+                self._info = TypeInfo("any")
+        return self._info
+
+    def declared_info(self) -> TypeInfo:
+        """Like :attr:`info`, but an annotation without a JSON meaning is an error.
+
+        Raises:
+            TypeError: naming ``Model.field`` and the annotation.
+        """
+        return self._annotation_info()
+
+    def _annotation_info(self) -> TypeInfo:
+        owner = self.owner
+        if owner is None:
+            return TypeInfo("any")
+        annotations = inspect.get_annotations(owner)
+        if self.name not in annotations:
+            return TypeInfo("any")
+        annotation = _resolve(annotations[self.name], owner, self.localns or {})
+        try:
+            return describe(annotation)
+        except TypeError as error:
+            raise TypeError(f"{owner.__name__}.{self.name}: {error}") from None
+
+    # -- the original pykorm's field API ---------------------------------------------------
+
+    @property
+    def fullpath(self) -> list[str]:
+        """The keys from the object's root to the value: ``Spec("score")`` → ``["spec", "score"]``."""
+        return list(self.path)
+
+    def preprocessor(self, value: Any) -> Any:
+        """Turn a value assigned to the field before it is stored; override in a subclass (identity here)."""
+        return value
+
+    def postprocessor(self, value: Any) -> Any:
+        """Turn a stored value before it is read; override in a subclass (identity here)."""
+        return value
+
+    def to_dict(self, value: Any) -> dict[str, Any]:
+        """``value`` as JSON placed at the field's path: ``Metadata("foo").to_dict("42") == {"metadata": {"foo": "42"}}``.
+
+        Nested objects show their unset ``allow_empty`` fields as None (see :func:`with_empty_fields`).
+        """
+        data: dict[str, Any] = {}
+        json = copy.deepcopy(self.to_json(self.preprocessor(value)))
+        _with_empty_inside(self.info, json)
+        set_path(data, self.path, json)
+        return data
+
+    def get_data(self, k8s_dict: Mapping[str, Any]) -> Any:
+        """The field's value in a Kubernetes object given as a dict: its default when absent, nested
+        objects as instances (lists of them as lists of instances)."""
+        value = get_path(k8s_dict, self.path)
+        if value is MISSING or value is None:
+            value = self.make_default()
+            if value is None:
+                return None
+            value = self.to_json(value)
+        info = self.info
+        if info.kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
+            return self.postprocessor([info.item.python._wrap(item) for item in value])
+        return self.from_json(value, None)
+
+    @property
+    def has_default(self) -> bool:
+        """True when the field provides a value of its own for new objects."""
+        return self.default is not None or self.default_factory is not None
+
+    def make_default(self) -> Any:
+        """A fresh default value (copied when mutable)."""
+        if self.default_factory is not None:
+            return self.default_factory()
+        if isinstance(self.default, (list, dict)):
+            return copy.deepcopy(self.default)
+        return self.default
+
+    # -- access --------------------------------------------------------------------------
+
+    _reads: str = ""  # known on first read: "plain" (the JSON value as it is), "view" (nested) or "convert"
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> DataField: ...
+    @overload
+    def __get__(self, obj: object, owner: type) -> Any: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__["_raw"]
+        try:
+            for key in self.path:
+                value = _dict_get(value, key)
+        except TypeError:  # a scalar on the way: no value here
+            value = None
+        if value is None:
+            if not self.has_default:
+                return None
+            value = self.make_default()
+            if isinstance(value, (list, dict)):
+                set_path(obj.__dict__["_raw"], self.path, value)  # so that in-place changes stick; not a change
+        reads = self._reads or self._how_to_read()
+        if isinstance(value, (list, dict)):
+            if reads != "view":
+                # Handed out: it reports in-place changes to the model (pykorm._data.tracking). Nothing is copied.
+                parent = get_path(obj.__dict__["_raw"], self.path[:-1])
+                value = tracked(parent, self.path[-1], value, obj._root_object() or obj)  # type: ignore[attr-defined]
+        elif reads == "plain":
+            return value
+        return self.from_json(value, obj)  # type: ignore[arg-type]
+
+    def _how_to_read(self) -> str:
+        info = self.info
+        if _is_view(info):
+            self._reads = "view"  # a nested object or a list of them: views that report changes themselves
+        elif info.kind in ("datetime", "enum") or self._processes or type(self).from_json is not DataField.from_json:
+            self._reads = "convert"
+        else:
+            self._reads = "plain"  # str, int, Literal...: the JSON value is the Python value
+        return self._reads
+
+    def __set__(self, obj: _Object, value: Any) -> None:
+        if self._processes:
+            value = self.preprocessor(value)
+        new = self.to_json(value, obj)
+        if self.readonly:
+            current = get_path(obj._raw, self.path)
+            if current is not MISSING and current is not None and current != new:
+                raise ReadOnlyException(
+                    f"{type(obj).__name__}.{self.name} is read-only: it is {current!r} and cannot become {new!r}"
+                )
+        obj._will_change()
+        set_path(obj._raw, self.path, new)
+
+    # -- conversion ----------------------------------------------------------------------
+
+    def from_json(self, value: Any, obj: _Object | None) -> Any:
+        """The Python value for a JSON value stored at the field's path."""
+        if self._processes:
+            return self.postprocessor(_from_json(self.info, value, obj))
+        return _from_json(self.info, value, obj)
+
+    def to_json(self, value: Any, obj: _Object | None = None) -> Any:
+        """The JSON value to store for a Python value."""
+        return _to_json(self.info, value, obj)
+
+
+class Spec(DataField):
+    """A field under ``spec``."""
+
+    root = ("spec",)
+
+
+class Metadata(DataField):
+    """A field under ``metadata``."""
+
+    root = ("metadata",)
+
+
+class Status(DataField):
+    """A field under ``status`` (written through the ``/status`` subresource where the CRD has one)."""
+
+    root = ("status",)
+
+
+class MetadataAnnotation(DataField):
+    """One annotation: ``MetadataAnnotation("example.com/owner")``; the key is never split on dots."""
+
+    root = ("metadata", "annotations")
+
+    def __init__(self, key: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__([key], *args, **kwargs)
+
+
+class MetadataLabel(DataField):
+    """One label: ``MetadataLabel("app.kubernetes.io/name")``; the key is never split on dots."""
+
+    root = ("metadata", "labels")
+
+    def __init__(self, key: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__([key], *args, **kwargs)
+
+
+class DictNestedField(DataField):
+    """A nested object of class ``nested`` (a :class:`pykorm.models.Nested`) at ``path``."""
+
+    def __init__(self, nested: type[Nested], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(path, *args, **kwargs)
+        self.nested = nested
+
+    def _annotation_info(self) -> TypeInfo:
+        return TypeInfo("nested", optional=True, python=self.nested)
+
+
+class ListField(DataField):
+    """A list of nested objects of class ``nested`` at ``path``; reads give a live, mutable list."""
+
+    def __init__(self, nested: type[Nested], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default_factory", list)
+        super().__init__(path, *args, **kwargs)
+        self.nested = nested
+
+    def _annotation_info(self) -> TypeInfo:
+        return TypeInfo("list", optional=True, item=TypeInfo("nested", python=self.nested))
+
+
+def with_empty_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a JSON object of ``cls``, changed in place) with None at the path of each unset field
+    declared ``allow_empty=True``, in nested objects and lists of them too: the original pykorm's
+    ``to_dict`` rule (a field that may be empty is shown empty, other unset fields are left out)."""
+    for field in getattr(cls, "_fields", {}).values():
+        value = get_path(data, field.path)
+        if value is MISSING:
+            if field.allow_empty:
+                set_path(data, field.path, None)
+            continue
+        _with_empty_inside(field.info, value)
+    return data
+
+
+def _with_empty_inside(info: TypeInfo, value: Any) -> None:
+    """:func:`with_empty_fields` on a field's value when it is a nested object or a list of them."""
+    if info.kind == "nested" and isinstance(value, dict):
+        with_empty_fields(info.python, value)
+    elif info.kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                with_empty_fields(info.item.python, item)
+
+
+# -- JSON <-> Python ---------------------------------------------------------------------
+
+
+def _resolve(annotation: Any, owner: type, localns: Mapping[str, Any]) -> Any:
+    """An annotation with its string parts (``from __future__ import annotations``) evaluated.
+
+    Names are looked up in the owner's module, then in the scope its model was declared in
+    (a function's locals), then among the pykorm classes declared beside it in that scope.
+
+    Raises:
+        TypeError: a name cannot be resolved (the message names ``Model.field``'s class).
+    """
+    module = sys.modules.get(owner.__module__)
+    globalns = dict(vars(module)) if module is not None else {}
+    holder: Any = lambda: None  # noqa: E731 - get_type_hints evaluates a function's annotations in given scopes
+    holder.__annotations__ = {"value": annotation}
+    scope = {**localns, owner.__name__: owner}
+    try:
+        return typing.get_type_hints(holder, globalns, scope, include_extras=True)["value"]
+    except NameError:
+        neighbours = _declared_beside(owner)
+        try:
+            return typing.get_type_hints(holder, globalns, {**neighbours, **scope}, include_extras=True)["value"]
+        except NameError as error:
+            raise TypeError(f"cannot resolve the annotation {annotation!r} of {owner.__name__}: {error}") from None
+    except Exception as error:  # a malformed annotation string
+        raise TypeError(f"cannot resolve the annotation {annotation!r} of {owner.__name__}: {error}") from None
+
+
+_DECLARED: weakref.WeakSet[type] = weakref.WeakSet()
+"""Every class holding fields (models and nested objects), registered by its metaclass."""
+
+
+def declare(cls: type) -> None:
+    """Register a class holding fields, so that annotations of classes beside it can name it."""
+    _DECLARED.add(cls)
+
+
+def _declared_beside(owner: type) -> dict[str, type]:
+    """pykorm classes declared in the same function as ``owner`` (``f.<locals>.X``), by name."""
+    prefix = owner.__qualname__.rpartition(".")[0]
+    if not prefix:
+        return {}
+    return {
+        cls.__name__: cls
+        for cls in list(_DECLARED)
+        if cls.__module__ == owner.__module__ and cls.__qualname__.rpartition(".")[0] == prefix
+    }
+
+
+def _from_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
+    kind = info.kind
+    if kind == "nested" and isinstance(value, dict):
+        return info.python._wrap(value, obj._root_object() if obj is not None else None)
+    if kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
+        if obj is None:
+            return [info.item.python._wrap(item) for item in value]
+        return NestedList(value, info.item.python, obj)
+    if kind == "datetime" and isinstance(value, str):
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if kind == "enum":
+        try:
+            return info.python(value)
+        except ValueError:
+            return value  # the server holds a value the model does not know: show it as it is
+    return value
+
+
+_dict_get = dict.get
+
+
+def _is_view(info: TypeInfo) -> bool:
+    """A nested object or a list of them: read through views that report changes themselves."""
+    kind = info.kind
+    return kind == "nested" or (kind == "list" and info.item is not None and info.item.kind == "nested")
+
+
+def _to_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if info.kind == "enum" and isinstance(value, info.python):
+        return value.value
+    if is_nested_class(type(value)):
+        if obj is not None:
+            value._attach(obj._root_object())
+        return value._raw
+    if info.kind == "nested" and isinstance(value, dict):
+        return info.python(**value)._raw if _looks_like_python_names(info.python, value) else dict(value)
+    if isinstance(value, (list, tuple)) and info.item is not None:
+        return [_to_json(info.item, v, obj) for v in value]
+    if isinstance(value, dict) and info.item is not None:
+        return {k: _to_json(info.item, v, obj) for k, v in value.items()}
+    return value
+
+
+def _looks_like_python_names(nested: type[Nested], value: dict[str, Any]) -> bool:
+    """A dict given for a nested value may use attribute names or JSON keys; attribute names win."""
+    fields = nested._fields
+    return bool(value) and all(k in fields for k in value)
+
+
+class NestedList(MutableSequence[Any]):
+    """A live view of a JSON list of nested objects: changes go straight into the owning object."""
+
+    def __init__(self, raw: list[Any], nested: type[Nested], owner: _Object) -> None:
+        self._raw = raw
+        self._nested = nested
+        self._owner = owner
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._nested._wrap(v, self._owner._root_object()) for v in self._raw[index]]
+        return self._nested._wrap(self._raw[index], self._owner._root_object())
+
+    def __iter__(self) -> Iterator[Any]:
+        wrap, root = self._nested._wrap, self._owner._root_object()
+        for raw in self._raw:
+            yield wrap(raw, root)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._owner._will_change()
+        if isinstance(index, slice):
+            self._raw[index] = [self._unwrap(v) for v in value]
+        else:
+            self._raw[index] = self._unwrap(value)
+
+    def __delitem__(self, index: Any) -> None:
+        self._owner._will_change()
+        del self._raw[index]
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def insert(self, index: int, value: Any) -> None:
+        self._owner._will_change()
+        self._raw.insert(index, self._unwrap(value))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, NestedList):
+            return self._raw == other._raw
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def _unwrap(self, value: Any) -> Any:
+        return _to_json(TypeInfo("nested", python=self._nested), value, self._owner)
+

@@ -1,0 +1,9 @@
+"""Selecting objects: lookups, their plan, ordering. Pure functions of model classes, no I/O.
+
+``selectors`` (label and field selector syntax: rendering terms, parsing strings), ``lookups``
+(``price__gt=2`` and ``Q`` trees, resolved against a model's fields), ``plan`` (the split between
+what the server selects and what Python checks), ``ordering`` (reading values by lookup,
+sort keys).
+
+May import: :mod:`pykorm._base`, :mod:`pykorm._http`, :mod:`pykorm._data` (and :mod:`pykorm.fields`).
+"""

@@ -1,0 +1,182 @@
+"""Reading a named value of an object, and ordering objects, as queries (and caches) do.
+
+``values``/``pluck`` read by name — a field attribute, a lookup (``placement__rack``) or a dotted
+JSON path (``metadata.labels``) — and ``order_by`` sorts by lookups, ``-`` for descending. Values
+of mixed JSON types order as numbers, then strings, then anything else by its repr; absent values
+come first (last when descending). A name whose path crosses a list (``spec__containers__image``,
+``spec.containers.image``) reads a list: each element's value, as the lookups test each element
+(lists in elements flattened, None for an element without the value); ``order_by`` refuses such
+a path (an object has no single value there). Pure functions of a model class and decoded objects.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+
+from .._base.errors import ClientValidationError, FieldError
+from .lookups import Leaf, resolve_lookup
+from .._base.paths import MISSING, Path, as_path, dotted, get_path
+from .._data.types import TypeInfo
+
+if TYPE_CHECKING:
+    from ..models._model import Model
+
+__all__ = ["element_values", "getter", "sort_key"]
+
+
+def getter(model: type[Model], name: str) -> Callable[[Any], Any]:
+    """The reader of ``name`` on objects of ``model``: None where the object has no such value.
+
+    Through a list, a list: the value of each element (see the module's docstring).
+    """
+    if "." in name:
+        path = as_path(name)
+        list_at = _declared_lists(model, path)
+        if list_at is None:  # the path leaves the declared fields: lists are seen where they are
+            return lambda obj: _json_value(obj._raw, path)
+        if list_at:
+            leaf = Leaf(name, path, "exact", None, TypeInfo("any"), list_at)
+            return lambda obj: element_values(leaf, obj._raw)
+        return lambda obj: _none_if_missing(get_path(obj._raw, path))
+    if name in model._fields:
+        return lambda obj: getattr(obj, name)
+    leaf = resolve_lookup(model, name, None)
+    if leaf.list_at:
+        return lambda obj: element_values(leaf, obj._raw)
+    return lambda obj: _none_if_missing(get_path(obj._raw, leaf.path))
+
+
+def sort_key(model: type[Model], order: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The key that sorts objects of ``model`` as ``order_by(*order)`` says.
+
+    Raises:
+        ClientValidationError: an unknown attribute, or a path through a list.
+    """
+    leaves = [(key.startswith("-"), resolve_lookup(model, key.lstrip("-"), None)) for key in order]
+    for _, leaf in leaves:
+        if leaf.list_at:
+            crossed = dotted(leaf.path[: leaf.list_at[0]])
+            message = (f"cannot order by {leaf.lookup!r}: it goes through the list {crossed}, where an object has "
+                       "a value per element and no single place in the order; order by a field outside the list "
+                       "(or sort the objects in Python with a key of your choice)")
+            raise ClientValidationError(message, causes=(FieldError(leaf.lookup, message, "FieldValueInvalid"),))
+
+    def key(obj: Any) -> tuple[Any, ...]:
+        parts = []
+        for descending, leaf in leaves:
+            value = get_path(obj._raw, leaf.path)
+            present = value is not MISSING and value is not None
+            part = (present, _Sortable(value if present else None))
+            parts.append(_Reversed(part) if descending else part)
+        return tuple(parts)
+
+    return key
+
+
+def element_values(leaf: Leaf, raw: dict[str, Any]) -> list[Any]:
+    """The value of each element of the lists ``leaf`` crosses (lists in elements: flattened, in order).
+
+    One entry per innermost element, None where that element has no such value; an absent or
+    empty list gives none.
+    """
+    rest = leaf.path[leaf.list_at[-1]:]
+    return [_none_if_missing(get_path(item, rest)) for item in _elements(raw, leaf.path, leaf.list_at)]
+
+
+def _elements(data: Any, path: Path, list_at: tuple[int, ...], start: int = 0) -> Iterator[Any]:
+    """The elements of the innermost list at ``list_at``, through the outer ones (none in an empty list)."""
+    data = get_path(data, path[start : list_at[0]])
+    for item in data if isinstance(data, list) else ():
+        if len(list_at) == 1:
+            yield item
+        else:
+            yield from _elements(item, path, list_at[1:], list_at[0])
+
+
+def _declared_lists(model: type[Model], path: Path) -> tuple[int, ...] | None:
+    """Where a JSON path crosses lists of nested objects, by the model's declared fields (as ``list_at``).
+
+    None when the path leaves the declared fields (a free-form dict, an undeclared key).
+    """
+    owner: Any = model
+    at = 0
+    list_at: list[int] = []
+    while at < len(path):
+        if owner is None:
+            return None
+        fields = [f for f in owner._fields.values() if path[at : at + len(f.path)] == f.path]
+        if not fields:
+            return None
+        field = max(fields, key=lambda f: len(f.path))
+        at += len(field.path)
+        info, owner = field.info, None
+        if info.kind == "nested":
+            owner = info.python
+        elif info.kind == "list" and info.item is not None and info.item.kind == "nested" and at < len(path):
+            list_at.append(at)
+            owner = info.item.python
+        elif at < len(path):
+            return None
+    return tuple(list_at)
+
+
+def _json_value(data: Any, path: tuple[str, ...]) -> Any:
+    """The value at a dotted JSON path (None when absent); a list before its end fans out, flattened."""
+    return _read(data, path)[0]
+
+
+def _read(data: Any, path: tuple[str, ...]) -> tuple[Any, bool]:
+    """The value at ``path`` and whether reading it went through a list (then a list of values)."""
+    for index, key in enumerate(path):
+        if isinstance(data, list):
+            found: list[Any] = []
+            for item in data:
+                value, crossed = _read(item, path[index:])
+                found.extend(value if crossed else [value])
+            return found, True
+        if not isinstance(data, dict):
+            return None, False
+        data = data.get(key, MISSING)
+        if data is MISSING:
+            return None, False
+    return data, False
+
+
+def _none_if_missing(value: Any) -> Any:
+    return None if value is MISSING else value
+
+
+class _Sortable:
+    """Orders values of mixed JSON types: numbers, then strings, then anything else by its repr."""
+
+    __slots__ = ("value", "rank")
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        if isinstance(value, bool):
+            self.rank = 0
+        elif isinstance(value, (int, float)):
+            self.rank = 1
+        elif isinstance(value, str):
+            self.rank = 2
+        else:
+            self.rank, self.value = 3, repr(value)
+
+    def __lt__(self, other: _Sortable) -> bool:
+        return (self.rank, self.value) < (other.rank, other.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Sortable) and (self.rank, self.value) == (other.rank, other.value)
+
+
+class _Reversed:
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(other.inner < self.inner)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and bool(self.inner == other.inner)

@@ -1,0 +1,15 @@
+"""The session: every request pykorm makes, written once as coroutines for both sessions.
+
+``core`` (``SessionCore``: reads and writes as coroutines over ``_send``/``_stream``/``_sleep``),
+``session`` (``Pykorm``, the blocking session; the default session; ``session_of``), ``verbs``
+(the verbs beyond reads and writes: adopt, owners, scale, logs, apply_manifests, wait_gone),
+``client`` (``ResourceClient``: the requests of queries, watches and bulk operations),
+``pager`` and ``pages`` (one-snapshot paging, ``query.page``), ``query`` and ``query_view``
+(``Query``; the refining methods shared by the async and cached queries), ``watch`` (watches,
+``wait_until``), ``bulk`` (bulk operations), ``subresources`` (``/scale``, ``/log``),
+``manifests`` (reading manifests), ``crd_install`` (installing CRDs and waiting until served).
+
+May import: :mod:`pykorm._base`, :mod:`pykorm._http`, :mod:`pykorm._data`, :mod:`pykorm._schema`,
+:mod:`pykorm._select` (and :mod:`pykorm.fields`). Models are known by what they do; the
+``Model`` class is imported for type checking only.
+"""

@@ -1,0 +1,144 @@
+"""Bulk operations on a query's objects: delete, update, label, annotate.
+
+Each returns what it changed. On the first hard error it stops and raises
+:class:`BulkError` saying what was done, what failed and what was not tried.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Iterator, Mapping, TypeVar
+
+from .._base.errors import ApiError, BulkError, NotFound, PykormError
+
+if TYPE_CHECKING:
+    from .client import ResourceClient
+    from ..models._model import Model
+    from .._select.plan import Plan
+
+__all__ = ["BulkResult", "assign", "delete_matching", "merge_annotations", "merge_labels", "update_matching"]
+
+M = TypeVar("M", bound="Model")
+
+
+@dataclasses.dataclass
+class BulkResult(Generic[M]):
+    """The objects a bulk operation changed (as the server returned them), and how it went about it."""
+
+    changed: list[M]
+    requests: int
+
+    def __len__(self) -> int:
+        return len(self.changed)
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self.changed)
+
+
+async def delete_matching(
+    client: ResourceClient,
+    model: type[M],
+    plan: Plan,
+    whole: bool,
+    targets: Callable[[], Awaitable[list[M]]],
+    *,
+    propagation_policy: str | None,
+    dry_run: bool,
+) -> BulkResult[M]:
+    """Delete the plan's objects: ``deletecollection`` where the server selects them all, else one by one.
+
+    ``whole``: the query is neither sliced nor ordered; ``targets`` lists its objects.
+    """
+    resource = client.resource
+    options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+    if propagation_policy:
+        options["propagationPolicy"] = propagation_policy
+    if dry_run:
+        options["dryRun"] = ["All"]
+    if plan.empty:
+        return BulkResult([], 0)
+    if whole and plan.fully_pushed and plan.names is None and (plan.namespaces is not None or not resource.namespaced):
+        changed: list[M] = []
+        requests = 0
+        selectors = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
+        for namespace in plan.namespaces if plan.namespaces is not None else (None,):
+            try:
+                deleted = await client.delete_collection(namespace, selectors, options)
+            except ApiError as error:
+                raise BulkError(
+                    f"deletecollection of {resource.plural} in {namespace or 'the cluster'} failed: {error}",
+                    done=changed, failed=None, not_done=[], error=error,
+                ) from error
+            requests += 1
+            changed.extend(client.hydrate(model, item) for item in deleted)
+        return BulkResult(changed, requests)
+    session = client.session
+
+    async def delete(obj: M) -> None:
+        try:
+            await session._delete(obj, dry_run=dry_run, propagation_policy=propagation_policy)
+        except NotFound:
+            pass  # already gone: the goal is met
+
+    return await _each(await targets(), resource.plural, "deleted", delete)
+
+
+async def update_matching(
+    client: ResourceClient, targets: Callable[[], Awaitable[list[M]]], mutate: Callable[[M], object]
+) -> BulkResult[M]:
+    """Apply ``mutate`` to each of the listed objects and save it, re-reading and retrying on conflicts."""
+    session = client.session
+
+    async def update(obj: M) -> None:
+        await session._update(obj, mutate)
+
+    return await _each(await targets(), client.resource.plural, "updated", update)
+
+
+async def _each(targets: list[M], plural: str, verb: str, action: Callable[[M], Awaitable[None]]) -> BulkResult[M]:
+    """Run ``action`` on each object; stop at the first error with a report."""
+    done: list[M] = []
+    for index, obj in enumerate(targets):
+        try:
+            await action(obj)
+        except PykormError as error:
+            raise BulkError(
+                f"{verb} {len(done)} of {len(targets)} {plural}; {_name(obj)} failed: {error}",
+                done=done, failed=obj, not_done=targets[index + 1 :], error=error,
+            ) from error
+        done.append(obj)
+    return BulkResult(done, len(targets) + 1)
+
+
+def _name(obj: Model) -> str:
+    namespace = getattr(obj, "namespace", None)
+    return f"{namespace}/{obj.name}" if namespace else obj.name
+
+
+# The changes ``update``, ``label`` and ``annotate`` make to each object (a None value removes a key).
+
+def assign(values: Mapping[str, Any]) -> Callable[[Any], None]:
+    """Sets each attribute of ``values`` on an object."""
+    def assign_to(obj: Any) -> None:
+        for key, value in values.items():
+            setattr(obj, key, value)
+
+    return assign_to
+
+
+def merge_labels(labels: Mapping[str, str | None]) -> Callable[[Any], None]:
+    """Merges ``labels`` into an object's labels."""
+    return lambda obj: _merge_into(obj.labels, labels)
+
+
+def merge_annotations(annotations: Mapping[str, str | None]) -> Callable[[Any], None]:
+    """Merges ``annotations`` into an object's annotations."""
+    return lambda obj: _merge_into(obj.annotations, annotations)
+
+
+def _merge_into(target: dict[str, str], changes: Mapping[str, str | None]) -> None:
+    for key, value in changes.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = value

@@ -1,0 +1,224 @@
+"""Install CustomResourceDefinitions and wait until the API server serves them.
+
+A CRD is usable only once its ``Established`` condition is True *and* its
+resource is listed by discovery (``GET /apis/<group>/<version>``): the first
+can come a moment before the second.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Union
+
+from .._base.drive import run
+from .._base.errors import AlreadyExists, ClientValidationError, ConflictError, CRDNotEstablished, NotFound, ValidationError
+from .._http.transport import Transport
+
+__all__ = ["Manifest", "Send", "Sleep", "install", "install_crds", "install_models", "load_manifests"]
+
+Manifest = Union[Mapping[str, Any], str, "os.PathLike[str]"]
+"""A CRD as a dict, or the path of a YAML or JSON file holding one or more."""
+
+Send = Callable[..., Awaitable[Any]]
+"""``send(method, path, body=...)``: one request, as a session's ``_send`` makes it (blocking or async)."""
+Sleep = Callable[[float], Awaitable[None]]
+
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+_POLL_SECONDS = 0.2
+
+
+class HasTransport(Protocol):
+    """Anything that hands out a :class:`Transport`, such as :class:`pykorm.testing.Cluster`."""
+
+    def transport(self) -> Transport: ...
+
+
+def install_crds(target: Transport | HasTransport, *manifests: Manifest, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """Create (or update) each CRD, then wait until every one is Established and served.
+
+    Args:
+        target: the cluster, or a transport to its API server.
+        manifests: CRD dicts, or paths of YAML/JSON files (several documents, or a ``List``, per file).
+        timeout: seconds for the whole installation.
+
+    Returns:
+        The CRDs as the server holds them once served.
+
+    Raises:
+        ClientValidationError: a manifest cannot be read or is not a CustomResourceDefinition.
+        CRDNotEstablished: a CRD's names were refused, or it was not served within ``timeout``.
+        ApiError: the API server refused a CRD (invalid schema, forbidden...).
+
+    >>> install_crds(cluster, "crds/peaches.pykorm.infomaniak.com.yaml")[0]["spec"]["names"]["kind"]
+    'Peach'
+    """
+    transport = target if isinstance(target, Transport) else target.transport()
+
+    async def send(method: str, path: str, **kwargs: Any) -> Any:
+        return transport.request(method, path, **kwargs)
+
+    async def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    crds = [crd for manifest in manifests for crd in load_manifests(manifest)]
+    return run(install(send, sleep, crds, timeout))
+
+
+async def install_models(
+    send: Send, sleep: Sleep, models_or_manifests: tuple[Any, ...], timeout: float
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], dict[str, Any]]]:
+    """A session's ``install_crds``: model classes (their CRDs generated) and manifests, installed.
+
+    Returns the CRDs as stored, and the schema of each generated (apiVersion, kind): what the
+    server now enforces for those models.
+    """
+    from .._schema.crd import crds
+
+    models = [m for m in models_or_manifests if isinstance(m, type)]
+    generated = crds(*models)
+    manifests = [*generated, *(m for m in models_or_manifests if not isinstance(m, type))]
+    installed = await install(send, sleep, [crd for manifest in manifests for crd in load_manifests(manifest)], timeout)
+    schemas = {
+        (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"]): version["schema"]["openAPIV3Schema"]
+        for crd in generated
+        for version in crd["spec"]["versions"]
+    }
+    return installed, schemas
+
+
+async def install(send: Send, sleep: Sleep, crds: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
+    """:func:`install_crds` of loaded CRDs through ``send`` and ``sleep``: the blocking and async sessions' one code.
+
+    Every request is bounded by the installation's deadline (its retries too: :mod:`pykorm._http.retry`).
+    """
+    deadline = time.monotonic() + timeout
+
+    async def bounded(method: str, path: str, **kwargs: Any) -> Any:
+        return await send(method, path, deadline=deadline, **kwargs)
+
+    for crd in crds:
+        await _create_or_replace(bounded, sleep, crd, deadline, timeout)
+    return [await _wait_served(bounded, sleep, crd, deadline, timeout) for crd in crds]
+
+
+def load_manifests(manifest: Manifest) -> list[dict[str, Any]]:
+    """The CRDs a manifest holds (YAML needs PyYAML; JSON is always understood).
+
+    Raises:
+        ClientValidationError: the file cannot be read or parsed, or a document is not a CRD.
+    """
+    if isinstance(manifest, Mapping):
+        source, documents = "manifest", [dict(manifest)]
+    else:
+        source = str(manifest)
+        try:
+            documents = _parse(Path(manifest).read_text(), source)
+        except OSError as error:
+            raise ClientValidationError(f"cannot read CRD manifest {source}: {error}") from error
+    crds = []
+    for document in documents:
+        is_list = isinstance(document, Mapping) and document.get("kind") == "List"
+        items = (document.get("items") or []) if is_list else [document]
+        for item in items:
+            kind = item.get("kind") if isinstance(item, Mapping) else type(item).__name__
+            if kind != "CustomResourceDefinition" or not item.get("metadata", {}).get("name"):
+                raise ClientValidationError(f"{source}: expected a named CustomResourceDefinition, found a {kind}")
+            crds.append(item)
+    return crds
+
+
+def _parse(text: str, source: str) -> list[dict[str, Any]]:
+    try:
+        yaml: Any = importlib.import_module("yaml")
+    except ImportError:
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            raise ClientValidationError(
+                f"{source} is not JSON, and reading YAML needs PyYAML (pip install PyYAML)"
+            ) from error
+        return list(data) if isinstance(data, list) else [data]
+    try:
+        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as error:
+        raise ClientValidationError(f"{source} is not valid YAML: {error}") from error
+
+
+async def _create_or_replace(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: float, timeout: float) -> None:
+    name = crd["metadata"]["name"]
+    try:
+        await _write(send, sleep, crd, name, deadline, timeout)
+    except ValidationError as error:
+        raise ValidationError(
+            f"the API server refused the CustomResourceDefinition {name}: {error.body.get('message') or error}",
+            causes=error.causes, status=error.status, reason=error.reason, body=error.body,
+        ) from error
+
+
+async def _write(send: Send, sleep: Sleep, crd: dict[str, Any], name: str, deadline: float, timeout: float) -> None:
+    async for _ in _attempts(sleep, deadline):
+        try:
+            await send("POST", CRD_PATH, body=crd)
+            return
+        except AlreadyExists:
+            pass
+        try:
+            current = await send("GET", f"{CRD_PATH}/{name}")
+        except NotFound:
+            continue  # deleted in between: create it again
+        if current["metadata"].get("deletionTimestamp"):
+            continue  # an old copy is being deleted: wait, then create
+        metadata = {**crd["metadata"], "resourceVersion": current["metadata"]["resourceVersion"]}
+        try:
+            await send("PUT", f"{CRD_PATH}/{name}", body={**crd, "metadata": metadata})
+            return
+        except (ConflictError, NotFound):
+            continue  # changed in between: read it again
+    raise CRDNotEstablished(f"CustomResourceDefinition {name}: an old copy was still being deleted after {timeout:g} s")
+
+
+async def _wait_served(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: float, timeout: float) -> dict[str, Any]:
+    name = crd["metadata"]["name"]
+    conditions: dict[str, dict[str, Any]] = {}
+    async for _ in _attempts(sleep, deadline):
+        current: dict[str, Any] = await send("GET", f"{CRD_PATH}/{name}")
+        conditions = {c["type"]: c for c in (current.get("status") or {}).get("conditions") or ()}
+        if conditions.get("NamesAccepted", {}).get("status") == "False":
+            raise CRDNotEstablished(f"CustomResourceDefinition {name}: its names were refused; {_conditions_text(conditions)}")
+        if conditions.get("Established", {}).get("status") == "True" and await _discovered(send, current):
+            return current
+    raise CRDNotEstablished(
+        f"CustomResourceDefinition {name} was not Established and served after {timeout:g} s; {_conditions_text(conditions)}"
+    )
+
+
+async def _discovered(send: Send, crd: dict[str, Any]) -> bool:
+    """True when discovery lists the CRD's plural in every version it serves."""
+    spec = crd["spec"]
+    for version in (v["name"] for v in spec["versions"] if v.get("served", True)):
+        try:
+            listing = await send("GET", f"/apis/{spec['group']}/{version}")
+        except NotFound:
+            return False
+        if not any(r.get("name") == spec["names"]["plural"] for r in listing.get("resources") or ()):
+            return False
+    return True
+
+
+def _conditions_text(conditions: Mapping[str, Mapping[str, Any]]) -> str:
+    if not conditions:
+        return "conditions: none yet"
+    parts = (f"{t}={c.get('status')} ({c.get('reason', '')}: {c.get('message', '')})" for t, c in conditions.items())
+    return "conditions: " + "; ".join(parts)
+
+
+async def _attempts(sleep: Sleep, deadline: float) -> AsyncIterator[None]:
+    """Yield at once, then again every poll interval until ``deadline`` (a ``time.monotonic()`` value)."""
+    yield
+    while time.monotonic() < deadline:
+        await sleep(_POLL_SECONDS)
+        yield

@@ -1,0 +1,403 @@
+"""Models of Kubernetes' built-in kinds, generated from the API server's own OpenAPI v3 documents.
+
+``pykorm/k8s/`` is this module's output for the pinned Kubernetes version: one module per group
+version (``core_v1``, ``apps_v1``...) plus ``meta_v1`` for the apimachinery types they share. Each
+kind of :data:`KINDS` becomes a model bound with :func:`pykorm.k8s_resource` (its plural and scope
+from discovery), each object definition it reaches through ``$ref`` a :class:`pykorm.Nested` class
+named as Kubernetes names it (``PodSpec``, ``Container``, ``Probe``...). The field selectors the
+server accepts for a kind are found by asking it (a list with ``fieldSelector=<path>=x`` is refused
+with 400 for a path it does not support) and recorded as the resource's ``selectable`` paths, so
+that the query planner pushes them down.
+
+Choices, each for a reason:
+
+- Enumerations are ``str``, not ``Literal``: Kubernetes adds values across versions, and clients
+  must accept values they do not know.
+- ``Quantity`` is ``str`` (as the server writes it), ``IntOrString`` is ``int | str``, ``Time`` a
+  ``datetime``; ``MicroTime`` stays ``str`` (pykorm writes datetimes to the second, MicroTime
+  needs microseconds).
+- Server defaults are not repeated: an omitted field is defaulted by the server, and a default
+  written by the client would be claimed by its field manager in server-side apply.
+- Required fields allow empty values: the server decides (``roleRef.apiGroup`` is ``""`` for the
+  core group), and client-side checks never refuse what the server accepts.
+- Descriptions are left out (the modules would be ten times larger); a class keeps the first
+  sentence of its description as its docstring.
+
+Regenerate with ``python -m pykorm codegen k8s`` against a cluster of the pinned version
+(``--check`` says whether the checked-in modules are current).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .codegen import _WIDTH, _attr, _call, _py, snake_case
+from ..models._model import NamespacedModel, Nested
+from .._http.transport import Transport
+
+__all__ = ["KINDS", "PACKAGE_DIR", "K8sInputs", "fetch_inputs", "k8s_sources", "stale_modules"]
+
+KINDS: tuple[tuple[str, str, str], ...] = (
+    ("", "v1", "Pod"), ("", "v1", "Service"), ("", "v1", "ConfigMap"), ("", "v1", "Secret"),
+    ("", "v1", "Namespace"), ("", "v1", "Node"), ("", "v1", "Event"), ("", "v1", "ServiceAccount"),
+    ("", "v1", "PersistentVolumeClaim"), ("", "v1", "PersistentVolume"), ("", "v1", "Endpoints"),
+    ("apps", "v1", "Deployment"), ("apps", "v1", "StatefulSet"), ("apps", "v1", "DaemonSet"), ("apps", "v1", "ReplicaSet"),
+    ("batch", "v1", "Job"), ("batch", "v1", "CronJob"),
+    ("networking.k8s.io", "v1", "Ingress"), ("networking.k8s.io", "v1", "NetworkPolicy"),
+    ("rbac.authorization.k8s.io", "v1", "Role"), ("rbac.authorization.k8s.io", "v1", "RoleBinding"),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRole"), ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"),
+    ("coordination.k8s.io", "v1", "Lease"), ("policy", "v1", "PodDisruptionBudget"),
+    ("autoscaling", "v2", "HorizontalPodAutoscaler"), ("events.k8s.io", "v1", "Event"),
+)
+"""(group, version, kind) of every generated model."""
+
+_META = "io.k8s.apimachinery.pkg.apis.meta.v1."
+_SPECIAL: dict[str, str] = {
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": "str",
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": "int | str",
+    _META + "Time": "datetime.datetime",
+    _META + "MicroTime": "str",
+    _META + "FieldsV1": "dict[str, Any]",
+    "io.k8s.apimachinery.pkg.runtime.RawExtension": "dict[str, Any]",
+}
+_HAND_WRITTEN = {_META + "OwnerReference": "OwnerReference"}  # from pykorm._data.owners
+"""Definitions pykorm itself declares (every model's ``owner_references``): imported, not generated."""
+_ENVELOPE = ("apiVersion", "kind", "metadata")
+_MODEL_RESERVED = {n for n in dir(NamespacedModel) if not n.startswith("_")} | {"Meta", "owners"}
+_NESTED_RESERVED = {n for n in dir(Nested) if not n.startswith("_")}
+
+
+class K8sInputs:
+    """What the generator reads from a cluster: OpenAPI documents, discovery and accepted field selectors.
+
+    Attributes:
+        documents: the OpenAPI v3 document of each group version (``"v1"``, ``"apps/v1"``).
+        resources: (group version, kind) → (plural, namespaced).
+        selectable: (group version, kind) → the field paths the server accepts in a field selector.
+    """
+
+    def __init__(self, documents: dict[str, Any], resources: dict[tuple[str, str], tuple[str, bool]],
+                 selectable: dict[tuple[str, str], tuple[str, ...]]) -> None:
+        self.documents, self.resources, self.selectable = documents, resources, selectable
+
+
+def _gv(group: str, version: str) -> str:
+    return f"{group}/{version}" if group else version
+
+
+def _module_of(definition: str) -> str:
+    """``io.k8s.api.apps.v1.Deployment`` → ``apps_v1``; apimachinery's → ``meta_v1``."""
+    if definition.startswith(_META):
+        return "meta_v1"
+    match = re.match(r"io\.k8s\.api\.([a-z0-9]+)\.(v[a-z0-9]+)\.", definition)
+    if match is None:
+        raise ValueError(f"no module for the OpenAPI definition {definition}")
+    return f"{match.group(1)}_{match.group(2)}"
+
+
+def fetch_inputs(transport: Transport, kinds: Iterable[tuple[str, str, str]] = KINDS) -> K8sInputs:
+    """Read the OpenAPI documents and discovery of ``kinds`` from a cluster, and probe its field selectors."""
+    kinds = tuple(kinds)
+    documents: dict[str, Any] = {}
+    resources: dict[tuple[str, str], tuple[str, bool]] = {}
+    for group, version in dict.fromkeys((g, v) for g, v, _ in kinds):
+        gv = _gv(group, version)
+        prefix = f"/apis/{gv}" if group else f"/api/{version}"
+        documents[gv] = _json(transport.request("GET", f"/openapi/v3{prefix}"))
+        for entry in _json(transport.request("GET", prefix))["resources"]:
+            if "/" not in entry["name"]:
+                resources.setdefault((gv, entry["kind"]), (entry["name"], bool(entry["namespaced"])))
+    selectable = {}
+    for group, version, kind in kinds:
+        gv = _gv(group, version)
+        plural, _ = resources[(gv, kind)]
+        schema = _definitions(documents[gv])[_definition_name(documents[gv], group, version, kind)]
+        path = f"/apis/{gv}/{plural}" if group else f"/api/{version}/{plural}"
+        selectable[(gv, kind)] = tuple(p for p in _scalar_paths(documents[gv], schema) if _accepted(transport, path, p))
+    return K8sInputs(documents, resources, selectable)
+
+
+def _json(answer: Any) -> Any:
+    return json.loads(answer) if isinstance(answer, str) else answer
+
+
+def _accepted(transport: Transport, path: str, field: str) -> bool:
+    from .._base.errors import ValidationError
+
+    try:
+        transport.request("GET", path, params={"fieldSelector": f"{field}=x", "limit": "1"})
+    except ValidationError:
+        return False
+    return True
+
+
+def _scalar_paths(document: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """Dotted paths of the scalar fields one or two levels down (outside metadata): selector candidates."""
+    found = []
+    definitions = _definitions(document)
+    for key, prop in (schema.get("properties") or {}).items():
+        if key in _ENVELOPE:
+            continue
+        prop = _deref(definitions, prop)
+        if prop.get("type") in ("string", "integer", "boolean"):
+            found.append(key)
+        for child, child_prop in (prop.get("properties") or {}).items():
+            if _deref(definitions, child_prop).get("type") in ("string", "integer", "boolean"):
+                found.append(f"{key}.{child}")
+    return found
+
+
+def _definitions(document: Mapping[str, Any]) -> dict[str, Any]:
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    return schemas
+
+
+def _definition_name(document: Mapping[str, Any], group: str, version: str, kind: str) -> str:
+    for name, schema in _definitions(document).items():
+        if {"group": group, "version": version, "kind": kind} in (schema.get("x-kubernetes-group-version-kind") or ()):
+            return name
+    raise LookupError(f"{_gv(group, version)} {kind} is not in the OpenAPI document")
+
+
+def _ref(schema: Mapping[str, Any]) -> str | None:
+    if "$ref" in schema:
+        return str(schema["$ref"]).rpartition("/")[2]
+    all_of = schema.get("allOf")
+    if all_of and len(all_of) == 1 and "$ref" in all_of[0]:
+        return str(all_of[0]["$ref"]).rpartition("/")[2]
+    return None
+
+
+def _deref(definitions: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = _ref(schema)
+    return definitions.get(ref, {}) if ref is not None else schema
+
+
+# -- generation ------------------------------------------------------------------------------
+
+
+class _Def:
+    """One generated class: a kind's model or a Nested definition."""
+
+    def __init__(self, name: str, module: str, schema: Mapping[str, Any], kind: tuple[str, str, str] | None) -> None:
+        self.name, self.module, self.schema, self.kind = name, module, schema, kind
+        self.lines: list[str] = []
+        self.depends: set[str] = set()  # definition names used by this one's fields
+
+
+def k8s_sources(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] = KINDS) -> dict[str, str]:
+    """The modules of ``pykorm/k8s/``: file name → Python source."""
+    definitions: dict[str, Any] = {}
+    for document in inputs.documents.values():
+        definitions.update(_definitions(document))
+    generated: dict[str, _Def] = {}  # definition name → class
+    kind_names: dict[str, _Def] = {}
+
+    def visit(name: str, kind: tuple[str, str, str] | None) -> None:
+        if name in generated:
+            return
+        cls = _Def(name.rpartition(".")[2], _module_of(name), definitions[name], kind)
+        generated[name] = cls
+        _fields(cls, definitions, inputs)
+        for used in sorted(cls.depends):
+            visit(used, None)
+
+    for group, version, kind in kinds:
+        gv = _gv(group, version)
+        name = _definition_name(inputs.documents[gv], group, version, kind)
+        visit(name, (group, version, kind))
+        kind_names[name] = generated[name]
+    modules: dict[str, list[str]] = {}
+    for name in _ordered(generated):
+        modules.setdefault(generated[name].module, []).append(name)
+    sources = {f"{module}.py": _module_source(module, names, generated, inputs) for module, names in sorted(modules.items())}
+    sources["__init__.py"] = _package_source(kinds, inputs, generated)
+    return sources
+
+
+def _fields(cls: _Def, definitions: Mapping[str, Any], inputs: K8sInputs) -> None:
+    schema = cls.schema
+    required = set(schema.get("required") or ())
+    reserved = _MODEL_RESERVED if cls.kind else _NESTED_RESERVED
+    used: set[str] = set()
+    keys: dict[str, str] = {}  # Python name -> the JSON key it was made from
+    lines = []
+    for key, prop in (schema.get("properties") or {}).items():
+        if cls.kind and key in _ENVELOPE:
+            continue
+        other = keys.setdefault(snake_case(key), key)
+        if other != key:  # the names are public API: never a silent `pod_ips_2`
+            raise ValueError(f"{cls.name}: the JSON keys {other!r} and {key!r} both become the Python name "
+                             f"{snake_case(key)!r} (pykorm._tools.codegen.snake_case): one class cannot hold both; the generator needs a rule for them")
+        annotation = _annotation(prop, definitions, cls.depends)
+        attr = _attr(key, reserved, used, "")
+        used.add(attr)
+        args = [_py([key]) if "." in key else _py(key)]
+        if key in required:
+            args.append("required=True")
+            if annotation.startswith(("str", "list", "dict")):
+                args.append("allow_empty=True")
+        else:
+            annotation += " | None"
+            args.append("default=None")
+        lines += _call(f"    {attr}: {annotation} = DataField", args, "    ")
+    cls.lines = lines
+
+
+def _annotation(schema: Mapping[str, Any], definitions: Mapping[str, Any], depends: set[str]) -> str:
+    ref = _ref(schema)
+    if ref is not None:
+        if ref in _SPECIAL:
+            return _SPECIAL[ref]
+        if ref in _HAND_WRITTEN:
+            return _HAND_WRITTEN[ref]
+        target = definitions.get(ref)
+        if target is None or "properties" not in target:
+            return _annotation(target or {}, definitions, depends) if target and "type" in target else "Any"
+        depends.add(ref)
+        return ref.rpartition(".")[2]
+    kind = schema.get("type")
+    if kind == "array":
+        return f"list[{_annotation(schema.get('items') or {}, definitions, depends)}]"
+    if kind == "object":
+        values = schema.get("additionalProperties")
+        if isinstance(values, Mapping) and values:
+            return f"dict[str, {_annotation(values, definitions, depends)}]"
+        return "dict[str, Any]"
+    scalar = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}.get(str(kind))
+    return scalar or "Any"
+
+
+def _ordered(generated: Mapping[str, _Def]) -> list[str]:
+    """Definitions so that each comes after those its fields use (classes must exist when used)."""
+    done: dict[str, None] = {}
+    visiting: set[str] = set()
+
+    def walk(name: str) -> None:
+        if name in done or name in visiting:
+            return
+        visiting.add(name)
+        for used in sorted(generated[name].depends):
+            walk(used)
+        done[name] = None
+
+    for name in sorted(generated, key=lambda n: (generated[n].kind is None, n)):
+        walk(name)
+    return list(done)
+
+
+def _module_source(module: str, names: list[str], generated: Mapping[str, _Def], inputs: K8sInputs) -> str:
+    body: list[str] = []
+    imports: dict[str, set[str]] = {}
+    for name in names:
+        cls = generated[name]
+        for used in cls.depends:
+            other = generated[used]
+            if other.module != module:
+                imports.setdefault(other.module, set()).add(other.name)
+        body += ["", ""] + _class_source(cls, inputs)
+    text = "\n".join(body)
+    head = [f'"""{_module_title(module)} (generated by ``python -m pykorm codegen k8s``; do not edit)."""', "",
+            "from __future__ import annotations", ""]
+    if "datetime." in text:
+        head.append("import datetime")
+    if re.search(r"\bAny\b", text):
+        head.append("from typing import Any")
+    head += ["", "from ..fields import DataField"]
+    if "@k8s_resource" in text:
+        bases = [b for b in ("ClusterModel", "NamespacedModel") if f"({b})" in text]
+        head.append(f"from ..models._model import {', '.join(bases + ['Nested', 'k8s_resource'])}")
+    else:
+        head.append("from .._data.objects import Nested")
+    if _hand_written(text):
+        head.append(f"from .._data.owners import {', '.join(_hand_written(text))}")
+    for other_module in sorted(imports):
+        head += _wrapped(f"from .{other_module} import (", sorted(imports[other_module]), ")",
+                         bare=f"from .{other_module} import ")
+    exported = sorted(generated[n].name for n in names)
+    return "\n".join(head + [""] + _wrapped("__all__ = [", [f'"{n}"' for n in exported], "]") + body) + "\n"
+
+
+def _hand_written(text: str) -> list[str]:
+    return sorted(n for n in _HAND_WRITTEN.values() if re.search(rf"\b{n}\b", text))
+
+
+def _wrapped(opening: str, items: list[str], closing: str, bare: str | None = None) -> list[str]:
+    """``opening items closing`` on one line when it fits (``bare items`` if given), else an item per line."""
+    line = (bare + ", ".join(items)) if bare is not None else opening + ", ".join(items) + closing
+    if len(line) <= _WIDTH:
+        return [line]
+    return [opening] + [f"    {item}," for item in items] + [closing]
+
+
+def _module_title(module: str) -> str:
+    group, _, version = module.rpartition("_")
+    return f"Kubernetes {'apimachinery meta' if group == 'meta' else group}/{version} types"
+
+
+def _class_source(cls: _Def, inputs: K8sInputs) -> list[str]:
+    lines, base = [], "Nested"
+    if cls.kind is not None:
+        group, version, kind = cls.kind
+        plural, namespaced = inputs.resources[(_gv(group, version), kind)]
+        args = [_py(group), _py(version), _py(plural), f"kind={_py(kind)}"]
+        selectable = inputs.selectable.get((_gv(group, version), kind))
+        if selectable:
+            args.append(f"selectable={_py(tuple(selectable))}")
+        lines += _call("@k8s_resource", args, "")
+        base = "NamespacedModel" if namespaced else "ClusterModel"
+    lines.append(f"class {cls.name}({base}):")
+    doc = _first_sentence(cls.schema.get("description"))
+    if doc:
+        lines.append(f'    """{doc}"""')
+    if cls.lines:
+        if doc:
+            lines.append("")
+        lines += cls.lines
+    elif not doc:
+        lines.append("    pass")
+    return lines
+
+
+def _first_sentence(text: Any) -> str | None:
+    if not isinstance(text, str) or not text:
+        return None
+    sentence = re.split(r"(?<=\.)\s", text.strip(), maxsplit=1)[0].split("\n")[0].strip()
+    if '"""' in sentence or "\\" in sentence or not sentence:
+        return None
+    return sentence if len(sentence) <= _WIDTH - 10 else None
+
+
+def _package_source(kinds: Iterable[tuple[str, str, str]], inputs: K8sInputs, generated: Mapping[str, _Def]) -> str:
+    lines = ['"""Models of Kubernetes\' built-in kinds, generated from the pinned API server\'s OpenAPI v3.', "",
+             "    >>> from pykorm.k8s import Deployment, Pod", "    >>> Pod.query.filter(status__phase=\"Running\")", "",
+             "Regenerate with ``python -m pykorm codegen k8s`` (see pykorm._tools.k8s_codegen).", '"""', "",
+             "from __future__ import annotations", ""]
+    names: dict[str, str] = {}
+    for group, version, kind in kinds:
+        module = _module_of(next(n for n, d in generated.items() if d.kind == (group, version, kind)))
+        names.setdefault(kind, module)
+    modules = sorted({d.module for d in generated.values()})
+    lines += _wrapped("from . import (", modules, ")", bare="from . import ")
+    for module in modules:
+        taken = sorted(k for k, m in names.items() if m == module)
+        if taken:
+            lines += _wrapped(f"from .{module} import (", taken, ")", bare=f"from .{module} import ")
+    lines.append("")
+    lines += _wrapped("__all__ = [", [f'"{n}"' for n in sorted([*names, *modules])], "]")
+    return "\n".join(lines) + "\n"
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent / "k8s"
+"""Where the generated modules are checked in."""
+
+
+def stale_modules(sources: Mapping[str, str], directory: Path = PACKAGE_DIR) -> list[str]:
+    """The files of ``directory`` that differ from ``sources`` (or are missing, or are no longer generated)."""
+    directory = Path(directory)
+    present = {p.name for p in directory.glob("*.py")} if directory.is_dir() else set()
+    stale = [name for name, text in sources.items() if not (directory / name).is_file() or (directory / name).read_text() != text]
+    return sorted(stale + [name for name in present - set(sources)])
