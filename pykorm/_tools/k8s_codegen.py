@@ -391,7 +391,7 @@ def _package_source(kinds: Iterable[tuple[str, str, str]], inputs: K8sInputs, ge
     return "\n".join(lines) + "\n"
 
 
-PACKAGE_DIR = Path(__file__).resolve().parent / "k8s"
+PACKAGE_DIR = Path(__file__).resolve().parents[1] / "k8s"
 """Where the generated modules are checked in."""
 
 
