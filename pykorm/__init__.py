@@ -49,6 +49,7 @@ from ._session.bulk import BulkResult
 from ._select.lookups import Q
 from ._select.plan import Plan
 from ._session.query import Query
+from ._http.hooks import Request, Response
 from ._http.retry import RetryPolicy, request_options
 from ._session.watch import WatchEvent
 from ._http.resource import ResourceType
@@ -60,7 +61,7 @@ from ._tools.codegen import model_source
 from ._schema.rbac import rbac
 from ._base.versions import KUBERNETES_VERSION, __version__
 from .models._kinds import resource
-from . import controller  # installs pk.cache's informers (pykorm.controller)
+from . import controller
 
 
 __all__ = [
@@ -102,8 +103,10 @@ __all__ = [
     "Q",
     "Query",
     "ReadOnlyException",
+    "Request",
     "RequestTooLarge",
     "ResourceType",
+    "Response",
     "RetryPolicy",
     "Scale",
     "ServerUnavailable",

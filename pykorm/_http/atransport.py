@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from time import monotonic
 from typing import Any, AsyncGenerator
 
 import aiohttp
@@ -23,6 +24,7 @@ from yarl import URL
 from .._base.errors import ServerUnavailable
 from typing_extensions import Unpack
 
+from .hooks import Request, Response, await_hooks
 from .retry import DEFAULT, Attempts, Failure
 from .transport import (
     APPLY_PATCH, KEEPALIVE, JSON, MERGE_PATCH, Endpoint, SendOptions, answer_error, answer_of, auth_headers,
@@ -105,15 +107,20 @@ class AsyncTransport(Endpoint):
                             options.get("deadline"))
         session = self._pool()
         target = URL(url, encoded=True)  # names are percent-encoded already (pykorm._base.names)
+        hooks = self.hooks
         while True:
             limits = attempts.attempt_timeouts()
             # sock_connect, not connect: waiting for a free pooled connection under load is no connect failure;
             # but a deadline bounds the whole exchange (a stream's body: its reads).
             total = attempts.time_left() if preload else None
             timeout = aiohttp.ClientTimeout(total=total, sock_connect=limits.connect, sock_read=limits.read)
+            sent = await self._headers()  # each time: a refresh hook may have rewritten the token
+            sent.update(headers)
+            if hooks:
+                request = Request(method, url, sent, body, attempts.count)
+                await await_hooks(hooks.request, request)
+                started = monotonic()
             try:
-                sent = await self._headers()  # each time: a refresh hook may have rewritten the token
-                sent.update(headers)
                 response = await session.request(
                     method, target, data=body, headers=sent, timeout=timeout, ssl=self._ssl,
                     server_hostname=self._server_hostname,
@@ -122,6 +129,13 @@ class AsyncTransport(Endpoint):
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 await asyncio.sleep(attempts.failed(_failure(error)))  # raises once it is final
                 continue
+            if hooks.response:
+                try:
+                    await await_hooks(hooks.response, Response(request, response.status, response.headers,
+                                                               answer if preload else None, monotonic() - started))
+                except BaseException:
+                    response.release()
+                    raise
             pause = attempts.answered(response.status, response.headers)
             if pause is None:
                 return response, answer, attempts.count

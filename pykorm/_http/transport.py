@@ -36,6 +36,7 @@ from .._base.errors import (
     ValidationError,
 )
 from .._base.gc import full_gc_held_off
+from .hooks import Hooks, Request, Response, call_hooks
 from .retry import (
     DEFAULT,
     DEFAULT_CONNECT_TIMEOUT,
@@ -97,6 +98,7 @@ class Endpoint:
         retries: when requests are sent again (see :mod:`pykorm._http.retry`); ``RetryPolicy()`` by default.
         connect_timeout: seconds to connect and finish the TLS handshake (None: no limit).
         read_timeout: seconds to wait for an answer, and for each read of it (None: no limit).
+        event_hooks: called with each request sent and each answer (see :mod:`pykorm._http.hooks`).
     """
 
     DEFAULT_POOL_SIZE = 16
@@ -109,8 +111,10 @@ class Endpoint:
         retries: RetryPolicy | None = None,
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
+        event_hooks: Hooks | None = None,
     ) -> None:
         self.configuration = configuration
+        self.hooks = event_hooks if event_hooks is not None else Hooks([], [])
         self.host = server_of(configuration)
         self.retries = retries if retries is not None else RetryPolicy()
         self.timeouts = Timeouts(connect_timeout, read_timeout)
@@ -250,18 +254,32 @@ class Transport(Endpoint):
     ) -> tuple[urllib3.BaseHTTPResponse, int]:
         """Send until an answer that is final by :mod:`pykorm._http.retry`'s rules; return it and the attempts made."""
         attempts = Attempts(self.retries, self.timeouts, method, url, retries, connect, read, deadline)
+        hooks = self.hooks
         while True:
             limits = attempts.attempt_timeouts()  # each read of the answer waits at most what is left
             timeout = urllib3.Timeout(connect=limits.connect, read=limits.read)
+            sent = auth_headers(self.configuration, self._auth_lock)  # each time: a hook may rewrite the token
+            sent.update(headers)
+            if hooks:
+                request = Request(method, url, sent, body, attempts.count)
+                call_hooks(hooks.request, request)
+                started = time.monotonic()
             try:
-                sent = auth_headers(self.configuration, self._auth_lock)  # each time: a hook may rewrite the token
-                sent.update(headers)
                 response = self._pool.request(
                     method, url, body=body, headers=sent, timeout=timeout, preload_content=preload
                 )
             except urllib3.exceptions.HTTPError as error:
                 time.sleep(attempts.failed(_failure(error)))  # raises once it is final
                 continue
+            if hooks.response:
+                try:
+                    call_hooks(hooks.response, Response(request, response.status, response.headers,
+                                                        response.data if preload else None, time.monotonic() - started))
+                except BaseException:
+                    if not preload:
+                        response.release_conn()
+                        response.close()
+                    raise
             pause = attempts.answered(response.status, response.headers)
             if pause is None:
                 return response, attempts.count

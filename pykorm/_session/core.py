@@ -22,6 +22,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Mapping, TypedDict, TypeVar
 
 from .._http.clusters import ClusterConfig, ClusterSource, load_cluster
+from .._http.hooks import EventHooks, hooks_of
 from .._base.errors import (
     ApiError, ClientValidationError, ConflictError, CRDNotInstalled, NotFound, PrunedFieldsWarning, ServerUnavailable,
     StatusNotWritten, WaitTimeout,
@@ -60,6 +61,7 @@ class SessionOptions(TypedDict, total=False):
     retries: RetryPolicy | None
     connect_timeout: float | None
     read_timeout: float | None
+    event_hooks: EventHooks | None
 
 
 class SessionCore(Generic[TransportT]):
@@ -80,12 +82,16 @@ class SessionCore(Generic[TransportT]):
         retries: RetryPolicy | None,
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
+        event_hooks: EventHooks | None = None,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.context = context
         self.field_manager = field_manager
+        hooks = hooks_of(event_hooks)
+        self.event_hooks: dict[str, list[Any]] = {"request": hooks.request, "response": hooks.response}
+        """The hooks called with each request and answer (see :class:`pykorm.Pykorm`); appending to these lists counts."""
         self._transport_options: dict[str, Any] = {
-            "retries": retries, "connect_timeout": connect_timeout, "read_timeout": read_timeout,
+            "retries": retries, "connect_timeout": connect_timeout, "read_timeout": read_timeout, "event_hooks": hooks,
         }
         self._sources: dict[str, ClusterSource] = dict(sources)
         self._clusters: dict[str, tuple[ClusterConfig, TransportT]] = {}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, ClassVar, Mappi
 from typing_extensions import Self
 
 from .._http.clusters import ClusterConfig, ClusterSource
+from .._http.hooks import EventHooks
 from .core import SessionCore
 from .._base.drive import blocking, run
 from .._http.resource import ResourceType
@@ -97,6 +98,10 @@ class Pykorm(SessionCore[Transport], Verbs):
             :class:`RetryPolicy`, client-go's rules by default; ``RetryPolicy.none()`` never retries.
         connect_timeout: seconds to connect and finish the TLS handshake (default 10).
         read_timeout: seconds to wait for an answer (default 60). Per call: :func:`pykorm.request_options`.
+        event_hooks: ``{"request": [f, ...], "response": [g, ...]}``: each ``f`` is called with every
+            request sent (a :class:`pykorm.Request`; retries too), each ``g`` with every answer (a
+            :class:`pykorm.Response`), as httpx's hooks: for logging, metrics, tracing headers. What a
+            hook raises propagates to the caller.
     """
 
     clusters_config: ClassVar[dict[str, ClusterSource]] = {}
@@ -112,9 +117,10 @@ class Pykorm(SessionCore[Transport], Verbs):
         retries: RetryPolicy | None = None,
         connect_timeout: float | None = DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
+        event_hooks: EventHooks | None = None,
     ) -> None:
         super().__init__(kubeconfig, context, {**type(self).clusters_config, **(clusters or {})}, field_manager,
-                         retries, connect_timeout, read_timeout)
+                         retries, connect_timeout, read_timeout, event_hooks)
         if make_default:
             set_default_session(self)
 
@@ -161,12 +167,7 @@ class Pykorm(SessionCore[Transport], Verbs):
 
     def request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None, **kwargs: Any) -> Any:
         """One request about ``resource``; a 404 for the resource type itself raises :class:`CRDNotInstalled`."""
-        return run(SessionCore._request(self, resource, method, path, cluster, **kwargs))
-
-    async def _request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None,
-                       **kwargs: Any) -> Any:
-        # The verbs' requests go through request(): a subclass that wraps it sees every one of them.
-        return self.request(resource, method, path, cluster, **kwargs)
+        return run(self._request(resource, method, path, cluster, **kwargs))
 
     def serves(self, resource: ResourceType, name: str, cluster: str | None = None) -> bool:
         """True when the server lists ``name`` (``peaches/status``...) in the resource's group version."""

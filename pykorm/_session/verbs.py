@@ -1,63 +1,107 @@
 """The session's verbs beyond reads and writes: relationships, scale, logs, manifests, kinds from discovery.
 
-:class:`Verbs` is a base of :class:`pykorm.Pykorm`; each method is a thin layer over a module named for
-its concept (:mod:`pykorm._data.owners`, :mod:`pykorm._session.subresources`, :mod:`pykorm._session.manifests`), using the
-session's own reads and writes. Model classes live a layer above: the functions that find or make
-the model of a kind are installed here by :mod:`pykorm.models._kinds` when it is imported (``import pykorm``
-does), as the engine knows models only by what they do.
+Each verb is a coroutine here (:func:`owners`, :func:`model_for`, :func:`apply_manifests`...) over a
+session's own reads and writes, so that the blocking :class:`pykorm.Pykorm` (through :class:`Verbs`, a
+base of it) and ``pykorm.aio.AsyncPykorm`` run the same code. Each is a thin layer over a module
+named for its concept (:mod:`pykorm._data.owners`, :mod:`pykorm._session.subresources`,
+:mod:`pykorm._session.manifests`).
+
+Two verbs reach a layer above, with a function-level import each (the layering test lists them):
+the model of a kind is a ``Model`` class (:mod:`pykorm.models._kinds`), and ``pk.cache``'s
+informers are the controller's (:mod:`pykorm.controller`).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal, Mapping, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Mapping, TypeVar, overload
 
 from .._base.drive import iterate, run
 from .._base.errors import NotFound
-from .manifests import ManifestSource, manifest_objects
-from .._data.owners import adopt
+from .._data.owners import adopt as adopt_checked
 from .._http.resource import resource_of
+from .manifests import ManifestSource, manifest_objects
 from .subresources import Scale
-from .._http.transport import Transport
 
 if TYPE_CHECKING:
-    from ..models._model import Model
-    from .session import Pykorm
     from ..controller import Informer
+    from ..models._model import Model
+    from .core import SessionCore
+    from .session import Pykorm
 
-__all__ = ["Verbs", "install_cache_factory", "install_model_finders"]
+__all__ = ["Verbs", "adopt", "apply_manifests", "model_for", "owners", "runtime_model"]
 
 M = TypeVar("M", bound="Model")
-DeclaredModel = Callable[[str, str], "type[Model] | None"]
-RuntimeModel = Callable[[Transport, str, "str | None"], "type[Model]"]
-_finders: list[tuple[DeclaredModel, RuntimeModel]] = []
+_runtime_lock = threading.Lock()
 
 
-def install_model_finders(declared: DeclaredModel, runtime: RuntimeModel) -> None:
-    """Called by :mod:`pykorm.models._kinds`: how the session finds a declared model and makes one from discovery."""
-    _finders[:] = [(declared, runtime)]
+async def model_for(session: SessionCore[Any], api_version: str, kind: str, cluster: str | None) -> type[Model]:
+    """``kind``'s model in ``api_version``: pykorm.k8s's, the program's, else one made from discovery."""
+    from ..models import _kinds  # a layer up, on purpose: a kind's model is a Model class
+
+    declared = _kinds.declared_model(api_version, kind)
+    return declared if declared is not None else await runtime_model(session, api_version, kind, cluster)
 
 
-CacheFactory = Callable[["Pykorm", Any, "str | None", "Mapping[str, str] | None", "str | None"], Any]
-"""Makes a started informer: (session, model, namespace, selector, cluster)."""
-_cache_factories: list[CacheFactory] = []
+async def runtime_model(session: SessionCore[Any], api_version: str, kind: str | None, cluster: str | None) -> type[Model]:
+    """A model made from discovery, once per session, cluster, api_version and kind."""
+    from ..models import _kinds  # a layer up, on purpose: a kind's model is a Model class
+
+    key = (cluster or "default", api_version, kind or "")
+    models: dict[tuple[str, str, str], type[Model]] = session.__dict__.setdefault("_runtime_models", {})
+    found = models.get(key)
+    if found is None:
+        async def send(method: str, path: str) -> Any:
+            return await session._send(cluster, method, path)
+
+        found = await _kinds.runtime_model(send, api_version, kind)
+        with _runtime_lock:
+            found = models.setdefault(key, found)
+    return found
 
 
-def install_cache_factory(factory: CacheFactory) -> None:
-    """Called by :mod:`pykorm.controller` when imported (``import pykorm`` does): how ``pk.cache`` makes informers."""
-    _cache_factories[:] = [factory]
+async def owners(session: SessionCore[Any], obj: Model, cluster: str | None) -> list[Model]:
+    """The owners of ``obj`` that still exist, in reference order (see :meth:`Verbs.owners`)."""
+    found: list[Model] = []
+    target = cluster or obj._cluster
+    namespace = obj._raw.get("metadata", {}).get("namespace")
+    for reference in obj.owner_references or []:
+        model = await model_for(session, reference.api_version, reference.kind, target)
+        try:
+            owner = await session._get(model, reference.name, namespace if resource_of(model).namespaced else None, target)
+        except NotFound:
+            continue
+        if owner.uid == reference.uid:  # the same name may now hold another object
+            found.append(owner)
+    return found
 
 
-def _model_finders() -> tuple[DeclaredModel, RuntimeModel]:
-    if not _finders:
-        raise RuntimeError("pykorm.models._kinds was not imported: import pykorm")
-    return _finders[0]
+async def adopt(session: SessionCore[Any], child: M, owner: Model, controller: bool, block_owner_deletion: bool,
+                cluster: str | None) -> M:
+    """``owner`` made an owner of ``child``, saved if it is stored (see :meth:`Verbs.adopt`)."""
+    adopt_checked(child, owner, controller=controller, block_owner_deletion=block_owner_deletion)
+    if child.is_stored:
+        await session._save(child, cluster)
+    return child
+
+
+async def apply_manifests(session: SessionCore[Any], source: ManifestSource, cluster: str | None, field_manager: str | None,
+                          force: bool, dry_run: bool, recursive: bool, warn_level: int) -> list[Model]:
+    """Every object of ``source``, server-side applied (see :meth:`Verbs.apply_manifests`)."""
+    applied: list[Model] = []
+    for raw in manifest_objects(source, recursive=recursive):
+        model = await model_for(session, raw["apiVersion"], raw["kind"], cluster)
+        obj = await session._apply(model.from_dict(raw), cluster, field_manager, force, dry_run, warn_level + 1)
+        if raw["kind"] == "CustomResourceDefinition" and not dry_run:
+            await session._install_crds((obj.to_dict(),), cluster, 60.0)  # already applied: waits until served
+            await session._refresh(obj, cluster)
+        applied.append(obj)
+    return applied
 
 
 class Verbs:
     """Relationships, scale, logs, manifests and run-time models (mixed into :class:`pykorm.Pykorm`)."""
 
-    _runtime_models: dict[tuple[str, str, str], type[Model]]
     _runtime_lock = threading.Lock()
 
     def _session(self) -> Pykorm:
@@ -80,14 +124,15 @@ class Verbs:
             WaitTimeout: the first list did not complete within ``timeout`` seconds.
             CacheUnavailable: the new informer's thread ended before its first list.
         """
-        if not _cache_factories:
-            raise RuntimeError("pykorm.controller was not imported: import pykorm")
+        from ..controller import Informer  # a layer up, on purpose: pk.cache's informers are the controller's
+
         key = (model, namespace, frozenset((selector or {}).items()), cluster)
         with self._runtime_lock:
             caches: dict[Any, Any] = self.__dict__.setdefault("_caches", {})
             informer = caches.get(key)
             if informer is None or informer.stopped:  # never hand out a dead cache: a new informer instead
-                informer = caches[key] = _cache_factories[0](self._session(), model, namespace, selector, cluster)
+                informer = caches[key] = Informer(model, session=self._session(), namespace=namespace, selector=selector,
+                                                  cluster=cluster).start()
         found: Informer[M] = informer.wait_synced(timeout)
         return found
 
@@ -105,8 +150,7 @@ class Verbs:
         Raises:
             NotFound: the server serves no such kind.
         """
-        declared = _model_finders()[0](api_version, kind)
-        return declared if declared is not None else self.resource(api_version, kind, cluster=cluster)
+        return run(model_for(self._session(), api_version, kind, cluster))
 
     def resource(self, api_version: str, kind: str | None = None, *, cluster: str | None = None) -> type[Model]:
         """A model made at run time from discovery, for kinds nobody declared (made once per session).
@@ -117,32 +161,13 @@ class Verbs:
         Raises:
             NotFound: the server serves no such group, version or kind.
         """
-        key = (cluster or "default", api_version, kind or "")
-        models: dict[tuple[str, str, str], type[Model]] = self.__dict__.setdefault("_runtime_models", {})
-        found = models.get(key)
-        if found is None:
-            found = _model_finders()[1](self._session().transport(cluster), api_version, kind)
-            with self._runtime_lock:
-                found = models.setdefault(key, found)
-        return found
+        return run(runtime_model(self._session(), api_version, kind, cluster))
 
     # -- relationships -------------------------------------------------------------------
 
     def owners(self, obj: Model, cluster: str | None = None) -> list[Model]:
         """The owners of ``obj`` that still exist, in reference order, as models of their kinds (see :meth:`model_for`)."""
-        session = self._session()
-        found: list[Model] = []
-        target = cluster or obj._cluster
-        namespace = obj._raw.get("metadata", {}).get("namespace")
-        for reference in obj.owner_references or []:
-            model = self.model_for(reference.api_version, reference.kind, target)
-            try:
-                owner = session.get(model, reference.name, namespace if resource_of(model).namespaced else None, target)
-            except NotFound:
-                continue
-            if owner.uid == reference.uid:  # the same name may now hold another object
-                found.append(owner)
-        return found
+        return run(owners(self._session(), obj, cluster))
 
     def adopt(self, child: M, owner: Model, *, controller: bool = True, block_owner_deletion: bool = True,
               cluster: str | None = None) -> M:
@@ -155,10 +180,7 @@ class Verbs:
             ClientValidationError: the owner is not saved, is namespaced in another namespace, or
                 the child already has another controller.
         """
-        adopt(child, owner, controller=controller, block_owner_deletion=block_owner_deletion)
-        if child.is_stored:
-            self._session().save(child, cluster)
-        return child
+        return run(adopt(self._session(), child, owner, controller, block_owner_deletion, cluster))
 
     def wait_gone(self, obj: Model, uid: str | None = None, timeout: float = 60.0, cluster: str | None = None) -> None:
         """Block until ``obj`` (the object of ``uid``, when given) no longer exists: a GET, then fewer as time goes.
@@ -233,15 +255,4 @@ class Verbs:
                 without apiVersion, kind or name.
             NotFound: a kind the server does not serve. ApiError: the first refused object (those before it stay applied).
         """
-        session = self._session()
-        applied: list[Model] = []
-        for raw in manifest_objects(source, recursive=recursive):
-            model = self.model_for(raw["apiVersion"], raw["kind"], cluster)
-            obj = session.apply(model.from_dict(raw), cluster, field_manager=field_manager, force=force, dry_run=dry_run)
-            if raw["kind"] == "CustomResourceDefinition" and not dry_run:
-                session.install_crds(obj.to_dict(), cluster=cluster)  # already applied: waits until served
-                session.refresh(obj, cluster)
-            applied.append(obj)
-        return applied
-
-
+        return run(apply_manifests(self._session(), source, cluster, field_manager, force, dry_run, recursive, 4))

@@ -9,21 +9,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, ClassVar, Mapping, TypeVar
 
 from .._http.atransport import AsyncTransport
 from typing_extensions import Unpack
 
-from .._http.clusters import ClusterConfig
+from .._http.clusters import ClusterConfig, ClusterSource
+from .._http.hooks import Request, Response, await_hooks
+from .._http.resource import ResourceType
 from .._session.core import SessionCore, SessionOptions
 from .._http.retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from .._session.session import Pykorm
+from .._session import verbs
+from .._session.manifests import ManifestSource
 from .._session.subresources import Scale
 from ._query import AsyncQuery
 
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from ..controller import Informer
     from ..models._model import Model
 
 __all__ = ["AsyncPykorm"]
@@ -36,7 +41,8 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
 
     Args:
         kubeconfig, context, and the keywords clusters, field_manager, retries, connect_timeout,
-            read_timeout: as for :class:`pykorm.Pykorm` (``Pykorm.clusters_config`` is read too).
+            read_timeout, event_hooks: as for :class:`pykorm.Pykorm` (``Pykorm.clusters_config`` is read
+            too); a hook may be an async function (its result is awaited).
         pool_size: connections kept open to each cluster (concurrent requests beyond it wait for one).
         page_size: objects per list request of its queries (``.page_size()`` changes it per query).
             Each page is decoded in one step of the event loop — about 1 ms per 50 KB of JSON — so
@@ -54,12 +60,16 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
 
     _step_objects = 100  # filtered and wrapped in one step of the loop (see pykorm._session.query)
 
+    clusters_config: ClassVar[dict[str, ClusterSource]] = Pykorm.clusters_config
+    """The same named clusters as :attr:`pykorm.Pykorm.clusters_config` (one dict)."""
+
     def __init__(self, kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None, *,
                  pool_size: int = 100, page_size: int = 100, **options: Unpack[SessionOptions]) -> None:
-        sources = {**Pykorm.clusters_config, **(options.get("clusters") or {})}
+        sources = {**Pykorm.clusters_config, **type(self).clusters_config, **(options.get("clusters") or {})}
         super().__init__(
             kubeconfig, context, sources, options.get("field_manager", "pykorm"), options.get("retries"),
             options.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT), options.get("read_timeout", DEFAULT_READ_TIMEOUT),
+            options.get("event_hooks"),
         )
         self._transport_options["pool_size"] = pool_size
         self.page_size = page_size
@@ -77,7 +87,10 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
         return self
 
     async def close(self) -> None:
-        """Close every connection pool of the session."""
+        """Stop the session's caches (:meth:`cache`) and close every connection pool of the session."""
+        blocking = self.__dict__.pop("_blocking", None)
+        if blocking is not None:
+            await asyncio.to_thread(blocking.close)
         clusters, self._clusters = self._clusters, {}
         for _, transport in clusters.values():
             await transport.close()
@@ -158,6 +171,79 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
         """See :meth:`pykorm.Pykorm.update`; ``mutate`` may also be an async function."""
         await self.connect(cluster or obj._cluster)
         return await self._update(obj, mutate, retries, cluster)
+
+    async def wait_gone(self, obj: Model, uid: str | None = None, timeout: float = 60.0, cluster: str | None = None) -> None:
+        """See :meth:`pykorm.Pykorm.wait_gone`."""
+        await self.connect(cluster or obj._cluster)
+        await self._wait_gone(obj, uid, timeout, cluster)
+
+    async def request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None, **kwargs: Any) -> Any:
+        """See :meth:`pykorm.Pykorm.request`: one request about ``resource``."""
+        return await self._request(resource, method, path, cluster, **kwargs)
+
+    async def serves(self, resource: ResourceType, name: str, cluster: str | None = None) -> bool:
+        """See :meth:`pykorm.Pykorm.serves`."""
+        return await self._serves(resource, name, cluster)
+
+    async def served_schema(self, resource: ResourceType, cluster: str | None = None) -> dict[str, Any] | None:
+        """See :meth:`pykorm.Pykorm.served_schema`."""
+        return await self._served_schema(resource, cluster)
+
+    # -- kinds, relationships, manifests: pykorm._session.verbs, as the blocking session's ---------
+
+    async def model_for(self, api_version: str, kind: str, cluster: str | None = None) -> type[Model]:
+        """See :meth:`pykorm.Pykorm.model_for`."""
+        return await verbs.model_for(self, api_version, kind, cluster)
+
+    async def resource(self, api_version: str, kind: str | None = None, *, cluster: str | None = None) -> type[Model]:
+        """See :meth:`pykorm.Pykorm.resource` (made once per session, shared with nobody else)."""
+        return await verbs.runtime_model(self, api_version, kind, cluster)
+
+    async def owners(self, obj: Model, cluster: str | None = None) -> list[Model]:
+        """See :meth:`pykorm.Pykorm.owners`."""
+        return await verbs.owners(self, obj, cluster)
+
+    async def adopt(self, child: M, owner: Model, *, controller: bool = True, block_owner_deletion: bool = True,
+                    cluster: str | None = None) -> M:
+        """See :meth:`pykorm.Pykorm.adopt`."""
+        return await verbs.adopt(self, child, owner, controller, block_owner_deletion, cluster)
+
+    async def apply_manifests(self, source: ManifestSource, cluster: str | None = None, *, field_manager: str | None = None,
+                              force: bool = False, dry_run: bool = False, recursive: bool = False) -> list[Model]:
+        """See :meth:`pykorm.Pykorm.apply_manifests` (files are read on the loop: they are manifests, not data)."""
+        return await verbs.apply_manifests(self, source, cluster, field_manager, force, dry_run, recursive, 3)
+
+    async def cache(self, model: type[M], namespace: str | None = None, selector: Mapping[str, str] | None = None, *,
+                    cluster: str | None = None, timeout: float | None = 60.0) -> Informer[M]:
+        """See :meth:`pykorm.Pykorm.cache`: the informer, started and synced; its queries read memory (no await).
+
+        An informer is a thread with a watch: its requests go through a blocking session of this one's
+        configuration, made on first use and closed by :meth:`close`, and through this session's event
+        hooks (an async hook runs on this loop, the informer's thread waiting for it).
+        """
+        blocking = self._blocking_twin()
+        return await asyncio.to_thread(blocking.cache, model, namespace, selector, cluster=cluster, timeout=timeout)
+
+    def _blocking_twin(self) -> Pykorm:
+        with self._lock:
+            twin: Pykorm | None = self.__dict__.get("_blocking")
+            if twin is None:
+                loop = asyncio.get_running_loop()
+
+                def bridge(event: str) -> Callable[[Request | Response], None]:
+                    def call(value: Request | Response) -> None:
+                        if self.event_hooks[event]:  # read at each request: appending later counts
+                            asyncio.run_coroutine_threadsafe(await_hooks(self.event_hooks[event], value), loop).result()
+                    return call
+
+                options = self._transport_options
+                twin = self.__dict__["_blocking"] = Pykorm(
+                    self.kubeconfig, self.context, clusters=self._sources, field_manager=self.field_manager,
+                    make_default=False, retries=options["retries"], connect_timeout=options["connect_timeout"],
+                    read_timeout=options["read_timeout"],
+                    event_hooks={"request": [bridge("request")], "response": [bridge("response")]},
+                )
+        return twin
 
     # -- subresources ------------------------------------------------------------------------------
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Mapping, TypeVar
 
-from .._session.verbs import install_cache_factory
 from ._cached import CachedQuery
 from ._finalizers import add_finalizer, finalize, is_deleting, remove_finalizer
 from ._informer import Informer
@@ -65,12 +64,3 @@ def cache(
     from .._session.session import default_session
 
     return (session or default_session()).cache(model, namespace, selector, timeout=timeout)
-
-
-def _make_cache(
-    session: Pykorm, model: type[M], namespace: str | None, selector: Mapping[str, str] | None, cluster: str | None,
-) -> Informer[M]:
-    return Informer(model, session=session, namespace=namespace, selector=selector, cluster=cluster).start()
-
-
-install_cache_factory(_make_cache)

@@ -7,30 +7,30 @@ so lookups reach inside as dict paths (``spec__replicas__gte=2``, ``data__key="v
 ``resource("widgets.example.com")`` names a CRD by its ``<plural>.<group>``: its served
 preferred version is used.
 
-The session (:mod:`pykorm._session.verbs`, a layer below models) finds models through the two functions
-this module installs there when imported (``import pykorm`` imports it): :func:`declared_model`
-and :func:`runtime_model`.
+The session (:mod:`pykorm._session.verbs`, a layer below models) calls :func:`declared_model` and
+:func:`runtime_model` through a function-level import (the one way up it has, said in the layering test).
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Awaitable, Callable
 
-from .._session import verbs as _verbs
 from .._base.errors import NotFound
 from ._model import ClusterModel, Model, NamespacedModel, k8s_resource
 from .._schema.openapi import kind_schema
 from .._http.resource import ResourceType
-from .._http.transport import Transport
 from ..fields import DataField
 
 __all__ = ["declared_model", "discover", "resource", "runtime_model"]
 
 _ENVELOPE = ("apiVersion", "kind", "metadata")
 
+Send = Callable[[str, str], Awaitable[Any]]
+"""A session's request, as a coroutine: (method, path) -> the decoded answer."""
 
-def discover(transport: Transport, api_version: str, kind: str | None = None) -> ResourceType:
+
+async def discover(send: Send, api_version: str, kind: str | None = None) -> ResourceType:
     """The resource of ``kind`` in ``api_version`` (``"v1"``, ``"apps/v1"``); or with ``kind`` None,
     ``api_version`` is ``<plural>.<group>`` (a CRD name, or any resource's) and its preferred version is used.
 
@@ -39,16 +39,16 @@ def discover(transport: Transport, api_version: str, kind: str | None = None) ->
     """
     if kind is None:
         plural, _, group = api_version.partition(".")
-        groups = transport.request("GET", "/apis")
+        groups = await send("GET", "/apis")
         found = next((g for g in groups.get("groups", ()) if g["name"] == group), None)
         if found is None:
             raise NotFound(f"the server serves no API group {group!r} (for {api_version})", status=404)
         version = found["preferredVersion"]["groupVersion"]
-        for entry in _resources(transport, version):
+        for entry in await _resources(send, version):
             if entry["name"] == plural:
                 return _resource_type(version, entry)
         raise NotFound(f"{version} has no resource {plural!r}", status=404)
-    for entry in _resources(transport, api_version):
+    for entry in await _resources(send, api_version):
         if entry["kind"] == kind and "/" not in entry["name"]:
             return _resource_type(api_version, entry)
     raise NotFound(f"{api_version} has no kind {kind!r}", status=404)
@@ -81,18 +81,18 @@ def declared_model(api_version: str, kind: str) -> type[Model] | None:
     return matches[0] if matches else None
 
 
-def runtime_model(transport: Transport, api_version: str, kind: str | None = None) -> type[Model]:
+async def runtime_model(send: Send, api_version: str, kind: str | None = None) -> type[Model]:
     """A model class for a discovered resource: a field per top-level property of its OpenAPI schema (plain JSON).
 
     Raises:
         NotFound: the server serves no such group version or kind.
     """
-    resource = discover(transport, api_version, kind)
+    resource = await discover(send, api_version, kind)
     """A model class for ``resource``: a field per top-level property of its OpenAPI schema (plain JSON)."""
     prefix = f"/apis/{resource.api_version}" if resource.group else f"/api/{resource.version}"
     properties: dict[str, Any] = {}
     try:
-        document = transport.request("GET", f"/openapi/v3{prefix}")
+        document = await send("GET", f"/openapi/v3{prefix}")
         document = json.loads(document) if isinstance(document, str) else document
         if isinstance(document, dict):
             properties = (kind_schema(document, resource.group, resource.version, resource.kind) or {}).get("properties") or {}
@@ -113,15 +113,12 @@ def runtime_model(transport: Transport, api_version: str, kind: str | None = Non
     return bound
 
 
-def _resources(transport: Transport, api_version: str) -> list[dict[str, Any]]:
+async def _resources(send: Send, api_version: str) -> list[dict[str, Any]]:
     path = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
-    listing = transport.request("GET", path)
+    listing = await send("GET", path)
     return list(listing.get("resources") or ())
 
 
 def _resource_type(api_version: str, entry: dict[str, Any]) -> ResourceType:
     group, _, version = api_version.rpartition("/")
     return ResourceType(group, version, entry["name"], entry["kind"], bool(entry["namespaced"]))
-
-
-_verbs.install_model_finders(declared_model, runtime_model)

@@ -1,4 +1,4 @@
-"""One exception tree: drawn in ``pykorm/_errors.py``'s docstring, the same in the README, true to the classes."""
+"""One exception tree: drawn in ``pykorm/_base/errors.py``'s docstring, the same in the README, true to the classes."""
 
 from __future__ import annotations
 
