@@ -35,6 +35,7 @@ from pykorm._base.errors import (
     StartFailed,
     StartTimeout,
 )
+from pykorm._base.versions import KUBERNETES_RELEASES, KUBERNETES_VERSION
 from pykorm.testing import Binaries, Cluster, LocalControlPlane, ensure_binaries, find_binaries, install_crds
 from pykorm._session.crd_install import load_manifests
 from pykorm.testing import _controlplane
@@ -287,6 +288,48 @@ def test_stop_leaves_no_process_and_no_directory(binaries: Binaries) -> None:
     assert [name for name, pid in pids.items() if alive(pid)] == []
     assert not directory.exists()
 
+
+@pytest.mark.parametrize("release", [r for r in KUBERNETES_RELEASES if r != KUBERNETES_VERSION])
+def test_a_control_plane_asked_for_a_release_serves_that_release(release: str) -> None:
+    """The default release is the session's; each other one once (CI's `pykorm cluster install` built them all)."""
+    if find_binaries(version=release) is None and not os.environ.get("CI"):
+        pytest.skip(f"Kubernetes {release} is not built (pykorm cluster install --kubernetes-version {release})")
+    minor = release.rsplit(".", 1)[0].lstrip("v")
+
+    with LocalControlPlane(kubernetes_version=minor) as control_plane:
+        with k8s.ApiClient(Cluster.local(control_plane).configuration()) as witness:
+            served = k8s.VersionApi(witness).get_code()
+
+        assert control_plane.server_version == served.git_version == release
+        assert f"{served.major}.{served.minor}" == minor
+
+
+def test_binaries_serving_another_release_than_asked_do_not_start(binaries: Binaries) -> None:
+    other = next(r for r in KUBERNETES_RELEASES if r != KUBERNETES_VERSION)
+    control_plane = LocalControlPlane(binaries, kubernetes_version=other)
+
+    with pytest.raises(StartFailed, match=f"asked for Kubernetes {other}, but .* serves {KUBERNETES_VERSION}"):
+        control_plane.start()
+
+    assert control_plane.pids == {}
+
+
+def test_the_plugin_refuses_a_cluster_serving_another_version_than_asked(k8s_cluster: Cluster, tmp_path: Path) -> None:
+    if k8s_cluster.kubeconfig is None:
+        pytest.skip("the cluster under test has no kubeconfig file")
+    served = k8s_cluster.transport().request("GET", "/version")["gitVersion"]
+    other = next(r for r in KUBERNETES_RELEASES if not served.startswith(r.rsplit(".", 1)[0]))
+    (tmp_path / "test_uses_the_cluster.py").write_text("def test_it(k8s_cluster):\n    pass\n")
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--kubeconfig={k8s_cluster.kubeconfig}",
+               "--kubernetes-version", other.rsplit(".", 1)[0], str(tmp_path)]
+
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert f"serves Kubernetes {served}" in result.stdout + result.stderr
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 _CHILD = """
 import json, signal, sys, time

@@ -63,7 +63,15 @@ def web(namespace: str, replicas: int = 2) -> Deployment:
 # -- generated from the server ---------------------------------------------------------------
 
 
+def skip_unless_the_pinned_release(cluster: Cluster) -> None:
+    """The checked-in models and names are the default release's; another release (CI's compatibility pass) differs."""
+    served = cluster.transport().request("GET", "/version")["gitVersion"]
+    if served.split("+")[0] != pykorm.KUBERNETES_VERSION:
+        pytest.skip(f"pykorm.k8s is generated from Kubernetes {pykorm.KUBERNETES_VERSION}; this cluster serves {served}")
+
+
 def test_the_checked_in_models_are_what_the_pinned_server_generates(k8s_cluster: Cluster) -> None:
+    skip_unless_the_pinned_release(k8s_cluster)
     sources = k8s_sources(fetch_inputs(k8s_cluster.transport()))
 
     assert stale_modules(sources) == [], "run: python -m pykorm codegen k8s"
@@ -73,6 +81,7 @@ def test_the_checked_in_models_are_what_the_pinned_server_generates(k8s_cluster:
 def test_the_unit_tests_names_are_every_property_name_the_pinned_server_serves(k8s_cluster: Cluster) -> None:
     """tests/unit/test_snake_case.py checks the Python name of each; here, that the list is still complete
     (Kubernetes' own groups: custom resources' names are their authors')."""
+    skip_unless_the_pinned_release(k8s_cluster)
     transport, names = k8s_cluster.transport(), set()
 
     def walk(node: Any) -> None:

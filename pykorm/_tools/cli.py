@@ -22,7 +22,7 @@ from types import FrameType
 from typing import Any, Callable, Sequence
 
 from .._base.errors import PykormError
-from .._base.versions import KUBERNETES_VERSION
+from .._base.versions import KUBERNETES_RELEASES, KUBERNETES_VERSION, KWOK_VERSION, kubernetes_release
 
 __all__ = ["COMMANDS", "GROUPS", "Command", "CommandError", "load_models", "main"]
 
@@ -66,6 +66,7 @@ def cluster_up(args: argparse.Namespace) -> int:
         raise CommandError("--nodes and --no-workloads contradict each other: nodes are where workloads run")
     _interrupt_on(signal.SIGINT, signal.SIGTERM)  # a background job of a script ignores SIGINT otherwise
     control_plane = LocalControlPlane(
+        kubernetes_version=args.kubernetes_version,
         workloads=not args.no_workloads,
         nodes=args.nodes,
         controllers=args.controllers,
@@ -79,7 +80,7 @@ def cluster_up(args: argparse.Namespace) -> int:
             _copy_atomically(kubeconfig, copy)
             kubeconfig = copy.resolve()
         nodes = f" with {len(control_plane.node_names)} kwok node(s)" if control_plane.workloads else " (no workloads)"
-        print(f"Kubernetes {KUBERNETES_VERSION} control plane{nodes} ready in {control_plane.startup_seconds:.1f} s")
+        print(f"Kubernetes {control_plane.server_version} control plane{nodes} ready in {control_plane.startup_seconds:.1f} s")
         print(f"export KUBECONFIG={kubeconfig}")
         print("Press Ctrl-C to stop it.", flush=True)
         while control_plane.running:
@@ -97,6 +98,7 @@ def cluster_up(args: argparse.Namespace) -> int:
 
 
 def _cluster_up_arguments(parser: argparse.ArgumentParser) -> None:
+    _version_argument(parser)
     parser.add_argument(
         "--kubeconfig",
         type=Path,
@@ -124,6 +126,23 @@ def _cluster_up_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _version_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kubernetes-version",
+        type=_release,
+        metavar="VERSION",
+        help=f"the Kubernetes release: a minor (1.35: its newest known patch) or a release (v1.35.4); "
+        f"known: {', '.join(KUBERNETES_RELEASES)} (default: {KUBERNETES_VERSION})",
+    )
+
+
+def _release(text: str) -> str:
+    try:
+        return kubernetes_release(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def _count(text: str) -> int:
     number = int(text)
     if number < 0:
@@ -139,13 +158,47 @@ def _names(text: str) -> list[str]:
 
 
 def cluster_install(args: argparse.Namespace) -> int:
-    """Find or build the control-plane binaries and print their paths."""
+    """Find or build the control-plane binaries and print their paths; with --list, show the cache."""
     from ..testing import ensure_binaries
 
-    binaries = ensure_binaries(log=_say, workloads=True)
+    if args.list:
+        if args.kubernetes_version is not None:
+            raise CommandError("--list shows every release; it takes no --kubernetes-version")
+        return _list_cache()
+    binaries = ensure_binaries(args.kubernetes_version or KUBERNETES_VERSION, log=_say, workloads=True)
     for field in dataclasses.fields(binaries):
         print(f"{field.name.replace('_', '-')}: {getattr(binaries, field.name)}")
     return 0
+
+
+def _list_cache() -> int:
+    from ..testing._binaries import cache_dir, cache_root, cached_releases
+
+    cached = {release.version: release for release in cached_releases()}
+    kwok = f"kwok-{KWOK_VERSION}"
+    print(f"cache: {cache_root()}")
+    for version in dict.fromkeys([*KUBERNETES_RELEASES, *cached, kwok]):
+        if version == kwok:
+            label = f"kwok {KWOK_VERSION} (every release)"
+        elif version == KUBERNETES_VERSION:
+            label = f"{version} (default)"
+        else:
+            label = version if version in KUBERNETES_RELEASES else f"{version} (not pinned by this pykorm)"
+        found = cached.get(version)
+        if found is not None:
+            built = ", ".join(f"etcd {found.etcd}" if f == "etcd" and found.etcd else f for f in found.files)
+            print(f"{label:<28} {built} (built with {found.go}) in {found.folder}")
+        elif version == kwok:
+            print(f"{label:<28} not built: `pykorm cluster install` builds it once")
+        else:
+            option = "" if version == KUBERNETES_VERSION else f" --kubernetes-version {version}"
+            print(f"{label:<28} not built: `pykorm cluster install{option}` builds it into {cache_dir(version)}")
+    return 0
+
+
+def _install_arguments(parser: argparse.ArgumentParser) -> None:
+    _version_argument(parser)
+    parser.add_argument("--list", action="store_true", help="show the releases pykorm knows and what the cache holds")
 
 
 # -- pykorm crd, rbac, model --------------------------------------------------------------
@@ -378,12 +431,13 @@ def _apply_arguments(parser: argparse.ArgumentParser) -> None:
 COMMANDS: tuple[Command, ...] = (
     Command(
         ("cluster", "up"),
-        f"start a local Kubernetes {KUBERNETES_VERSION} cluster (control plane, scheduler, kwok nodes) until Ctrl-C",
+        f"start a local Kubernetes cluster (default {KUBERNETES_VERSION}: control plane, scheduler, kwok nodes) "
+        "until Ctrl-C",
         cluster_up,
         _cluster_up_arguments,
     ),
-    Command(("cluster", "install"), "build (or find) the control-plane binaries (kube-scheduler and kwok too) only",
-            cluster_install),
+    Command(("cluster", "install"), "build (or find) the control-plane binaries (kube-scheduler and kwok too) only; "
+            "--list: what the cache holds", cluster_install, _install_arguments),
     Command(("crd",), "print, write or check the CustomResourceDefinitions of models", crd, _crd_arguments),
     Command(("rbac",), "print the least ServiceAccount, Role and bindings an app of these models needs", rbac,
             _rbac_arguments),

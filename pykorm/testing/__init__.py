@@ -10,13 +10,14 @@ through pykorm's ``pytest11`` entry point.
 from __future__ import annotations
 
 from .._session.crd_install import install_crds
-from .._base.versions import KUBERNETES_VERSION
+from .._base.versions import KUBERNETES_RELEASES, KUBERNETES_VERSION
 from ._binaries import Binaries, ensure_binaries, find_binaries
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane
 from ._faultproxy import Exchange, FaultProxy
 
 __all__ = [
+    "KUBERNETES_RELEASES",
     "KUBERNETES_VERSION",
     "Binaries",
     "Cluster",

@@ -8,12 +8,16 @@ Binaries come, in this order, from the environment variables envtest users
 already set (``TEST_ASSET_*``, ``KUBEBUILDER_ASSETS``), from pykorm's cache
 (``$PYKORM_CACHE_DIR`` or ``~/.cache/pykorm``), or from a build with the
 machine's Go toolchain. A build makes only what is missing: binaries already
-in the cache stay (other processes may be running them).
+in the cache stay (other processes may be running them). The cache holds a
+folder per Kubernetes release (``k8s-v1.37.2``...) side by side, and one for
+kwok (``kwok-v0.8.0``), which every release shares.
 
 The Kubernetes binaries come from a throw-away Go module generated in the
 cache: it requires ``k8s.io/kubernetes`` at :data:`KUBERNETES_VERSION`,
 replaces every staging module named in that release's own ``go.mod`` with its
-published ``v0.Y.Z`` and builds the etcd server that release pins. kwok is its
+published ``v0.Y.Z`` and builds the etcd server that release pins, with the
+Go that go.mod asks for: the machine's when it is new enough, else
+:data:`GO_TOOLCHAIN` from the Go module proxy (``GOTOOLCHAIN``). kwok is its
 own module, installed at :data:`KWOK_VERSION` with its own dependencies; its
 stage manifests are copied from that module's source.
 """
@@ -34,14 +38,18 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Mapping, Sequence
 
 from .._base.errors import BinaryNotFound, BuildFailed, GoNotFound
-from .._base.versions import KUBERNETES_VERSION, KWOK_VERSION
+from .._base.versions import GO_TOOLCHAIN, KUBERNETES_RELEASES, KUBERNETES_VERSION, KWOK_VERSION
 
 __all__ = [
     "Binaries",
     "ReleaseModule",
+    "CachedRelease",
     "cache_dir",
+    "cached_releases",
     "ensure_binaries",
     "find_binaries",
+    "go_toolchain_for",
+    "kwok_cache_dir",
     "kwok_stages_text",
     "parse_release_gomod",
 ]
@@ -109,14 +117,22 @@ class ReleaseModule:
     etcd_version: str
 
 
-def cache_dir(version: str = KUBERNETES_VERSION) -> Path:
-    """The folder holding the binaries built for ``version`` (it may not exist yet)."""
+def cache_root() -> Path:
+    """pykorm's cache: ``$PYKORM_CACHE_DIR``, else ``$XDG_CACHE_HOME/pykorm`` or ``~/.cache/pykorm``."""
     root = os.environ.get("PYKORM_CACHE_DIR")
     if root:
-        base = Path(root)
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pykorm"
-    return base / f"k8s-{version}"
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "pykorm"
+
+
+def cache_dir(version: str = KUBERNETES_VERSION) -> Path:
+    """The folder holding the binaries built for ``version`` (it may not exist yet)."""
+    return cache_root() / f"k8s-{version}"
+
+
+def kwok_cache_dir() -> Path:
+    """The folder holding kwok and its stages at :data:`KWOK_VERSION`, shared by every release."""
+    return cache_root() / f"kwok-{KWOK_VERSION}"
 
 
 def find_binaries(
@@ -149,15 +165,49 @@ def ensure_binaries(version: str = KUBERNETES_VERSION, log: Log | None = None, *
     found = find_binaries(version=version, workloads=workloads)
     if found is not None:
         return found
-    folder = cache_dir(version)
-    folder.mkdir(parents=True, exist_ok=True)
-    with _locked(folder / ".lock"):
-        needed = _CORE + (_WORKLOADS if workloads else ())
-        missing = [field for field in needed if field not in _located(os.environ, version)]
-        if missing:
-            _build(version, folder, missing, say)
+    needed = _CORE + (_WORKLOADS if workloads else ())
+    for folder, fields in ((cache_dir(version), [f for f in needed if f not in _FROM_KWOK]),
+                           (kwok_cache_dir(), [f for f in needed if f in _FROM_KWOK])):
+        if not fields:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        with _locked(folder / ".lock"):
+            missing = [field for field in fields if field not in _located(os.environ, version)]
+            if missing:
+                _build(version, folder, missing, say)
     found = find_binaries(version=version, workloads=workloads)
     assert found is not None, "a finished build left the cache incomplete"
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedRelease:
+    """What the cache holds for one Kubernetes release (or, with ``version`` ``kwok-vX``, for kwok)."""
+
+    version: str
+    folder: Path
+    files: tuple[str, ...]
+    """The complete binaries (file names) the folder holds."""
+    etcd: str | None = None
+    go: str | None = None
+
+
+def cached_releases() -> list[CachedRelease]:
+    """Each release folder of the cache with something built in it, oldest release first, then kwok's folder.
+
+    Folders of releases pykorm no longer pins are listed too: the cache is never pruned behind the user's back.
+    """
+    found = []
+    root = cache_root()
+    folders = sorted(root.glob("k8s-v*"), key=lambda p: _go_number(p.name.removeprefix("k8s-")))
+    for folder in [*folders, kwok_cache_dir()]:
+        bin_dir = folder / "bin"
+        key = _stamp_key(bin_dir, folder.name.removeprefix("k8s-"))
+        files = tuple(_FILE_NAMES[field] for field in _cached(bin_dir, key))
+        if not files:
+            continue
+        stamp = json.loads((bin_dir / _STAMP).read_text())
+        found.append(CachedRelease(key, folder, files, stamp.get("etcd"), stamp.get("go")))
     return found
 
 
@@ -179,8 +229,17 @@ def _located(env: Mapping[str, str], version: str) -> dict[str, Path]:
             )
     bin_dir = cache_dir(version) / "bin"
     for field in _cached(bin_dir, version):
-        paths.setdefault(field, bin_dir / _FILE_NAMES[field])
+        paths.setdefault(field, bin_dir / _FILE_NAMES[field])  # kwok too, where a build before kwok's folder put it
+    kwok_bin = kwok_cache_dir() / "bin"
+    for field in _cached(kwok_bin, _stamp_key(kwok_bin, version)):
+        if field in _FROM_KWOK:
+            paths.setdefault(field, kwok_bin / _FILE_NAMES[field])
     return paths
+
+
+def _stamp_key(bin_dir: Path, version: str) -> str:
+    """What a folder's stamp records as its version: the release's, or kwok's for kwok's own folder."""
+    return f"kwok-{KWOK_VERSION}" if bin_dir.parent == kwok_cache_dir() else version
 
 
 def parse_release_gomod(text: str) -> ReleaseModule:
@@ -231,7 +290,8 @@ def _build(version: str, folder: Path, fields: Sequence[str], say: Log) -> None:
     log_path = folder / "build.log"
     started = time.monotonic()
     names = ", ".join(_FILE_NAMES[f] for f in fields)
-    say(f"pykorm: building {names} for Kubernetes {version} with {go} (log: {log_path})")
+    what = f"kwok {KWOK_VERSION}" if set(fields) <= set(_FROM_KWOK) else f"Kubernetes {version}"
+    say(f"pykorm: building {names} for {what} with {go} (log: {log_path})")
     bin_dir, staging = folder / "bin", folder / "bin.partial"
     bin_dir.mkdir(exist_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
@@ -242,7 +302,7 @@ def _build(version: str, folder: Path, fields: Sequence[str], say: Log) -> None:
             began = time.monotonic()
             builder.make(field)
             os.replace(staging / _FILE_NAMES[field], bin_dir / _FILE_NAMES[field])
-            _stamp(bin_dir, version, builder.release, go, field)
+            _stamp(bin_dir, _stamp_key(bin_dir, version), builder.release, builder.go_version, field)
             say(f"pykorm: {_FILE_NAMES[field]} ready in {time.monotonic() - began:.0f} s")
     shutil.rmtree(staging, ignore_errors=True)
     say(f"pykorm: built {names} in {time.monotonic() - started:.0f} s into {bin_dir}")
@@ -260,10 +320,17 @@ class _Builder:
     log_path: Path
     say: Log
     release: ReleaseModule | None = None
+    toolchain: str = "local"  # GOTOOLCHAIN: the machine's Go, or the one a module's go.mod needs
+
+    @property
+    def go_version(self) -> str:
+        return self.toolchain if self.toolchain != "local" else _go_version(self.go)
 
     def make(self, field: str) -> None:
         if field == "kwok":
             self.say(f"pykorm: compiling kwok {KWOK_VERSION} (about 3 minutes on 2 cores)")
+            module = self._download(f"sigs.k8s.io/kwok@{KWOK_VERSION}")
+            self._use_go(parse_go_directive(Path(module["GoMod"]).read_text()), f"sigs.k8s.io/kwok {KWOK_VERSION}")
             env = {**self._env(), "GOBIN": str(self.staging), "GOFLAGS": ""}  # outside any module: no -mod
             self._go(["install", "-trimpath", "-ldflags", "-s -w", f"sigs.k8s.io/kwok/cmd/kwok@{KWOK_VERSION}"],
                      self.folder, env)
@@ -279,6 +346,7 @@ class _Builder:
         if self.release is None:
             module = self._download(f"k8s.io/kubernetes@{self.version}")
             self.release = parse_release_gomod(Path(module["GoMod"]).read_text())
+            self._use_go(self.release.go_version, f"Kubernetes {self.version}")
             (src / "go.mod").write_text(wrapper_gomod(self.version, self.release))
         major, minor = self.version.lstrip("v").split(".")[:2]
         prefix = "k8s.io/component-base/version"
@@ -304,11 +372,46 @@ class _Builder:
                 path.write_bytes(content)
         return answer
 
+    def _use_go(self, required: str, what: str) -> None:
+        """Build with a Go of at least ``required`` (a go.mod's go directive), fetching one when the machine's is older."""
+        toolchain = go_toolchain_for(required, _go_version(self.go))
+        if toolchain != "local" and toolchain != self.toolchain:
+            self.say(f"pykorm: {what} needs Go {required}, newer than the machine's {_go_version(self.go)}: "
+                     f"building with GOTOOLCHAIN={toolchain} (fetched once from the Go module proxy)")
+        self.toolchain = toolchain
+
     def _env(self) -> dict[str, str]:
-        return {**os.environ, "GOTOOLCHAIN": "local", "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        return {**os.environ, "GOTOOLCHAIN": self.toolchain, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
 
     def _go(self, args: list[str], cwd: Path, env: Mapping[str, str] | None = None) -> str:
         return _run([self.go, *args], cwd, env or self._env(), self.log, self.log_path)
+
+
+def parse_go_directive(gomod: str) -> str:
+    """The Go version a go.mod asks for (``1.26.0``); ``1.21`` when it says none (Go's own default is older)."""
+    found = re.search(r"^go\s+(\S+)", gomod, re.M)
+    return found.group(1) if found else "1.21"
+
+
+def go_toolchain_for(required: str, machine: str) -> str:
+    """``GOTOOLCHAIN`` for a module that needs Go ``required`` (``"1.27.0"``) on a machine with ``machine``
+    (``"go1.26.8"``): ``"local"`` when the machine's is new enough, else :data:`GO_TOOLCHAIN`.
+
+    Raises:
+        BuildFailed: even :data:`GO_TOOLCHAIN` is older than ``required``.
+    """
+    if _go_number(required) <= _go_number(machine):
+        return "local"
+    if _go_number(required) <= _go_number(GO_TOOLCHAIN):
+        return GO_TOOLCHAIN
+    raise BuildFailed(f"the module needs Go {required}, newer than the machine's {machine} and than {GO_TOOLCHAIN}, "
+                      "the toolchain pykorm knows to ask the Go module proxy for; install a newer Go")
+
+
+def _go_number(version: str) -> tuple[int, ...]:
+    """``go1.26.8`` / ``1.27`` / ``1.27rc1`` as comparable numbers (a pre-release counts as its release's .0)."""
+    parts = re.findall(r"\d+", re.sub(r"(rc|beta)\d*$", "", version.removeprefix("go")))[:3]
+    return tuple(int(p) for p in parts) + (0,) * (3 - len(parts))
 
 
 def kwok_stages_text(kwok_source: Path) -> str:
@@ -328,7 +431,7 @@ def kwok_stages_text(kwok_source: Path) -> str:
     return header + "---\n".join(documents)
 
 
-def _stamp(bin_dir: Path, version: str, release: ReleaseModule | None, go: str, field: str) -> None:
+def _stamp(bin_dir: Path, version: str, release: ReleaseModule | None, go_version: str, field: str) -> None:
     """Record ``field`` as built in the cache's stamp (replaced atomically: others read it meanwhile)."""
     try:
         stamp = json.loads((bin_dir / _STAMP).read_text())
@@ -341,7 +444,7 @@ def _stamp(bin_dir: Path, version: str, release: ReleaseModule | None, go: str, 
         stamp["etcd"] = release.etcd_version
     if field in _FROM_KWOK:
         stamp["kwok"] = KWOK_VERSION
-    stamp["go"] = _go_version(go)
+    stamp["go"] = go_version
     partial = bin_dir / f".{_STAMP}.{os.getpid()}.partial"
     partial.write_text(json.dumps(stamp))
     os.replace(partial, bin_dir / _STAMP)

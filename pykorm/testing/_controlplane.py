@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 from .._base.errors import BinaryNotFound, StartFailed, StartTimeout
+from .._base.versions import kubernetes_release
 from ._binaries import Binaries, ensure_binaries
 from ._keys import ec_private_key_pem
 from ._kwok import NODE_LABEL, POD_CIDR, cri_log_line, kwok_configuration, node_is_ready, node_manifest
@@ -58,6 +59,10 @@ class LocalControlPlane:
 
     Args:
         binaries: ready binaries; found or built (:func:`ensure_binaries`) when omitted.
+        kubernetes_version: the Kubernetes release to run: a minor (``"1.35"``, its newest known
+            patch) or a release (``"v1.35.4"``) of :data:`pykorm.testing.KUBERNETES_RELEASES`;
+            :data:`pykorm.KUBERNETES_VERSION` (the newest) when omitted. Given, it is checked:
+            binaries from the environment or ``binaries`` that serve another version fail to start.
         start_timeout: seconds each process may take to become ready.
         workloads: also run kube-scheduler and kwok, and create the nodes.
         nodes: how many fake nodes to create (with ``workloads``; 1 by default).
@@ -68,12 +73,17 @@ class LocalControlPlane:
             ``"kube-controller-manager"``, ``"kube-scheduler"``, ``"kwok"``),
             e.g. ``{"kube-apiserver": ["--watch-cache=false"]}``.
         log: where progress lines go (stderr by default).
+
+    Attributes:
+        kubernetes_version: the release asked for (``vX.Y.Z``).
+        server_version: the ``gitVersion`` the started kube-apiserver's ``/version`` reports.
     """
 
     def __init__(
         self,
         binaries: Binaries | None = None,
         *,
+        kubernetes_version: str | None = None,
         start_timeout: float = 60.0,
         workloads: bool = False,
         nodes: int | None = None,
@@ -85,6 +95,9 @@ class LocalControlPlane:
             raise ValueError(f"nodes={nodes}: fake nodes need workloads=True, and cannot be fewer than 0")
         if isinstance(controllers, str):
             raise TypeError("controllers is a sequence of names, such as ['deployment', 'replicaset']")
+        self.kubernetes_version = kubernetes_release(kubernetes_version)  # vX.Y.Z; server_version: what /version says
+        self._version_asked = kubernetes_version is not None
+        self.server_version = ""
         self._binaries = binaries
         self.extra_args = {name: list(args) for name, args in (extra_args or {}).items()}
         self.start_timeout = start_timeout
@@ -164,7 +177,7 @@ class LocalControlPlane:
         """
         if self.running:
             return self
-        binaries = self._binaries or ensure_binaries(log=self._log, workloads=self.workloads)
+        binaries = self._binaries or ensure_binaries(self.kubernetes_version, log=self._log, workloads=self.workloads)
         if self.workloads and not binaries.workloads:
             raise BinaryNotFound(
                 "workloads=True needs kube-scheduler, kwok and kwok's stages, and the binaries given lack them; "
@@ -177,6 +190,7 @@ class LocalControlPlane:
         try:
             self._start_with_retries(self._start_etcd)
             self._start_with_retries(self._start_apiserver)
+            self._check_version()
             self._write_kubeconfig()
             components = [self._launch_controller_manager]
             if self.workloads:
@@ -189,6 +203,17 @@ class LocalControlPlane:
             raise
         self.startup_seconds = time.monotonic() - started
         return self
+
+    def _check_version(self) -> None:
+        """Read the server's ``/version``; when a release was asked for, it must be that one."""
+        self.server_version = str(api_call(self.host, self.token, "GET", "/version").get("gitVersion", ""))
+        if self._version_asked and self.server_version != self.kubernetes_version:
+            assert self._binaries is not None
+            raise StartFailed(
+                f"asked for Kubernetes {self.kubernetes_version}, but {self._binaries.kube_apiserver} serves "
+                f"{self.server_version or 'no version'}: binaries from KUBEBUILDER_ASSETS or TEST_ASSET_* (or given "
+                "as binaries=) are used as they are; unset those to let pykorm build the release asked for"
+            )
 
     def stop(self) -> None:
         """Stop every process (kwok and the controllers first, etcd last) and delete the directory."""

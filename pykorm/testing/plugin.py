@@ -6,6 +6,8 @@ controllers and one kwok node; ``--no-workloads`` or the ini option
 ``pykorm_workloads = false`` for a bare API server); ``--kubeconfig``/``--kube-context``
 (or ``$PYKORM_TEST_KUBECONFIG``, or ``$KUBECONFIG`` with ``--use-kubeconfig-env``)
 point it at an existing cluster, such as kind or ``pykorm cluster up``.
+``--kubernetes-version 1.35`` (or ``$PYKORM_TEST_KUBERNETES_VERSION``) picks the local control
+plane's release; with an existing cluster it is checked against the cluster's ``/version``.
 
 Fixtures:
     k8s_cluster     (session) the :class:`Cluster` under test.
@@ -29,7 +31,7 @@ import pytest
 
 from .._base.errors import NotFound
 from .._http.transport import Transport
-from .._base.versions import KUBERNETES_VERSION
+from .._base.versions import KUBERNETES_RELEASES, KUBERNETES_VERSION, kubernetes_release, minor_of
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane
 from ._faultproxy import FaultProxy
@@ -38,6 +40,7 @@ from ._kwok import node_is_ready
 __all__ = ["k8s_cluster", "k8s_fault_proxy", "k8s_namespace", "k8s_nodes", "k8s_transport"]
 
 KUBECONFIG_ENV = "PYKORM_TEST_KUBECONFIG"
+VERSION_ENV = "PYKORM_TEST_KUBERNETES_VERSION"
 NAMESPACE_PREFIX = "pykorm-test-"
 NAMESPACE_LABEL = "pykorm.io/test"
 
@@ -48,6 +51,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--kubeconfig",
         metavar="PATH",
         help=f"test against the cluster of this kubeconfig (also ${KUBECONFIG_ENV})",
+    )
+    group.addoption(
+        "--kubernetes-version",
+        metavar="VERSION",
+        help=f"the local control plane's Kubernetes release: a minor (1.35) or a release (v1.35.4) of "
+        f"{', '.join(KUBERNETES_RELEASES)} (default {KUBERNETES_VERSION}; also ${VERSION_ENV}); with --kubeconfig, "
+        "the version the cluster must serve",
     )
     group.addoption("--kube-context", metavar="NAME", help="the kubeconfig context to use (default: its current one)")
     group.addoption(
@@ -69,13 +79,44 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    wanted_version(config)  # a version pykorm does not know is a usage error before any test runs
+
+
 def pytest_report_header(config: pytest.Config) -> str:
-    cluster = existing_cluster(config)
+    cluster, version = existing_cluster(config), wanted_version(config)
     if cluster is None:
         what = "with workloads (kube-scheduler, kwok, 1 node)" if wants_workloads(config) else "without workloads"
-        return f"pykorm: a local control plane (Kubernetes {KUBERNETES_VERSION}) {what}"
+        return f"pykorm: a local control plane (Kubernetes {kubernetes_release(version)}) {what}"
     where = cluster.kubeconfig or "$KUBECONFIG"
-    return f"pykorm: the cluster of {where}" + (f", context {cluster.context}" if cluster.context else "")
+    return (f"pykorm: the cluster of {where}" + (f", context {cluster.context}" if cluster.context else "")
+            + (f" (must serve Kubernetes {version})" if version else ""))
+
+
+def wanted_version(config: pytest.Config) -> str | None:
+    """The Kubernetes version asked for (the option, else the environment variable), as given; None: the default.
+
+    Raises:
+        pytest.UsageError: not a release pykorm knows.
+    """
+    version: str | None = config.getoption("kubernetes_version") or os.environ.get(VERSION_ENV) or None
+    if version is not None:
+        try:
+            kubernetes_release(version)
+        except ValueError as error:
+            source = "--kubernetes-version" if config.getoption("kubernetes_version") else f"${VERSION_ENV}"
+            raise pytest.UsageError(f"{source}: {error}") from error
+    return version
+
+
+def check_served_version(cluster: Cluster, version: str) -> None:
+    """Fail unless ``cluster`` serves ``version`` (a minor: any patch of it)."""
+    served = str(cluster.transport().request("GET", "/version").get("gitVersion", ""))
+    release = kubernetes_release(version)
+    pinned = version.strip().lstrip("v").count(".") == 2
+    if (served.split("+")[0] != release) if pinned else (minor_of(served) != minor_of(release)):
+        pytest.exit(f"--kubernetes-version {version}: the cluster of {cluster.kubeconfig or '$KUBECONFIG'} serves "
+                    f"Kubernetes {served or '(no version)'}", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 def existing_cluster(config: pytest.Config) -> Cluster | None:
@@ -97,10 +138,13 @@ def wants_workloads(config: pytest.Config) -> bool:
 @pytest.fixture(scope="session")
 def k8s_cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """The cluster under test: an existing one when an option names it, else a local control plane."""
-    cluster = existing_cluster(request.config)
+    cluster, version = existing_cluster(request.config), wanted_version(request.config)
+    if cluster is not None and version is not None:
+        check_served_version(cluster, version)
     if cluster is None:
         say = _live_printer(request.config)
-        control_plane = LocalControlPlane(workloads=wants_workloads(request.config), log=say).start()
+        control_plane = LocalControlPlane(kubernetes_version=version, workloads=wants_workloads(request.config),
+                                          log=say).start()
         say(f"pykorm: control plane ready in {control_plane.startup_seconds:.1f} s at {control_plane.host}")
         cluster = Cluster.local(control_plane)
     yield cluster
