@@ -1,0 +1,1 @@
+"""The operators benchmark (``python -m benchmarks.operators``): pykorm.controller against kopf and controller-runtime."""
