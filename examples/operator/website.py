@@ -3,14 +3,16 @@
     python examples/operator/website.py --kubeconfig ~/.kube/config --install-crd
 
 The controller owns both children (deleting the WebSite garbage-collects them), repairs
-them when edited, deleted or orphaned by hand, mirrors the Deployment's ready replicas into the
-WebSite's status, and keeps a finalizer that logs the site's removal. Run two copies: one
-leads (Lease ``website-operator`` in ``--lease-namespace``), the other stands by.
+them when edited, deleted or orphaned by hand (``apply_owned``: server-side apply, no write
+when nothing differs), mirrors the Deployment's ready replicas into the WebSite's status with
+a ``Ready`` condition, reports an Event when the site becomes ready or unready, and keeps a
+finalizer that logs the site's removal. Run two copies: one leads (Lease ``website-operator``
+in ``--lease-namespace``), the other stands by.
 The CRD and the RBAC a deployed operator needs are generated from this file:
 
     pykorm crd -o examples/operator examples/operator/website.py
     pykorm rbac examples/operator/website.py:WebSite pykorm.k8s.core_v1:ConfigMap \\
-        pykorm.k8s.apps_v1:Deployment pykorm.k8s.coordination_v1:Lease \\
+        pykorm.k8s.apps_v1:Deployment pykorm.k8s.coordination_v1:Lease pykorm.k8s.events_v1:Event \\
         --name website-operator --namespace operators --all-namespaces
 """
 
@@ -22,9 +24,12 @@ import sys
 from typing import Callable
 
 import pykorm
-from pykorm.controller import LeaderElection, Manager, Request, finalize, update_status
+from pykorm.controller import (
+    LeaderElection, Manager, Request, apply_owned, finalize, is_condition_true, set_condition, update_status,
+)
 from pykorm.k8s.apps_v1 import Deployment
 from pykorm.k8s.core_v1 import ConfigMap
+from pykorm.k8s.meta_v1 import Condition
 
 FINALIZER = "example.pykorm.io/farewell"
 log = logging.getLogger("website-operator")
@@ -39,10 +44,11 @@ class WebSite(pykorm.NamespacedModel):
     image: str = pykorm.Spec("image", default="registry.k8s.io/pause:3.9", description="The web server image")
     ready_replicas: int | None = pykorm.Status("readyReplicas", default=None, printer_column=True)
     observed_generation: int | None = pykorm.Status("observedGeneration", default=None)
+    conditions: list[Condition] | None = pykorm.Status("conditions", default=None)
 
 
-def desired_configmap(site: WebSite) -> dict[str, str]:
-    return {"index.html": site.content}
+def desired_configmap(site: WebSite) -> ConfigMap:
+    return ConfigMap(namespace=site.namespace, name=f"{site.name}-content", data={"index.html": site.content})
 
 
 def desired_deployment(site: WebSite) -> Deployment:
@@ -73,7 +79,7 @@ def build_manager(
 ) -> Manager:
     """The operator: a manager with the WebSite controller registered (``run()`` it)."""
     manager = Manager(pk, namespace=namespace, leader_election=leader_election)
-    configmaps, deployments = manager.cache(ConfigMap), manager.cache(Deployment)
+    events = manager.event_recorder("example.pykorm.io/website-operator")
 
     def farewell(site: WebSite) -> None:
         log.info("farewell %s/%s", site.namespace, site.name)
@@ -87,41 +93,25 @@ def build_manager(
         if site is None or finalize(site, FINALIZER, farewell, session=pk):
             return  # gone (its children are garbage-collected), or going: farewell said
 
-        configmap = configmaps.get(f"{site.name}-content", site.namespace)
-        if configmap is None:
-            configmap = ConfigMap(namespace=site.namespace, name=f"{site.name}-content", data=desired_configmap(site))
-            pk.adopt(configmap, site)
-            create(pk, configmap)
-        else:
-            configmap.data = desired_configmap(site)
-            pk.adopt(configmap, site)  # saves what differs: the data, an ownerReference stripped by hand; else nothing
+        apply_owned(site, desired_configmap(site))  # created, repaired, or left alone when as wanted
+        deployment = apply_owned(site, desired_deployment(site))
 
-        deployment = deployments.get(site.name, site.namespace)
-        wanted = desired_deployment(site)
-        if deployment is None:
-            pk.adopt(wanted, site)
-            create(pk, wanted)
-        else:
-            if deployment.spec is None or deployment.spec.replicas != site.replicas or \
-                    deployment.spec.template.spec.containers[0].image != site.image:  # type: ignore[union-attr]
-                deployment.spec = wanted.spec
-            pk.adopt(deployment, site)
-
-        ready = (deployment.status.ready_replicas or 0) if deployment is not None and deployment.status else 0
+        ready = (deployment.status.ready_replicas or 0) if deployment.status else 0
         # The generation this reconcile read and acted on, taken now: a retry after a conflict reads the
         # object again, and a newer generation there is not observed yet (its own event reconciles it).
-        update_status(site, lambda target: setattr(target, "ready_replicas", ready),
-                      observed_generation=site.generation, session=pk)
+        generation, was_ready, now_ready = site.generation, is_condition_true(site, "Ready"), ready >= site.replicas
+
+        def mirror(target: WebSite) -> None:
+            target.ready_replicas = ready
+            set_condition(target, "Ready", now_ready, reason="Serving" if now_ready else "Starting",
+                          message=f"{ready}/{site.replicas} replicas ready", observed_generation=generation)
+
+        update_status(site, mirror, observed_generation=generation, session=pk)
+        if now_ready != was_ready:
+            events.event(site, "Normal", "Ready" if now_ready else "NotReady", "Reconcile",
+                         note=f"{ready}/{site.replicas} replicas ready")
 
     return manager
-
-
-def create(pk: pykorm.Pykorm, obj: pykorm.Model) -> None:
-    """Create ``obj``; one the cache has not seen yet (created a moment ago) is fine: its event comes."""
-    try:
-        pk.save(obj)
-    except pykorm.AlreadyExists:
-        pass
 
 
 def main(argv: list[str] | None = None) -> int:

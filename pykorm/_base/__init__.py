@@ -4,7 +4,8 @@
 object's dict), ``patch`` (JSON merge patch), ``names`` (name rules, path segments), ``versions``
 (pykorm's and the Kubernetes release it targets), ``gc`` (holding off the cyclic GC while a list
 is wrapped), ``drive`` (running the engine's coroutines without an event loop), ``receipts``
-(the object states a context's own writes produced).
+(the object states a context's own writes produced), ``gates`` (checks and a deadline a context
+puts on each request it sends: a reconcile past its timeout, a manager without its Lease).
 
 May import: the standard library only.
 """

@@ -22,6 +22,7 @@
     │   └── TLSVerificationError      the server's certificate did not verify (CA, host name)
     ├── CRDNotEstablished             an installed CRD did not become Established and served
     ├── LeaderElectionLost            a controller manager lost its Lease (pykorm.controller)
+    ├── ReconcileCancelled            a reconcile's request refused: past its timeout, Lease lost, stopping
     ├── CacheUnavailable              an informer's cache read while not kept current: not synced yet,
     │                                 stopped (stop(), pk.close()), or its thread ended
     └── ControlPlaneError             the local control plane (pykorm.testing)
@@ -63,6 +64,7 @@ __all__ = [
     "Gone",
     "GoNotFound",
     "LeaderElectionLost",
+    "ReconcileCancelled",
     "NotFound",
     "PrunedFieldsWarning",
     "PykormError",
@@ -216,6 +218,12 @@ class CRDNotEstablished(PykormError):
 
 class LeaderElectionLost(PykormError):
     """A controller manager stopped renewing its Lease in time: another replica may lead now, so it stops."""
+
+
+class ReconcileCancelled(PykormError):
+    """A request made by a reconcile was refused before it was sent: the reconcile passed its ``timeout``, or its
+    manager lost its Lease (another replica may act now) or is stopping. The reconcile is retried with backoff
+    (after a timeout), or by the next leader."""
 
 
 class CacheUnavailable(PykormError):

@@ -26,7 +26,7 @@ import contextlib
 import contextvars
 from typing import Any, Callable, Iterator, Mapping
 
-__all__ = ["Receipt", "note_write", "produced_state", "receipts"]
+__all__ = ["Receipt", "note_state", "note_write", "produced_state", "receipts"]
 
 Receipt = Callable[[str, str], object]
 """Told ``(uid, resourceVersion)`` of each state a write in its context produced."""
@@ -53,6 +53,13 @@ def note_write(method: str, body: Any, params: Mapping[str, Any] | None, answer:
     if produced is not None:
         for listener in listeners:
             listener(*produced)
+
+
+def note_state(uid: str, version: str) -> None:
+    """Give the listeners in context a receipt the caller proved otherwise (``pykorm.controller.apply_owned``:
+    an apply whose answer holds no other writer's field)."""
+    for listener in _listeners.get():
+        listener(uid, version)
 
 
 def produced_state(method: str, body: Any, params: Mapping[str, Any] | None, answer: Any) -> tuple[str, str] | None:

@@ -31,6 +31,7 @@ from .._data.objects import user_metadata
 from .._schema.openapi import crd_version_schema, is_custom_group, kind_schema, pruned
 from .._base.patch import merge_patch
 from .._base.paths import MISSING, delete_path, get_path
+from .._base.gates import check_gates, gate_deadline
 from .._base.receipts import note_write
 from .._http.resource import ResourceType, resource_of
 from .subresources import Scale, log_params, scale_from, scale_patch
@@ -162,6 +163,10 @@ class SessionCore(Generic[TransportT]):
 
         A write's answer is noted for the receipts asked for in this context (:mod:`pykorm._base.receipts`).
         """
+        check_gates()  # a reconcile past its timeout, or whose manager lost its Lease: refused (pykorm._base.gates)
+        limit = gate_deadline()
+        if limit is not None:
+            kwargs["deadline"] = limit if kwargs.get("deadline") is None else min(kwargs["deadline"], limit)
         try:
             answer = await self._send(cluster, method, path, **kwargs)
         except NotFound as error:

@@ -16,6 +16,11 @@ The pieces, each usable alone (controller-runtime's shapes, in Python):
 - :class:`Controller`, :class:`Request`, :class:`Result`: a reconcile function fed keys;
 - :func:`finalize`, :func:`is_deleting`, :func:`update_status`: the writes every operator makes;
 - :class:`LeaderElection`: one active replica through a Lease;
+- :func:`apply_owned`: a child made to match its desired state and owner, without a needless write or echo;
+- :class:`EventRecorder` (``manager.event_recorder``): ``events.k8s.io/v1`` Events, deduplicated into series;
+- predicates (:data:`DEFAULT`, :func:`when`...) and :class:`Watch`: which changes reconcile which keys;
+- :func:`default_rate_limiter`, :class:`TokenBucket`, :class:`MaxOf`: client-go's retry limits;
+- :func:`set_condition` and friends: status conditions with Kubernetes' rules;
 - :class:`Manager`: all of it, shared informers, ``run()`` with graceful shutdown.
 """
 
@@ -24,23 +29,35 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Mapping, TypeVar
 
 from ._cached import CachedQuery
+from ._conditions import find_condition, is_condition_true, remove_condition, set_condition
+from ._events import EventRecorder
 from ._finalizers import add_finalizer, finalize, is_deleting, remove_finalizer
 from ._informer import Informer
 from ._leader import LeaderElection, LeaderElector
+from ._limiter import MaxOf, TokenBucket, default_rate_limiter
 from ._manager import Manager
+from ._owned import apply_owned
+from ._predicates import (
+    ANY, DEFAULT, Predicate, annotations_changed, deletion_started, finalizers_changed, generation_changed,
+    label_selector, labels_changed, status_changed, when,
+)
 from ._queue import RateLimiter, WorkQueue
 from ._reconcile import Controller, Request, Result
 from ._status import update_status
 from ._store import Store
+from ._watches import Watch
 
 if TYPE_CHECKING:
     from ..models._model import Model
     from .._session.session import Pykorm
 
 __all__ = [
-    "CachedQuery", "Controller", "Informer", "LeaderElection", "LeaderElector", "Manager", "RateLimiter", "Request",
-    "Result", "Store", "WorkQueue", "add_finalizer", "cache", "finalize", "is_deleting", "remove_finalizer",
-    "update_status",
+    "ANY", "CachedQuery", "Controller", "DEFAULT", "EventRecorder", "Informer", "LeaderElection", "LeaderElector",
+    "Manager", "MaxOf", "Predicate", "RateLimiter", "Request", "Result", "Store", "TokenBucket", "Watch", "WorkQueue",
+    "add_finalizer", "annotations_changed", "apply_owned", "cache", "default_rate_limiter", "deletion_started",
+    "finalize", "finalizers_changed", "find_condition", "generation_changed", "is_condition_true", "is_deleting",
+    "label_selector", "labels_changed", "remove_condition", "remove_finalizer", "set_condition", "status_changed",
+    "update_status", "when",
 ]
 
 M = TypeVar("M", bound="Model")

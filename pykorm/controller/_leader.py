@@ -73,6 +73,7 @@ class LeaderElector:
         self.session = session
         self.leading = False
         self.transitions = 0  # times this candidate took the Lease
+        self.renewed_at = 0.0  # time.monotonic() of the last successful take or renewal
         self._observed: tuple[object, ...] | None = None
         self._observed_at = 0.0
         self._lock = threading.Lock()
@@ -86,6 +87,7 @@ class LeaderElector:
         told = False
         while not stop.is_set():
             if self._try():
+                self.renewed_at = time.monotonic()
                 self.leading = True
                 self.transitions += 1
                 log.info("pykorm: %s leads (Lease %s/%s)", self.identity, self.config.namespace, self.config.name)
@@ -103,18 +105,26 @@ class LeaderElector:
         Raises:
             LeaderElectionLost: no renewal succeeded for the renew deadline, or another holder took the Lease.
         """
-        last = time.monotonic()
         while not stop.wait(self.config.retry_period):
             if self._try():
-                last = time.monotonic()
+                self.renewed_at = time.monotonic()
             elif self._holder_is_other():
                 self.leading = False
                 raise LeaderElectionLost(f"{self.identity}: Lease {self.config.namespace}/{self.config.name} "
                                          "is held by another candidate now")
-            elif time.monotonic() - last > self.config.renew_deadline:
+            elif time.monotonic() - self.renewed_at > self.config.renew_deadline:
                 self.leading = False
                 raise LeaderElectionLost(f"{self.identity}: Lease {self.config.namespace}/{self.config.name} "
                                          f"not renewed for {self.config.renew_deadline} s")
+
+    def holds(self) -> bool:
+        """True while this candidate certainly leads: it took or renewed the Lease less than the renew deadline ago.
+
+        Past that, another candidate may take the Lease once it expires (lease duration > renew deadline):
+        a controller's writes are refused from then on (:class:`~pykorm.ReconcileCancelled`), before
+        :meth:`renew_until` notices and raises.
+        """
+        return self.leading and time.monotonic() - self.renewed_at < self.config.renew_deadline
 
     def release(self) -> None:
         """Give the Lease up (holder emptied) if this candidate holds it; errors are logged, not raised."""

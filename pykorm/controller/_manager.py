@@ -22,9 +22,13 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
 
 from .._base.errors import LeaderElectionLost, WaitTimeout
+from ._events import EventRecorder
 from ._informer import Informer, log
 from ._leader import LeaderElection, LeaderElector
-from ._reconcile import Controller, Reconciler
+from ._limiter import Limiter
+from ._predicates import ANY, DEFAULT, Predicate, as_predicate
+from ._reconcile import Controller, Reconciler, WatchSpec
+from ._watches import Watch
 
 if TYPE_CHECKING:
     from ..models._model import Model
@@ -69,6 +73,7 @@ class Manager:
         self._running = threading.Event()  # informers started
         self._active = threading.Event()  # controllers started (leading)
         self._thread: threading.Thread | None = None
+        self._recorders: dict[str, EventRecorder] = {}
         self.error: BaseException | None = None  # what ended a background run (start()), if anything
 
     # -- declaring ---------------------------------------------------------------------
@@ -89,6 +94,15 @@ class Manager:
 
     cache = informer
 
+    def event_recorder(self, controller: str) -> EventRecorder:
+        """The manager's recorder of Events reported by ``controller`` (one per name; closed when the manager stops)."""
+        with self._lock:
+            recorder = self._recorders.get(controller)
+            if recorder is None:
+                instance = self.elector.identity if self.elector is not None else None
+                recorder = self._recorders[controller] = EventRecorder(self.session, controller, instance)
+            return recorder
+
     def reconciler(
         self,
         model: type[M],
@@ -99,23 +113,41 @@ class Manager:
         selector: Mapping[str, str] | None = None,
         owned_delay: float = 0.5,
         name: str | None = None,
+        predicate: Predicate | Callable[[Any, Any], object] | None = None,
+        watches: Iterable[Watch] = (),
+        rate_limiter: Limiter[str] | None = None,
+        timeout: float | None = None,
     ) -> Callable[[Reconciler[M]], Reconciler[M]]:
         """Register the decorated ``reconcile(request) -> Result | None`` for ``model`` (see :mod:`._reconcile`).
 
         Args:
-            owns: kinds whose objects' changes reconcile their controller owner (``ownerReferences``).
+            owns: kinds whose objects' changes reconcile their controller owner (``ownerReferences``);
+                a :class:`Watch` without a map function narrows one (its predicate, namespace, selector).
             workers: reconciles that may run at once (never two for one object).
             resync: seconds after which every object is reconciled again (None: only on changes).
             selector: reconcile only objects with these labels.
-            owned_delay: seconds an owned object's changes are gathered before the owner is reconciled.
+            owned_delay: seconds an owned or watched object's changes are gathered before reconciling.
+            predicate: which changes of ``model``'s objects count (default :data:`DEFAULT`; a function of
+                ``(old, new)`` is wrapped with :func:`when`).
+            watches: other kinds, mapped to keys by a function (:class:`Watch`).
+            rate_limiter: the retries' backoff (default client-go's: :func:`default_rate_limiter`).
+            timeout: seconds a reconcile's requests may take from its start; later ones are refused.
+
+        Raises:
+            TypeError: an ``owns`` or ``watches`` entry of the wrong kind (a Watch with a map in ``owns``,
+                one without in ``watches``), or a predicate that is neither a Predicate nor a function.
         """
+        chosen = as_predicate(predicate, DEFAULT)
+        specs = [*(self._owned(kind) for kind in owns), *(self._watched(watch) for watch in watches)]
 
         def register(reconcile: Reconciler[M]) -> Reconciler[M]:
             primary = self.informer(model, selector=selector)
-            owned: list[Informer[Any]] = [self.informer(kind) for kind in owns]
+            owned = [informer for informer, mapper, chosen in specs if mapper is None and chosen is ANY]
+            watched = [spec for spec in specs if not (spec[1] is None and spec[2] is ANY)]
             label = name or str(getattr(reconcile, "__name__", model.__name__))
             controller = Controller(label, reconcile, primary, owned, workers=workers, resync=resync,
-                                    owned_delay=owned_delay)
+                                    owned_delay=owned_delay, predicate=chosen, watches=watched,
+                                    rate_limiter=rate_limiter, timeout=timeout, guard=self._guard)
             with self._lock:
                 self.controllers.append(controller)
                 if self._active.is_set():
@@ -123,6 +155,29 @@ class Manager:
             return reconcile
 
         return register
+
+    def _owned(self, kind: type[Model] | Watch) -> WatchSpec:
+        if isinstance(kind, Watch):
+            if kind.map is not None:
+                raise TypeError(f"owns= maps through ownerReferences: pass Watch({kind.model.__name__}, map=...) "
+                                "in watches= instead")
+            return (self.informer(kind.model, kind.namespace, kind.selector), None, as_predicate(kind.predicate, ANY))
+        if not isinstance(kind, type):
+            raise TypeError(f"owns= takes model classes or Watch(...) entries, not {kind!r}")
+        return (self.informer(kind), None, ANY)
+
+    def _watched(self, watch: Watch) -> WatchSpec:
+        if not isinstance(watch, Watch) or watch.map is None:
+            raise TypeError(f"watches= takes Watch(Model, map_function) entries, not {watch!r} "
+                            "(owned kinds go in owns=)")
+        return (self.informer(watch.model, watch.namespace, watch.selector), watch.map,
+                as_predicate(watch.predicate, ANY))
+
+    def _guard(self) -> str | None:
+        """Why a reconcile's request must be refused now: the Lease is not certainly held; None: go on."""
+        if self.elector is not None and not self.elector.holds():
+            return "the manager's Lease is not held (lost, or not renewed within the renew deadline)"
+        return None
 
     # -- running -----------------------------------------------------------------------
 
@@ -161,14 +216,22 @@ class Manager:
                 self.elector.renew_until(self._stop)
             else:
                 self._stop.wait()
-        except LeaderElectionLost:
+        except LeaderElectionLost as error:
             lost = True
+            with self._lock:
+                controllers = list(self.controllers)
+            for controller in controllers:  # reconciles in flight: every further request refused
+                controller.cancel(f"the manager lost its Lease: {error}")
             raise
         finally:
             self._stop_controllers(0.0 if lost else self.shutdown_timeout)
             if self.elector is not None and not lost:
                 self.elector.release()
             self._stop_informers()
+            with self._lock:
+                recorders = list(self._recorders.values())
+            for recorder in recorders:
+                recorder.close(5.0)
             for number, handler in restore.items():
                 signal.signal(number, handler)
 

@@ -19,7 +19,10 @@ import heapq
 import itertools
 import threading
 import time
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from ._limiter import Limiter
 
 __all__ = ["RateLimiter", "WorkQueue"]
 
@@ -67,8 +70,8 @@ class WorkQueue(Generic[K]):
     ``queue.done(key)`` — and ``forget(key)`` on success or ``add_rate_limited(key)`` on failure.
     """
 
-    def __init__(self, limiter: RateLimiter[K] | None = None) -> None:
-        self.limiter: RateLimiter[K] = limiter or RateLimiter()
+    def __init__(self, limiter: Limiter[K] | None = None) -> None:
+        self.limiter: Limiter[K] = limiter if limiter is not None else RateLimiter()
         self._ready: collections.deque[K] = collections.deque()
         self._dirty: set[K] = set()  # waiting in _ready, or added again while processing
         self._processing: set[K] = set()

@@ -18,29 +18,46 @@ and resourceVersion as its answer: :mod:`._echoes`) is the echo of that write, n
 and is no reason either. Only that: another writer's change is always news, even one that
 leaves the controller's field manager the only writer (a key or an ownerReference removed).
 
-A reconcile that raises is logged with its key and retried after the key's backoff
-(5 ms doubling up to 1000 s); returning ``Result(requeue_after=s)`` calls it again in
-``s`` seconds; ``Result(requeue=True)`` retries with backoff without an error.
+The rules above are the default :data:`~._predicates.DEFAULT` predicate (``predicate=``
+changes them per controller); ``watches=`` adds kinds mapped to keys by a function
+(:mod:`._watches`).
+
+A reconcile that raises is logged with its key and retried after the key's backoff (client-go's
+default limiter: 5 ms doubling up to 1000 s per key, and 10 retries a second, bursts of 100,
+overall: :mod:`._limiter`); returning ``Result(requeue_after=s)`` calls it again in ``s``
+seconds; ``Result(requeue=True)`` retries with backoff without an error. With ``timeout``, the
+requests a reconcile makes end by its deadline and are refused after it
+(:class:`~pykorm.ReconcileCancelled`), and the reconcile is retried with backoff; so are they
+once the manager's Lease is not certainly held (:mod:`pykorm._base.gates`). Python cannot stop a
+thread: code that makes no request (a sleep, a loop) runs on; ``request.cancelled`` tells it.
 """
 
 from __future__ import annotations
 
 import collections
+import contextvars
 import dataclasses
 import threading
-from typing import TYPE_CHECKING, Callable, Generic, Iterable, TypeVar
+import time
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, TypeVar
 
+from .._base.errors import ReconcileCancelled
+from .._base.gates import gate
 from .._base.receipts import receipts
+from .._data.tracking import json_copy
 from .._http.resource import resource_of
 from ._echoes import Echoes
 from ._informer import Informer, log
+from ._limiter import Limiter, default_rate_limiter
+from ._predicates import DEFAULT, Predicate
 from ._queue import WorkQueue
 from ._store import Raw, key_of
+from ._watches import Mapper, keys_of
 
 if TYPE_CHECKING:
     from ..models._model import Model
 
-__all__ = ["Controller", "Reconciler", "Request", "Result"]
+__all__ = ["Controller", "Reconciler", "Request", "Result", "WatchSpec", "current_controller"]
 
 M = TypeVar("M", bound="Model")
 
@@ -53,6 +70,8 @@ class Request(Generic[M]):
     name: str
     model: type[M] = dataclasses.field(compare=False, repr=False)
     informer: Informer[M] = dataclasses.field(compare=False, repr=False)
+    deadline: float | None = dataclasses.field(default=None, compare=False, repr=False)  # time.monotonic(); None: none
+    _cancel: Callable[[], str | None] | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -62,6 +81,11 @@ class Request(Generic[M]):
     def get(self) -> M | None:
         """The newest cached object (a copy, to change and save), or None when it is gone."""
         return self.informer.get(self.name, self.namespace)
+
+    @property
+    def cancelled(self) -> str | None:
+        """Why this reconcile should stop now (its timeout passed, the Lease is lost, the manager stops), or None."""
+        return self._cancel() if self._cancel is not None else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +98,16 @@ class Result:
 
 Reconciler = Callable[[Request[M]], "Result | None"]
 """A reconcile function: ``reconcile(request) -> Result | None``."""
+
+WatchSpec = tuple[Informer[Any], "Mapper | None", Predicate]
+"""A watched informer, its map function (None: the controller owner), its predicate."""
+
+_current: contextvars.ContextVar[Controller[Any] | None] = contextvars.ContextVar("pykorm_controller", default=None)
+
+
+def current_controller() -> Controller[Any] | None:
+    """The controller whose reconcile runs in this context (thread), or None."""
+    return _current.get()
 
 
 class Controller(Generic[M]):
@@ -89,6 +123,11 @@ class Controller(Generic[M]):
         workers: threads calling ``reconcile`` (never two on one key).
         resync: seconds after which every object is reconciled again (None: never).
         owned_delay: seconds an owned object's change waits (de-duplicated) before its owner is reconciled.
+        predicate: which changes of the reconciled objects count (default :data:`~._predicates.DEFAULT`).
+        watches: more informers, each with its map function (None: the controller owner) and predicate.
+        rate_limiter: backoff of retries (default client-go's: :func:`~._limiter.default_rate_limiter`).
+        timeout: seconds a reconcile's requests may run, from its start (None: no limit).
+        guard: called before each request of a reconcile; returns why to refuse it, or None (the manager's Lease).
     """
 
     def __init__(
@@ -101,11 +140,20 @@ class Controller(Generic[M]):
         workers: int = 2,
         resync: float | None = None,
         owned_delay: float = 0.5,
+        predicate: Predicate = DEFAULT,
+        watches: Iterable[WatchSpec] = (),
+        rate_limiter: Limiter[str] | None = None,
+        timeout: float | None = None,
+        guard: Callable[[], str | None] | None = None,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers}")
         if resync is not None and resync <= 0:
             raise ValueError(f"resync must be positive seconds or None, not {resync!r}")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be positive seconds or None, not {timeout!r}")
+        if not isinstance(predicate, Predicate):
+            raise TypeError(f"predicate must be a Predicate (see pykorm.controller.when), not {predicate!r}")
         self.name = name
         self.reconcile = reconcile
         self.informer = informer
@@ -113,17 +161,31 @@ class Controller(Generic[M]):
         self.workers = workers
         self.resync = resync
         self.owned_delay = owned_delay
+        self.predicate = predicate
+        self.watches = list(watches)
+        self.timeout = timeout
+        self.guard = guard
         self.echoes = Echoes()
-        self.queue: WorkQueue[str] = WorkQueue()
+        self.queue: WorkQueue[str] = WorkQueue(rate_limiter if rate_limiter is not None else default_rate_limiter())
+        self.timeouts: collections.Counter[str] = collections.Counter()  # reconciles cancelled by their timeout, per key
         self.reconciles: collections.Counter[str] = collections.Counter()  # calls per key (a figure to watch)
         self.failures: collections.Counter[str] = collections.Counter()  # reconciles that raised, per key
         self._threads: list[threading.Thread] = []
         self._stopped = threading.Event()
+        self._cancelled: str | None = None  # why reconciles in flight must stop (cancel())
         resource = resource_of(informer.model)
         self._owner_kind = (resource.group, resource.kind)
+        self._namespaced = resource.namespaced
         informer.add_handler(self._on_primary)
         for other in self.owned:
             other.add_handler(self._on_owned)
+        for watched, mapper, chosen in self.watches:
+            watched.add_handler(self._watch_handler(watched, mapper, chosen))
+
+    @property
+    def caches(self) -> list[Informer[Any]]:
+        """Every informer this controller reads: its model's, the owned and the watched kinds'."""
+        return [self.informer, *self.owned, *(w[0] for w in self.watches)]
 
     # -- events → keys -----------------------------------------------------------------
 
@@ -133,8 +195,9 @@ class Controller(Generic[M]):
         uid, version = metadata.get("uid"), metadata.get("resourceVersion")
         if kind == "DELETED":
             self.echoes.forget(uid)
-            self.queue.add(key_of(raw))
-        elif kind == "MODIFIED" and old is not None and new is not None and not _actionable_change(old, new):
+            if self.predicate(self.informer.model, raw, None):
+                self.queue.add(key_of(raw))
+        elif not self.predicate(self.informer.model, old if kind == "MODIFIED" else None, new):
             self.echoes.consume(uid, version, key_of(raw))  # no reason (a status write): its receipt is used up
         else:
             for key in self.echoes.news((key_of(raw),), uid, version, 0.0):
@@ -155,6 +218,36 @@ class Controller(Generic[M]):
         for key in owners:
             self._queue(key, self.owned_delay)
 
+    def _watch_handler(self, informer: Informer[Any], mapper: Mapper | None, chosen: Predicate) -> Callable[
+            [str, Raw | None, Raw | None], None]:
+        """The handler of a watched informer: ``chosen`` filters, ``mapper`` (None: owner references) finds the keys."""
+        model = informer.model
+
+        def handle(kind: str, old: Raw | None, new: Raw | None) -> None:
+            before, after = (new or old, None) if kind == "DELETED" else (old if kind == "MODIFIED" else None, new)
+            raw = new or old or {}
+            metadata = raw.get("metadata") or {}
+            if not chosen(model, before, after):
+                if kind != "DELETED":
+                    self.echoes.consume(metadata.get("uid"), metadata.get("resourceVersion"))
+                else:
+                    self.echoes.forget(metadata.get("uid"))
+                return
+            if mapper is None:
+                self._on_owned(kind, old, new)
+                return
+            label = f"{model.__name__} {key_of(raw)}"
+            keys = keys_of(mapper(model._from_server(json_copy(raw), informer.cluster, informer.session)),
+                           self.informer.model, self._namespaced, label)
+            if kind == "DELETED":
+                self.echoes.forget(metadata.get("uid"))
+            else:
+                keys = self.echoes.news(keys, metadata.get("uid"), metadata.get("resourceVersion"), self.owned_delay)
+            for key in keys:
+                self._queue(key, self.owned_delay)
+
+        return handle
+
     def _queue(self, key: str, delay: float) -> None:
         if delay > 0:
             self.queue.add_after(key, delay)
@@ -173,6 +266,7 @@ class Controller(Generic[M]):
     def start(self) -> None:
         """Start the workers (and the resync timer)."""
         self._stopped.clear()
+        self._cancelled = None
         for i in range(self.workers):
             thread = threading.Thread(target=self._work, name=f"{self.name}-worker-{i}", daemon=True)
             thread.start()
@@ -182,12 +276,18 @@ class Controller(Generic[M]):
             thread.start()
             self._threads.append(thread)
 
+    def cancel(self, why: str) -> None:
+        """Refuse every further request of the reconciles in flight (:class:`ReconcileCancelled`, saying ``why``)."""
+        self._cancelled = why
+
     def stop(self, timeout: float | None = None) -> None:
         """Hand out no more keys; wait (up to ``timeout`` s) for the reconciles in flight to finish."""
         self._stopped.set()
         self.queue.shutdown()
         for thread in self._threads:
             thread.join(timeout)
+        if any(thread.is_alive() for thread in self._threads):
+            self.cancel(f"the controller stopped, and its reconciles in flight outlived the {timeout} s given them")
         self._threads = []
 
     def _work(self) -> None:
@@ -197,16 +297,25 @@ class Controller(Generic[M]):
             if key is None:
                 return
             namespace, _, name = key.rpartition("/") if namespaced else ("", "", key)
-            request = Request(namespace or None, name, self.informer.model, self.informer)
+            deadline = None if self.timeout is None else time.monotonic() + self.timeout
+            cancelled = self._why_cancelled(deadline)
+            request = Request(namespace or None, name, self.informer.model, self.informer, deadline, cancelled)
             self.reconciles[key] += 1
             self.echoes.begin(key)
+            token = _current.set(self)
             try:
-                with receipts(self.echoes.wrote):
+                with receipts(self.echoes.wrote), gate(self._gate_check(cancelled), deadline=deadline):
                     result = self.reconcile(request)
             except Exception:  # noqa: BLE001 - logged with its key, retried with backoff
                 self.failures[key] += 1
                 retries = self.queue.limiter.retries(key)
-                log.exception("pykorm: %s: reconcile of %s failed (retry %d)", self.name, key, retries + 1)
+                why = cancelled()
+                if why is not None:  # refused, or failed past its deadline: no traceback
+                    if deadline is not None and time.monotonic() >= deadline:
+                        self.timeouts[key] += 1
+                    log.warning("pykorm: %s: reconcile of %s cancelled: %s (retry %d)", self.name, key, why, retries + 1)
+                else:
+                    log.exception("pykorm: %s: reconcile of %s failed (retry %d)", self.name, key, retries + 1)
                 self.queue.add_rate_limited(key)
             else:
                 if result is not None and result.requeue_after is not None:
@@ -217,10 +326,30 @@ class Controller(Generic[M]):
                 else:
                     self.queue.forget(key)
             finally:
+                _current.reset(token)
                 news = self.echoes.end(key)  # what changed meanwhile, echoes of its writes left out
                 if news is not None:
                     self._queue(key, news)
                 self.queue.done(key)
+
+    def _why_cancelled(self, deadline: float | None) -> Callable[[], str | None]:
+        """Why a reconcile begun now must stop: past ``deadline``, cancelled, refused by the guard; None: go on."""
+
+        def why() -> str | None:
+            if self._cancelled is not None:
+                return self._cancelled
+            if deadline is not None and time.monotonic() >= deadline:
+                return f"its timeout of {self.timeout:g} s passed"
+            return self.guard() if self.guard is not None else None
+
+        return why
+
+    def _gate_check(self, why: Callable[[], str | None]) -> Callable[[], None]:
+        def check() -> None:
+            reason = why()
+            if reason is not None:
+                raise ReconcileCancelled(f"{self.name}: a reconcile's request refused: {reason}")
+        return check
 
     def _resync_loop(self) -> None:
         assert self.resync is not None
@@ -230,12 +359,5 @@ class Controller(Generic[M]):
 
 
 def _actionable_change(old: Raw, new: Raw) -> bool:
-    """True when a change of the reconciled object is one a reconcile acts on (not status alone)."""
-    before, after = old.get("metadata") or {}, new.get("metadata") or {}
-    if before.get("generation") is None or after.get("generation") is None:  # a kind without generations
-        return {k: v for k, v in old.items() if k != "metadata"} != {k: v for k, v in new.items() if k != "metadata"} or any(
-            before.get(f) != after.get(f) for f in _WATCHED_METADATA)
-    return any(before.get(f) != after.get(f) for f in ("generation", *_WATCHED_METADATA))
-
-
-_WATCHED_METADATA = ("labels", "annotations", "finalizers", "deletionTimestamp")
+    """True when a change of the reconciled object is one a reconcile acts on (the DEFAULT predicate)."""
+    return DEFAULT.test(None, old, new)
