@@ -28,7 +28,7 @@ from .._base.paths import get_path
 if TYPE_CHECKING:
     from ..models._model import Model
 
-__all__ = ["Condition", "find_condition", "is_condition_true", "remove_condition", "set_condition", "set_condition_in"]
+__all__ = ["Condition", "find_condition", "is_condition_true", "remove_condition", "set_condition"]
 
 Condition = dict[str, Any]
 """A condition as the API serves it: ``{"type": ..., "status": "True", "reason": ..., ...}``."""
@@ -45,37 +45,6 @@ def now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def set_condition_in(
-    conditions: list[Condition],
-    type: str,
-    status: bool | str,
-    *,
-    reason: str,
-    message: str = "",
-    observed_generation: int | None = None,
-    at: str | None = None,
-) -> bool:
-    """Set the condition ``type`` in the list ``conditions`` (in place); True when anything changed.
-
-    ``at`` is the transition time to record (default: now); it is used only when the status changes.
-
-    Raises:
-        ClientValidationError: a bad type, status, reason, message or observed generation.
-    """
-    wanted = _check(type, status, reason, message, observed_generation)
-    found = next((c for c in conditions if c.get("type") == type), None)
-    if found is None:
-        conditions.append({"type": type, **wanted, "lastTransitionTime": at or now()})
-        return True
-    before = dict(found)
-    if found.get("status") != wanted["status"] or not found.get("lastTransitionTime"):
-        found["lastTransitionTime"] = at or now()
-    found.update(wanted)
-    if observed_generation is None:
-        found.pop("observedGeneration", None)
-    return found != before
-
-
 def set_condition(
     target: Target,
     type: str,
@@ -86,20 +55,31 @@ def set_condition(
     observed_generation: int | None = None,
     at: str | None = None,
 ) -> bool:
-    """Set the condition ``type`` in ``target``'s ``status.conditions`` (or a list of conditions); True when changed.
+    """Set the condition ``type`` in ``target``'s ``status.conditions`` (or in a list, in place); True when changed.
 
     Only memory changes: save with ``update_status`` (or ``pk.save_status``), which sends nothing when
-    nothing changed. See :func:`set_condition_in` for the rules and errors.
+    nothing changed. ``at`` is the transition time to record (default: now), used only when the status changes.
+
+    Raises:
+        ClientValidationError: a bad type, status, reason, message or observed generation.
     """
-    if isinstance(target, list):
-        return set_condition_in(target, type, status, reason=reason, message=message,
-                                observed_generation=observed_generation, at=at)
-    conditions = [dict(c) for c in _conditions(target)]
-    changed = set_condition_in(conditions, type, status, reason=reason, message=message,
-                               observed_generation=observed_generation, at=at)
-    if changed:
+    wanted = _check(type, status, reason, message, observed_generation)
+    conditions = target if isinstance(target, list) else [dict(c) for c in _conditions(target)]
+    found = next((c for c in conditions if c.get("type") == type), None)
+    if found is None:
+        conditions.append({"type": type, **wanted, "lastTransitionTime": at or now()})
+    else:
+        before = dict(found)
+        if found.get("status") != wanted["status"] or not found.get("lastTransitionTime"):
+            found["lastTransitionTime"] = at or now()
+        found.update(wanted)
+        if observed_generation is None:
+            found.pop("observedGeneration", None)
+        if found == before:
+            return False
+    if not isinstance(target, list):
         _store(target, conditions)
-    return changed
+    return True
 
 
 def find_condition(target: Target, type: str) -> Condition | None:

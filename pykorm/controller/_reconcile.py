@@ -210,12 +210,15 @@ class Controller(Generic[M]):
         if old is not None and kind == "MODIFIED":  # an owner reference removed: tell the former owner too
             before = old.get("metadata") or {}
             keys |= {self._owner_key(before, r) for r in before.get("ownerReferences") or () if r.get("controller")}
-        owners = [key for key in keys if key is not None]
+        self._related(kind, metadata, [key for key in keys if key is not None])
+
+    def _related(self, kind: str, metadata: Raw, keys: list[str]) -> None:
+        """Queue ``keys`` for a change of an owned or watched object, unless it is an echo of a reconcile's write."""
         if kind == "DELETED":
             self.echoes.forget(metadata.get("uid"))
         else:
-            owners = self.echoes.news(owners, metadata.get("uid"), metadata.get("resourceVersion"), self.owned_delay)
-        for key in owners:
+            keys = self.echoes.news(keys, metadata.get("uid"), metadata.get("resourceVersion"), self.owned_delay)
+        for key in keys:
             self._queue(key, self.owned_delay)
 
     def _watch_handler(self, informer: Informer[Any], mapper: Mapper | None, chosen: Predicate) -> Callable[
@@ -239,12 +242,7 @@ class Controller(Generic[M]):
             label = f"{model.__name__} {key_of(raw)}"
             keys = keys_of(mapper(model._from_server(json_copy(raw), informer.cluster, informer.session)),
                            self.informer.model, self._namespaced, label)
-            if kind == "DELETED":
-                self.echoes.forget(metadata.get("uid"))
-            else:
-                keys = self.echoes.news(keys, metadata.get("uid"), metadata.get("resourceVersion"), self.owned_delay)
-            for key in keys:
-                self._queue(key, self.owned_delay)
+            self._related(kind, metadata, keys)
 
         return handle
 

@@ -16,7 +16,6 @@ from pykorm.controller import (
     ANY, DEFAULT, MaxOf, RateLimiter, TokenBucket, Watch, default_rate_limiter, find_condition, generation_changed,
     is_condition_true, label_selector, remove_condition, set_condition, status_changed, when,
 )
-from pykorm.controller._conditions import set_condition_in
 from pykorm.controller._events import FINISH, REFRESH, EventKey, SeriesBook, SpamFilter, _cut
 from pykorm.controller._owned import _satisfied, _sole_writer, applied_fields_within, contains
 from pykorm.controller._watches import keys_of
@@ -79,24 +78,24 @@ def test_the_default_limiter_is_the_longer_of_per_key_backoff_and_the_overall_bu
 
 def test_a_condition_transition_time_changes_only_with_its_status() -> None:
     conditions: list[dict[str, Any]] = []
-    assert set_condition_in(conditions, "Ready", False, reason="Starting", message="0/2", observed_generation=1, at="T1")
+    assert set_condition(conditions, "Ready", False, reason="Starting", message="0/2", observed_generation=1, at="T1")
     assert conditions == [{"type": "Ready", "status": "False", "reason": "Starting", "message": "0/2",
                            "observedGeneration": 1, "lastTransitionTime": "T1"}]
     # Same status, new reason, message and generation: written; no transition.
-    assert set_condition_in(conditions, "Ready", "False", reason="Pulling", message="1/2", observed_generation=2, at="T2")
+    assert set_condition(conditions, "Ready", "False", reason="Pulling", message="1/2", observed_generation=2, at="T2")
     assert conditions[0]["lastTransitionTime"] == "T1" and conditions[0]["reason"] == "Pulling"
     assert conditions[0]["observedGeneration"] == 2
-    assert not set_condition_in(conditions, "Ready", False, reason="Pulling", message="1/2", observed_generation=2, at="T3")
-    assert set_condition_in(conditions, "Ready", True, reason="Serving", message="2/2", observed_generation=2, at="T4")
+    assert not set_condition(conditions, "Ready", False, reason="Pulling", message="1/2", observed_generation=2, at="T3")
+    assert set_condition(conditions, "Ready", True, reason="Serving", message="2/2", observed_generation=2, at="T4")
     assert conditions[0]["lastTransitionTime"] == "T4" and conditions[0]["status"] == "True"
-    assert set_condition_in(conditions, "example.com/Synced", "Unknown", reason="Waiting", at="T5")
+    assert set_condition(conditions, "example.com/Synced", "Unknown", reason="Waiting", at="T5")
     assert [c["type"] for c in conditions] == ["Ready", "example.com/Synced"]
     assert "observedGeneration" not in conditions[1]
     for bad in ({"status": 1}, {"status": "yes"}, {"reason": ""}, {"reason": "has space"}, {"reason": "x" * 1025},
                 {"observed_generation": True}, {"observed_generation": -1}, {"type": "no spaces"}):
         options: dict[str, Any] = {"type": "Ready", "status": True, "reason": "Ok", **bad}
         with pytest.raises(ClientValidationError):
-            set_condition_in(conditions, options.pop("type"), options.pop("status"), **options)
+            set_condition(conditions, options.pop("type"), options.pop("status"), **options)
 
 
 def test_conditions_on_a_model_change_its_status_only_when_needed() -> None:
