@@ -40,9 +40,9 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
     """An async session: ``await pk.save(obj)``, ``pk.query(Model)``; the verbs, arguments and errors of :class:`pykorm.Pykorm`.
 
     Args:
-        kubeconfig, context, and the keywords clusters, field_manager, retries, connect_timeout,
-            read_timeout, event_hooks: as for :class:`pykorm.Pykorm` (``Pykorm.clusters_config`` is read
-            too); a hook may be an async function (its result is awaited).
+        kubeconfig: as for :class:`pykorm.Pykorm`, and so are ``context`` and the keywords ``clusters``,
+            ``field_manager``, ``retries``, ``connect_timeout``, ``read_timeout``, ``event_hooks``
+            (``Pykorm.clusters_config`` is read too); a hook may be an async function (its result is awaited).
         pool_size: connections kept open to each cluster (concurrent requests beyond it wait for one).
         page_size: objects per list request of its queries (``.page_size()`` changes it per query).
             Each page is decoded in one step of the event loop — about 1 ms per 50 KB of JSON — so

@@ -45,7 +45,7 @@ def finalize(obj: M, finalizer: str, cleanup: Callable[[M], object], *, session:
 
     Raises:
         ClientValidationError: ``finalizer`` is not a qualified name (``example.com/cleanup``).
-        whatever ``cleanup`` raises (the finalizer stays; the reconcile is retried).
+        Exception: whatever ``cleanup`` raises (the finalizer stays; the reconcile is retried).
     """
     _check(finalizer)
     present = finalizer in (obj.finalizers or [])

@@ -78,8 +78,9 @@ class FaultProxy:
     Args:
         upstream: the official client's configuration of the real server (host, CA, client
             certificate); e.g. ``Cluster.configuration()``.
-        certfile, keyfile: the certificate (chain) and key the proxy shows its clients; it
-            must be valid for 127.0.0.1. Without them the proxy speaks plain HTTP to its clients.
+        certfile: the certificate (chain) the proxy shows its clients; it must be valid for
+            127.0.0.1. Without it and ``keyfile`` the proxy speaks plain HTTP to its clients.
+        keyfile: the key of ``certfile``.
         port: the port to listen on (0: any free one).
     """
 

@@ -1,4 +1,4 @@
-"""One exception tree: drawn in ``pykorm/_base/errors.py``'s docstring, the same in the README, true to the classes."""
+"""One exception tree: drawn in ``pykorm/_base/errors.py``'s docstring, the same in the docs' Errors page, true to the classes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pykorm.exceptions
 
 pytestmark = pytest.mark.unit
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ERRORS_PAGE = Path(__file__).resolve().parents[2] / "docs" / "guide" / "errors.md"
 
 
 def drawn_tree() -> list[str]:
@@ -39,9 +39,9 @@ def parents_in(lines: list[str]) -> dict[str, str | None]:
     return parents
 
 
-def test_the_readme_draws_the_docstrings_tree() -> None:
-    block = "```\n" + "\n".join(drawn_tree()) + "\n```"
-    assert block in README.read_text()
+def test_the_errors_page_draws_the_docstrings_tree() -> None:
+    block = "```text\n" + "\n".join(drawn_tree()) + "\n```"
+    assert block in ERRORS_PAGE.read_text()
 
 
 def test_the_tree_is_true_to_the_classes() -> None:
