@@ -101,6 +101,10 @@ def _default_cluster(kubeconfig: str | os.PathLike[str] | None, context: str | N
             f"cannot load the kubeconfig {where}{f' (context {context!r})' if context else ''}: {kube_error}. "
             "Pass Pykorm(kubeconfig=..., context=...), set KUBECONFIG, or run inside a pod."
         ) from kube_error
+    # The official client re-derives the proxy from the environment (urllib's getproxies, a scan
+    # of os.environ) each time its kubeconfig refresh hook sets the host again: before every
+    # request, some 200 µs. Fixed now at its loaded value (pykorm's pool sends to the server).
+    configuration.proxy = configuration.proxy
     return ClusterConfig(configuration, _context_namespace(config_file, context))
 
 
