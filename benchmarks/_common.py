@@ -181,7 +181,13 @@ class Clients:
     def __post_init__(self) -> None:
         cluster = self.server.cluster
         kubeconfig = str(cluster.kubeconfig) if cluster.kubeconfig else None
-        self.api_client = kubernetes.client.ApiClient(cluster.configuration())
+        # The official client configured as its users do (pykorm's loader tunes the configuration it makes).
+        official = kubernetes.client.Configuration()
+        if kubeconfig:
+            kubernetes.config.load_kube_config(config_file=kubeconfig, context=cluster.context, client_configuration=official)  # type: ignore[no-untyped-call]
+        else:
+            official = cluster.configuration()
+        self.api_client = kubernetes.client.ApiClient(official)
         self.custom = kubernetes.client.CustomObjectsApi(self.api_client)
         from kubernetes.dynamic import DynamicClient
 

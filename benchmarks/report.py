@@ -19,7 +19,7 @@ class Section:
     ops: tuple[str, ...]  # Row.op values (several for create/get/patch x threads)
     reference: str  # the library the ratios divide by
     unit: str  # per what the µs are
-    metric: str  # "cpu", "wall" or "peak": what the chart shows
+    metric: str  # "cpu", "wall", "peak" or "kib": what the chart shows
     chart: str  # file name
 
 
@@ -47,7 +47,7 @@ def standalone_sections(report: str) -> list[str]:
 
 
 def _value(row: Row, metric: str) -> float:
-    return {"cpu": row.cpu_us, "wall": row.wall_us, "peak": row.extra.get("peak_mib", math.nan)}[metric]
+    return {"cpu": row.cpu_us, "wall": row.wall_us, "peak": row.extra.get("peak_mib", math.nan), "kib": row.extra.get("kib", math.nan)}[metric]
 
 
 def ratio(rows: list[Row], row: Row, reference: str, metric: str) -> float:
@@ -62,6 +62,11 @@ def markdown(section: Section, rows: list[Row]) -> str:
     if not mine:
         return ""
     out = [f"### {section.title}", "", f"Ratios are to **{section.reference}** (same run, same server)."]
+    if section.metric == "kib":
+        out += ["", "| objects | library | KiB/object | × ref |", "|---:|---|---:|---:|"]
+        for r in mine:
+            out.append(f"| {r.size:,} | {r.library} | {_value(r, 'kib'):.2f} | {ratio(rows, r, section.reference, 'kib'):.2f} |")
+        return "\n".join(out) + "\n"
     if section.metric == "peak":
         out += ["", "| objects | library | peak MiB | × ref |", "|---:|---|---:|---:|"]
         for r in mine:
@@ -109,7 +114,7 @@ def chart(section: Section, rows: list[Row], directory: Path) -> Path | None:
     ax.axvline(1.0, color="black", linewidth=0.8)
     if finite and max(finite) / min(finite) > 8:
         ax.set_xscale("log")
-    what = {"cpu": "client CPU", "wall": "wall time", "peak": "peak memory"}[section.metric]
+    what = {"cpu": "client CPU", "wall": "wall time", "peak": "peak memory", "kib": "memory per object"}[section.metric]
     ax.set_xlabel(f"{what}, × {section.reference} (lower is better)")
     ax.set_title(section.title, fontsize=10)
     if len(series) > 1:
