@@ -1,15 +1,19 @@
-"""A griffe extension: the ``>>>`` examples of pykorm's docstrings become ``pycon`` code blocks.
+"""A griffe extension: pykorm's docstrings, written for Sphinx-minded readers, read well as Markdown.
 
-pykorm's docstrings end with a short ``>>>`` example outside any "Examples:" section (STYLE.md);
-as Markdown such lines would be a quote whose ``["key"]`` reads as a link. Fenced, they show as
-the console sessions they are.
+- The short ``>>>`` example a docstring ends with, outside any "Examples:" section (STYLE.md),
+  becomes a ``pycon`` code block: as Markdown it would be a quote whose ``["key"]`` reads as a link.
+- Sphinx roles (``:class:`Pykorm```, ``:meth:`~Query.all```) become code spans.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import griffe
+
+
+_ROLE = re.compile(r":(?:class|meth|attr|func|exc|mod|data|obj):`~?([^`]+)`")
 
 
 def fence_doctests(text: str) -> str:
@@ -21,7 +25,7 @@ def fence_doctests(text: str) -> str:
         stripped = line.lstrip()
         if not inside and stripped.startswith(">>>"):
             indent = line[: len(line) - len(stripped)]
-            out.append(f"{indent}```pycon")
+            out.extend(["", f"{indent}```pycon"])
             inside = True
         elif inside and not stripped:
             out.append(f"{indent}```")
@@ -32,7 +36,16 @@ def fence_doctests(text: str) -> str:
     return "\n".join(out)
 
 
+def markdown(text: str) -> str:
+    """A docstring as Markdown: doctests fenced, Sphinx roles as code spans."""
+    if ">>>" in text:
+        text = fence_doctests(text)
+    return _ROLE.sub(lambda match: f"`{match.group(1)}`", text)
+
+
 class DoctestFences(griffe.Extension):
-    def on_object(self, *, obj: griffe.Object, loader: griffe.GriffeLoader, **kwargs: Any) -> None:
-        if obj.docstring is not None and ">>>" in obj.docstring.value:
-            obj.docstring.value = fence_doctests(obj.docstring.value)
+    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+        """Every object griffe reads, packages included, once its docstring is known."""
+        if obj.docstring is not None and not getattr(obj.docstring, "_pykorm_markdown", False):
+            obj.docstring.value = markdown(obj.docstring.value)
+            obj.docstring._pykorm_markdown = True  # type: ignore[attr-defined]
