@@ -22,6 +22,7 @@ from ._base.errors import (
     ControlPlaneError,
     CRDNotEstablished,
     CRDNotInstalled,
+    ExecFailed,
     FieldError,
     Forbidden,
     Gone,
@@ -56,6 +57,7 @@ from ._session.watch import WatchEvent
 from ._http.resource import ResourceType
 from ._session.pages import Page
 from ._session.subresources import Scale
+from ._http.channels import ExecResult
 from ._session.session import Pykorm, set_default_session
 from ._schema.crd import CRDOptions, crd, crds
 from ._tools.codegen import model_source
@@ -82,6 +84,8 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ControlPlaneError",
+    "ExecFailed",
+    "ExecResult",
     "FieldError",
     "Forbidden",
     "GoNotFound",

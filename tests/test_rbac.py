@@ -103,6 +103,17 @@ def test_logs_and_scale_grant_the_subresources_of_the_models_that_have_them() ->
         pykorm.rbac(Pod, ConfigMap, Tenant, name="ops", scale=True)
 
 
+def test_exec_grants_create_and_get_on_pods_exec_beside_the_pod_model() -> None:
+    _, role, _ = pykorm.rbac(Pod, Deployment, name="ops", exec=True)
+    _, viewer, _ = pykorm.rbac(Pod, name="viewer", read_only=True, exec=True)
+
+    assert {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]} in role["rules"]
+    assert {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create", "get"]} in viewer["rules"]
+    assert not [r for rule in pykorm.rbac(Pod, name="p")[1]["rules"] for r in rule["resources"] if r == "pods/exec"]
+    with pytest.raises(TypeError, match="add the Pod model"):
+        pykorm.rbac(Deployment, name="ops", exec=True)
+
+
 def test_the_cli_says_when_a_flag_would_grant_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rbac", "pykorm.k8s.apps_v1:Deployment", "--name", "ops", "--logs"]) == 1
     assert "add the Pod model" in capsys.readouterr().err
@@ -286,4 +297,23 @@ def test_an_app_that_reads_logs_and_scales_may_as_its_service_account(
         with pytest.raises(pykorm.Forbidden):
             refused()
     assert admin.get_scale(web).replicas == 2
+    admin.close()
+
+
+def test_an_app_that_runs_commands_in_pods_may_as_its_service_account_and_no_other_may(
+    app: Callable[..., pykorm.Pykorm], k8s_cluster: Cluster, k8s_namespace: str, k8s_nodes: list[str],
+) -> None:
+    from pykorm.k8s.core_v1 import Container, PodSpec
+
+    admin = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
+    pod = admin.save(Pod(namespace=k8s_namespace, name="shell",
+                         spec=PodSpec(containers=[Container(name="main", image="registry.k8s.io/pause:3.9")])))
+    admin.wait_for(pod, lambda p: p is not None and p.status is not None and p.status.phase == "Running", timeout=120)
+    ops = app("pykorm.k8s.core_v1:Pod", "--namespace", k8s_namespace, "--name", "ops", "--exec")
+    plain = app("pykorm.k8s.core_v1:Pod", "--namespace", k8s_namespace, "--name", "plain", "--logs")
+
+    assert eventually(lambda: ops.exec(pod, ["sh", "-c", "echo $0", "as-ops"])).stdout == "as-ops\n"  # pods/exec
+    eventually(lambda: plain.get(Pod, pod.name, k8s_namespace))                       # the binding is known
+    with pytest.raises(pykorm.Forbidden, match="pods/exec|exec"):
+        plain.exec(pod, ["true"])
     admin.close()

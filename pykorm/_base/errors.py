@@ -12,6 +12,7 @@
     │   ├── Forbidden                 403
     │   ├── Unauthorized              401
     │   ├── Gone                      410 (expired resourceVersion or continue token)
+    │   ├── ExecFailed                a command run by pk.exec could not run (or how it ended is unknown)
     │   └── ServerUnavailable         5xx, 429 still throttled after the retries, timeouts, refused
     │                                 or broken connections (a lost answer to a write: outcome unknown)
     ├── ClientValidationError         caught before any request (required field, type, name)
@@ -59,6 +60,7 @@ __all__ = [
     "ConfigurationError",
     "ConflictError",
     "ControlPlaneError",
+    "ExecFailed",
     "FieldError",
     "Forbidden",
     "Gone",
@@ -163,6 +165,18 @@ class StatusNotWritten(ApiError):
     The object passed to ``save`` holds what the server stored; save its status again with
     ``pk.save_status(obj)``. ``__cause__`` is the error of the status write.
     """
+
+
+class ExecFailed(ApiError):
+    """A command run by ``pk.exec`` did not run, or how it ended is unknown (the runtime's error, quoted).
+
+    ``result`` is what the command wrote before (an ``ExecResult`` with exit code -1), when known.
+    A command that ran and exited non-zero is no error: its ``ExecResult`` has the exit code.
+    """
+
+    def __init__(self, message: str, *, result: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.result = result
 
 
 class ServerUnavailable(ApiError):

@@ -19,11 +19,14 @@ Subresources other verbs use, asked for by what the app does (a read of pods doe
 logs, nor a Deployment an app that scales it):
 
 * ``logs=True`` (``pk.logs``): ``get`` on ``pods/log``, beside the Pod model's rule;
+* ``exec=True`` (``pk.exec``): ``create`` and ``get`` on ``pods/exec`` (a websocket exec is a GET, which
+  kube-apiserver 1.36 authorizes as both: either alone is Forbidden), beside the Pod model's rule, ``read_only`` or not;
 * ``scale=True`` (``pk.scale``, ``pk.get_scale``): ``get`` and ``patch`` on ``<plural>/scale`` of each model
   whose kind has ``/scale`` (Deployment, StatefulSet, ReplicaSet, ReplicationController, a CRD with
   ``Meta.scale``); ``get`` only with ``read_only`` (``get_scale``).
 
-A flag that would grant nothing (``logs`` without the Pod model, ``scale`` without a scalable kind) is an error.
+A flag that would grant nothing (``logs`` or ``exec`` without the Pod model, ``scale`` without a scalable kind)
+is an error.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ WRITE = ("create", "update", "patch", "delete", "deletecollection")
 STATUS = ("get", "update", "patch")
 SCALE = ("get", "patch")
 LOGS = ("get",)
+EXEC = ("create", "get")
 _RBAC = "rbac.authorization.k8s.io/v1"
 _SCALABLE = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets"), ("", "replicationcontrollers")}
 """The built-in resources with a ``/scale`` subresource (a custom one has it when its CRD says so: ``Meta.scale``)."""
@@ -48,15 +52,16 @@ _SCALABLE = {("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replic
 
 def rbac(
     *models: type, name: str, namespace: str = "default", read_only: bool = False, all_namespaces: bool = False,
-    install_crds: bool = False, logs: bool = False, scale: bool = False,
+    install_crds: bool = False, logs: bool = False, scale: bool = False, exec: bool = False,
 ) -> list[dict[str, Any]]:
     """The manifests that let the ServiceAccount ``name`` in ``namespace`` use ``models``, and no more.
 
     ``install_crds``: also install (create, get and update) the CRDs of the custom models.
     ``logs``: also read pods' logs (``pods/log``). ``scale``: also scale the models that have ``/scale``.
+    ``exec``: also run commands in pods' containers (``pods/exec``).
 
     Raises:
-        TypeError: a model is not bound to a resource; ``install_crds``, ``logs`` or ``scale`` would grant
+        TypeError: a model is not bound to a resource; ``install_crds``, ``logs``, ``exec`` or ``scale`` would grant
             nothing for these models.
 
     >>> [m["kind"] for m in rbac(Peach, name="peach-shop", namespace="shop")]
@@ -73,11 +78,15 @@ def rbac(
             _add(rules, resource.group, f"{resource.plural}/status", STATUS)
         if logs and (resource.group, resource.plural) == ("", "pods"):
             _add(rules, "", "pods/log", LOGS)
+        if exec and (resource.group, resource.plural) == ("", "pods"):
+            _add(rules, "", "pods/exec", EXEC)
         if scale and _has_scale_subresource(model, resource.group, resource.plural):
             _add(rules, resource.group, f"{resource.plural}/scale", SCALE[:1] if read_only else SCALE)
     granted = {r for rule in namespaced + cluster for r in rule["resources"]}
     if logs and "pods/log" not in granted:
         raise TypeError("logs: the logs are the pods' (pods/log): add the Pod model (pykorm.k8s.core_v1:Pod)")
+    if exec and "pods/exec" not in granted:
+        raise TypeError("exec: commands run in pods (pods/exec): add the Pod model (pykorm.k8s.core_v1:Pod)")
     if scale and not any(r.endswith("/scale") for r in granted):
         raise TypeError("scale: none of the models has a /scale subresource (Deployment, StatefulSet, ReplicaSet, "
                         "ReplicationController, a CRD with Meta.scale)")

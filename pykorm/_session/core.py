@@ -35,6 +35,7 @@ from .._base.gates import check_gates, gate_deadline
 from .._base.receipts import note_write
 from .._http.resource import ResourceType, resource_of
 from .subresources import Scale, log_params, scale_from, scale_patch
+from .._http.channels import ExecResult, exec_query
 from .._http.retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from .._http.transport import APPLY_PATCH, MERGE_PATCH
 from .._schema.validation import check_names, validate
@@ -119,6 +120,11 @@ class SessionCore(Generic[TransportT]):
         raise NotImplementedError
 
     async def _sleep(self, seconds: float) -> None:
+        raise NotImplementedError
+
+    async def _channels(self, cluster: str | None, path: str, query: str, stdin: bytes | None,
+                        deadline: float | None) -> ExecResult:
+        """Run the exec request ``path?query`` over a websocket (:mod:`pykorm._http.wsexec`)."""
         raise NotImplementedError
 
     async def _checkpoint(self) -> None:
@@ -436,6 +442,21 @@ class SessionCore(Generic[TransportT]):
                 raise  # the connection broke before the deadline
         finally:
             await lines.aclose()
+
+    async def _exec(self, pod: Model, command: Any, container: str | None, stdin: str | bytes | None,
+                    timeout: float | None, cluster: str | None) -> ExecResult:
+        resource = resource_of(type(pod))
+        if (resource.group, resource.plural) != ("", "pods"):
+            raise ClientValidationError(f"exec runs a command in a Pod's container, not in a {type(pod).__name__}")
+        if stdin is not None and not isinstance(stdin, (str, bytes)):
+            raise ClientValidationError(f"stdin must be str, bytes or None, not {type(stdin).__name__}")
+        if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
+            raise ClientValidationError(f"timeout must be a number of seconds > 0 or None, not {timeout!r}")
+        query = exec_query(command, container, stdin is not None)
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        deadline = None if timeout is None else time.monotonic() + timeout
+        return await self._channels(cluster or pod._cluster, self._object_path(pod, resource, "exec"), query, data,
+                                    deadline)
 
     # -- helpers -------------------------------------------------------------------------------
 

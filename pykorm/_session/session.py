@@ -26,6 +26,8 @@ from .._http.resource import ResourceType
 from .._http.retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from .._http.transport import Transport
 from .verbs import Verbs
+from .._http.channels import ExecResult
+from .._http.wsexec import run_exec
 
 if TYPE_CHECKING:
     from ..models._model import Model
@@ -164,6 +166,10 @@ class Pykorm(SessionCore[Transport], Verbs):
 
     async def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+    async def _channels(self, cluster: str | None, path: str, query: str, stdin: bytes | None,
+                        deadline: float | None) -> ExecResult:
+        return run_exec(self.transport(cluster), path, query, stdin, deadline)
 
     def request(self, resource: ResourceType, method: str, path: str, cluster: str | None = None, **kwargs: Any) -> Any:
         """One request about ``resource``; a 404 for the resource type itself raises :class:`CRDNotInstalled`."""

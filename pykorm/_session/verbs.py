@@ -14,7 +14,7 @@ informers are the controller's (:mod:`pykorm.controller`).
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Iterator, Literal, Mapping, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Mapping, Sequence, TypeVar, overload
 
 from .._base.drive import iterate, run
 from .._base.errors import NotFound
@@ -22,6 +22,7 @@ from .._data.owners import adopt as adopt_checked
 from .._http.resource import resource_of
 from .manifests import ManifestSource, manifest_objects
 from .subresources import Scale
+from .._http.channels import ExecResult
 
 if TYPE_CHECKING:
     from ..controller import Informer
@@ -237,6 +238,36 @@ class Verbs:
         if follow:
             return iterate(self._session()._follow_logs(pod, options, cluster, timeout))
         return run(self._session()._logs(pod, options, cluster, timeout))
+
+    # -- exec ------------------------------------------------------------------------------------
+
+    def exec(self, pod: Model, command: Sequence[str], container: str | None = None, *,
+             stdin: str | bytes | None = None, timeout: float | None = None, cluster: str | None = None) -> ExecResult:
+        """Run ``command`` in a container of ``pod`` (as ``kubectl exec``); return its output and exit code.
+
+        Speaks the API server's websocket protocol (``v5.channel.k8s.io``; ``v4`` where the server
+        lacks it, and then ``stdin`` is sent but never closed). A non-zero exit is no error: see
+        ``result.exit_code`` (``result.ok``).
+
+        Args:
+            command: the program and its arguments, not a shell line (``["sh", "-c", "..."]`` for one).
+            container: needed when the pod has several.
+            stdin: sent to the command's standard input, then closed (str: as UTF-8).
+            timeout: seconds the command may take (None: no limit); then the connection is closed and
+                :class:`WaitTimeout` raised, with the output so far as ``last`` (whether the command goes on is
+                the runtime's affair: kubelets and kwok let it run).
+
+        Raises:
+            ClientValidationError: an empty command, or ``pod`` is no Pod. NotFound: no such pod.
+            ValidationError: no such container, or the pod is not running (the server's 400).
+            Forbidden: no ``create`` on ``pods/exec``. ExecFailed: the command could not run.
+            WaitTimeout: the command was still running after ``timeout`` seconds.
+            ServerUnavailable: the server could not be reached, or the connection broke.
+
+        >>> pk.exec(pod, ["sh", "-c", "echo hi; exit 3"])
+        ExecResult(exit_code=3, stdout=b'hi\\n', stderr=b'')
+        """
+        return run(self._session()._exec(pod, command, container, stdin, timeout, cluster))
 
     # -- manifests ------------------------------------------------------------------------------
 

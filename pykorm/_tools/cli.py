@@ -268,7 +268,7 @@ def rbac(args: argparse.Namespace) -> int:
     try:
         made = manifests(*models, name=args.name, namespace=args.namespace, read_only=args.read_only,
                          all_namespaces=args.all_namespaces, install_crds=args.install_crds, logs=args.logs,
-                         scale=args.scale)
+                         scale=args.scale, exec=args.exec)
     except TypeError as error:
         raise CommandError(str(error)) from error
     print(to_yaml(*made), end="")
@@ -285,6 +285,8 @@ def _rbac_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--install-crds", action="store_true",
                         help="the app installs its models' CRDs (pk.install_crds): may create them, get and update them")
     parser.add_argument("--logs", action="store_true", help="the app reads pods' logs (pk.logs): pods/log, with the Pod model")
+    parser.add_argument("--exec", action="store_true",
+                        help="the app runs commands in pods (pk.exec): pods/exec, with the Pod model")
     parser.add_argument("--scale", action="store_true",
                         help="the app scales its models that have /scale (pk.scale, pk.get_scale; --read-only: get only)")
 

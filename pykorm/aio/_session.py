@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, ClassVar, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, ClassVar, Mapping, Sequence, TypeVar
 
 from .._http.atransport import AsyncTransport
 from typing_extensions import Unpack
@@ -23,6 +23,8 @@ from .._session.session import Pykorm
 from .._session import verbs
 from .._session.manifests import ManifestSource
 from .._session.subresources import Scale
+from .._http.channels import ExecResult
+from .._http.wsexec import run_exec
 from ._query import AsyncQuery
 
 if TYPE_CHECKING:
@@ -275,6 +277,13 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
             async for line in lines:
                 yield line
 
+    async def exec(self, pod: Model, command: Sequence[str], container: str | None = None, *,
+                   stdin: str | bytes | None = None, timeout: float | None = None,
+                   cluster: str | None = None) -> ExecResult:
+        """See :meth:`pykorm.Pykorm.exec`; cancelling the task closes the connection."""
+        await self.connect(cluster or pod._cluster)
+        return await self._exec(pod, command, container, stdin, timeout, cluster)
+
     # -- the I/O of SessionCore's coroutines ---------------------------------------------------------
 
     def _make_transport(self, config: ClusterConfig) -> AsyncTransport:
@@ -296,3 +305,26 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
 
     async def _checkpoint(self) -> None:
         await asyncio.sleep(0)
+
+    async def _channels(self, cluster: str | None, path: str, query: str, stdin: bytes | None,
+                        deadline: float | None) -> ExecResult:
+        # The blocking websocket in a thread (one implementation of the protocol); a cancelled task aborts it.
+        await self.connect(cluster)
+        endpoint = self._connection(cluster)[1]
+        opened: list[Any] = []  # the websocket, once open; [None] first once cancelled
+
+        def hand_out(connection: Any) -> None:
+            opened.append(connection)
+            if opened[0] is None:  # cancelled during the handshake
+                connection.abort()
+
+        task = asyncio.ensure_future(asyncio.to_thread(run_exec, endpoint, path, query, stdin, deadline,
+                                                       opened=hand_out))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())  # read, even when abandoned
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            opened.insert(0, None)
+            for connection in opened[1:]:
+                connection.abort()
+            raise

@@ -387,7 +387,7 @@ class LocalControlPlane:
         assert self._binaries is not None and self._binaries.kwok_stages is not None
         port = free_port()
         config = self.directory / "kwok.yaml"
-        config.write_text(kwok_configuration(self._binaries.kwok_stages, self.pod_log))
+        config.write_text(kwok_configuration(self._binaries.kwok_stages, self.pod_log, self.directory))
         if not self.pod_log.exists():
             self.append_pod_log(_POD_LOG_GREETING)
         certs = self.directory / "apiserver-certs"  # kube-apiserver does not verify kubelets without a CA

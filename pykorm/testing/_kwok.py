@@ -23,11 +23,14 @@ POD_CIDR = "10.244.0.0/16"
 """Where kwok takes pod IPs from; apart from the service range (10.0.0.0/24)."""
 
 
-def kwok_configuration(stages: Path, pod_log: Path) -> str:
-    """The ``--config`` file of the kwok controller: its stages, then one log served for every container.
+def kwok_configuration(stages: Path, pod_log: Path, exec_dir: Path | None = None) -> str:
+    """The ``--config`` file of the kwok controller: its stages, one log served for every container,
+    and (``exec_dir``) exec into every container.
 
     kwok serves ``GET pods/NAME/log`` (reached through kube-apiserver) from a file in the CRI
-    log format; a ``ClusterLogs`` without selector applies to every pod.
+    log format; a ``ClusterLogs`` without selector applies to every pod. A ``ClusterExec``
+    without selector runs every ``pods/NAME/exec`` as a local process of kwok's, in ``exec_dir``:
+    ``pk.exec(pod, ["sh", "-c", ...])`` runs on the machine of the control plane.
     """
     cluster_logs = {
         "apiVersion": "kwok.x-k8s.io/v1alpha1",
@@ -35,8 +38,16 @@ def kwok_configuration(stages: Path, pod_log: Path) -> str:
         "metadata": {"name": "pykorm-pod-log"},
         "spec": {"logs": [{"logsFile": str(pod_log), "follow": False}]},
     }
-    # JSON is YAML: kwok's loader reads this document like the stages' YAML.
-    return stages.read_text().rstrip("\n") + "\n---\n" + json.dumps(cluster_logs, indent=2) + "\n"
+    documents = [cluster_logs]
+    if exec_dir is not None:
+        documents.append({
+            "apiVersion": "kwok.x-k8s.io/v1alpha1",
+            "kind": "ClusterExec",
+            "metadata": {"name": "pykorm-local-exec"},
+            "spec": {"execs": [{"local": {"workDir": str(exec_dir)}}]},
+        })
+    # JSON is YAML: kwok's loader reads these documents like the stages' YAML.
+    return stages.read_text().rstrip("\n") + "".join("\n---\n" + json.dumps(d, indent=2) for d in documents) + "\n"
 
 
 def node_manifest(name: str) -> dict[str, Any]:
