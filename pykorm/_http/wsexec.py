@@ -108,7 +108,7 @@ def _connect(endpoint: Endpoint, url: str, what: str, deadline: float | None,
         connection = websocket.WebSocket(sockopt=KEEPALIVE, sslopt=sslopt, enable_multithread=True)
         try:
             connection.connect(url, header=headers, timeout=limits.connect, subprotocols=list(protocols),
-                               suppress_origin=True)
+                               suppress_origin=True)  # type: ignore[no-untyped-call]
             return connection
         except websocket.WebSocketBadStatusException as error:
             connection.close()
