@@ -107,7 +107,7 @@ class Manager:
         self,
         model: type[M],
         *,
-        owns: Iterable[type[Model]] = (),
+        owns: Iterable[type[Model] | Watch] = (),
         workers: int = 2,
         resync: float | None = None,
         selector: Mapping[str, str] | None = None,

@@ -157,7 +157,8 @@ def _sole_writer(answer: Any, manager: str) -> bool:
 def contains(live: Any, desired: Any) -> bool:
     """True when every value ``desired`` sets is in ``live``.
 
-    Objects: each desired key, recursively. Lists of objects: each desired element in some live one,
+    Objects: each desired key, recursively (an empty or null value: also when the key is absent, as
+    the server leaves empty maps out). Lists of objects: each desired element in some live one,
     in order (another writer's elements may sit between). Other lists and values: equal (a bool is
     not a number).
 
@@ -165,7 +166,8 @@ def contains(live: Any, desired: Any) -> bool:
     True
     """
     if isinstance(desired, dict):
-        return isinstance(live, dict) and all(k in live and contains(live[k], v) for k, v in desired.items())
+        return isinstance(live, dict) and all(
+            contains(live[k], v) if k in live else v in (None, {}, []) for k, v in desired.items())
     if isinstance(desired, list):
         if not isinstance(live, list):
             return False

@@ -276,7 +276,8 @@ class Controller(Generic[M]):
 
     def cancel(self, why: str) -> None:
         """Refuse every further request of the reconciles in flight (:class:`ReconcileCancelled`, saying ``why``)."""
-        self._cancelled = why
+        if self._cancelled is None:  # the first reason is the one to tell
+            self._cancelled = why
 
     def stop(self, timeout: float | None = None) -> None:
         """Hand out no more keys; wait (up to ``timeout`` s) for the reconciles in flight to finish."""

@@ -162,6 +162,8 @@ def test_contains_tells_a_desired_state_already_live() -> None:
     assert not contains({"args": ["a", "b", "c"]}, {"args": ["a", "b"]})  # lists of values are atomic
     assert not contains({"flag": 1}, {"flag": True}) and not contains({"flag": True}, {"flag": 1})
     assert contains({"n": 1.0}, {"n": 1}) and not contains({"x": None}, {"x": {}})
+    assert contains({"metadata": {"name": "c"}}, {"metadata": {"name": "c", "labels": {}, "annotations": {}}})
+    assert not contains({"metadata": {}}, {"metadata": {"labels": {"a": "1"}}})
 
 
 def test_applied_fields_within_finds_fields_to_remove() -> None:
