@@ -21,16 +21,20 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
 
-from .._base.errors import LeaderElectionLost, WaitTimeout
+from .._base.errors import CacheUnavailable, LeaderElectionLost, WaitTimeout
 from ._events import EventRecorder
 from ._informer import Informer, log
 from ._leader import LeaderElection, LeaderElector
 from ._limiter import Limiter
+from ._metrics import metrics_of
 from ._predicates import ANY, DEFAULT, Predicate, as_predicate
 from ._reconcile import Controller, Reconciler, WatchSpec
+from ._serving import Check, Endpoints
 from ._watches import Watch
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from ..models._model import Model
     from .._session.session import Pykorm
 
@@ -48,6 +52,15 @@ class Manager:
         cluster: the session's named cluster.
         leader_election: elect one active replica through this Lease (None: always active).
         shutdown_timeout: seconds a graceful stop waits for the reconciles in flight.
+        metrics_port: serve ``/metrics`` (controller-runtime's metric names, :mod:`._metrics`) on this
+            port while running (0: a free one, see :attr:`metrics_port`; None, the default: not served).
+        health_port: serve ``/healthz`` and ``/readyz`` (:mod:`._serving`) on this port (0: a free one;
+            None, the default: not served); it may be ``metrics_port``.
+        bind_address: the address the ports are bound to (default every interface, as in a pod).
+        metrics_registry: the prometheus-client registry of the metrics (default its global ``REGISTRY``).
+
+    Raises:
+        ImportError: ``metrics_port`` without prometheus-client installed (the ``metrics`` extra).
     """
 
     def __init__(
@@ -58,6 +71,10 @@ class Manager:
         cluster: str | None = None,
         leader_election: LeaderElection | None = None,
         shutdown_timeout: float = 30.0,
+        metrics_port: int | None = None,
+        health_port: int | None = None,
+        bind_address: str = "0.0.0.0",
+        metrics_registry: CollectorRegistry | None = None,
     ) -> None:
         from .._session.session import default_session
 
@@ -75,6 +92,16 @@ class Manager:
         self._thread: threading.Thread | None = None
         self._recorders: dict[str, EventRecorder] = {}
         self.error: BaseException | None = None  # what ended a background run (start()), if anything
+        self.metrics = metrics_of(metrics_registry) if metrics_port is not None else None
+        self.health_checks: dict[str, Check] = {"ping": lambda: None, "informers": self._informers_alive}
+        """``/healthz``'s checks by name (add your own: a function returning None when healthy, else why not)."""
+        self.ready_checks: dict[str, Check] = {"informers": self._informers_synced}
+        """``/readyz``'s checks by name: by default every cache synced (a leader's and a standby's alike)."""
+        self._endpoints = Endpoints(bind_address, metrics_port, health_port,
+                                    self.metrics.registry if self.metrics is not None else None,
+                                    self.health_checks, self.ready_checks)
+        self._serving = threading.Event()  # endpoints bound (or failed to)
+        self._bind_error: OSError | None = None
 
     # -- declaring ---------------------------------------------------------------------
 
@@ -148,6 +175,8 @@ class Manager:
             controller = Controller(label, reconcile, primary, owned, workers=workers, resync=resync,
                                     owned_delay=owned_delay, predicate=chosen, watches=watched,
                                     rate_limiter=rate_limiter, timeout=timeout, guard=self._guard)
+            if self.metrics is not None:
+                self.metrics.instrument(controller)
             with self._lock:
                 self.controllers.append(controller)
                 if self._active.is_set():
@@ -203,7 +232,20 @@ class Manager:
             for number in (signal.SIGTERM, signal.SIGINT):
                 restore[number] = signal.signal(number, lambda *_: self._stop.set())
         lost = False
+        stop_counting: Callable[[], None] = lambda: None
         try:
+            try:
+                self._endpoints.start()
+            except OSError as error:
+                self._bind_error = error
+                raise
+            finally:
+                self._serving.set()
+            if self.metrics is not None:
+                stop_counting = self.metrics.count_requests(self.session.event_hooks)
+                if self.elector is not None:
+                    elector = self.elector
+                    self.metrics.leader.labels(elector.config.name).set_function(lambda: float(elector.leading))
             self._start_informers()
             if self.elector is not None and not self.elector.acquire(self._stop):
                 return  # stopped while standing by
@@ -232,15 +274,35 @@ class Manager:
                 recorders = list(self._recorders.values())
             for recorder in recorders:
                 recorder.close(5.0)
+            stop_counting()
+            self._endpoints.stop()
             for number, handler in restore.items():
                 signal.signal(number, handler)
 
     def start(self) -> Manager:
-        """Run in a background thread (see :meth:`run`, without signal handling); returns the manager."""
+        """Run in a background thread (see :meth:`run`, without signal handling); returns the manager once its
+        ports are bound (:attr:`metrics_port`, :attr:`health_port`).
+
+        Raises:
+            OSError: a port could not be bound (the run ended).
+        """
         if self._thread is None:
             self._thread = threading.Thread(target=self._run_in_background, name="pykorm-manager", daemon=True)
             self._thread.start()
+            self._serving.wait()
+            if self._bind_error is not None:
+                raise self._bind_error
         return self
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port ``/metrics`` is served on while running (the one chosen for ``metrics_port=0``), else None."""
+        return self._endpoints.metrics_port
+
+    @property
+    def health_port(self) -> int | None:
+        """The port ``/healthz`` and ``/readyz`` are served on while running, else None."""
+        return self._endpoints.health_port
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop gracefully (as on SIGTERM); waits for a background run to end (up to ``timeout`` s)."""
@@ -269,6 +331,21 @@ class Manager:
         except BaseException as error:  # noqa: BLE001 - kept for the caller, as a thread cannot raise
             self.error = error
             log.error("pykorm: manager stopped: %s", error)
+
+    def _informers_alive(self) -> str | None:
+        """Healthy unless an informer's thread ended on an error it could not ride out (a restart helps)."""
+        ended = [informer for informer in self.informers if informer.stopped and self._running.is_set()]
+        return "; ".join(f"{i.model.__name__} informer stopped" for i in ended) or None
+
+    def _informers_synced(self) -> str | None:
+        """Ready once every informer has listed and none is failing (:meth:`Informer.check`)."""
+        problems = []
+        for informer in self.informers:
+            try:
+                informer.check()
+            except CacheUnavailable as error:
+                problems.append(str(error))
+        return "; ".join(problems) or None
 
     def _flag(self, flag: threading.Event, on: bool) -> tuple[list[Informer[Any]], list[Controller[Any]]]:
         """Set or clear ``flag`` under the lock; the informers and controllers as they are then."""

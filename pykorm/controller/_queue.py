@@ -10,6 +10,9 @@ The rules are client-go's (``workqueue``):
   (:meth:`WorkQueue.forget`);
 - :meth:`WorkQueue.add_after` holds a key back (``requeue_after``); a key held back twice
   comes at the earlier time.
+
+An ``observer`` (:class:`pykorm.controller._metrics.QueueMetrics`: client-go's ``workqueue``
+metrics) hears of each key entering the line, handed out, done, and sent back after a backoff.
 """
 
 from __future__ import annotations
@@ -19,14 +22,23 @@ import heapq
 import itertools
 import threading
 import time
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Hashable, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from ._limiter import Limiter
 
-__all__ = ["RateLimiter", "WorkQueue"]
+__all__ = ["QueueObserver", "RateLimiter", "WorkQueue"]
 
 K = TypeVar("K")
+
+
+class QueueObserver(Protocol):
+    """What a work queue tells of its keys (the metrics): each call made under the queue's lock, so quick."""
+
+    def added(self, key: Hashable) -> None: ...  # entered the line (it was not waiting already)
+    def handed_out(self, key: Hashable) -> None: ...  # a worker took it
+    def finished(self, key: Hashable) -> None: ...  # the worker is done with it
+    def retried(self, key: Hashable) -> None: ...  # to come back after a backoff (add_rate_limited)
 
 
 class RateLimiter(Generic[K]):
@@ -80,6 +92,7 @@ class WorkQueue(Generic[K]):
         self._sequence = itertools.count()
         self._condition = threading.Condition()
         self._shut = False
+        self.observer: QueueObserver | None = None  # told of each key's moves (metrics)
 
     def add(self, key: K) -> None:
         """Queue ``key`` unless it waits already (a key being processed goes back in line when done)."""
@@ -103,6 +116,8 @@ class WorkQueue(Generic[K]):
 
     def add_rate_limited(self, key: K) -> None:
         """Queue ``key`` after its backoff (:meth:`RateLimiter.when`)."""
+        if self.observer is not None and not self._shut:
+            self.observer.retried(key)
         self.add_after(key, self.limiter.when(key))
 
     def forget(self, key: K) -> None:
@@ -121,6 +136,8 @@ class WorkQueue(Generic[K]):
                     key = self._ready.popleft()
                     self._dirty.discard(key)
                     self._processing.add(key)
+                    if self.observer is not None:
+                        self.observer.handed_out(key)
                     return key
                 now = time.monotonic()
                 wait = None if deadline is None else deadline - now
@@ -135,6 +152,8 @@ class WorkQueue(Generic[K]):
         """The worker finished ``key``: if it was added meanwhile, it goes back in line."""
         with self._condition:
             self._processing.discard(key)
+            if self.observer is not None:
+                self.observer.finished(key)
             if key in self._dirty:
                 self._ready.append(key)
                 self._condition.notify()
@@ -162,6 +181,8 @@ class WorkQueue(Generic[K]):
         if self._shut or key in self._dirty:
             return
         self._dirty.add(key)
+        if self.observer is not None:
+            self.observer.added(key)
         if key not in self._processing:
             self._ready.append(key)
             self._condition.notify()
