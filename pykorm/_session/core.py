@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import copy
 import inspect
+import logging
 import os
 import random
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Mapping, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Iterable, Mapping, TypedDict, TypeVar
 
 from .._http.clusters import ClusterConfig, ClusterSource, load_cluster
 from .._http.hooks import EventHooks, hooks_of
 from .._base.errors import (
     ApiError, ClientValidationError, ConflictError, CRDNotInstalled, NotFound, PrunedFieldsWarning, ServerUnavailable,
-    StatusNotWritten, WaitTimeout,
+    StatusNotWritten, ValidationError, WaitTimeout,
 )
 from .._data.objects import user_metadata
 from .._schema.openapi import crd_version_schema, is_custom_group, kind_schema, pruned
@@ -43,6 +44,8 @@ from .watch import unreachable, wait_until
 
 if TYPE_CHECKING:
     from ..models._model import Model
+
+log = logging.getLogger("pykorm")
 
 __all__ = ["SessionCore", "SessionOptions"]
 
@@ -99,6 +102,7 @@ class SessionCore(Generic[TransportT]):
         self._clusters: dict[str, tuple[ClusterConfig, TransportT]] = {}
         self._served: dict[tuple[str, str], frozenset[str]] = {}
         self._schemas: dict[tuple[str, str, str], tuple[float, dict[str, Any] | None]] = {}
+        self._field_paths: dict[tuple[str, str, str], dict[str, bool]] = {}  # whether a field selector is served
         self._lock = threading.Lock()
 
     # -- the I/O a subclass provides ---------------------------------------------------------
@@ -193,6 +197,31 @@ class SessionCore(Generic[TransportT]):
             served = self._served[key] = frozenset(r["name"] for r in listing.get("resources", ()))
         return name in served
 
+    def _field_selectors_known(self, resource: ResourceType, cluster: str | None = None) -> Mapping[str, bool]:
+        """The field paths (``status.phase``) asked about so far: whether the cluster serves a field selector on each."""
+        return self._field_paths.get((cluster or "default", resource.api_version, resource.kind), {})
+
+    async def _probe_field_selectors(self, resource: ResourceType, paths: Iterable[str], namespace: str | None,
+                                     cluster: str | None = None) -> None:
+        """Ask the cluster, once per path, whether it serves a field selector on it: a list of at most one object
+        with ``fieldSelector=<path>=x`` is refused (400) for a path it does not serve. Which paths a kind serves
+        changes between Kubernetes releases (and a CRD serves only the ``selectableFields`` its manifest lists),
+        so the model's declaration is not trusted. The list goes to ``namespace`` (the query's own, None: all),
+        so a probe needs no permission the query does not need."""
+        known = self._field_paths.setdefault((cluster or "default", resource.api_version, resource.kind), {})
+        for path in paths:
+            if path in known:
+                continue
+            try:
+                await self._request(resource, "GET", resource.path(namespace), cluster,
+                                    params={"fieldSelector": f"{path}=x", "limit": 1})
+            except ValidationError:
+                known[path] = False
+                log.info("pykorm: %s does not serve a field selector on %s: it is checked in Python",
+                         resource.kind, path)
+            else:
+                known[path] = True
+
     async def _served_schema(self, resource: ResourceType, cluster: str | None = None) -> dict[str, Any] | None:
         if not is_custom_group(resource.group):
             return None
@@ -253,7 +282,7 @@ class SessionCore(Generic[TransportT]):
                 obj._load(current._raw, target, self)
             return condition(current)
 
-        found = await wait_until(query._client(), type(obj), query.explain(), holds, timeout, _label(obj),
+        found = await wait_until(query._client(), type(obj), await query._plan(), holds, timeout, _label(obj),
                                  lambda seen: seen[0] if seen else None)
         return found[0] if found else None
 

@@ -271,23 +271,50 @@ class Query(Generic[M]):
                 "pass the page size to page(size) and the next_token to walk on"
             )
         client, model = self._client(), self.model
-        return await read_page(client.request, self._resource, self.explain(), size, token,
+        return await read_page(client.request, self._resource, await self._plan(), size, token,
                                lambda raw: client.hydrate(model, raw))
 
     def explain(self) -> Plan:
-        """The plan: the namespaces, names and selectors sent, and the predicate left for Python."""
+        """The plan: the namespaces, names and selectors sent, and the predicate left for Python.
+
+        A field the model declares selectable (a CRD's ``selectable=True`` field, a built-in kind's
+        ``selectable`` paths) is sent as a field selector only where the cluster serves one on it:
+        which fields a kind serves changes between Kubernetes releases, so before a query first
+        sends one, its session asks the cluster (once per field) and checks the field in Python
+        where the cluster refuses it. ``explain()`` itself sends nothing: it shows what the session
+        knows so far (before a field was first asked about, the declared push-down).
+        """
         state = self._state
         resource = resource_of(self.model)
         expr = resolve_all(self.model, state.where)
-        selectable = [f.path for f in self.model._fields.values() if f.selectable]
+        refused = {path for path, served in self._known_field_selectors().items() if not served}
+        selectable = [f.path for f in self.model._fields.values() if f.selectable and ".".join(f.path) not in refused]
         return make_plan(
             expr,
             namespaced=resource.namespaced,
             namespaces=state.namespaces,
             selectable=selectable,
             extra_fields=state.fields,
-            built_in_selectable=[tuple(p.split(".")) for p in resource.selectable],
+            built_in_selectable=[tuple(p.split(".")) for p in resource.selectable if p not in refused],
         )
+
+    async def _plan(self) -> Plan:
+        """:meth:`explain`, once the cluster was asked about each declared-selectable field the plan sends."""
+        plan = self.explain()
+        declared = set(self._resource.selectable) | {".".join(f.path) for f in self.model._fields.values() if f.selectable}
+        known = self._known_field_selectors()
+        asked = [key for key, _, _ in plan.field_terms if key in declared and key not in known]
+        if not asked:
+            return plan
+        namespace = plan.namespaces[0] if plan.namespaces else None
+        await self._client().session._probe_field_selectors(self._resource, asked, namespace, self._state.cluster)
+        return self.explain()
+
+    def _known_field_selectors(self) -> Mapping[str, bool]:
+        from . import session as sessions
+
+        session = self._state.session or sessions._default  # explain() makes no default session
+        return {} if session is None else session._field_selectors_known(self._resource, self._state.cluster)
 
     def selection(self) -> Selection[M]:
         """The query's selection, resolved (no I/O): what a cache needs to run it in memory."""
@@ -319,7 +346,7 @@ class Query(Generic[M]):
         if self._state.order:
             yield await self._all()  # sorting needs every object first: one snapshot
             return
-        plan = self.explain()
+        plan = await self._plan()
         pager = self._client().pager(self._page_size(plan), inconsistent=self._state.inconsistent)
         async with contextlib.aclosing(self._selected(plan, pager)) as batches:
             async for batch in batches:
@@ -359,7 +386,7 @@ class Query(Generic[M]):
 
     async def _count(self) -> int:
         state = self._state
-        plan = self.explain()
+        plan = await self._plan()
         if plan.fully_pushed and plan.names is None and not plan.empty and not plan.label_terms and not plan.field_terms:
             client = self._client()
             namespaces = plan.namespaces if plan.namespaces is not None else (None,)
@@ -468,7 +495,7 @@ class Query(Generic[M]):
         state = self._state
         whole = not state.order and state.start == 0 and state.stop is None
         return await delete_matching(
-            self._client(), self.model, self.explain(), whole, self._all,
+            self._client(), self.model, await self._plan(), whole, self._all,
             propagation_policy=propagation_policy, dry_run=dry_run,
         )
 
@@ -511,10 +538,14 @@ class Query(Generic[M]):
         """
         return iterate(self._watch(timeout, initial, silence))
 
-    def _watch(self, timeout: float | None, initial: bool, silence: float) -> AsyncGenerator[WatchEvent[M], None]:
+    async def _watch(self, timeout: float | None, initial: bool, silence: float) -> AsyncGenerator[WatchEvent[M], None]:
         from .watch import watch
 
-        return watch(self._client(), self.model, self.explain(), timeout=timeout, initial=initial, silence=silence)
+        plan = await self._plan()
+        events = watch(self._client(), self.model, plan, timeout=timeout, initial=initial, silence=silence)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                yield event
 
     def wait_until(
         self, condition: Callable[[list[M]], bool], timeout: float = 60.0
@@ -529,7 +560,7 @@ class Query(Generic[M]):
     async def _wait_until(self, condition: Callable[[list[M]], bool], timeout: float) -> list[M]:
         from .watch import wait_until
 
-        return await wait_until(self._client(), self.model, self.explain(), condition, timeout)
+        return await wait_until(self._client(), self.model, await self._plan(), condition, timeout)
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -557,7 +588,7 @@ class Query(Generic[M]):
     async def _consistently(self, use: Callable[[list[M]], list[T]]) -> list[T]:
         """``use`` applied to each batch of selected objects of one snapshot, the results joined (a batch is
         dropped once used: counting keeps no object). See :func:`pykorm._session.pager.consistent`."""
-        plan = self.explain()
+        plan = await self._plan()
 
         async def read(pager: Pager) -> list[T]:
             found: list[T] = []

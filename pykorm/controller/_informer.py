@@ -27,6 +27,7 @@ import socket
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar
 
+from .._base.drive import run
 from .._session.client import ResourceClient
 from .._base.errors import CacheUnavailable, WaitTimeout
 from .._http.resource import resource_of
@@ -262,9 +263,9 @@ class Informer(Generic[M]):
     def _list_and_watch(self) -> None:
         failures_in_row = 0
         client = ResourceClient(self.session, resource_of(self.model), self.cluster)
-        plan = self._query.explain()
         while not self._stopped.is_set():
             try:
+                plan = run(self._query._plan())  # once the cluster said which field selectors it serves: no request
                 watcher = Watcher(client, self.model, plan, timeout=None, silence=self.silence)
                 watcher.opened = self._opened
                 with self._lock:
