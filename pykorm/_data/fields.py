@@ -197,7 +197,8 @@ class DataField:
 
     # -- access --------------------------------------------------------------------------
 
-    _reads: str = ""  # known on first read: "plain" (the JSON value as it is), "view" (nested) or "convert"
+    _reads: str = ""  # known on first read: "plain" (the JSON value as it is), "nested", "view" or "convert"
+    _view: Any = None  # with "nested": the Nested class whose views a read hands out
 
     @overload
     def __get__(self, obj: None, owner: type) -> DataField: ...
@@ -220,6 +221,10 @@ class DataField:
             if isinstance(value, (list, dict)):
                 set_path(obj.__dict__["_raw"], self.path, value)  # so that in-place changes stick; not a change
         reads = self._reads or self._how_to_read()
+        if reads == "nested":  # the common nested object: its view, made here (what from_json would do)
+            if isinstance(value, dict):
+                return self._view._wrap(value, obj._root_object())  # type: ignore[attr-defined]
+            return self.from_json(value, obj)  # type: ignore[arg-type]
         if isinstance(value, (list, dict)):
             if reads != "view":
                 # Handed out: it reports in-place changes to the model (pykorm._data.tracking). Nothing is copied.
@@ -231,7 +236,10 @@ class DataField:
 
     def _how_to_read(self) -> str:
         info = self.info
-        if _is_view(info):
+        if info.kind == "nested" and not self._processes and type(self).from_json is DataField.from_json:
+            self._view = info.python
+            self._reads = "nested"  # a nested object: a view of the dict (from_json's first case, inlined)
+        elif _is_view(info):
             self._reads = "view"  # a nested object or a list of them: views that report changes themselves
         elif info.kind in ("datetime", "enum") or self._processes or type(self).from_json is not DataField.from_json:
             self._reads = "convert"

@@ -101,6 +101,54 @@ class Leaf:
             return lambda have: type(have) in (int, float) and compare(have, want)
         return lambda have: _test(op, have, want)
 
+    @functools.cached_property
+    def matcher(self) -> Callable[[dict[str, Any]], bool]:
+        """:meth:`matches` as one closure made for this lookup, for loops over many objects (a cache's, a page's).
+
+        The path is read by indexing; where it is missing or crosses a non-object, the closure
+        answers as :meth:`matches` does (it asks it).
+        """
+        if self.list_at:
+            return self.matches
+        path, slow, op, want = self.path, self.matches, self.op, self.value
+        if op == "exact" and isinstance(want, str):
+
+            def exact(raw: dict[str, Any]) -> bool:
+                data: Any = raw
+                try:
+                    for key in path:
+                        data = data[key]
+                except (KeyError, TypeError, IndexError):
+                    return slow(raw)
+                return True if data == want else False
+
+            return exact
+        if op in _COMPARE and type(want) in (int, float):
+            compare = _COMPARE[op]
+
+            def bound(raw: dict[str, Any]) -> bool:
+                data: Any = raw
+                try:
+                    for key in path:
+                        data = data[key]
+                except (KeyError, TypeError, IndexError):
+                    return slow(raw)
+                return type(data) in (int, float) and compare(data, want)  # JSON true is no number
+
+            return bound
+        check = self._check
+
+        def other(raw: dict[str, Any]) -> bool:
+            data: Any = raw
+            try:
+                for key in path:
+                    data = data[key]
+            except (KeyError, TypeError, IndexError):
+                return slow(raw)
+            return check(data)
+
+        return other
+
     def matches_in(self, raw: dict[str, Any], binding: Binding) -> bool:
         """True when the lookup holds for the elements ``binding`` chose in the lists it crosses."""
         if not self.list_at:
@@ -180,6 +228,25 @@ class Node:
             return not self.children[0].matches(raw)
         child = self.children[0]
         return any(child.matches_in(raw, binding) for binding in _bindings(raw, self.lists, {}, 0))
+
+    @functools.cached_property
+    def matcher(self) -> Callable[[dict[str, Any]], bool]:
+        """:meth:`matches` as one closure over its children's matchers, for loops over many objects."""
+        op = self.op
+        if op == "not":
+            inner = self.children[0].matcher
+            return lambda raw: not inner(raw)
+        if op not in ("and", "or"):
+            return self.matches
+        tests = tuple(child.matcher for child in self.children)
+        if len(tests) == 2:
+            first, second = tests
+            if op == "and":
+                return lambda raw: first(raw) and second(raw)
+            return lambda raw: first(raw) or second(raw)
+        if op == "and":
+            return lambda raw: all(test(raw) for test in tests)
+        return lambda raw: any(test(raw) for test in tests)
 
     def matches_in(self, raw: dict[str, Any], binding: Binding) -> bool:
         """True with the elements ``binding`` chose (in a ``same`` group); a ``not`` chooses its own."""

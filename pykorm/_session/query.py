@@ -636,6 +636,7 @@ class Query(Generic[M]):
             return
         params = {"labelSelector": plan.label_selector, "fieldSelector": plan.field_selector}
         wrap, session = self.model._from_server, client.session
+        matches = python.matcher if python is not None else None
         for namespace in namespaces:
             async with contextlib.aclosing(pager.pages(resource.path(namespace), params)) as pages:
                 async for page in pages:
@@ -645,7 +646,7 @@ class Query(Generic[M]):
                     for start in range(0, len(page), step):
                         with full_gc_held_off():  # see pykorm._base.gc: wrapping a page allocates no garbage
                             objects = [wrap(raw, cluster, session) for raw in page[start:start + step]
-                                       if python is None or python.matches(raw)]
+                                       if matches is None or matches(raw)]
                         yield objects
                         await session._checkpoint()
 

@@ -267,7 +267,7 @@ class Watcher(Generic[M]):
             return False
         if self.names is not None and metadata.get("name") not in self.names:
             return False
-        return self.python is None or self.python.matches(raw)
+        return self.python is None or self.python.matcher(raw)
 
     def _hydrate(self, raw: dict[str, Any]) -> M:
         return self.client.hydrate(self.model, raw)

@@ -141,7 +141,7 @@ class CachedQuery(QueryView[M]):
         session = self._session
         candidates = self._candidates()
         if selection.where is not None:
-            match = selection.where.matches
+            match = selection.where.matcher
             candidates = [raw for raw in candidates if match(raw)]
         found = [wrap(raw, cluster, session) for raw in candidates if not terms or _fields_match(raw, terms)]
         if selection.sort_key is not None:

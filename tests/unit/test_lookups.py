@@ -60,7 +60,11 @@ def obj(**spec: Any) -> dict[str, Any]:
 
 
 def matches(q: Q, raw: dict[str, Any]) -> bool:
-    return resolve(Thing, q).matches(raw)
+    """The lookup's answer, the same from its closure for loops (``matcher``) as from ``matches``."""
+    tree = resolve(Thing, q)
+    answer = tree.matches(raw)
+    assert tree.matcher(raw) is answer, f"matcher and matches differ on {q!r} for {raw!r}"
+    return answer
 
 
 # -- resolution ---------------------------------------------------------------------------
@@ -303,3 +307,21 @@ def test_a_deep_tree_of_many_lookups_is_evaluated() -> None:
         q = q | Q(count=n)
     assert matches(q, obj(count=199))
     assert not matches(q, obj(count=200))
+
+
+@pytest.mark.parametrize("q", [
+    Q(title="x"), Q(count__gte=2), Q(count__lt=2.5), Q(title__startswith="x"), Q(labels__app="web"),
+    Q(free__a__b="x"), Q(free__a__b__gte=1), Q(title="x", count__gte=2), Q(title="x") | Q(count__gte=2),
+    ~Q(title="x"), ~(Q(free__a__b="x") | Q(on=True)), Q(title__in=["x", "y"]), Q(title__isnull=True),
+])
+def test_the_closure_for_loops_answers_as_matches_on_odd_shapes(q: Q) -> None:
+    shapes: list[Any] = [
+        obj(), obj(title="x"), obj(title="y"), obj(title=None), obj(title=1), obj(title=["x"]), obj(title={"x": 1}),
+        obj(count=2), obj(count=True), obj(count="2"), obj(count=2.5), obj(count=None), obj(on=True),
+        obj(free={"a": {"b": "x"}}), obj(free={"a": {"b": 3}}), obj(free={"a": "b"}), obj(free={"a": ["b"]}),
+        obj(free={"a": None}), obj(free=None), obj(free=[{"a": {"b": "x"}}]), {"metadata": {}, "spec": None},
+        {"metadata": None}, {"spec": "text"}, {}, {"metadata": {"labels": None}}, {"metadata": {"labels": ["app"]}},
+    ]
+    tree = resolve(Thing, q)
+    for raw in shapes:
+        assert tree.matcher(raw) is tree.matches(raw), raw
