@@ -18,13 +18,11 @@ def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     patch: dict[str, Any] = {}
     for key, value in new.items():
         before = old.get(key, _ABSENT)
-        if _same(before, value):
-            continue
         if isinstance(value, dict) and isinstance(before, dict):
-            nested = merge_patch(before, value)
+            nested = merge_patch(before, value)  # empty when they are the same: one walk, not one per depth
             if nested:
                 patch[key] = nested
-        else:
+        elif not _same(before, value):
             patch[key] = value
     for key in old:
         if key not in new:
@@ -34,6 +32,8 @@ def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 def _same(a: Any, b: Any) -> bool:
     """JSON equality: Python's ``==`` but ``true`` is not ``1`` (nor ``false`` ``0``), at any depth."""
+    if a is b:
+        return True  # the snapshot shares unchanged scalars with the object (pykorm._data.tracking.json_copy)
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b
     if isinstance(a, dict) and isinstance(b, dict):

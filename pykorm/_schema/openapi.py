@@ -116,7 +116,8 @@ def _check(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[FieldEr
     if expected is not None and (not isinstance(value, expected) or (isinstance(value, bool) and kind in ("integer", "number"))):
         yield FieldError(path, f"Invalid value: {_shown(value)}: must be of type {kind}", "FieldValueTypeInvalid")
         return
-    yield from check_bounds(value, schema, path)
+    if not _BOUNDS.isdisjoint(schema):  # most properties declare none: their checks are skipped
+        yield from check_bounds(value, schema, path)
     if isinstance(value, dict):
         properties = schema.get("properties") or {}
         for key in schema.get("required") or ():
@@ -131,6 +132,13 @@ def _check(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[FieldEr
     elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
         for i, item in enumerate(value):
             yield from _check(item, schema["items"], f"{path}[{i}]")
+
+
+_BOUNDS = frozenset({
+    "enum", "minimum", "maximum", "minLength", "maxLength", "pattern", "minItems", "maxItems", "minProperties",
+    "maxProperties",
+})
+"""The schema keywords :func:`check_bounds` reads (``exclusiveMinimum``/``Maximum`` only with a bound)."""
 
 
 def check_bounds(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[FieldError]:
