@@ -24,7 +24,7 @@ from typing import Any, Callable, Sequence
 from .._base.errors import PykormError
 from .._base.versions import KUBERNETES_RELEASES, KUBERNETES_VERSION, KWOK_VERSION, kubernetes_release
 
-__all__ = ["COMMANDS", "GROUPS", "Command", "CommandError", "load_models", "main"]
+__all__ = ["COMMANDS", "GROUPS", "Command", "CommandError", "load_models", "load_webhooks", "main"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -211,6 +211,8 @@ def crd(args: argparse.Namespace) -> int:
     models = load_models(args.models, custom_only=True)
     try:
         manifests = crds(*models)
+        if args.webhooks:
+            _add_conversions(manifests, models, load_webhooks(args.webhooks), _ca_bundle(args.ca_file))
     except TypeError as error:
         raise CommandError(str(error)) from error
     texts = {crd_file_name(m): _crd_text(m, models) for m in manifests}
@@ -241,6 +243,26 @@ def crd(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_conversions(manifests: list[dict[str, Any]], models: Sequence[type], app: Any, ca: bytes | None) -> None:
+    """Each CRD whose versions ``app`` converts gets its ``conversion: Webhook`` stanza."""
+    from .._http.resource import resource_of
+
+    for manifest in manifests:
+        versions = [m for m in models if resource_of(m).crd_name == manifest["metadata"]["name"]]
+        conversion = app.conversion(versions[0], ca_bundle=ca)
+        if conversion is not None:
+            manifest["spec"]["conversion"] = conversion
+
+
+def _ca_bundle(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise CommandError(f"cannot read the CA bundle: {error}") from error
+
+
 def _crd_text(manifest: dict[str, Any], models: Sequence[type]) -> str:
     from .._schema.crd import to_yaml
     from .._http.resource import resource_of
@@ -257,6 +279,12 @@ def _crd_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--check", type=Path, metavar="DIR",
                        help="exit 1 and print a diff when DIR/<plural>.<group>.yaml differ from the models")
     where.add_argument("-o", "--output", type=Path, metavar="DIR", help="write DIR/<plural>.<group>.yaml")
+    parser.add_argument("--webhooks", metavar="MODULE:NAME",
+                        help="a pykorm.webhooks.Webhooks app: the CRDs whose versions it converts get `conversion: "
+                             "Webhook` (its Service, path /convert)")
+    parser.add_argument("--ca-file", type=Path, metavar="PEM",
+                        help="with --webhooks: the CA bundle that verifies the webhook's certificate (else leave "
+                             "caBundle to a CA injector such as cert-manager's)")
 
 
 def rbac(args: argparse.Namespace) -> int:
@@ -361,6 +389,86 @@ def _import(name: str) -> Any:
         raise CommandError(f"cannot import {name}: {error}") from error
 
 
+# -- pykorm webhook -------------------------------------------------------------------------
+
+
+def load_webhooks(target: str) -> Any:
+    """The ``pykorm.webhooks.Webhooks`` app ``MODULE:NAME`` names (``MODULE`` a dotted name or a ``.py`` file).
+
+    Raises:
+        CommandError: it does not exist or is not a Webhooks app.
+    """
+    from ..webhooks import Webhooks
+
+    module_name, _, name = target.rpartition(":")
+    if not module_name or not name:
+        raise CommandError(f"{target}: name the app as MODULE:NAME (e.g. myapp.hooks:webhooks)")
+    app = getattr(_import(module_name), name, None)
+    if not isinstance(app, Webhooks):
+        raise CommandError(f"{target}: {module_name} has no pykorm.webhooks.Webhooks named {name!r}")
+    return app
+
+
+def webhook_serve(args: argparse.Namespace) -> int:
+    """Serve a Webhooks app over HTTPS until SIGTERM or Ctrl-C."""
+    from ..webhooks import WebhookServer, self_signed
+
+    app = load_webhooks(args.app)
+    if args.self_signed:
+        if args.certfile or args.keyfile:
+            raise CommandError("--self-signed makes its own certificate: leave out --certfile and --keyfile")
+        certificates = self_signed([args.host if args.host not in ("0.0.0.0", "") else "127.0.0.1",
+                                    *args.self_signed], args.cert_dir)
+        _say(f"pykorm: the CA of the self-signed certificate is {certificates.cafile}")
+        server = WebhookServer(app, host=args.host, port=args.port, certificates=certificates)
+    elif args.certfile and args.keyfile:
+        try:
+            server = WebhookServer(app, host=args.host, port=args.port, certfile=args.certfile, keyfile=args.keyfile)
+        except (OSError, ValueError) as error:
+            raise CommandError(f"cannot load the certificate: {error}") from error
+    else:
+        raise CommandError("give --certfile and --keyfile (reloaded when they change), or --self-signed HOST...")
+    _interrupt_on(signal.SIGINT, signal.SIGTERM)
+    print(f"serving {', '.join(app.paths())} at {server.url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        _say("pykorm: webhook server stopping")
+    finally:
+        _ignore(signal.SIGINT, signal.SIGTERM)
+        server.stop()
+    return 0
+
+
+def _webhook_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("app", metavar="MODULE:NAME", help="the pykorm.webhooks.Webhooks app (module or .py file)")
+    parser.add_argument("--host", default="0.0.0.0", help="the address to listen on (default: 0.0.0.0)")
+    parser.add_argument("--port", type=int, default=9443, help="the port (default: 9443; 0: any free port)")
+    parser.add_argument("--certfile", type=Path, help="the serving certificate (PEM, its chain after it)")
+    parser.add_argument("--keyfile", type=Path, help="its private key (PEM)")
+    parser.add_argument("--self-signed", nargs="*", metavar="HOST",
+                        help="make a CA and a certificate for the host and these names (local use)")
+    parser.add_argument("--cert-dir", type=Path, help="with --self-signed: write them here (default: a temporary folder)")
+
+
+def webhook_manifests(args: argparse.Namespace) -> int:
+    """Print the ValidatingWebhookConfiguration and MutatingWebhookConfiguration of a Webhooks app."""
+    from .._schema.crd import to_yaml
+
+    app = load_webhooks(args.app)
+    made = app.manifests(url=args.url, ca_bundle=_ca_bundle(args.ca_file))
+    if not made:
+        raise CommandError(f"{args.app} registers no admission function (conversions go in the CRD: pykorm crd --webhooks)")
+    print(to_yaml(*made), end="")
+    return 0
+
+
+def _webhook_manifests_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("app", metavar="MODULE:NAME", help="the pykorm.webhooks.Webhooks app (module or .py file)")
+    parser.add_argument("--ca-file", type=Path, metavar="PEM", help="the CA bundle that verifies the webhook's certificate")
+    parser.add_argument("--url", help="call the webhooks at this base URL instead of the app's Service")
+
+
 # -- pykorm codegen k8s, pykorm apply -------------------------------------------------------
 
 
@@ -447,12 +555,17 @@ COMMANDS: tuple[Command, ...] = (
             _model_arguments),
     Command(("codegen", "k8s"), "regenerate pykorm.k8s from a cluster's OpenAPI v3 (--check: exit 1 when stale)",
             codegen_k8s, _codegen_arguments),
+    Command(("webhook", "serve"), "serve a pykorm.webhooks app (admission, conversion) over HTTPS", webhook_serve,
+            _webhook_serve_arguments),
+    Command(("webhook", "manifests"), "print the webhook configurations of a pykorm.webhooks app", webhook_manifests,
+            _webhook_manifests_arguments),
     Command(("apply",), "server-side apply the objects of files, folders (-R: subfolders too) or standard input, any kind",
             apply, _apply_arguments),
 )
 GROUPS: dict[tuple[str, ...], str] = {
     ("cluster",): "a local Kubernetes control plane (etcd, API server, controllers)",
     ("codegen",): "generate pykorm's own modules",
+    ("webhook",): "admission and conversion webhooks (pykorm.webhooks)",
 }
 
 

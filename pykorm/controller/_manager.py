@@ -10,7 +10,8 @@ read or own that kind. ``run()`` starts the informers at once (a standby keeps a
 cache), waits to lead when leader election is configured, waits for every cache to sync,
 then starts the controllers' workers. On SIGTERM/SIGINT (or :meth:`Manager.stop`) it hands
 out no more keys, lets the reconciles in flight finish, releases the Lease, and stops the
-informers (their watch connections closed). Losing the Lease stops the controllers at once
+informers (their watch connections closed). A ``webhooks=`` server (:class:`pykorm.webhooks.WebhookServer`)
+serves in every replica, leader or standby, from the start of ``run()`` to its end. Losing the Lease stops the controllers at once
 and raises :class:`LeaderElectionLost` from ``run()``: exit and let the process restart,
 as client-go's operators do.
 """
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from ..models._model import Model
     from .._session.session import Pykorm
+    from ..webhooks import WebhookServer
 
 __all__ = ["Manager"]
 
@@ -59,6 +61,9 @@ class Manager:
         bind_address: the address the ports are bound to (default every interface, as in a pod).
         metrics_registry: the prometheus-client registry of the metrics (default its global ``REGISTRY``).
 
+        webhooks: a :class:`pykorm.webhooks.WebhookServer` run with the controllers, in every replica
+            (admission and conversion answered by this process); ``/healthz`` and ``/readyz`` check it serves.
+
     Raises:
         ImportError: ``metrics_port`` without prometheus-client installed (the ``metrics`` extra).
     """
@@ -75,6 +80,7 @@ class Manager:
         health_port: int | None = None,
         bind_address: str = "0.0.0.0",
         metrics_registry: CollectorRegistry | None = None,
+        webhooks: WebhookServer | None = None,
     ) -> None:
         from .._session.session import default_session
 
@@ -82,6 +88,7 @@ class Manager:
         self.namespace = namespace
         self.cluster = cluster
         self.shutdown_timeout = shutdown_timeout
+        self.webhooks = webhooks
         self.elector = LeaderElector(leader_election, self.session) if leader_election is not None else None
         self.controllers: list[Controller[Any]] = []
         self._informers: dict[tuple[Any, ...], Informer[Any]] = {}
@@ -97,11 +104,18 @@ class Manager:
         """``/healthz``'s checks by name (add your own: a function returning None when healthy, else why not)."""
         self.ready_checks: dict[str, Check] = {"informers": self._informers_synced}
         """``/readyz``'s checks by name: by default every cache synced (a leader's and a standby's alike)."""
+        if webhooks is not None:
+            self.health_checks["webhooks"] = self.ready_checks["webhooks"] = self._webhooks_serving
         self._endpoints = Endpoints(bind_address, metrics_port, health_port,
                                     self.metrics.registry if self.metrics is not None else None,
                                     self.health_checks, self.ready_checks)
         self._serving = threading.Event()  # endpoints bound (or failed to)
         self._bind_error: OSError | None = None
+
+    def _webhooks_serving(self) -> str | None:
+        if self.webhooks is None or self.webhooks.serving:
+            return None
+        return f"the webhook server {self.webhooks.url} is not serving"
 
     # -- declaring ---------------------------------------------------------------------
 
@@ -234,6 +248,8 @@ class Manager:
         lost = False
         stop_counting: Callable[[], None] = lambda: None
         try:
+            if self.webhooks is not None:
+                self.webhooks.start()  # every replica answers the API server, leading or not
             try:
                 self._endpoints.start()
             except OSError as error:
@@ -276,6 +292,8 @@ class Manager:
                 recorder.close(5.0)
             stop_counting()
             self._endpoints.stop()
+            if self.webhooks is not None:
+                self.webhooks.stop()
             for number, handler in restore.items():
                 signal.signal(number, handler)
 

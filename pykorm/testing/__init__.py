@@ -15,6 +15,7 @@ from ._binaries import Binaries, ensure_binaries, find_binaries
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane
 from ._faultproxy import Exchange, FaultProxy
+from ._webhooks import LocalWebhooks, serve_webhooks
 
 __all__ = [
     "KUBERNETES_RELEASES",
@@ -24,7 +25,9 @@ __all__ = [
     "Exchange",
     "FaultProxy",
     "LocalControlPlane",
+    "LocalWebhooks",
     "ensure_binaries",
     "find_binaries",
     "install_crds",
+    "serve_webhooks",
 ]

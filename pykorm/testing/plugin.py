@@ -16,6 +16,9 @@ Fixtures:
     k8s_nodes       (session) the names of the cluster's Ready nodes; skips the test when it has none.
     k8s_fault_proxy (function) a started :class:`FaultProxy` in front of the cluster;
                     ``k8s_fault_proxy.session()`` is a ``Pykorm`` whose requests go through it.
+    k8s_webhooks    (function) ``k8s_webhooks(app, namespace=None)`` serves a ``pykorm.webhooks.Webhooks`` app
+                    from the test process and installs it (scoped to the test's ``k8s_namespace`` unless
+                    ``namespace`` says otherwise); removed after the test (see :func:`serve_webhooks`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 
@@ -37,7 +40,11 @@ from ._controlplane import LocalControlPlane
 from ._faultproxy import FaultProxy
 from ._kwok import node_is_ready
 
-__all__ = ["k8s_cluster", "k8s_fault_proxy", "k8s_namespace", "k8s_nodes", "k8s_transport"]
+if TYPE_CHECKING:
+    from ..webhooks import Webhooks
+    from ._webhooks import LocalWebhooks
+
+__all__ = ["k8s_cluster", "k8s_fault_proxy", "k8s_namespace", "k8s_nodes", "k8s_transport", "k8s_webhooks"]
 
 KUBECONFIG_ENV = "PYKORM_TEST_KUBECONFIG"
 VERSION_ENV = "PYKORM_TEST_KUBERNETES_VERSION"
@@ -185,6 +192,26 @@ def k8s_fault_proxy(k8s_cluster: Cluster) -> Iterator[FaultProxy]:
     """A :class:`FaultProxy` in front of the cluster under test, stopped after the test."""
     with FaultProxy.in_front_of(k8s_cluster) as proxy:
         yield proxy
+
+
+@pytest.fixture
+def k8s_webhooks(k8s_cluster: Cluster, k8s_namespace: str) -> Iterator[Callable[..., LocalWebhooks]]:
+    """Serve and install webhook apps for one test: ``served = k8s_webhooks(app)``; all removed afterwards.
+
+    Skips the test when the cluster's API server is not on this machine's loopback (it could not call back).
+    """
+    from ._webhooks import serve_webhooks
+
+    host = str(k8s_cluster.configuration().host)
+    if not any(f"//{name}" in host for name in ("127.0.0.1", "localhost", "[::1]")):
+        pytest.skip(f"webhooks served by the test process need an API server on loopback, not {host}")
+    with contextlib.ExitStack() as stack:
+
+        def serve(app: Webhooks, namespace: str | None = None, **options: Any) -> LocalWebhooks:
+            where = namespace if namespace is not None else k8s_namespace  # removed after the webhooks
+            return stack.enter_context(serve_webhooks(app, k8s_cluster, namespace=where, **options))
+
+        yield serve
 
 
 def _live_printer(config: pytest.Config) -> Callable[[str], None]:

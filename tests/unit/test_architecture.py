@@ -25,7 +25,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "derivations": ("_schema", "_select"),
     "session": ("_session",),
     "models": ("models", "k8s", "pykorm"),
-    "extensions": ("controller", "aio", "testing", "exceptions"),
+    "extensions": ("controller", "aio", "testing", "webhooks", "exceptions"),
     "tools and the package": ("_tools", "__init__", "__main__"),
 }
 """Bottom to top: entries of pykorm/ (packages, public modules). A module imports only from its own layer or below."""
