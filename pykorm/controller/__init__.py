@@ -45,6 +45,7 @@ from ._queue import RateLimiter, WorkQueue
 from ._reconcile import Controller, Request, Result
 from ._status import update_status
 from ._store import Store
+from ._transforms import slim_managed_fields, strip_managed_fields
 from ._watches import Watch
 
 if TYPE_CHECKING:
@@ -56,8 +57,8 @@ __all__ = [
     "Manager", "MaxOf", "Predicate", "RateLimiter", "Request", "Result", "Store", "TokenBucket", "Watch", "WorkQueue",
     "add_finalizer", "annotations_changed", "apply_owned", "cache", "default_rate_limiter", "deletion_started",
     "finalize", "finalizers_changed", "find_condition", "generation_changed", "is_condition_true", "is_deleting",
-    "label_selector", "labels_changed", "remove_condition", "remove_finalizer", "set_condition", "status_changed",
-    "update_status", "when",
+    "label_selector", "labels_changed", "remove_condition", "remove_finalizer", "set_condition", "slim_managed_fields",
+    "status_changed", "strip_managed_fields", "update_status", "when",
 ]
 
 M = TypeVar("M", bound="Model")

@@ -35,6 +35,8 @@ from .._data.tracking import json_copy
 from .._session.watch import DEFAULT_SILENCE, Watcher, changes
 from ._cached import CachedQuery
 from ._store import IndexFunc, Raw, Store, key_of
+from ._streaming import NotServed, stream_initial
+from ._transforms import Transform
 
 if TYPE_CHECKING:
     from ..models._model import Model
@@ -63,6 +65,11 @@ class Informer(Generic[M]):
         selector: only objects with these labels.
         cluster: the named cluster of the session.
         silence: seconds without a byte before the watch connection is presumed dead.
+        transform: what to keep of each object, applied before it is stored (:mod:`._transforms`,
+            e.g. :func:`strip_managed_fields`); None: the object as the server sends it.
+        stream: the first list (and each relist after a failure) as a watch with ``sendInitialEvents``
+            (:mod:`._streaming`): None (default) where the server serves it, else a list; True: only
+            streamed; False: always a list. :attr:`streamed` tells which the last one was.
     """
 
     def __init__(
@@ -74,6 +81,8 @@ class Informer(Generic[M]):
         selector: Mapping[str, str] | None = None,
         cluster: str | None = None,
         silence: float = DEFAULT_SILENCE,
+        transform: Transform | None = None,
+        stream: bool | None = None,
     ) -> None:
         from .._session.session import default_session
 
@@ -83,6 +92,9 @@ class Informer(Generic[M]):
         self.selector = dict(selector or {})
         self.cluster = cluster
         self.silence = silence
+        self.transform = transform
+        self.stream = stream  # None: stream the first list where the server serves it; False: list
+        self.streamed: bool | None = None  # whether the last first list was streamed (None: not made yet)
         self.store = Store()
         query = model.query.session(self.session)
         if namespace is not None:
@@ -272,13 +284,14 @@ class Informer(Generic[M]):
                     if self._stopped.is_set():
                         return
                     self._watcher = watcher
-                self._replace([obj._raw for obj in watcher.initial()])
+                self._replace(self._initial(client, watcher))
                 self._failing = None
                 self._synced.set()
                 self._settled.set()
                 failures_in_row = 0
                 for event in watcher.events():
-                    self._apply(event.type, event.obj._raw)
+                    raw = event.obj._raw
+                    self._apply(event.type, raw if self.transform is None else self.transform(raw))
             except Exception as error:  # noqa: BLE001 - an informer outlives any one failure
                 if self._stopped.is_set():
                     return
@@ -288,6 +301,23 @@ class Informer(Generic[M]):
                 pause = min(_MAX_PAUSE, 0.5 * 2 ** (failures_in_row - 1))
                 log.warning("pykorm: %s informer: %s; listing again in %.1f s", self.model.__name__, error, pause)
                 self._stopped.wait(pause)
+
+    def _initial(self, client: ResourceClient, watcher: Watcher[M]) -> list[Raw]:
+        """The objects now, streamed where the server serves it (asked once), else listed; transformed."""
+        raws: list[Raw] | None = None
+        if self.stream is not False:
+            try:
+                raws = stream_initial(client, watcher)
+                self.streamed = True
+            except NotServed as refused:
+                if self.stream:
+                    raise CacheUnavailable(f"{self._label()}: the server does not stream lists ({refused})") from refused
+                log.info("pykorm: %s: the server does not stream lists (%s); listing", self._label(), refused)
+                self.stream = False
+        if raws is None:
+            raws = [obj._raw for obj in watcher.initial()]
+            self.streamed = False
+        return raws if self.transform is None else [self.transform(raw) for raw in raws]
 
     def _opened(self, response: Any) -> None:
         with self._lock:

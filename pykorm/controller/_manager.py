@@ -31,6 +31,7 @@ from ._metrics import metrics_of
 from ._predicates import ANY, DEFAULT, Predicate, as_predicate
 from ._reconcile import Controller, Reconciler, WatchSpec
 from ._serving import Check, Endpoints
+from ._transforms import Transform, slim_managed_fields
 from ._watches import Watch
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ class Manager:
             None, the default: not served); it may be ``metrics_port``.
         bind_address: the address the ports are bound to (default every interface, as in a pod).
         metrics_registry: the prometheus-client registry of the metrics (default its global ``REGISTRY``).
+        cache_transform: what the manager's informers keep of each object (:mod:`._transforms`): by default
+            :func:`slim_managed_fields` (``managedFields`` entries of server-side applies only); None: all.
 
         webhooks: a :class:`pykorm.webhooks.WebhookServer` run with the controllers, in every replica
             (admission and conversion answered by this process); ``/healthz`` and ``/readyz`` check it serves.
@@ -81,6 +84,7 @@ class Manager:
         bind_address: str = "0.0.0.0",
         metrics_registry: CollectorRegistry | None = None,
         webhooks: WebhookServer | None = None,
+        cache_transform: Transform | None = slim_managed_fields,
     ) -> None:
         from .._session.session import default_session
 
@@ -89,6 +93,7 @@ class Manager:
         self.cluster = cluster
         self.shutdown_timeout = shutdown_timeout
         self.webhooks = webhooks
+        self.cache_transform = cache_transform
         self.elector = LeaderElector(leader_election, self.session) if leader_election is not None else None
         self.controllers: list[Controller[Any]] = []
         self._informers: dict[tuple[Any, ...], Informer[Any]] = {}
@@ -127,7 +132,7 @@ class Manager:
             informer = self._informers.get(key)
             if informer is None:
                 informer = Informer(model, session=self.session, namespace=namespace, selector=selector,
-                                    cluster=self.cluster)
+                                    cluster=self.cluster, transform=self.cache_transform)
                 self._informers[key] = informer
                 if self._running.is_set():
                     informer.start()
