@@ -28,6 +28,16 @@ def private_plane(k8s_cluster: Cluster, *apiserver_args: str, why: str) -> Itera
         control_plane.stop()
 
 
+@contextlib.contextmanager
+def own_session(cluster: Cluster, field_manager: str) -> Iterator[pykorm.Pykorm]:
+    """A session of the test's own to ``cluster`` (not the default one), closed at the end."""
+    pk = pykorm.Pykorm(kubeconfig=cluster.kubeconfig, make_default=False, field_manager=field_manager)
+    try:
+        yield pk
+    finally:
+        pk.close()
+
+
 def new_namespace(session: pykorm.Pykorm, prefix: str = "rel") -> str:
     name = f"{prefix}-{secrets.token_hex(4)}"
     session.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})

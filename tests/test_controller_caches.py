@@ -15,16 +15,13 @@ from pykorm.controller import Informer, Manager, Request, Watch, strip_managed_f
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster
 
-from .planes import new_namespace, private_plane, wait_for
+from .planes import new_namespace, own_session, private_plane, wait_for
 
 
 @pytest.fixture
 def session(k8s_cluster: Cluster) -> Iterator[pykorm.Pykorm]:
-    pk = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, make_default=False, field_manager="caches-test")
-    try:
+    with own_session(k8s_cluster, "caches-test") as pk:
         yield pk
-    finally:
-        pk.close()
 
 
 def witness(k8s_cluster: Cluster) -> kubernetes.client.CoreV1Api:

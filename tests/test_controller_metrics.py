@@ -23,18 +23,15 @@ from pykorm.k8s.coordination_v1 import Lease, LeaseSpec
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster
 
-from .planes import new_namespace, wait_for
+from .planes import new_namespace, own_session, wait_for
 
 LABELS = {"pykorm.io/test": "metrics"}
 
 
 @pytest.fixture
 def session(k8s_cluster: Cluster) -> Iterator[pykorm.Pykorm]:
-    pk = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, make_default=False, field_manager="metrics-test")
-    try:
+    with own_session(k8s_cluster, "metrics-test") as pk:
         yield pk
-    finally:
-        pk.close()
 
 
 def get(port: int, path: str) -> tuple[int, str]:
