@@ -4,7 +4,8 @@
 over urllib3: request building, answer decoding, typed errors, retry decisions), ``atransport``
 (the same over aiohttp for :mod:`pykorm.aio`, sharing ``transport``'s logic), ``clusters``
 (kubeconfig and in-cluster configuration), ``resource`` (``ResourceType``: a resource's
-identity and URL paths).
+identity and URL paths), ``channels`` (the websocket exec protocol's frames and statuses, pure) and
+``wsexec`` (an exec over a websocket, blocking; ``pykorm.aio`` runs it in a thread).
 
 May import: :mod:`pykorm._base`.
 """

@@ -2,12 +2,13 @@
 
 ``core`` (``SessionCore``: reads and writes as coroutines over ``_send``/``_stream``/``_sleep``),
 ``session`` (``Pykorm``, the blocking session; the default session; ``session_of``), ``verbs``
-(the verbs beyond reads and writes: adopt, owners, scale, logs, apply_manifests, wait_gone),
+(the verbs beyond reads and writes: adopt, owners, scale, logs, exec, apply_manifests, wait_gone),
 ``client`` (``ResourceClient``: the requests of queries, watches and bulk operations),
 ``pager`` and ``pages`` (one-snapshot paging, ``query.page``), ``query`` and ``query_view``
 (``Query``; the refining methods shared by the async and cached queries), ``watch`` (watches,
 ``wait_until``), ``bulk`` (bulk operations), ``subresources`` (``/scale``, ``/log``),
-``manifests`` (reading manifests), ``crd_install`` (installing CRDs and waiting until served).
+``manifests`` (reading manifests), ``crd_install`` (installing and uninstalling CRDs, waiting until served or gone),
+``accounts`` (acting as a ServiceAccount: TokenRequest tokens, refreshed).
 
 May import: :mod:`pykorm._base`, :mod:`pykorm._http`, :mod:`pykorm._data`, :mod:`pykorm._schema`,
 :mod:`pykorm._select` (and :mod:`pykorm.fields`). Models are known by what they do; the

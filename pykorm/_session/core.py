@@ -20,7 +20,7 @@ import random
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Iterable, Mapping, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Iterable, Mapping, Sequence, TypedDict, TypeVar
 
 from .._http.clusters import ClusterConfig, ClusterSource, load_cluster
 from .._http.hooks import EventHooks, hooks_of
@@ -149,6 +149,45 @@ class SessionCore(Generic[TransportT]):
         for (api_version, kind), schema in schemas.items():  # what pykorm generated is what the server enforces
             self._schemas[(name, api_version, kind)] = (now, schema)
         return installed
+
+    async def _uninstall_crds(self, models_or_names: tuple[Any, ...], cluster: str | None, timeout: float) -> list[str]:
+        from .crd_install import crd_names, uninstall
+
+        async def send(method: str, path: str, **kwargs: Any) -> Any:
+            return await self._send(cluster, method, path, **kwargs)
+
+        names = crd_names(models_or_names)
+        try:
+            return await uninstall(send, self._sleep, names, timeout)
+        finally:
+            self._served.clear()
+            self._schemas.clear()
+
+    def _account(self, name: str, namespace: str | None, cluster: str | None, expiration_seconds: int,
+                 audiences: Sequence[str] | None) -> ClusterConfig:
+        """The cluster of this session as ServiceAccount ``name`` (blocking: its first token is asked for now)."""
+        from .._http.transport import Transport
+        from .accounts import ServiceAccountToken, account_configuration
+
+        config, own = self._connection(cluster)
+        asker: Transport
+        if isinstance(own, Transport):
+            asker = own
+        else:  # an async session: its refreshes happen in a thread, blocking
+            options = {k: v for k, v in self._transport_options.items() if k != "pool_size"}
+            asker = Transport(config.configuration, pool_size=1, **options)
+
+        def request(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            answer: dict[str, Any] = asker.request("POST", path, body=body)
+            return answer
+
+        token = ServiceAccountToken(request, name, namespace or config.namespace, expiration_seconds, audiences)
+        return account_configuration(config.configuration, token)
+
+    def _use_cluster(self, config: ClusterConfig) -> None:
+        """Make ``config`` this session's ``"default"`` cluster (a session made by ``as_service_account``)."""
+        with self._lock:
+            self._clusters["default"] = (config, self._make_transport(config))
 
     # -- clusters ----------------------------------------------------------------------------
 

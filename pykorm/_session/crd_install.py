@@ -10,15 +10,20 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, Union
 
 from .._base.drive import run
-from .._base.errors import AlreadyExists, ClientValidationError, ConflictError, CRDNotEstablished, NotFound, ValidationError
+from .._base.errors import (
+    AlreadyExists, ClientValidationError, ConflictError, CRDNotEstablished, NotFound, ValidationError, WaitTimeout,
+)
+from .._base.names import path_segment
 from .._http.transport import Transport
 
-__all__ = ["Manifest", "Send", "Sleep", "install", "install_crds", "install_models", "load_manifests"]
+__all__ = ["Manifest", "Send", "Sleep", "crd_names", "install", "install_crds", "install_models", "load_manifests",
+           "uninstall"]
 
 Manifest = Union[Mapping[str, Any], str, "os.PathLike[str]"]
 """A CRD as a dict, or the path of a YAML or JSON file holding one or more."""
@@ -29,6 +34,7 @@ Sleep = Callable[[float], Awaitable[None]]
 
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 _POLL_SECONDS = 0.2
+_CRD_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+")  # <plural>.<group>
 
 
 class HasTransport(Protocol):
@@ -103,6 +109,64 @@ async def install(send: Send, sleep: Sleep, crds: list[dict[str, Any]], timeout:
     for crd in crds:
         await _create_or_replace(bounded, sleep, crd, deadline, timeout)
     return [await _wait_served(bounded, sleep, crd, deadline, timeout) for crd in crds]
+
+
+def crd_names(models_or_names: tuple[Any, ...]) -> list[str]:
+    """The CRD names ``uninstall_crds`` is given: of model classes (their generated CRDs), CRD dicts, the
+    paths of files holding CRDs, or names (``peaches.example.com``: a string that names no file and does
+    not end in ``.yaml``, ``.yml`` or ``.json``).
+
+    Raises:
+        ClientValidationError: an argument is none of these.
+    """
+    from .._schema.crd import crds
+
+    names: list[str] = []
+    for item in models_or_names:
+        if isinstance(item, type):
+            names += [crd["metadata"]["name"] for crd in crds(item)]
+        elif (isinstance(item, str) and not os.path.exists(item) and _CRD_NAME.fullmatch(item)
+              and not item.endswith((".yaml", ".yml", ".json"))):  # a missing file is no CRD name
+            names.append(item)
+        elif isinstance(item, (Mapping, str, os.PathLike)):
+            names += [crd["metadata"]["name"] for crd in load_manifests(item)]
+        else:
+            raise ClientValidationError(
+                f"expected a model class, a CRD name, dict or file, not {type(item).__name__}: {item!r}")
+    return list(dict.fromkeys(names))
+
+
+async def uninstall(send: Send, sleep: Sleep, names: list[str], timeout: float) -> list[str]:
+    """Delete each CRD (its objects go with it), then wait until every one is gone and no longer served.
+
+    Returns the names that existed. The blocking and async sessions' one code.
+
+    Raises:
+        WaitTimeout: a CRD was still there (or still served) after ``timeout``; ``last``: the CRD as last read.
+    """
+    deadline = time.monotonic() + timeout
+
+    async def bounded(method: str, path: str, **kwargs: Any) -> Any:
+        return await send(method, path, deadline=deadline, **kwargs)
+
+    deleted: dict[str, dict[str, Any]] = {}
+    for name in names:
+        path_segment(name, "metadata.name", what="CustomResourceDefinition")
+        try:
+            deleted[name] = await bounded("DELETE", f"{CRD_PATH}/{name}")
+        except NotFound:
+            continue
+    for name, last in deleted.items():
+        async for _ in _attempts(sleep, deadline):
+            try:
+                last = await bounded("GET", f"{CRD_PATH}/{name}")
+            except NotFound:
+                if not await _discovered_any(bounded, last):
+                    break
+        else:
+            raise WaitTimeout(f"CustomResourceDefinition {name} was still there (or served) after {timeout:g} s "
+                              f"(its objects' finalizers?); {_conditions_text(_conditions(last))}", last)
+    return list(deleted)
 
 
 def load_manifests(manifest: Manifest) -> list[dict[str, Any]]:
@@ -186,7 +250,7 @@ async def _wait_served(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: 
     conditions: dict[str, dict[str, Any]] = {}
     async for _ in _attempts(sleep, deadline):
         current: dict[str, Any] = await send("GET", f"{CRD_PATH}/{name}")
-        conditions = {c["type"]: c for c in (current.get("status") or {}).get("conditions") or ()}
+        conditions = _conditions(current)
         if conditions.get("NamesAccepted", {}).get("status") == "False":
             raise CRDNotEstablished(f"CustomResourceDefinition {name}: its names were refused; {_conditions_text(conditions)}")
         if conditions.get("Established", {}).get("status") == "True" and await _discovered(send, current):
@@ -194,6 +258,23 @@ async def _wait_served(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: 
     raise CRDNotEstablished(
         f"CustomResourceDefinition {name} was not Established and served after {timeout:g} s; {_conditions_text(conditions)}"
     )
+
+
+def _conditions(crd: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["type"]: c for c in (crd.get("status") or {}).get("conditions") or ()}
+
+
+async def _discovered_any(send: Send, crd: dict[str, Any]) -> bool:
+    """True while discovery still lists the CRD's plural in one of its versions."""
+    spec = crd.get("spec") or {}
+    for version in (v["name"] for v in spec.get("versions") or ()):
+        try:
+            listing = await send("GET", f"/apis/{spec['group']}/{version}")
+        except NotFound:
+            continue
+        if any(r.get("name") == spec["names"]["plural"] for r in listing.get("resources") or ()):
+            return True
+    return False
 
 
 async def _discovered(send: Send, crd: dict[str, Any]) -> bool:

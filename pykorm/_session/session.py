@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, ClassVar, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, ClassVar, Mapping, Sequence, TypeVar
 
 from typing_extensions import Self
 
@@ -205,6 +205,43 @@ class Pykorm(SessionCore[Transport], Verbs):
         >>> pk.install_crds(Peach, "crds/apples.example.com.yaml")
         """
         return run(self._install_crds(models_or_manifests, cluster, timeout))
+
+    def uninstall_crds(self, *models_or_names: Any, cluster: str | None = None, timeout: float = 60.0) -> list[str]:
+        """Delete CustomResourceDefinitions (and so every object of theirs) and wait until they are gone.
+
+        Each argument is a model class (its generated CRD's name), a CRD name (``peaches.example.com``),
+        a CRD dict or the path of a YAML/JSON file: the inverse of :meth:`install_crds`. A CRD that does
+        not exist is no error. Returns the names of those that existed.
+
+        Raises:
+            WaitTimeout: a CRD was still there, or still served, after ``timeout`` seconds (``last``: it).
+            ClientValidationError: an argument is none of these. Forbidden: as the server answers.
+
+        >>> pk.uninstall_crds(Peach)
+        ['peaches.pykorm.infomaniak.com']
+        """
+        return run(self._uninstall_crds(models_or_names, cluster, timeout))
+
+    def as_service_account(self, name: str, namespace: str | None = None, *, cluster: str | None = None,
+                           expiration_seconds: int = 3600, audiences: Sequence[str] | None = None) -> Pykorm:
+        """A new session on this session's cluster acting as the ServiceAccount ``name`` (RBAC as the account's).
+
+        Its only credential is a token from the TokenRequest API, asked for with this session's
+        credentials (``create`` on ``serviceaccounts/token``) and asked for again once 80 % of its
+        ``expiration_seconds`` have passed; no client certificate of this session goes with it. Its
+        default namespace is the account's (``namespace``, else this session's). It is never the default
+        session; close it when done.
+
+        Raises:
+            NotFound: no such ServiceAccount. Forbidden: this session may not ask for its token.
+            ClientValidationError: an invalid name, or ``expiration_seconds`` under 600 (the server's minimum).
+
+        >>> shop = pk.as_service_account("shop", "shop")
+        >>> shop.get(Secret, "db", "shop")       # Forbidden unless its RBAC allows
+        """
+        session = Pykorm(make_default=False, field_manager=self.field_manager, **self._transport_options)
+        session._use_cluster(self._account(name, namespace, cluster, expiration_seconds, audiences))
+        return session
 
     # -- reads -------------------------------------------------------------------------
 

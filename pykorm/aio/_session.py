@@ -129,6 +129,23 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
         await self.connect(cluster)
         return await self._install_crds(models_or_manifests, cluster, timeout)
 
+    async def uninstall_crds(self, *models_or_names: Any, cluster: str | None = None, timeout: float = 60.0) -> list[str]:
+        """See :meth:`pykorm.Pykorm.uninstall_crds`: CRDs deleted, then waited for until gone."""
+        await self.connect(cluster)
+        return await self._uninstall_crds(models_or_names, cluster, timeout)
+
+    async def as_service_account(self, name: str, namespace: str | None = None, *, cluster: str | None = None,
+                                 expiration_seconds: int = 3600,
+                                 audiences: Sequence[str] | None = None) -> AsyncPykorm:
+        """See :meth:`pykorm.Pykorm.as_service_account`: a new async session acting as the ServiceAccount."""
+        await self.connect(cluster)
+        config = await asyncio.to_thread(self._account, name, namespace, cluster, expiration_seconds, audiences)
+        options = {k: v for k, v in self._transport_options.items() if k != "pool_size"}
+        session = AsyncPykorm(field_manager=self.field_manager, pool_size=self._transport_options["pool_size"],
+                              page_size=self.page_size, **options)
+        session._use_cluster(config)
+        return session
+
     async def get(self, model: type[M], name: str, namespace: str | None = None, cluster: str | None = None) -> M:
         """See :meth:`pykorm.Pykorm.get` (raises NotFound)."""
         await self.connect(cluster)
