@@ -208,6 +208,8 @@ def test_a_function_that_raises_refuses_with_its_error_and_built_in_kinds_are_ad
         session.save(ConfigMap(namespace=k8s_namespace, name="broken", data={"boom": "x"}))
     assert "no_secrets failed: RuntimeError: the rule itself is broken" in str(broken.value)
     assert session.save(ConfigMap(namespace=k8s_namespace, name="fine", data={"a": "b"})).labels == {"checked-by": "pykorm"}
+    huge = session.save(ConfigMap(namespace=k8s_namespace, name="huge", data={f"k{i}": "x" * 1000 for i in range(1000)}))
+    assert huge.labels == {"checked-by": "pykorm"} and len(huge.data) == 1000  # a 1 MB object, admitted and patched
     core = k8s.CoreV1Api(official.api_client)
     with pytest.raises(ApiException) as seen:
         core.create_namespaced_config_map(k8s_namespace, {"metadata": {"name": "c2"}, "data": {"password": "x"}})
@@ -296,3 +298,34 @@ def test_a_manager_serves_the_webhooks_with_its_controllers(
     finally:
         manager.stop(30)
     assert not server.serving and manager.error is None
+
+
+def test_a_users_pytest_exercises_its_webhooks_in_a_fresh_process(k8s_cluster: Cluster, tmp_path: Path) -> None:
+    """A user's test file, run by pytest in a process of its own against this cluster, with the fixture only."""
+    if k8s_cluster.kubeconfig is None:
+        pytest.skip("the cluster has no kubeconfig file to hand to another process")
+    (tmp_path / "test_users_hooks.py").write_text(f"""
+import pytest, pykorm
+from pykorm.k8s.core_v1 import ConfigMap
+from pykorm.webhooks import Webhooks
+
+webhooks = Webhooks("users-hooks")
+
+@webhooks.validate(ConfigMap)
+def no_latest(cm: ConfigMap):
+    return {{"data.image": "pin a version"}} if cm.data.get("image", "").endswith(":latest") else None
+
+def test_latest_is_refused(k8s_webhooks, k8s_namespace):
+    k8s_webhooks(webhooks)
+    pk = pykorm.Pykorm(kubeconfig={str(k8s_cluster.kubeconfig)!r})
+    with pytest.raises(pykorm.ValidationError, match="pin a version"):
+        pk.save(ConfigMap(namespace=k8s_namespace, name="app", data={{"image": "nginx:latest"}}))
+    assert pk.save(ConfigMap(namespace=k8s_namespace, name="app", data={{"image": "nginx:1.27"}})).name == "app"
+""")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--kubeconfig={k8s_cluster.kubeconfig}",
+         str(tmp_path / "test_users_hooks.py")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + result.stderr

@@ -142,6 +142,9 @@ class _HTTPServer(ThreadingHTTPServer):
     def finish_request(self, request: Any, client_address: Any) -> None:
         # In the connection's own thread: a slow or broken handshake holds no one else up.
         request.settimeout(self.owner.read_timeout)
+        # The headers and the body go out as two writes: without this, Nagle's algorithm holds the body
+        # until the client's delayed ACK (40 ms a review, measured).
+        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             tls = self.owner.tls.context().wrap_socket(request, server_side=True)
         except (OSError, ValueError) as error:
