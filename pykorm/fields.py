@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 from ._data.fields import NestedList
 
 if TYPE_CHECKING:
-    from ._data.objects import Nested
+    from ._data.types import NestedClass
 
     def DataField(
         path: str | Sequence[str],
@@ -41,10 +41,10 @@ if TYPE_CHECKING:
 
     MetadataLabel = MetadataAnnotation
 
-    def DictNestedField(nested: type[Nested], path: str | Sequence[str], default: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def DictNestedField(nested: type[NestedClass], path: str | Sequence[str], default: Any = None, *args: Any, **kwargs: Any) -> Any:
         """A nested object."""
 
-    def ListField(nested: type[Nested], path: str | Sequence[str], default: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def ListField(nested: type[NestedClass], path: str | Sequence[str], default: Any = None, *args: Any, **kwargs: Any) -> Any:
         """A list of nested objects."""
 
 else:

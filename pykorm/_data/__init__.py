@@ -3,7 +3,8 @@
 ``types`` (annotation -> ``TypeInfo``), ``options`` (field options), ``tracking``
 (change-tracking containers), ``fields`` (the field descriptors; :mod:`pykorm.fields` is their
 public face, in this layer), ``objects`` (``_ObjectMeta`` collects fields, ``_Object`` holds the
-JSON dict, ``Nested``), ``owners`` (``OwnerReference``, ``adopt``'s checks).
+JSON dict, ``Nested``), ``owners`` (``OwnerReference``), ``stored`` (``Stored``, the base of ``pykorm.Model``:
+what the session uses of an object; ``adopt``'s checks).
 
 May import: :mod:`pykorm._base`, :mod:`pykorm._http`, :mod:`pykorm.fields`.
 """

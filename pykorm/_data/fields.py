@@ -23,7 +23,7 @@ from .tracking import tracked
 from .types import TypeInfo, describe, is_nested_class
 
 if TYPE_CHECKING:
-    from .objects import Nested, _Object
+    from .types import Holder, NestedClass
 
 __all__ = [
     "DataField",
@@ -247,7 +247,7 @@ class DataField:
             self._reads = "plain"  # str, int, Literal...: the JSON value is the Python value
         return self._reads
 
-    def __set__(self, obj: _Object, value: Any) -> None:
+    def __set__(self, obj: Holder, value: Any) -> None:
         if self._processes:
             value = self.preprocessor(value)
         new = self.to_json(value, obj)
@@ -262,13 +262,13 @@ class DataField:
 
     # -- conversion ----------------------------------------------------------------------
 
-    def from_json(self, value: Any, obj: _Object | None) -> Any:
+    def from_json(self, value: Any, obj: Holder | None) -> Any:
         """The Python value for a JSON value stored at the field's path."""
         if self._processes:
             return self.postprocessor(_from_json(self.info, value, obj))
         return _from_json(self.info, value, obj)
 
-    def to_json(self, value: Any, obj: _Object | None = None) -> Any:
+    def to_json(self, value: Any, obj: Holder | None = None) -> Any:
         """The JSON value to store for a Python value."""
         return _to_json(self.info, value, obj)
 
@@ -312,7 +312,7 @@ class MetadataLabel(DataField):
 class DictNestedField(DataField):
     """A nested object of class ``nested`` (a :class:`pykorm.models.Nested`) at ``path``."""
 
-    def __init__(self, nested: type[Nested], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, nested: type[NestedClass], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(path, *args, **kwargs)
         self.nested = nested
 
@@ -323,7 +323,7 @@ class DictNestedField(DataField):
 class ListField(DataField):
     """A list of nested objects of class ``nested`` at ``path``; reads give a live, mutable list."""
 
-    def __init__(self, nested: type[Nested], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, nested: type[NestedClass], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("default_factory", list)
         super().__init__(path, *args, **kwargs)
         self.nested = nested
@@ -406,7 +406,7 @@ def _declared_beside(owner: type) -> dict[str, type]:
     }
 
 
-def _from_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
+def _from_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
     kind = info.kind
     if kind == "nested" and isinstance(value, dict):
         return info.python._wrap(value, obj._root_object() if obj is not None else None)
@@ -433,7 +433,7 @@ def _is_view(info: TypeInfo) -> bool:
     return kind == "nested" or (kind == "list" and info.item is not None and info.item.kind == "nested")
 
 
-def _to_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
+def _to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
     if value is None:
         return None
     if isinstance(value, datetime.datetime):
@@ -455,7 +455,7 @@ def _to_json(info: TypeInfo, value: Any, obj: _Object | None) -> Any:
     return value
 
 
-def _looks_like_python_names(nested: type[Nested], value: dict[str, Any]) -> bool:
+def _looks_like_python_names(nested: type[NestedClass], value: dict[str, Any]) -> bool:
     """A dict given for a nested value may use attribute names or JSON keys; attribute names win."""
     fields = nested._fields
     return bool(value) and all(k in fields for k in value)
@@ -464,7 +464,7 @@ def _looks_like_python_names(nested: type[Nested], value: dict[str, Any]) -> boo
 class NestedList(MutableSequence[Any]):
     """A live view of a JSON list of nested objects: changes go straight into the owning object."""
 
-    def __init__(self, raw: list[Any], nested: type[Nested], owner: _Object) -> None:
+    def __init__(self, raw: list[Any], nested: type[NestedClass], owner: Holder) -> None:
         self._raw = raw
         self._nested = nested
         self._owner = owner

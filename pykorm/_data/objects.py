@@ -22,8 +22,6 @@ from ..fields import DictNestedField, Metadata, MetadataAnnotation, MetadataLabe
 from ..fields import DataField as _DataFieldSpecifier
 from .._base.paths import MISSING, get_path, set_path
 
-if TYPE_CHECKING:
-    from ..models._model import Model
 
 __all__ = ["Nested", "SERVER_METADATA", "user_metadata"]
 
@@ -104,14 +102,14 @@ class _Object(metaclass=_ObjectMeta):
         return {}
 
     @classmethod
-    def _wrap(cls, raw: dict[str, Any], root: Model | None = None) -> Self:
+    def _wrap(cls, raw: dict[str, Any], root: _Object | None = None) -> Self:
         """An instance viewing ``raw`` (no copy); changes are reported to ``root``."""
         obj = object.__new__(cls)
         obj.__dict__["_raw"] = raw
         obj.__dict__["_root"] = root
         return obj
 
-    def _root_object(self) -> Model | None:
+    def _root_object(self) -> _Object | None:
         return None
 
     def _will_change(self) -> None:
@@ -161,10 +159,10 @@ class Nested(_Object):
 
     __pykorm_nested__: ClassVar[bool] = True  # how pykorm._data.types knows a nested class without importing it
 
-    def _root_object(self) -> Model | None:
+    def _root_object(self) -> _Object | None:
         return self.__dict__.get("_root")
 
-    def _attach(self, root: Model | None) -> None:
+    def _attach(self, root: _Object | None) -> None:
         self.__dict__["_root"] = root
 
     def _will_change(self) -> None:

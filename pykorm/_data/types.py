@@ -7,11 +7,32 @@ import datetime
 import enum
 import types
 import typing
-from typing import Any, Literal, Union
+from typing import Any, ClassVar, Literal, Protocol, Union
 
 from typing_extensions import Annotated, get_args, get_origin
 
-__all__ = ["Kind", "TypeInfo", "describe", "is_nested_class"]
+__all__ = ["Holder", "Kind", "NestedClass", "TypeInfo", "describe", "is_nested_class"]
+
+
+class Holder(Protocol):
+    """What a field descriptor uses of the object holding it (a model or a nested object: ``pykorm._data.objects``)."""
+
+    @property
+    def _raw(self) -> dict[str, Any]: ...
+
+    def _will_change(self) -> None: ...
+
+    def _root_object(self) -> Holder | None: ...
+
+
+class NestedClass(Protocol):
+    """A nested class (``pykorm.models.Nested``), as fields use it: known by its marker, wrapping a dict."""
+
+    __pykorm_nested__: ClassVar[bool]
+    _fields: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def _wrap(cls, raw: dict[str, Any], root: Any = None) -> Any: ...
 
 Kind = Literal[
     "any", "str", "int", "float", "bool", "datetime", "enum", "literal", "list", "dict", "nested", "object",

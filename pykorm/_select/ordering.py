@@ -19,12 +19,12 @@ from .._base.paths import MISSING, Path, as_path, dotted, get_path
 from .._data.types import TypeInfo
 
 if TYPE_CHECKING:
-    from ..models._model import Model
+    from .._data.stored import Stored
 
 __all__ = ["element_values", "getter", "sort_key"]
 
 
-def getter(model: type[Model], name: str) -> Callable[[Any], Any]:
+def getter(model: type[Stored], name: str) -> Callable[[Any], Any]:
     """The reader of ``name`` on objects of ``model``: None where the object has no such value.
 
     Through a list, a list: the value of each element (see the module's docstring).
@@ -46,7 +46,7 @@ def getter(model: type[Model], name: str) -> Callable[[Any], Any]:
     return lambda obj: _none_if_missing(get_path(obj._raw, leaf.path))
 
 
-def sort_key(model: type[Model], order: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
+def sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
     """The key that sorts objects of ``model`` as ``order_by(*order)`` says.
 
     Raises:
@@ -93,7 +93,7 @@ def _elements(data: Any, path: Path, list_at: tuple[int, ...], start: int = 0) -
             yield from _elements(item, path, list_at[1:], list_at[0])
 
 
-def _declared_lists(model: type[Model], path: Path) -> tuple[int, ...] | None:
+def _declared_lists(model: type[Stored], path: Path) -> tuple[int, ...] | None:
     """Where a JSON path crosses lists of nested objects, by the model's declared fields (as ``list_at``).
 
     None when the path leaves the declared fields (a free-form dict, an undeclared key).

@@ -11,6 +11,7 @@
 ``accounts`` (acting as a ServiceAccount: TokenRequest tokens, refreshed).
 
 May import: :mod:`pykorm._base`, :mod:`pykorm._http`, :mod:`pykorm._data`, :mod:`pykorm._schema`,
-:mod:`pykorm._select` (and :mod:`pykorm.fields`). Models are known by what they do; the
-``Model`` class is imported for type checking only.
+:mod:`pykorm._select` (and :mod:`pykorm.fields`). Objects are typed as :class:`pykorm._data.stored.Stored`;
+``io.SessionIO`` is what the client, pager, queries and watches await of a session. The imports up a
+layer (the model of a kind, ``pk.cache``'s informers) are listed in tests/unit/test_architecture.py.
 """

@@ -13,12 +13,12 @@ from .._base.errors import ApiError, BulkError, NotFound, PykormError
 
 if TYPE_CHECKING:
     from .client import ResourceClient
-    from ..models._model import Model
+    from .._data.stored import Stored
     from .._select.plan import Plan
 
 __all__ = ["BulkResult", "assign", "delete_matching", "merge_annotations", "merge_labels", "update_matching"]
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Stored")
 
 
 @dataclasses.dataclass
@@ -110,7 +110,7 @@ async def _each(targets: list[M], plural: str, verb: str, action: Callable[[M], 
     return BulkResult(done, len(targets) + 1)
 
 
-def _name(obj: Model) -> str:
+def _name(obj: Stored) -> str:
     namespace = getattr(obj, "namespace", None)
     return f"{namespace}/{obj.name}" if namespace else obj.name
 

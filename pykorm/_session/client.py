@@ -19,13 +19,13 @@ from .pager import Pager, consistent
 from .._http.resource import ResourceType
 
 if TYPE_CHECKING:
-    from .core import SessionCore
-    from ..models._model import Model
+    from .io import SessionIO
+    from .._data.stored import Stored
 
 __all__ = ["ResourceClient"]
 
 T = TypeVar("T")
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Stored")
 Raw = dict[str, Any]
 
 
@@ -37,7 +37,7 @@ class ResourceClient:
 
     __slots__ = ("session", "resource", "cluster", "deadline")
 
-    def __init__(self, session: SessionCore[Any], resource: ResourceType, cluster: str | None,
+    def __init__(self, session: SessionIO, resource: ResourceType, cluster: str | None,
                  deadline: float | None = None) -> None:
         self.session = session
         self.resource = resource

@@ -43,13 +43,13 @@ from .._schema.validation import check_names, validate
 from .watch import unreachable, wait_until
 
 if TYPE_CHECKING:
-    from ..models._model import Model
+    from .._data.stored import Stored
 
 log = logging.getLogger("pykorm")
 
 __all__ = ["SessionCore", "SessionOptions"]
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Stored")
 TransportT = TypeVar("TransportT")
 LogOptions = tuple["str | None", "int | None", "int | None", bool]  # container, tail_lines, since_seconds, previous
 
@@ -325,7 +325,7 @@ class SessionCore(Generic[TransportT]):
                                  lambda seen: seen[0] if seen else None)
         return found[0] if found else None
 
-    async def _wait_gone(self, obj: Model, uid: str | None = None, timeout: float = 60.0,
+    async def _wait_gone(self, obj: Stored, uid: str | None = None, timeout: float = 60.0,
                          cluster: str | None = None, deadline: float | None = None) -> None:
         """Poll until ``obj`` is gone; ``deadline`` (a ``time.monotonic()`` time) instead of ``timeout`` when given.
 
@@ -432,7 +432,7 @@ class SessionCore(Generic[TransportT]):
             obj._load(raw, target, self)
         return obj
 
-    async def _delete(self, obj: Model, cluster: str | None = None, *, dry_run: bool = False,
+    async def _delete(self, obj: Stored, cluster: str | None = None, *, dry_run: bool = False,
                       propagation_policy: str | None = None, grace_period_seconds: int | None = None,
                       wait: bool = False, timeout: float = 60.0) -> None:
         resource, target = resource_of(type(obj)), cluster or obj._cluster
@@ -469,12 +469,12 @@ class SessionCore(Generic[TransportT]):
 
     # -- subresources: /scale and /log ---------------------------------------------------------
 
-    async def _get_scale(self, obj: Model, cluster: str | None = None) -> Scale:
+    async def _get_scale(self, obj: Stored, cluster: str | None = None) -> Scale:
         resource = resource_of(type(obj))
         path = self._object_path(obj, resource, "scale")
         return scale_from(await self._request(resource, "GET", path, cluster or obj._cluster))
 
-    async def _scale(self, obj: Model, replicas: int, cluster: str | None = None, *, dry_run: bool = False) -> Scale:
+    async def _scale(self, obj: Stored, replicas: int, cluster: str | None = None, *, dry_run: bool = False) -> Scale:
         resource = resource_of(type(obj))
         body = scale_patch(replicas)
         path = self._object_path(obj, resource, "scale")
@@ -483,7 +483,7 @@ class SessionCore(Generic[TransportT]):
                                   content_type=MERGE_PATCH, params=params)
         return scale_from(raw)
 
-    async def _logs(self, pod: Model, options: LogOptions, cluster: str | None = None,
+    async def _logs(self, pod: Stored, options: LogOptions, cluster: str | None = None,
                     timeout: float | None = None) -> str:
         resource = resource_of(type(pod))
         path = self._object_path(pod, resource, "log")
@@ -492,7 +492,7 @@ class SessionCore(Generic[TransportT]):
                                    deadline=deadline)
         return text if isinstance(text, str) else ""
 
-    async def _follow_logs(self, pod: Model, options: LogOptions, cluster: str | None = None,
+    async def _follow_logs(self, pod: Stored, options: LogOptions, cluster: str | None = None,
                            timeout: float | None = None) -> AsyncGenerator[str, None]:
         """A pod's log lines as they come; with ``timeout``, the lines until then (a silent log ends there too)."""
         path = self._object_path(pod, resource_of(type(pod)), "log")
@@ -511,7 +511,7 @@ class SessionCore(Generic[TransportT]):
         finally:
             await lines.aclose()
 
-    async def _exec(self, pod: Model, command: Any, container: str | None, stdin: str | bytes | None,
+    async def _exec(self, pod: Stored, command: Any, container: str | None, stdin: str | bytes | None,
                     timeout: float | None, cluster: str | None) -> ExecResult:
         resource = resource_of(type(pod))
         if (resource.group, resource.plural) != ("", "pods"):
@@ -564,7 +564,7 @@ class SessionCore(Generic[TransportT]):
         return obj
 
     async def _patch(
-        self, obj: Model, resource: ResourceType, cluster: str | None, patch: dict[str, Any], dry_run: bool,
+        self, obj: Stored, resource: ResourceType, cluster: str | None, patch: dict[str, Any], dry_run: bool,
         subresource: str | None = None,
     ) -> Any:
         path = self._object_path(obj, resource, subresource)
@@ -582,23 +582,23 @@ class SessionCore(Generic[TransportT]):
                 status=error.status, reason=error.reason, body=error.body,
             ) from error
 
-    def _fill_namespace(self, obj: Model, resource: ResourceType, cluster: str | None) -> None:
+    def _fill_namespace(self, obj: Stored, resource: ResourceType, cluster: str | None) -> None:
         if resource.namespaced and not get_path(obj._raw, ("metadata", "namespace")):
             obj._raw.setdefault("metadata", {})["namespace"] = self.default_namespace(cluster)
 
-    def _object_path(self, obj: Model, resource: ResourceType, subresource: str | None = None) -> str:
+    def _object_path(self, obj: Stored, resource: ResourceType, subresource: str | None = None) -> str:
         namespace = get_path(obj._raw, ("metadata", "namespace")) if resource.namespaced else None
         if resource.namespaced and not namespace:
             namespace = self.default_namespace(obj._cluster)
         return resource.object_path(namespace or None, obj.name, subresource)
 
 
-def _same_cluster(obj: Model, cluster: str | None) -> bool:
+def _same_cluster(obj: Stored, cluster: str | None) -> bool:
     """True when ``cluster`` (None: the object's own) is where ``obj`` was read from."""
     return cluster is None or (obj._cluster or "default") == cluster
 
 
-def _status_to_write(obj: Model) -> dict[str, Any]:
+def _status_to_write(obj: Stored) -> dict[str, Any]:
     """The status of a new object less the values that only repeat a field's default.
 
     A default (``conditions: list = Status(..., default_factory=list)``) says what an
@@ -642,7 +642,7 @@ def _apply_merge(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
     return target
 
 
-def _label(obj: Model) -> str:
+def _label(obj: Stored) -> str:
     namespace = get_path(obj._raw, ("metadata", "namespace"))
     where = f"{namespace}/" if isinstance(namespace, str) else ""
     return f"{type(obj).__name__} {where}{obj.name}"
@@ -652,7 +652,7 @@ def _crd_not_installed(resource: ResourceType, error: NotFound) -> CRDNotInstall
     if resource.group and "." in resource.group:
         fix = (
             f"its CustomResourceDefinition {resource.crd_name} is not installed. Install it with "
-            f"pk.install_crds(Model) or `kubectl apply -f` its manifest (pykorm crd MODULE:{resource.kind})"
+            f"pk.install_crds(Stored) or `kubectl apply -f` its manifest (pykorm crd MODULE:{resource.kind})"
         )
     else:
         fix = "this API server does not serve it"

@@ -31,14 +31,14 @@ from .._http.resource import ResourceType, resource_of
 from .._select.selectors import Term, parse_label_selector
 
 if TYPE_CHECKING:
-    from .core import SessionCore
+    from .io import SessionIO
     from ..controller import CachedQuery
-    from ..models._model import Model
+    from .._data.stored import Stored
     from .watch import WatchEvent
 
 __all__ = ["Query", "Selection"]
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Stored")
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 500
 
@@ -46,7 +46,7 @@ DEFAULT_PAGE_SIZE = 500
 @dataclasses.dataclass(frozen=True)
 class _State:
     cluster: str | None = None
-    session: SessionCore[Any] | None = None
+    session: SessionIO | None = None
     namespaces: tuple[str, ...] | None = None  # None: every namespace
     where: tuple[Q, ...] = ()  # AND-ed
     fields: tuple[Term, ...] = ()  # raw field-selector terms (filter_by_fields)
@@ -97,7 +97,7 @@ class Query(Generic[M]):
         """The same query on the named cluster (see ``Pykorm.clusters_config``)."""
         return self._chain(cluster=cluster)
 
-    def session(self, session: SessionCore[Any]) -> Query[M]:
+    def session(self, session: SessionIO) -> Query[M]:
         """The same query through ``session`` instead of the default one."""
         return self._chain(session=session)
 
@@ -231,7 +231,7 @@ class Query(Generic[M]):
 
     # -- the plan ---------------------------------------------------------------------
 
-    def owned_by(self, owner: Model) -> Query[M]:
+    def owned_by(self, owner: Stored) -> Query[M]:
         """The objects ``owner`` owns (an entry of their ``ownerReferences`` has its uid), in its namespace.
 
         Raises:

@@ -16,11 +16,11 @@ from .._select.lookups import Q
 from .query import Query
 
 if TYPE_CHECKING:
-    from ..models._model import Model
+    from .._data.stored import Stored
 
 __all__ = ["QueryView"]
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Stored")
 
 
 class QueryView(Generic[M]):

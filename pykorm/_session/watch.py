@@ -53,12 +53,12 @@ from .._http.transport import error_from_status
 
 if TYPE_CHECKING:
     from .client import ResourceClient
-    from ..models._model import Model
+    from .._data.stored import Stored
     from .._select.plan import Plan
 
 __all__ = ["DEFAULT_SILENCE", "WatchEvent", "Watcher", "changes", "unreachable", "wait_until", "watch"]
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Stored")
 K = TypeVar("K", bound=Hashable)
 Raw = dict[str, Any]
 

@@ -9,7 +9,7 @@ It wraps a ``Query`` (made by ``AsyncPykorm.query(Model)``): refining methods re
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Protocol, TypeVar
 
 from .._session.bulk import assign, merge_annotations, merge_labels
 from .._session.query import Query
@@ -21,9 +21,14 @@ if TYPE_CHECKING:
     from .._session.pages import Page
     from .._select.plan import Plan
     from .._session.watch import WatchEvent
-    from ._session import AsyncPykorm
 
 __all__ = ["AsyncQuery"]
+
+
+class Connecting(Protocol):
+    """What an async query uses of its :class:`pykorm.aio.AsyncPykorm` (which imports this module)."""
+
+    async def connect(self, cluster: str | None = None) -> Any: ...
 
 M = TypeVar("M", bound="Model")
 
@@ -38,7 +43,7 @@ class AsyncQuery(QueryView[M]):
 
     __slots__ = ("session",)
 
-    def __init__(self, query: Query[M], session: AsyncPykorm) -> None:
+    def __init__(self, query: Query[M], session: Connecting) -> None:
         super().__init__(query)
         self.session = session
 

@@ -13,7 +13,7 @@ informer's cache runs only while the informer keeps it current (:meth:`Informer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Iterator, Protocol, TypeVar, overload
 
 from .._base.errors import ClientValidationError, NotFound
 from .._base.gc import full_gc_held_off
@@ -26,13 +26,23 @@ from .._data.tracking import json_copy
 from ._store import Raw, Store
 
 if TYPE_CHECKING:
-    from .._session.core import SessionCore
+    from .._session.io import SessionIO
+    from .._data.stored import Stored
     from ..models._model import Model
-    from ._informer import Informer
 
 __all__ = ["CachedQuery"]
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Stored")
+
+
+class Keeper(Protocol):
+    """What a cached query uses of the informer keeping its store current (:class:`pykorm.controller.Informer`,
+    which imports this module)."""
+
+    @property
+    def session(self) -> SessionIO: ...
+
+    def check(self) -> None: ...
 
 
 class CachedQuery(QueryView[M]):
@@ -41,7 +51,7 @@ class CachedQuery(QueryView[M]):
     __slots__ = ("_store", "_cluster", "_owner", "_informer")
 
     def __init__(self, query: Query[M], store: Store, cluster: str | None = None, owner: str | None = None, *,
-                 informer: Informer[Any] | None = None) -> None:
+                 informer: Keeper | None = None) -> None:
         super().__init__(query)
         self._store = store
         self._cluster = cluster
@@ -168,7 +178,7 @@ class CachedQuery(QueryView[M]):
         return store.items()
 
     @property
-    def _session(self) -> SessionCore[Any] | None:
+    def _session(self) -> SessionIO | None:
         """The session the objects handed out act through: the informer's (which read them), else the query's."""
         return self._informer.session if self._informer is not None else self.query._state.session
 

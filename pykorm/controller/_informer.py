@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, Typ
 
 from .._base.drive import run
 from .._session.client import ResourceClient
+from .._session.query import Query
 from .._base.errors import CacheUnavailable, WaitTimeout
 from .._http.resource import resource_of
 from .._data.tracking import json_copy
@@ -39,15 +40,15 @@ from ._streaming import NotServed, stream_initial
 from ._transforms import Transform
 
 if TYPE_CHECKING:
+    from .._data.stored import Stored
     from ..models._model import Model
-    from .._session.query import Query
     from .._session.session import Pykorm
 
 __all__ = ["Handler", "Informer", "log"]
 
 log = logging.getLogger("pykorm.controller")
 
-M = TypeVar("M", bound="Model")
+M = TypeVar("M", bound="Stored")
 
 Handler = Callable[[str, "Raw | None", "Raw | None"], None]
 """A change: ``(type, old, new)``, ``type`` one of ADDED (old None), MODIFIED, DELETED (new: the last state seen)."""
@@ -96,7 +97,7 @@ class Informer(Generic[M]):
         self.stream = stream  # None: stream the first list where the server serves it; False: list
         self.streamed: bool | None = None  # whether the last first list was streamed (None: not made yet)
         self.store = Store()
-        query = model.query.session(self.session)
+        query = Query(model).session(self.session)
         if namespace is not None:
             query = query.namespace(namespace)
         if self.selector:

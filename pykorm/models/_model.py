@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, TypeVar
 
 from typing_extensions import Self
 
-from .._data.objects import Nested, _Object, user_metadata
+from .._data.objects import Nested
 from .._data.owners import OwnerReference
+from .._data.stored import Stored
 from .._base.paths import get_path
 from .._http.resource import ResourceType
 from .._data.tracking import json_copy
@@ -47,171 +48,25 @@ class _QueryAccessor:
         return Query(owner)
 
 
-class Model(_Object):
+class Model(Stored):
     """A Kubernetes object. Subclass :class:`NamespacedModel` or :class:`ClusterModel`, and bind it
     to a resource with ``@k8s_custom_object`` or ``@k8s_core``.
+
+    Its identity, metadata fields and state are :class:`pykorm._data.stored.Stored`'s (what the
+    session uses of an object); a model adds ``Model.query`` and the active-record façade.
     """
 
-    __resource__: ClassVar[ResourceType | None] = None
-
-    @property
-    def _cluster(self) -> str | None:
-        cluster: str | None = self.__dict__["_cluster"]
-        return cluster
     query: ClassVar[_QueryAccessor] = _QueryAccessor()
-
-    name: str = Metadata("name", readonly=True)  # set once, as in pykorm: a new name is a new object
-    labels: dict[str, str] = Metadata("labels", default_factory=dict, repr=False)
-    annotations: dict[str, str] = Metadata("annotations", default_factory=dict, repr=False)
-    created_at: datetime.datetime | None = Metadata("creationTimestamp", readonly=True, init=False, repr=False)
-    uid: str | None = Metadata("uid", readonly=True, init=False, repr=False)
-    resource_version: str | None = Metadata("resourceVersion", init=False, repr=False)
-    generation: int | None = Metadata("generation", readonly=True, init=False, repr=False)
-    owner_references: list[OwnerReference] | None = Metadata("ownerReferences", default=None, repr=False)
-    finalizers: list[str] | None = Metadata("finalizers", default=None, repr=False)
-    deletion_timestamp: datetime.datetime | None = Metadata("deletionTimestamp", readonly=True, init=False, repr=False)
-    deletion_grace_period_seconds: int | None = Metadata("deletionGracePeriodSeconds", init=False, repr=False)
-
-    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
-        obj = super().__new__(cls)
-        obj.__dict__["_original"] = None
-        obj.__dict__["_cluster"] = None
-        obj.__dict__["_session"] = None
-        return obj
-
-    # A copy acts through the same session; a pickled object has none (another process: the default one).
-
-    def __copy__(self) -> Self:
-        obj = object.__new__(type(self))
-        obj.__dict__.update(self.__dict__)
-        return obj
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
-        obj = object.__new__(type(self))
-        memo[id(self)] = obj
-        for key, value in self.__dict__.items():
-            obj.__dict__[key] = value if key == "_session" else copy.deepcopy(value, memo)
-        return obj
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_session": None}
-
-    @classmethod
-    def _skeleton(cls) -> dict[str, Any]:
-        resource = cls.__resource__
-        if resource is None:
-            return {"metadata": {}}
-        return {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": {}}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
-        """A typed object from a manifest dict (the counterpart of :meth:`to_dict`); ``data`` is copied.
-
-        Raises:
-            ValueError: ``data`` names another ``apiVersion`` or ``kind`` than the model's.
-
-        >>> Deployment.from_dict(yaml.safe_load(open("deployment.yaml"))).spec.replicas
-        """
-        raw = copy.deepcopy(dict(data))
-        for key, expected in cls._skeleton().items():
-            if key == "metadata":
-                raw.setdefault("metadata", {})
-            elif raw.setdefault(key, expected) != expected:
-                raise ValueError(f"{cls.__name__}.from_dict: {key} is {raw[key]!r}, not {expected!r}")
-        return cls._from_server(raw)
 
     def owners(self, cluster: str | None = None) -> list[Model]:
         """The objects named in ``metadata.ownerReferences`` that still exist, as models (see :meth:`Pykorm.owners`),
         read through the object's session (see :meth:`save`)."""
         return self._acting_session("owners").owners(self, cluster)
 
-    @classmethod
-    def _from_server(cls, raw: dict[str, Any], cluster: str | None = None, session: SessionCore[Any] | None = None) -> Self:
-        """An instance holding ``raw`` as the server sent it (not copied), read through ``session``."""
-        obj = object.__new__(cls)
-        d = obj.__dict__
-        d["_raw"] = raw
-        d["_original"] = None
-        d["_cluster"] = cluster
-        d["_session"] = session
-        return obj
-
-    def _load(self, raw: dict[str, Any], cluster: str | None = None, session: SessionCore[Any] | None = None) -> None:
-        """Replace the object's state with the server's answer (through ``session``: the object acts through it now)."""
-        d = self.__dict__
-        d["_raw"] = raw
-        d["_original"] = None
-        if cluster is not None:
-            d["_cluster"] = cluster
-        if session is not None:
-            d["_session"] = session
-
-    def _bind(self, session: SessionCore[Any]) -> None:
-        """From now on the object acts through ``session`` (a write through it sent nothing: still its session)."""
-        self.__dict__["_session"] = session
-
     def _acting_session(self, verb: str) -> Pykorm:
         from .._session.session import session_of
 
         return session_of(self, verb)
-
-    def _root_object(self) -> Model:
-        return self
-
-    def __hash__(self) -> int:
-        # Stable while the object changes, and equal for equal objects.
-        return hash((type(self).__qualname__, getattr(self, "namespace", None), self.name))
-
-    def _will_change(self) -> None:
-        d = self.__dict__
-        if d["_original"] is None and self.is_stored:
-            d["_original"] = json_copy(d["_raw"])  # the first change keeps the original (pykorm._data.tracking)
-
-    @property
-    def is_stored(self) -> bool:
-        """True once the object was read from or written to the server."""
-        return bool(get_path(self._raw, ("metadata", "resourceVersion")))
-
-    @property
-    def _k8s_dict(self) -> dict[str, Any]:
-        """The object as it would be sent (a copy without what the server sets): the original pykorm's name."""
-        return self.to_dict()
-
-    @property
-    def _k8s_uid(self) -> str | None:
-        """The object's uid (the original pykorm's name); read-only once set."""
-        return self.uid
-
-    @_k8s_uid.setter
-    def _k8s_uid(self, value: str | None) -> None:
-        self.uid = value  # read-only once set, like uid
-
-    def to_dict(self) -> dict[str, Any]:
-        """A deep copy of the object as it would be sent: without ``creationTimestamp``, ``uid``,
-        ``resourceVersion`` and the other metadata the server sets; an unset field declared
-        ``allow_empty=True`` is there as None (the original pykorm's rule)."""
-        data = super().to_dict()
-        data["metadata"] = user_metadata(data)
-        return data
-
-    def to_k8s(self) -> dict[str, Any]:
-        """The whole object as the API server returns it (``kubectl get -o json``): a deep copy of its JSON.
-
-        What :meth:`to_dict` gives plus the metadata the server sets (``uid``, ``resourceVersion``,
-        ``creationTimestamp``, ``generation``, ``managedFields``...), e.g. for an HTTP API that returns
-        the stored object. Changes made since the object was read or saved are in it (:attr:`original`
-        is the object as read); the copy is plain dicts and lists, changing it changes nothing else.
-
-        >>> pk.save(peach).to_k8s()["metadata"]["uid"]
-        """
-        raw: dict[str, Any] = json_copy(self._raw)
-        return raw
-
-    @property
-    def original(self) -> dict[str, Any] | None:
-        """The object as last read from the server, when it has changed since; else None."""
-        original: dict[str, Any] | None = self.__dict__["_original"]
-        return original
 
     def save(self, cluster: str | None = None, **options: Any) -> Self:
         """Create or update the object (see :meth:`Pykorm.save`) through its session: the one that read, created

@@ -18,10 +18,7 @@ import ssl
 import struct
 import threading
 import time
-from typing import TYPE_CHECKING, Iterator
-
-if TYPE_CHECKING:
-    from ._faultproxy import FaultProxy
+from typing import Iterator, Protocol
 
 __all__ = ["POLL", "Rule", "Connection", "pattern"]
 
@@ -52,10 +49,27 @@ class _Frozen(Exception):
     """The connection must go silent from now on."""
 
 
+class Relaying(Protocol):
+    """What a connection uses of its :class:`pykorm.testing.FaultProxy` (which imports this module)."""
+
+    port: int
+    latency: float
+    _lock: threading.Lock
+    _connections: set[Connection]
+    _server_context: ssl.SSLContext | None
+    _stopped: threading.Event
+
+    def _connect_upstream(self) -> socket.socket: ...
+
+    def _take_rule(self, verb: str, path: str) -> Rule | None: ...
+
+    def _record(self, verb: str, path: str, outcome: str) -> None: ...
+
+
 class Connection:
     """One client connection and its own connection to the server, served by one thread."""
 
-    def __init__(self, proxy: FaultProxy, raw: socket.socket) -> None:
+    def __init__(self, proxy: Relaying, raw: socket.socket) -> None:
         self.proxy = proxy
         self.raw = raw
         self.state = "open"  # "open", "freeze" or "reset": set by the proxy, acted on here

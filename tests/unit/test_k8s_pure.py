@@ -14,7 +14,7 @@ from pykorm._tools.k8s_codegen import K8sInputs, k8s_sources
 from pykorm._session.manifests import manifest_files, manifest_objects
 from pykorm._session.pages import read_page
 from pykorm._select.plan import Plan
-from pykorm._data.owners import adopt
+from pykorm._data.stored import adopt
 from pykorm._session.subresources import log_params, scale_from, scale_patch
 from pykorm.k8s import ConfigMap, Namespace, Node, Pod, Secret
 
