@@ -22,27 +22,13 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Generic, Hashable, Protocol, TypeVar
+from typing import Callable, Generic, Hashable, TypeVar
 
-from ._queue import RateLimiter
+from ._queue import Limiter, RateLimiter
 
 __all__ = ["Limiter", "MaxOf", "RateLimiter", "TokenBucket", "default_rate_limiter"]
 
 K = TypeVar("K", bound=Hashable)
-K_contra = TypeVar("K_contra", contravariant=True)
-
-
-class Limiter(Protocol[K_contra]):
-    """What a work queue asks a rate limiter."""
-
-    def when(self, key: K_contra) -> float:
-        """Seconds to hold ``key`` back before its next retry (and count the retry)."""
-
-    def retries(self, key: K_contra) -> int:
-        """Retries of ``key`` in a row so far."""
-
-    def forget(self, key: K_contra) -> None:
-        """``key`` succeeded: its next retry starts afresh."""
 
 
 class TokenBucket(Generic[K]):

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._base.errors import ConflictError, NotFound
 from .._data.objects import user_metadata
-from .._data.owners import adopt
+from .._data.stored import adopt
 from .._base.receipts import note_state
 from .._http.resource import resource_of
 from .._data.tracking import json_copy

@@ -22,14 +22,25 @@ import heapq
 import itertools
 import threading
 import time
-from typing import TYPE_CHECKING, Generic, Hashable, Protocol, TypeVar
+from typing import Generic, Hashable, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from ._limiter import Limiter
-
-__all__ = ["QueueObserver", "RateLimiter", "WorkQueue"]
+__all__ = ["Limiter", "QueueObserver", "RateLimiter", "WorkQueue"]
 
 K = TypeVar("K")
+K_contra = TypeVar("K_contra", contravariant=True)
+
+
+class Limiter(Protocol[K_contra]):
+    """What a work queue asks a rate limiter."""
+
+    def when(self, key: K_contra) -> float:
+        """Seconds to hold ``key`` back before its next retry (and count the retry)."""
+
+    def retries(self, key: K_contra) -> int:
+        """Retries of ``key`` in a row so far."""
+
+    def forget(self, key: K_contra) -> None:
+        """``key`` succeeded: its next retry starts afresh."""
 
 
 class QueueObserver(Protocol):
