@@ -453,18 +453,29 @@ class SessionCore(Generic[TransportT]):
             gone_uid = uid or get_path(answer or {}, ("metadata", "uid"))
             await self._wait_gone(obj, gone_uid, timeout, target, deadline)
 
-    async def _update(self, obj: M, mutate: Callable[[M], object], retries: int = 10, cluster: str | None = None) -> M:
+    async def _update(self, obj: M, mutate: Callable[[M], object], retries: int = 10, cluster: str | None = None, *,
+                      status: bool = False, same_object: bool = False) -> M:
+        """``mutate``, then save (``status``: :meth:`_save_status`); on a conflict re-read and do it again.
+
+        The one conflict-retry loop: ``pk.update``, bulk updates and ``controller.update_status``. With
+        ``same_object``, a re-read that finds another object of that name (another uid) raises NotFound.
+        """
+        uid = obj.uid
         for attempt in range(retries + 1):
             changed = mutate(obj)
             if inspect.isawaitable(changed):  # an async mutate, with pykorm.aio
                 await changed
             try:
-                return await self._save(obj, cluster)
+                return await (self._save_status(obj, cluster) if status else self._save(obj, cluster))
             except ConflictError:
                 if attempt == retries:
                     raise
                 await self._sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
                 await self._refresh(obj, cluster)
+                if same_object and uid and obj.uid != uid:
+                    raise NotFound(f"{type(obj).__name__} {obj.name}: the object to be written was deleted, and another "
+                                   f"one of that name (uid {obj.uid}) created since it was read",
+                                   status=404, reason="NotFound") from None
         raise AssertionError("unreachable")
 
     # -- subresources: /scale and /log ---------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A reconcile reads from the cache, which may be a moment behind the server: a status
 written with the read's resourceVersion then conflicts. :func:`update_status` applies the
-change again to a fresh read and retries, as client-go's ``RetryOnConflict``. Nothing is
+change again to a fresh read and retries, as client-go's ``RetryOnConflict`` (the session's one
+conflict-retry loop, ``pk.update``'s: :meth:`pykorm._session.core.SessionCore._update`). Nothing is
 sent when the status did not change, so a reconcile that finds everything in order
 writes nothing (and causes no event).
 
@@ -15,11 +16,9 @@ newer generation's own event brings the reconcile that observes it.
 
 from __future__ import annotations
 
-import random
-import time
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-from .._base.errors import ConflictError, NotFound
+from .._base.drive import run
 from .._base.paths import set_path
 
 if TYPE_CHECKING:
@@ -62,21 +61,11 @@ def update_status(
         raise ValueError(f"observed_generation is the metadata.generation the reconcile read (an int from 1), "
                          f"not {observed_generation!r}")
     session = session or session_of(obj, "update_status")
-    uid = obj.uid
-    for attempt in range(retries + 1):
-        mutate(obj)
+
+    def change(target: M) -> None:
+        mutate(target)
         if observed_generation is not None:
-            obj._will_change()
-            set_path(obj._raw, ("status", "observedGeneration"), observed_generation)
-        try:
-            return session.save_status(obj)
-        except ConflictError:
-            if attempt == retries:
-                raise
-            time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-            session.refresh(obj)
-            if uid and obj.uid != uid:
-                raise NotFound(f"{type(obj).__name__} {obj.name}: the object whose status was to be written was "
-                               f"deleted, and another one of that name (uid {obj.uid}) created since it was read",
-                               status=404, reason="NotFound") from None
-    raise AssertionError("unreachable")
+            target._will_change()
+            set_path(target._raw, ("status", "observedGeneration"), observed_generation)
+
+    return run(session._update(obj, change, retries, status=True, same_object=True))
