@@ -23,6 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
 
 from .._base.errors import CacheUnavailable, LeaderElectionLost, WaitTimeout
+from ._aio import EventLoop, bridge, is_async
 from ._events import EventRecorder
 from ._informer import Informer, log
 from ._leader import LeaderElection, LeaderElector
@@ -66,6 +67,8 @@ class Manager:
 
         webhooks: a :class:`pykorm.webhooks.WebhookServer` run with the controllers, in every replica
             (admission and conversion answered by this process); ``/healthz`` and ``/readyz`` check it serves.
+        async_session: a :class:`pykorm.aio.AsyncPykorm` that ``async def`` reconcilers (:mod:`._aio`) use:
+            closed on the manager's event loop when it stops.
 
     Raises:
         ImportError: ``metrics_port`` without prometheus-client installed (the ``metrics`` extra).
@@ -85,6 +88,7 @@ class Manager:
         metrics_registry: CollectorRegistry | None = None,
         webhooks: WebhookServer | None = None,
         cache_transform: Transform | None = slim_managed_fields,
+        async_session: Any = None,
     ) -> None:
         from .._session.session import default_session
 
@@ -94,6 +98,8 @@ class Manager:
         self.shutdown_timeout = shutdown_timeout
         self.webhooks = webhooks
         self.cache_transform = cache_transform
+        self.async_session = async_session
+        self._loop = EventLoop()  # async reconcilers' (started with the first one's first call)
         self.elector = LeaderElector(leader_election, self.session) if leader_election is not None else None
         self.controllers: list[Controller[Any]] = []
         self._informers: dict[tuple[Any, ...], Informer[Any]] = {}
@@ -191,7 +197,8 @@ class Manager:
             owned = [informer for informer, mapper, chosen in specs if mapper is None and chosen is ANY]
             watched = [spec for spec in specs if not (spec[1] is None and spec[2] is ANY)]
             label = name or str(getattr(reconcile, "__name__", model.__name__))
-            controller = Controller(label, reconcile, primary, owned, workers=workers, resync=resync,
+            function = bridge(reconcile, self._loop) if is_async(reconcile) else reconcile  # type: ignore[arg-type]
+            controller = Controller(label, function, primary, owned, workers=workers, resync=resync,
                                     owned_delay=owned_delay, predicate=chosen, watches=watched,
                                     rate_limiter=rate_limiter, timeout=timeout, guard=self._guard)
             if self.metrics is not None:
@@ -299,6 +306,7 @@ class Manager:
             self._endpoints.stop()
             if self.webhooks is not None:
                 self.webhooks.stop()
+            self._stop_loop()
             for number, handler in restore.items():
                 signal.signal(number, handler)
 
@@ -354,6 +362,15 @@ class Manager:
         except BaseException as error:  # noqa: BLE001 - kept for the caller, as a thread cannot raise
             self.error = error
             log.error("pykorm: manager stopped: %s", error)
+
+    def _stop_loop(self) -> None:
+        """Close the async session on the loop, then stop the loop (after the controllers stopped)."""
+        if self.async_session is not None and self._loop.loop is not None:
+            try:
+                self._loop.run(self.async_session.close(), 10.0)
+            except Exception as error:  # noqa: BLE001 - a shutdown goes on
+                log.warning("pykorm: closing the async session failed: %s", error)
+        self._loop.stop()
 
     def _informers_alive(self) -> str | None:
         """Healthy unless an informer's thread ended on an error it could not ride out (a restart helps)."""
