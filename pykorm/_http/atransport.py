@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from time import monotonic
-from typing import Any, AsyncGenerator
+from typing import Any, AsyncGenerator, Callable
 
 import aiohttp
 from yarl import URL
@@ -36,6 +36,28 @@ __all__ = ["APPLY_PATCH", "MERGE_PATCH", "AsyncTransport"]
 _HELD_OFF = 16 * 1024  # bytes: a list page above this is decoded with full collections held off
 
 
+_STATIC_TOKEN_HOOK = "KubeConfigLoader._set_config.<locals>._refresh_api_key"
+
+
+def may_block(hook: Callable[..., object]) -> bool:
+    """Whether a configuration's ``refresh_api_key_hook`` may block (and so runs in a worker thread).
+
+    Any hook may, but one: the official kubeconfig loader's for a token without an expiry, which
+    only copies the loaded settings back (an exec plugin's or an expiring token's has an expiry).
+    A thread hop per request costs the event loop more than that copy.
+    """
+    if getattr(hook, "__qualname__", "") != _STATIC_TOKEN_HOOK or getattr(hook, "__module__", "") != "kubernetes.config.kube_config":
+        return True
+    loaders = []
+    for cell in getattr(hook, "__closure__", None) or ():
+        try:
+            if type(cell.cell_contents).__name__ == "KubeConfigLoader":
+                loaders.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    return len(loaders) != 1 or "expiry" in vars(loaders[0])
+
+
 class AsyncTransport(Endpoint):
     """A connection pool to one API server, for the event loop it is used on.
 
@@ -50,8 +72,7 @@ class AsyncTransport(Endpoint):
         self._ssl = ssl_context(configuration) if self.host.startswith("https") else False
         name = getattr(configuration, "tls_server_name", None) or configuration.assert_hostname
         self._server_hostname = name if isinstance(name, str) and name else None
-        # An exec plugin or an expiring token refreshes in auth_settings(): blocking work, done off the loop.
-        self._refreshes = getattr(configuration, "refresh_api_key_hook", None) is not None
+        self._hook: tuple[object, bool] = (None, False)  # the refresh hook last seen, and whether it may block
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -143,7 +164,11 @@ class AsyncTransport(Endpoint):
             await asyncio.sleep(pause)
 
     async def _headers(self) -> dict[str, str]:
-        if self._refreshes:
+        # An exec plugin or an expiring token refreshes in auth_settings(): blocking work, done off the loop.
+        hook = getattr(self.configuration, "refresh_api_key_hook", None)
+        if hook is not self._hook[0]:
+            self._hook = (hook, hook is not None and may_block(hook))
+        if self._hook[1]:
             return await asyncio.to_thread(auth_headers, self.configuration, self._auth_lock)
         return auth_headers(self.configuration, self._auth_lock)
 

@@ -45,3 +45,19 @@ def test_each_request_reads_the_token_through_the_hook_without_scanning_the_envi
         assert configuration.proxy == "http://proxy.example:3128"
     finally:
         pk.close()
+
+
+def test_only_the_kubeconfig_loaders_hook_for_a_token_that_never_expires_runs_on_the_event_loop(tmp_path: Path) -> None:
+    from pykorm._http.atransport import may_block
+
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    pk = pykorm.Pykorm(kubeconfig=tmp_path / "kubeconfig", make_default=False)
+    try:
+        hook = pk.transport().configuration.refresh_api_key_hook
+        assert hook is not None and not may_block(hook)  # it copies the loaded token back: no I/O
+        loader = next(c.cell_contents for c in hook.__closure__ or () if type(c.cell_contents).__name__ == "KubeConfigLoader")
+        loader.expiry = "2000-01-01T00:00:00Z"  # an exec plugin's or an expiring token: it may run a plugin
+        assert may_block(hook)
+    finally:
+        pk.close()
+    assert may_block(lambda configuration: None)  # anybody else's hook: a worker thread, as before
