@@ -13,7 +13,7 @@ __all__ = ["GO_TOOLCHAIN", "KUBERNETES_RELEASES", "KUBERNETES_VERSION", "KWOK_VE
 KUBERNETES_RELEASES: tuple[str, ...] = ("v1.35.4", "v1.36.3", "v1.37.2")
 """The Kubernetes releases pykorm builds and tests: the newest patch of each maintained minor, oldest first."""
 
-KUBERNETES_VERSION = "v1.36.3"
+KUBERNETES_VERSION = KUBERNETES_RELEASES[-1]
 """The release the local control plane runs unless told otherwise (the newest), and the one
 ``pykorm.k8s`` is generated from."""
 

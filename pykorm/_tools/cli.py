@@ -485,10 +485,26 @@ def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
 
 def codegen_k8s(args: argparse.Namespace) -> int:
     """Regenerate pykorm/k8s/ (or DIR) from a cluster's OpenAPI v3; with --check, exit 1 when stale."""
-    from .k8s_codegen import PACKAGE_DIR, fetch_inputs, k8s_sources, stale_modules
+    from .k8s_codegen import PACKAGE_DIR, RELEASES_DIR, fetch_inputs, k8s_sources, release_record, stale_modules
 
+    transport = _session(args).transport()
+    if args.record_release:
+        release = str(transport.request("GET", "/version").get("gitVersion", "")).split("+")[0]
+        if release == KUBERNETES_VERSION:
+            raise CommandError(f"the cluster serves {release}, the release pykorm.k8s is generated from: "
+                               "record an older release's cluster (pykorm cluster up --kubernetes-version 1.35)")
+        path = (args.output or RELEASES_DIR) / f"{release}.json"
+        text = release_record(fetch_inputs(transport), release)
+        current = path.read_text() if path.exists() else None
+        if args.check:
+            print(f"stale: {path}" if current != text else f"current: {path}")
+            return 1 if current != text else 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        _say(f"wrote {path}; regenerate pykorm/k8s against a {KUBERNETES_VERSION} cluster to note what it lacks")
+        return 0
     directory: Path = args.output or PACKAGE_DIR
-    sources = k8s_sources(fetch_inputs(_session(args).transport()))
+    sources = k8s_sources(fetch_inputs(transport))
     stale = stale_modules(sources, directory)
     if args.check:
         for name in stale:
@@ -508,6 +524,9 @@ def _codegen_arguments(parser: argparse.ArgumentParser) -> None:
     _cluster_arguments(parser)
     parser.add_argument("-o", "--output", type=Path, metavar="DIR", help="write there instead of pykorm/k8s/")
     parser.add_argument("--check", action="store_true", help="exit 1 and name the files that differ")
+    parser.add_argument("--record-release", action="store_true",
+                        help="against an older release's cluster: record which fields it serves "
+                             "(pykorm/_tools/k8s_releases/vX.Y.Z.json), so that the generated docstrings say what it lacks")
 
 
 def apply(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .._base.versions import KUBERNETES_VERSION, minor_of
 from .codegen import _WIDTH, _attr, _call, _py, snake_case
 from ..models._model import NamespacedModel, Nested
 from .._http.transport import Transport
@@ -77,11 +78,15 @@ class K8sInputs:
         documents: the OpenAPI v3 document of each group version (``"v1"``, ``"apps/v1"``).
         resources: (group version, kind) → (plural, namespaced).
         selectable: (group version, kind) → the field paths the server accepts in a field selector.
+        older: release (``"v1.35.4"``) → definition name → its property names, as that older release
+            serves them (:func:`served_fields`, recorded in :data:`RELEASES_DIR`): what it lacks is noted.
     """
 
     def __init__(self, documents: dict[str, Any], resources: dict[tuple[str, str], tuple[str, bool]],
-                 selectable: dict[tuple[str, str], tuple[str, ...]]) -> None:
+                 selectable: dict[tuple[str, str], tuple[str, ...]],
+                 older: Mapping[str, Mapping[str, list[str]]] | None = None) -> None:
         self.documents, self.resources, self.selectable = documents, resources, selectable
+        self.older = dict(older or {})
 
 
 def _gv(group: str, version: str) -> str:
@@ -117,7 +122,7 @@ def fetch_inputs(transport: Transport, kinds: Iterable[tuple[str, str, str]] = K
         schema = _definitions(documents[gv])[_definition_name(documents[gv], group, version, kind)]
         path = f"/apis/{gv}/{plural}" if group else f"/api/{version}/{plural}"
         selectable[(gv, kind)] = tuple(p for p in _scalar_paths(documents[gv], schema) if _accepted(transport, path, p))
-    return K8sInputs(documents, resources, selectable)
+    return K8sInputs(documents, resources, selectable, load_older())
 
 
 def _json(answer: Any) -> Any:
@@ -182,14 +187,33 @@ def _deref(definitions: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping
 class _Def:
     """One generated class: a kind's model or a Nested definition."""
 
-    def __init__(self, name: str, module: str, schema: Mapping[str, Any], kind: tuple[str, str, str] | None) -> None:
-        self.name, self.module, self.schema, self.kind = name, module, schema, kind
+    def __init__(self, definition: str, module: str, schema: Mapping[str, Any], kind: tuple[str, str, str] | None) -> None:
+        self.definition, self.name = definition, definition.rpartition(".")[2]
+        self.module, self.schema, self.kind = module, schema, kind
         self.lines: list[str] = []
         self.depends: set[str] = set()  # definition names used by this one's fields
 
 
 def k8s_sources(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] = KINDS) -> dict[str, str]:
     """The modules of ``pykorm/k8s/``: file name → Python source."""
+    kinds = tuple(kinds)
+    generated = _generate(inputs, kinds)
+    modules: dict[str, list[str]] = {}
+    for name in _ordered(generated):
+        modules.setdefault(generated[name].module, []).append(name)
+    sources = {f"{module}.py": _module_source(module, names, generated, inputs) for module, names in sorted(modules.items())}
+    sources["__init__.py"] = _package_source(kinds, inputs, generated)
+    return sources
+
+
+def served_fields(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] = KINDS) -> dict[str, list[str]]:
+    """Each definition the generator makes a class of, with the property names this cluster serves:
+    what an older release's record (:data:`RELEASES_DIR`) holds."""
+    return {name: sorted(cls.schema.get("properties") or ()) for name, cls in sorted(_generate(inputs, kinds).items())}
+
+
+def _generate(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]]) -> dict[str, _Def]:
+    """Every class to generate (each kind's and each definition they reach), by definition name."""
     definitions: dict[str, Any] = {}
     for document in inputs.documents.values():
         definitions.update(_definitions(document))
@@ -199,7 +223,7 @@ def k8s_sources(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] = KINDS
     def visit(name: str, kind: tuple[str, str, str] | None) -> None:
         if name in generated:
             return
-        cls = _Def(name.rpartition(".")[2], _module_of(name), definitions[name], kind)
+        cls = _Def(name, _module_of(name), definitions[name], kind)
         generated[name] = cls
         _fields(cls, definitions, inputs)
         for used in sorted(cls.depends):
@@ -210,12 +234,22 @@ def k8s_sources(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] = KINDS
         name = _definition_name(inputs.documents[gv], group, version, kind)
         visit(name, (group, version, kind))
         kind_names[name] = generated[name]
-    modules: dict[str, list[str]] = {}
-    for name in _ordered(generated):
-        modules.setdefault(generated[name].module, []).append(name)
-    sources = {f"{module}.py": _module_source(module, names, generated, inputs) for module, names in sorted(modules.items())}
-    sources["__init__.py"] = _package_source(kinds, inputs, generated)
-    return sources
+    return generated
+
+
+def _not_served(inputs: K8sInputs, definition: str, key: str | None = None) -> str | None:
+    """``Not served by Kubernetes 1.35 (new in 1.36).`` when an older release lacks the definition (``key``:
+    that property of it); None when every recorded release serves it."""
+    lacking = []
+    for release in sorted(inputs.older, key=lambda r: tuple(int(n) for n in r.lstrip("v").split("."))):
+        fields = inputs.older[release].get(definition)
+        if fields is None or (key is not None and key not in fields):
+            lacking.append(minor_of(release))
+    if not lacking:
+        return None
+    newer = [minor_of(r) for r in inputs.older if minor_of(r) not in lacking]
+    since = min([*newer, minor_of(KUBERNETES_VERSION)], key=lambda m: tuple(int(n) for n in m.split(".")))
+    return f"Not served by Kubernetes {' or '.join(lacking)} (new in {since})."
 
 
 def _fields(cls: _Def, definitions: Mapping[str, Any], inputs: K8sInputs) -> None:
@@ -244,6 +278,9 @@ def _fields(cls: _Def, definitions: Mapping[str, Any], inputs: K8sInputs) -> Non
             annotation += " | None"
             args.append("default=None")
         lines += _call(f"    {attr}: {annotation} = DataField", args, "    ")
+        note = _not_served(inputs, cls.definition, key) if _not_served(inputs, cls.definition) is None else None
+        if note:
+            lines.append(f'    """{note}"""')
     cls.lines = lines
 
 
@@ -351,13 +388,16 @@ def _class_source(cls: _Def, inputs: K8sInputs) -> list[str]:
         base = "NamespacedModel" if namespaced else "ClusterModel"
     lines.append(f"class {cls.name}({base}):")
     doc = _first_sentence(cls.schema.get("description"))
-    if doc:
-        lines.append(f'    """{doc}"""')
+    note = _not_served(inputs, cls.definition)
+    if doc and note:
+        lines += [f'    """{doc}', "", f"    {note}", '    """']
+    elif doc or note:
+        lines.append(f'    """{doc or note}"""')
     if cls.lines:
-        if doc:
+        if doc or note:
             lines.append("")
         lines += cls.lines
-    elif not doc:
+    elif not (doc or note):
         lines.append("    pass")
     return lines
 
@@ -389,6 +429,29 @@ def _package_source(kinds: Iterable[tuple[str, str, str]], inputs: K8sInputs, ge
     lines.append("")
     lines += _wrapped("__all__ = [", [f'"{n}"' for n in sorted([*names, *modules])], "]")
     return "\n".join(lines) + "\n"
+
+
+RELEASES_DIR = Path(__file__).resolve().parent / "k8s_releases"
+"""What each older release serves of the generated definitions (``v1.35.4.json``: definition → property
+names), recorded with ``python -m pykorm codegen k8s --record-release`` against a cluster of that release."""
+
+
+def load_older(directory: Path = RELEASES_DIR) -> dict[str, dict[str, list[str]]]:
+    """The recorded older releases (those older than :data:`KUBERNETES_VERSION`), by release."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(Path(directory).glob("v*.json")):
+        record = json.loads(path.read_text())
+        if record["kubernetes"] != KUBERNETES_VERSION:
+            found[record["kubernetes"]] = record["definitions"]
+    return found
+
+
+def release_record(inputs: K8sInputs, release: str) -> str:
+    """The text of ``RELEASES_DIR/<release>.json`` for a cluster serving ``release``."""
+    record = {"about": "the properties Kubernetes serves of each definition pykorm.k8s generates: what an older "
+                       "release lacks is noted in the generated docstrings (pykorm._tools.k8s_codegen)",
+              "kubernetes": release, "definitions": served_fields(inputs)}
+    return json.dumps(record, indent=1, sort_keys=True) + "\n"
 
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "k8s"

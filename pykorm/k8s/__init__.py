@@ -19,6 +19,7 @@ from . import (
     networking_v1,
     policy_v1,
     rbac_v1,
+    scheduling_v1alpha3,
 )
 from .apps_v1 import DaemonSet, Deployment, ReplicaSet, StatefulSet
 from .autoscaling_v2 import HorizontalPodAutoscaler
@@ -78,4 +79,5 @@ __all__ = [
     "networking_v1",
     "policy_v1",
     "rbac_v1",
+    "scheduling_v1alpha3",
 ]

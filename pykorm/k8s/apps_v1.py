@@ -67,8 +67,8 @@ class DaemonSetCondition(Nested):
     last_transition_time: datetime.datetime | None = DataField("lastTransitionTime", default=None)
     message: str | None = DataField("message", default=None)
     reason: str | None = DataField("reason", default=None)
-    status: str = DataField("status", required=True, allow_empty=True)
-    type: str = DataField("type", required=True, allow_empty=True)
+    status: str | None = DataField("status", default=None)
+    type: str | None = DataField("type", default=None)
 
 
 class DaemonSetStatus(Nested):
@@ -90,7 +90,7 @@ class DaemonSetStatus(Nested):
 class DaemonSet(NamespacedModel):
     """DaemonSet represents the configuration of a daemon set."""
 
-    spec: DaemonSetSpec | None = DataField("spec", default=None)
+    spec: DaemonSetSpec = DataField("spec", required=True)
     status: DaemonSetStatus | None = DataField("status", default=None)
 
 
@@ -128,8 +128,8 @@ class DeploymentCondition(Nested):
     last_update_time: datetime.datetime | None = DataField("lastUpdateTime", default=None)
     message: str | None = DataField("message", default=None)
     reason: str | None = DataField("reason", default=None)
-    status: str = DataField("status", required=True, allow_empty=True)
-    type: str = DataField("type", required=True, allow_empty=True)
+    status: str | None = DataField("status", default=None)
+    type: str | None = DataField("type", default=None)
 
 
 class DeploymentStatus(Nested):
@@ -150,7 +150,7 @@ class DeploymentStatus(Nested):
 class Deployment(NamespacedModel):
     """Deployment enables declarative updates for Pods and ReplicaSets."""
 
-    spec: DeploymentSpec | None = DataField("spec", default=None)
+    spec: DeploymentSpec = DataField("spec", required=True)
     status: DeploymentStatus | None = DataField("status", default=None)
 
 
@@ -169,8 +169,8 @@ class ReplicaSetCondition(Nested):
     last_transition_time: datetime.datetime | None = DataField("lastTransitionTime", default=None)
     message: str | None = DataField("message", default=None)
     reason: str | None = DataField("reason", default=None)
-    status: str = DataField("status", required=True, allow_empty=True)
-    type: str = DataField("type", required=True, allow_empty=True)
+    status: str | None = DataField("status", default=None)
+    type: str | None = DataField("type", default=None)
 
 
 class ReplicaSetStatus(Nested):
@@ -189,7 +189,7 @@ class ReplicaSetStatus(Nested):
 class ReplicaSet(NamespacedModel):
     """ReplicaSet ensures that a specified number of pod replicas are running at any given time."""
 
-    spec: ReplicaSetSpec | None = DataField("spec", default=None)
+    spec: ReplicaSetSpec = DataField("spec", required=True)
     status: ReplicaSetStatus | None = DataField("status", default=None)
 
 
@@ -242,8 +242,8 @@ class StatefulSetCondition(Nested):
     last_transition_time: datetime.datetime | None = DataField("lastTransitionTime", default=None)
     message: str | None = DataField("message", default=None)
     reason: str | None = DataField("reason", default=None)
-    status: str = DataField("status", required=True, allow_empty=True)
-    type: str = DataField("type", required=True, allow_empty=True)
+    status: str | None = DataField("status", default=None)
+    type: str | None = DataField("type", default=None)
 
 
 class StatefulSetStatus(Nested):
@@ -265,5 +265,5 @@ class StatefulSetStatus(Nested):
 class StatefulSet(NamespacedModel):
     """StatefulSet represents a set of pods with consistent identities."""
 
-    spec: StatefulSetSpec | None = DataField("spec", default=None)
+    spec: StatefulSetSpec = DataField("spec", required=True)
     status: StatefulSetStatus | None = DataField("status", default=None)

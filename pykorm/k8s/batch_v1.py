@@ -8,6 +8,12 @@ from ..fields import DataField
 from ..models._model import NamespacedModel, Nested, k8s_resource
 from .core_v1 import ObjectReference, PodTemplateSpec
 from .meta_v1 import LabelSelector, ObjectMeta
+from .scheduling_v1alpha3 import (
+    WorkloadPodGroupDisruptionMode,
+    WorkloadPodGroupResourceClaim,
+    WorkloadPodGroupSchedulingConstraints,
+    WorkloadPodGroupSchedulingPolicy,
+)
 
 __all__ = [
     "CronJob",
@@ -15,6 +21,7 @@ __all__ = [
     "CronJobStatus",
     "Job",
     "JobCondition",
+    "JobSchedulingConfiguration",
     "JobSpec",
     "JobStatus",
     "JobTemplateSpec",
@@ -26,6 +33,21 @@ __all__ = [
     "SuccessPolicyRule",
     "UncountedTerminatedPods",
 ]
+
+
+class JobSchedulingConfiguration(Nested):
+    """JobSchedulingConfiguration composes the reusable workload-aware scheduling building blocks.
+
+    Not served by Kubernetes 1.36 (new in 1.37).
+    """
+
+    disruption_mode: WorkloadPodGroupDisruptionMode | None = DataField("disruptionMode", default=None)
+    resource_claims: list[WorkloadPodGroupResourceClaim] | None = DataField("resourceClaims", default=None)
+    scheduling_constraints: WorkloadPodGroupSchedulingConstraints | None = DataField(
+        "schedulingConstraints",
+        default=None,
+    )
+    scheduling_policy: WorkloadPodGroupSchedulingPolicy | None = DataField("schedulingPolicy", default=None)
 
 
 class PodFailurePolicyOnExitCodesRequirement(Nested):
@@ -81,6 +103,8 @@ class JobSpec(Nested):
     parallelism: int | None = DataField("parallelism", default=None)
     pod_failure_policy: PodFailurePolicy | None = DataField("podFailurePolicy", default=None)
     pod_replacement_policy: str | None = DataField("podReplacementPolicy", default=None)
+    scheduling: JobSchedulingConfiguration | None = DataField("scheduling", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     selector: LabelSelector | None = DataField("selector", default=None)
     success_policy: SuccessPolicy | None = DataField("successPolicy", default=None)
     suspend: bool | None = DataField("suspend", default=None)

@@ -61,6 +61,7 @@ __all__ = [
     "Event",
     "EventSeries",
     "EventSource",
+    "EvictionResponder",
     "ExecAction",
     "FCVolumeSource",
     "FileKeySelector",
@@ -98,12 +99,15 @@ __all__ = [
     "Node",
     "NodeAddress",
     "NodeAffinity",
+    "NodeAllocatableMappedResources",
+    "NodeAllocatableOverheadResources",
     "NodeAllocatableResourceClaimStatus",
     "NodeCondition",
     "NodeConfigSource",
     "NodeConfigStatus",
     "NodeDaemonEndpoints",
     "NodeFeatures",
+    "NodePodPreemptionPolicy",
     "NodeRuntimeHandler",
     "NodeRuntimeHandlerFeatures",
     "NodeSelector",
@@ -145,6 +149,7 @@ __all__ = [
     "PodSpec",
     "PodStatus",
     "PodTemplateSpec",
+    "PodVolumeHealth",
     "PortStatus",
     "PortworxVolumeSource",
     "PreferredSchedulingTerm",
@@ -188,6 +193,8 @@ __all__ = [
     "TypedObjectReference",
     "Volume",
     "VolumeDevice",
+    "VolumeHealthCondition",
+    "VolumeHealthStatus",
     "VolumeMount",
     "VolumeMountStatus",
     "VolumeNodeAffinity",
@@ -418,6 +425,8 @@ class HTTPGetAction(Nested):
     http_headers: list[HTTPHeader] | None = DataField("httpHeaders", default=None)
     path: str | None = DataField("path", default=None)
     port: int | str = DataField("port", required=True)
+    protocol: str | None = DataField("protocol", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     scheme: str | None = DataField("scheme", default=None)
 
 
@@ -452,6 +461,8 @@ class Lifecycle(Nested):
 class GRPCAction(Nested):
     """GRPCAction specifies an action involving a GRPC service."""
 
+    mode: str | None = DataField("mode", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     port: int = DataField("port", required=True)
     service: str | None = DataField("service", default=None)
 
@@ -550,6 +561,8 @@ class VolumeDevice(Nested):
 class VolumeMount(Nested):
     """VolumeMount describes a mounting of a Volume within a container."""
 
+    bind_mount_options: list[str] | None = DataField("bindMountOptions", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     mount_path: str = DataField("mountPath", required=True, allow_empty=True)
     mount_propagation: str | None = DataField("mountPropagation", default=None)
     name: str = DataField("name", required=True, allow_empty=True)
@@ -616,6 +629,16 @@ class EphemeralContainer(Nested):
     volume_devices: list[VolumeDevice] | None = DataField("volumeDevices", default=None)
     volume_mounts: list[VolumeMount] | None = DataField("volumeMounts", default=None)
     working_dir: str | None = DataField("workingDir", default=None)
+
+
+class EvictionResponder(Nested):
+    """EvictionResponder allows you to specify the responder reacting to an Eviction.
+
+    Not served by Kubernetes 1.36 (new in 1.37).
+    """
+
+    name: str = DataField("name", required=True, allow_empty=True)
+    priority: int = DataField("priority", required=True)
 
 
 class HostAlias(Nested):
@@ -780,12 +803,16 @@ class KeyToPath(Nested):
     key: str = DataField("key", required=True, allow_empty=True)
     mode: int | None = DataField("mode", default=None)
     path: str = DataField("path", required=True, allow_empty=True)
+    user: int | None = DataField("user", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
 
 
 class ConfigMapVolumeSource(Nested):
     """Adapts a ConfigMap into a volume."""
 
     default_mode: int | None = DataField("defaultMode", default=None)
+    default_user: int | None = DataField("defaultUser", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     items: list[KeyToPath] | None = DataField("items", default=None)
     name: str | None = DataField("name", default=None)
     optional: bool | None = DataField("optional", default=None)
@@ -798,12 +825,16 @@ class DownwardAPIVolumeFile(Nested):
     mode: int | None = DataField("mode", default=None)
     path: str = DataField("path", required=True, allow_empty=True)
     resource_field_ref: ResourceFieldSelector | None = DataField("resourceFieldRef", default=None)
+    user: int | None = DataField("user", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
 
 
 class DownwardAPIVolumeSource(Nested):
     """DownwardAPIVolumeSource represents a volume containing downward API info."""
 
     default_mode: int | None = DataField("defaultMode", default=None)
+    default_user: int | None = DataField("defaultUser", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     items: list[DownwardAPIVolumeFile] | None = DataField("items", default=None)
 
 
@@ -811,6 +842,8 @@ class EmptyDirVolumeSource(Nested):
     """Represents an empty directory for a pod."""
 
     medium: str | None = DataField("medium", default=None)
+    mode: int | None = DataField("mode", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     size_limit: str | None = DataField("sizeLimit", default=None)
 
 
@@ -978,6 +1011,8 @@ class ClusterTrustBundleProjection(Nested):
     optional: bool | None = DataField("optional", default=None)
     path: str = DataField("path", required=True, allow_empty=True)
     signer_name: str | None = DataField("signerName", default=None)
+    user: int | None = DataField("user", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
 
 
 class ConfigMapProjection(Nested):
@@ -1003,6 +1038,8 @@ class PodCertificateProjection(Nested):
     key_type: str = DataField("keyType", required=True, allow_empty=True)
     max_expiration_seconds: int | None = DataField("maxExpirationSeconds", default=None)
     signer_name: str = DataField("signerName", required=True, allow_empty=True)
+    user: int | None = DataField("user", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     user_annotations: dict[str, str] | None = DataField("userAnnotations", default=None)
 
 
@@ -1020,6 +1057,8 @@ class ServiceAccountTokenProjection(Nested):
     audience: str | None = DataField("audience", default=None)
     expiration_seconds: int | None = DataField("expirationSeconds", default=None)
     path: str = DataField("path", required=True, allow_empty=True)
+    user: int | None = DataField("user", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
 
 
 class VolumeProjection(Nested):
@@ -1040,6 +1079,8 @@ class ProjectedVolumeSource(Nested):
     """Represents a projected volume source"""
 
     default_mode: int | None = DataField("defaultMode", default=None)
+    default_user: int | None = DataField("defaultUser", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     sources: list[VolumeProjection] | None = DataField("sources", default=None)
 
 
@@ -1086,6 +1127,8 @@ class SecretVolumeSource(Nested):
     """Adapts a Secret into a volume."""
 
     default_mode: int | None = DataField("defaultMode", default=None)
+    default_user: int | None = DataField("defaultUser", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     items: list[KeyToPath] | None = DataField("items", default=None)
     optional: bool | None = DataField("optional", default=None)
     secret_name: str | None = DataField("secretName", default=None)
@@ -1166,6 +1209,8 @@ class PodSpec(Nested):
     dns_policy: str | None = DataField("dnsPolicy", default=None)
     enable_service_links: bool | None = DataField("enableServiceLinks", default=None)
     ephemeral_containers: list[EphemeralContainer] | None = DataField("ephemeralContainers", default=None)
+    eviction_responders: list[EvictionResponder] | None = DataField("evictionResponders", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     host_aliases: list[HostAlias] | None = DataField("hostAliases", default=None)
     host_ipc: bool | None = DataField("hostIPC", default=None)
     host_network: bool | None = DataField("hostNetwork", default=None)
@@ -1233,6 +1278,27 @@ class PersistentVolumeClaimCondition(Nested):
     type: str = DataField("type", required=True, allow_empty=True)
 
 
+class VolumeHealthCondition(Nested):
+    """VolumeHealthCondition represents an adverse health condition reported for a volume.
+
+    Not served by Kubernetes 1.36 (new in 1.37).
+    """
+
+    message: str | None = DataField("message", default=None)
+    reason: str = DataField("reason", required=True, allow_empty=True)
+    status: str = DataField("status", required=True, allow_empty=True)
+
+
+class VolumeHealthStatus(Nested):
+    """VolumeHealthStatus contains health information for a volume reported by the CSI controller plugin.
+
+    Not served by Kubernetes 1.36 (new in 1.37).
+    """
+
+    health_conditions: list[VolumeHealthCondition] | None = DataField("healthConditions", default=None)
+    last_transition_time: datetime.datetime | None = DataField("lastTransitionTime", default=None)
+
+
 class PersistentVolumeClaimStatus(Nested):
     """PersistentVolumeClaimStatus is the current status of a persistent volume claim."""
 
@@ -1245,6 +1311,8 @@ class PersistentVolumeClaimStatus(Nested):
         "currentVolumeAttributesClassName",
         default=None,
     )
+    health_status: VolumeHealthStatus | None = DataField("healthStatus", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     modify_volume_status: ModifyVolumeStatus | None = DataField("modifyVolumeStatus", default=None)
     phase: str | None = DataField("phase", default=None)
 
@@ -1396,6 +1464,15 @@ class NodeConfigSource(Nested):
     config_map: ConfigMapNodeConfigSource | None = DataField("configMap", default=None)
 
 
+class NodePodPreemptionPolicy(Nested):
+    """NodePodPreemptionPolicy defines the node-level policies governing preemption for pods on this node.
+
+    Not served by Kubernetes 1.36 (new in 1.37).
+    """
+
+    disable_resize_preemption: list[str] | None = DataField("disableResizePreemption", default=None)
+
+
 class Taint(Nested):
     """The node this Taint is attached to has the "effect" on any pod that does not tolerate the Taint."""
 
@@ -1412,6 +1489,8 @@ class NodeSpec(Nested):
     external_id: str | None = DataField("externalID", default=None)
     pod_cidr: str | None = DataField("podCIDR", default=None)
     pod_cidrs: list[str] | None = DataField("podCIDRs", default=None)
+    pod_preemption_policy: NodePodPreemptionPolicy | None = DataField("podPreemptionPolicy", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     provider_id: str | None = DataField("providerID", default=None)
     taints: list[Taint] | None = DataField("taints", default=None)
     unschedulable: bool | None = DataField("unschedulable", default=None)
@@ -1508,6 +1587,8 @@ class NodeSystemInfo(Nested):
     machine_id: str = DataField("machineID", required=True, allow_empty=True)
     operating_system: str = DataField("operatingSystem", required=True, allow_empty=True)
     os_image: str = DataField("osImage", required=True, allow_empty=True)
+    running_in_user_namespace: bool | None = DataField("runningInUserNamespace", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     swap: NodeSwapStatus | None = DataField("swap", default=None)
     system_uuid: str = DataField("systemUUID", required=True, allow_empty=True)
 
@@ -1850,10 +1931,34 @@ class HostIP(Nested):
     ip: str = DataField("ip", required=True, allow_empty=True)
 
 
+class NodeAllocatableMappedResources(Nested):
+    """NodeAllocatableMappedResources describes mapped node allocatable resource allocations.
+
+    Not served by Kubernetes 1.36 (new in 1.37).
+    """
+
+    name: str = DataField("name", required=True, allow_empty=True)
+    quantity: str = DataField("quantity", required=True, allow_empty=True)
+
+
+class NodeAllocatableOverheadResources(Nested):
+    """NodeAllocatableOverheadResources describes auxiliary overhead resource allocations.
+
+    Not served by Kubernetes 1.36 (new in 1.37).
+    """
+
+    name: str = DataField("name", required=True, allow_empty=True)
+    per_container: str | None = DataField("perContainer", default=None)
+    per_pod: str | None = DataField("perPod", default=None)
+
+
 class NodeAllocatableResourceClaimStatus(Nested):
     containers: list[str] | None = DataField("containers", default=None)
+    mapping: list[NodeAllocatableMappedResources] | None = DataField("mapping", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    overhead: list[NodeAllocatableOverheadResources] | None = DataField("overhead", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
     resource_claim_name: str = DataField("resourceClaimName", required=True, allow_empty=True)
-    resources: dict[str, str] = DataField("resources", required=True, allow_empty=True)
 
 
 class PodCondition(Nested):
@@ -1894,6 +1999,14 @@ class PodResourceClaimStatus(Nested):
     resource_claim_name: str | None = DataField("resourceClaimName", default=None)
 
 
+class PodVolumeHealth(Nested):
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
+
+    health_conditions: list[VolumeHealthCondition] | None = DataField("healthConditions", default=None)
+    last_transition_time: datetime.datetime | None = DataField("lastTransitionTime", default=None)
+    name: str = DataField("name", required=True, allow_empty=True)
+
+
 class PodStatus(Nested):
     """PodStatus represents information about the status of a pod."""
 
@@ -1930,6 +2043,8 @@ class PodStatus(Nested):
     )
     resources: ResourceRequirements | None = DataField("resources", default=None)
     start_time: datetime.datetime | None = DataField("startTime", default=None)
+    volume_health: list[PodVolumeHealth] | None = DataField("volumeHealth", default=None)
+    """Not served by Kubernetes 1.36 (new in 1.37)."""
 
 
 @k8s_resource(

@@ -168,3 +168,30 @@ def test_subresource_arguments() -> None:
                                                      "previous": "true", "follow": None}
     with pytest.raises(ValueError):
         log_params(None, None, -3, False, False)
+
+
+def test_what_an_older_release_lacks_is_said_in_the_generated_docstrings() -> None:
+    from pykorm._base.versions import KUBERNETES_VERSION, minor_of
+
+    spec, template = "io.k8s.api.apps.v1.WidgetSpec", "io.k8s.api.core.v1.PodTemplateSpec"
+    widget = "io.k8s.api.apps.v1.Widget"
+    older = {  # 1.35 lacks `port` and `policy` and the template's class; 1.36 lacks `policy` only
+        "v1.35.4": {widget: ["apiVersion", "kind", "metadata", "spec"],
+                    spec: ["class", "limits", "owners", "since", "size", "template"]},
+        "v1.36.3": {widget: ["apiVersion", "kind", "metadata", "spec"], template: ["labels"],
+                    spec: ["class", "limits", "owners", "port", "since", "size", "template"]},
+    }
+    inputs = K8sInputs({"apps/v1": DOCUMENT}, {("apps/v1", "Widget"): ("widgets", True)}, {}, older)
+
+    sources = k8s_sources(inputs, [("apps", "v1", "Widget")])
+
+    newest = minor_of(KUBERNETES_VERSION)
+    apps, core = sources["apps_v1.py"], sources["core_v1.py"]
+    assert ('    port: int | str | None = DataField("port", default=None)\n'
+            '    """Not served by Kubernetes 1.35 (new in 1.36)."""\n') in apps
+    assert ('    policy: str | None = DataField("policy", default=None)\n'
+            f'    """Not served by Kubernetes 1.35 or 1.36 (new in {newest})."""\n') in apps
+    assert apps.count("Not served") == 2  # the fields every release serves say nothing
+    assert 'class PodTemplateSpec(Nested):\n    """Not served by Kubernetes 1.35 (new in 1.36)."""\n\n    labels' in core
+    assert "Not served" not in k8s_sources(K8sInputs({"apps/v1": DOCUMENT}, {("apps/v1", "Widget"): ("widgets", True)},
+                                                     {}), [("apps", "v1", "Widget")])["apps_v1.py"]
