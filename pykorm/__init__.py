@@ -58,6 +58,10 @@ from ._http.resource import ResourceType
 from ._session.pages import Page
 from ._session.subresources import Scale
 from ._http.channels import ExecResult
+from ._session.logstream import LogLine, LogStream
+from ._data.workloads import (
+    JobState, RolloutState, available, job_failed, job_finished, job_state, job_succeeded, rolled_out, rollout_state,
+)
 from ._session.session import Pykorm, set_default_session
 from ._schema.crd import CRDOptions, crd, crds
 from ._tools.codegen import model_source
@@ -87,6 +91,17 @@ __all__ = [
     "ExecFailed",
     "ExecResult",
     "FieldError",
+    "JobState",
+    "LogLine",
+    "LogStream",
+    "RolloutState",
+    "available",
+    "job_failed",
+    "job_finished",
+    "job_state",
+    "job_succeeded",
+    "rolled_out",
+    "rollout_state",
     "Forbidden",
     "GoNotFound",
     "Gone",

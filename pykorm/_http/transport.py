@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "SendOptions", "Transport", "answer_error", "answer_of", "auth_headers", "decode_answer",
-    "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "ssl_context", "url_of",
+    "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "shut_down", "ssl_context", "url_of",
 ]
 
 JSON = Any
@@ -482,3 +482,17 @@ def error_from_status(status: int, body: dict[str, Any], what: str) -> ApiError:
         )
         return ValidationError(message, causes=causes, status=status, reason=reason, body=body)
     return cls(message, status=status, reason=reason, body=body)
+
+
+def shut_down(response: Any) -> None:
+    """End a blocked read of ``response`` at once, from another thread (its socket shut down)."""
+    shutdown = getattr(response, "shutdown", None)  # urllib3 >= 2.3
+    if shutdown is not None:
+        shutdown()
+        return
+    connection = getattr(response, "connection", None) or getattr(response, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:  # urllib3 1.26: the http.client response's socket file
+        sock = getattr(getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)

@@ -504,13 +504,15 @@ class SessionCore(Generic[TransportT]):
         return text if isinstance(text, str) else ""
 
     async def _follow_logs(self, pod: Stored, options: LogOptions, cluster: str | None = None,
-                           timeout: float | None = None) -> AsyncGenerator[str, None]:
-        """A pod's log lines as they come; with ``timeout``, the lines until then (a silent log ends there too)."""
+                           timeout: float | None = None,
+                           opened: Callable[[Any], object] | None = None) -> AsyncGenerator[str, None]:
+        """A pod's log lines as they come; with ``timeout``, the lines until then (a silent log ends there too).
+        ``opened`` gets the open response (blocking sessions: another thread may shut it down)."""
         path = self._object_path(pod, resource_of(type(pod)), "log")
         deadline = None if timeout is None else time.monotonic() + timeout
         silence = None if deadline is None else max(0.1, deadline - time.monotonic())
         lines = self._stream(cluster or pod._cluster, path, log_params(*options, True), silence, raw=True,
-                             deadline=deadline)
+                             deadline=deadline, **({"opened": opened} if opened is not None else {}))
         try:
             async for line in lines:
                 yield line

@@ -28,6 +28,7 @@ from .._http.transport import Transport
 from . import verbs
 from .._http.channels import ExecResult
 from .._http.wsexec import run_exec
+from .logstream import LogLine, LogStream
 from .manifests import ManifestSource
 from .subresources import Scale
 
@@ -467,12 +468,13 @@ class Pykorm(SessionCore[Transport]):
     @overload
     def logs(self, pod: Stored, container: str | None = ..., *, tail_lines: int | None = ...,
              since_seconds: int | None = ..., previous: bool = ..., follow: Literal[True],
-             cluster: str | None = ..., timeout: float | None = ...) -> Iterator[str]: ...
+             cluster: str | None = ..., timeout: float | None = ...) -> LogStream: ...
 
     def logs(self, pod: Stored, container: str | None = None, *, tail_lines: int | None = None,
              since_seconds: int | None = None, previous: bool = False, follow: bool = False,
-             cluster: str | None = None, timeout: float | None = None) -> str | Iterator[str]:
-        """A pod's log as text; with ``follow=True`` an iterator of lines as they are written.
+             cluster: str | None = None, timeout: float | None = None) -> str | LogStream:
+        """A pod's log as text; with ``follow=True`` an iterator of lines as they are written, which
+        ``stop()`` ends from any thread (:class:`pykorm.LogStream`).
 
         Args:
             container: needed when the pod has several. previous: the last terminated container's log.
@@ -485,8 +487,30 @@ class Pykorm(SessionCore[Transport]):
         """
         options = (container, tail_lines, since_seconds, previous)
         if follow:
-            return iterate(self._follow_logs(pod, options, cluster, timeout))
+            return LogStream(lambda opened: iterate(self._follow_logs(pod, options, cluster, timeout, opened)))
         return run(self._logs(pod, options, cluster, timeout))
+
+    # -- workloads ---------------------------------------------------------------------------------
+
+    def pods_of(self, workload: Stored, cluster: str | None = None) -> list[Model]:
+        """The pods of a Deployment (through its ReplicaSets), ReplicaSet, StatefulSet, DaemonSet or Job, found by
+        owner references (not by label selector: another workload's pods with the same labels are not
+        its), oldest first.
+
+        Raises:
+            ClientValidationError: ``workload`` is not saved, or its kind owns no pods.
+        """
+        return run(verbs.pods_of(self, workload, cluster))
+
+    def workload_logs(self, workload: Stored, container: str | None = None, *, tail_lines: int | None = None,
+                      cluster: str | None = None, timeout: float | None = None) -> list[LogLine]:
+        """The logs of a workload's started pods (:meth:`pods_of`), every container's (or ``container``'s),
+        each line with its pod and container: oldest pod first, containers in the pod's order.
+
+        Raises:
+            ClientValidationError: as :meth:`pods_of`. ValidationError: no such container.
+        """
+        return run(verbs.workload_logs(self, workload, container, tail_lines, cluster, timeout))
 
     # -- exec ------------------------------------------------------------------------------------
 

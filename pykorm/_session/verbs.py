@@ -19,13 +19,23 @@ from .._base.errors import NotFound
 from .._data.stored import adopt as adopt_checked
 from .._http.resource import resource_of
 from .manifests import ManifestSource, manifest_objects
+from .._base.errors import ClientValidationError
+from .logstream import LogLine
 
 if TYPE_CHECKING:
     from .._data.stored import Stored
     from ..models._model import Model
     from .core import SessionCore
 
-__all__ = ["adopt", "apply_manifests", "model_for", "owners", "runtime_model"]
+_POD_OWNERS = {("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"),
+               ("batch", "jobs")}
+
+
+def _scoped(query: Any, cluster: str | None) -> Any:
+    return query.using(cluster) if cluster else query
+
+
+__all__ = ["pods_of", "workload_logs", "adopt", "apply_manifests", "model_for", "owners", "runtime_model"]
 
 M = TypeVar("M", bound="Stored")
 _runtime_lock = threading.Lock()
@@ -69,6 +79,37 @@ async def owners(session: SessionCore[Any], obj: Stored, cluster: str | None) ->
             continue
         if owner.uid == reference.uid:  # the same name may now hold another object
             found.append(owner)
+    return found
+
+
+async def pods_of(session: SessionCore[Any], workload: Stored, cluster: str | None) -> list[Model]:
+    """A workload's pods by owner references, oldest first (see :meth:`pykorm.Pykorm.pods_of`)."""
+    kind = resource_of(type(workload))
+    if (kind.group, kind.plural) not in _POD_OWNERS:
+        raise ClientValidationError(f"{type(workload).__name__} owns no pods: pods_of takes a Deployment, "
+                                    "ReplicaSet, StatefulSet, DaemonSet or Job")
+    target = cluster or workload._cluster
+    pod = await model_for(session, "v1", "Pod", target)
+    owners: list[Any] = [workload]
+    if (kind.group, kind.plural) == ("apps", "deployments"):
+        replica_set = await model_for(session, "apps/v1", "ReplicaSet", target)
+        owners = await _scoped(replica_set.query.session(session), target).owned_by(workload)._all()
+    pods = [p for owner in owners for p in await _scoped(pod.query.session(session), target).owned_by(owner)._all()]
+    return sorted(pods, key=lambda p: (p._raw.get("metadata", {}).get("creationTimestamp") or "", p.name))
+
+
+async def workload_logs(session: SessionCore[Any], workload: Stored, container: str | None, tail_lines: int | None,
+                        cluster: str | None, timeout: float | None) -> list[LogLine]:
+    """Every started pod's log lines with their pod and container (see :meth:`pykorm.Pykorm.workload_logs`)."""
+    found: list[LogLine] = []
+    for pod in await pods_of(session, workload, cluster):
+        raw = pod._raw
+        if (raw.get("status") or {}).get("phase") in (None, "Pending"):
+            continue  # no container has started: no log yet
+        names = [c.get("name") for c in (raw.get("spec") or {}).get("containers") or ()]
+        for name in [container] if container is not None else names:
+            text = await session._logs(pod, (name, tail_lines, None, False), cluster, timeout)
+            found += [LogLine(pod.name, str(name), line) for line in text.splitlines()]
     return found
 
 

@@ -24,6 +24,7 @@ from .._session import verbs
 from .._session.manifests import ManifestSource
 from .._session.subresources import Scale
 from .._http.channels import ExecResult
+from .._session.logstream import LogLine
 from .._http.wsexec import run_exec
 from ._query import AsyncQuery
 
@@ -221,6 +222,17 @@ class AsyncPykorm(SessionCore[AsyncTransport]):
     async def owners(self, obj: Model, cluster: str | None = None) -> list[Model]:
         """See :meth:`pykorm.Pykorm.owners`."""
         return await verbs.owners(self, obj, cluster)
+
+    async def pods_of(self, workload: Model, cluster: str | None = None) -> list[Model]:
+        """See :meth:`pykorm.Pykorm.pods_of`: by owner references, through a Deployment's ReplicaSets."""
+        await self.connect(cluster or workload._cluster)
+        return await verbs.pods_of(self, workload, cluster)
+
+    async def workload_logs(self, workload: Model, container: str | None = None, *, tail_lines: int | None = None,
+                            cluster: str | None = None, timeout: float | None = None) -> list[LogLine]:
+        """See :meth:`pykorm.Pykorm.workload_logs`."""
+        await self.connect(cluster or workload._cluster)
+        return await verbs.workload_logs(self, workload, container, tail_lines, cluster, timeout)
 
     async def adopt(self, child: M, owner: Model, *, controller: bool = True, block_owner_deletion: bool = True,
                     cluster: str | None = None) -> M:

@@ -23,7 +23,6 @@ until a new list succeeds. A dropped connection or a 410 is no failure: the watc
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar
 
@@ -32,6 +31,7 @@ from .._session.client import ResourceClient
 from .._session.query import Query
 from .._base.errors import CacheUnavailable, WaitTimeout
 from .._http.resource import resource_of
+from .._http.transport import shut_down as _shut_down
 from .._data.tracking import json_copy
 from .._session.watch import DEFAULT_SILENCE, Watcher, changes
 from ._cached import CachedQuery
@@ -364,17 +364,3 @@ class Informer(Generic[M]):
         except Exception:  # noqa: BLE001 - one handler's bug must not stop the cache
             log.exception("pykorm: %s informer: a handler failed on %s %s", self.model.__name__, kind,
                           key_of(new or old or {}))
-
-
-def _shut_down(response: Any) -> None:
-    """End a blocked read of ``response`` at once, from another thread (its socket shut down)."""
-    shutdown = getattr(response, "shutdown", None)  # urllib3 >= 2.3
-    if shutdown is not None:
-        shutdown()
-        return
-    connection = getattr(response, "connection", None) or getattr(response, "_connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is None:  # urllib3 1.26: the http.client response's socket file
-        sock = getattr(getattr(getattr(getattr(response, "_fp", None), "fp", None), "raw", None), "_sock", None)
-    if sock is not None:
-        sock.shutdown(socket.SHUT_RDWR)
