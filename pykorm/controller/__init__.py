@@ -43,6 +43,7 @@ from ._predicates import (
 )
 from ._queue import RateLimiter, WorkQueue
 from ._reconcile import Controller, Request, Result
+from ._sharding import Sharding, shard_of
 from ._status import update_status
 from ._store import Store
 from ._transforms import slim_managed_fields, strip_managed_fields
@@ -54,10 +55,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANY", "CachedQuery", "Controller", "DEFAULT", "EventRecorder", "Informer", "LeaderElection", "LeaderElector",
-    "Manager", "MaxOf", "Predicate", "RateLimiter", "Request", "Result", "Store", "TokenBucket", "Watch", "WorkQueue",
+    "Manager", "MaxOf", "Predicate", "RateLimiter", "Request", "Result", "Sharding", "Store", "TokenBucket", "Watch", "WorkQueue",
     "add_finalizer", "annotations_changed", "apply_owned", "cache", "default_rate_limiter", "deletion_started",
     "finalize", "finalizers_changed", "find_condition", "generation_changed", "is_condition_true", "is_deleting",
-    "label_selector", "labels_changed", "remove_condition", "remove_finalizer", "set_condition", "slim_managed_fields",
+    "label_selector", "labels_changed", "remove_condition", "remove_finalizer", "set_condition", "shard_of", "slim_managed_fields",
     "status_changed", "strip_managed_fields", "update_status", "when",
 ]
 

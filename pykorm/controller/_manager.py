@@ -22,7 +22,7 @@ import signal
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
 
-from .._base.errors import CacheUnavailable, LeaderElectionLost, WaitTimeout
+from .._base.errors import CacheUnavailable, ClientValidationError, LeaderElectionLost, WaitTimeout
 from ._aio import EventLoop, bridge, is_async
 from ._events import EventRecorder
 from ._informer import Informer, log
@@ -32,6 +32,7 @@ from ._metrics import metrics_of
 from ._predicates import ANY, DEFAULT, Predicate, as_predicate
 from ._reconcile import Controller, Reconciler, WatchSpec
 from ._serving import Check, Endpoints
+from ._sharding import Sharding, Shards, shard_of
 from ._transforms import Transform, slim_managed_fields
 from ._watches import Watch
 
@@ -67,6 +68,8 @@ class Manager:
 
         webhooks: a :class:`pykorm.webhooks.WebhookServer` run with the controllers, in every replica
             (admission and conversion answered by this process); ``/healthz`` and ``/readyz`` check it serves.
+        sharding: split the keys among the replicas running this manager (:mod:`._sharding`), each key
+            reconciled by one of them at a time; not with ``leader_election``.
         async_session: a :class:`pykorm.aio.AsyncPykorm` that ``async def`` reconcilers (:mod:`._aio`) use:
             closed on the manager's event loop when it stops.
 
@@ -89,6 +92,7 @@ class Manager:
         webhooks: WebhookServer | None = None,
         cache_transform: Transform | None = slim_managed_fields,
         async_session: Any = None,
+        sharding: Sharding | None = None,
     ) -> None:
         from .._session.session import default_session
 
@@ -101,6 +105,11 @@ class Manager:
         self.async_session = async_session
         self._loop = EventLoop()  # async reconcilers' (started with the first one's first call)
         self.elector = LeaderElector(leader_election, self.session) if leader_election is not None else None
+        if sharding is not None and leader_election is not None:
+            raise ClientValidationError("a manager either elects one leader or shards its keys, not both")
+        self.shards = Shards(sharding, self.session) if sharding is not None else None
+        if self.shards is not None:
+            self.shards.on_acquired.append(self._enqueue_shard)
         self.controllers: list[Controller[Any]] = []
         self._informers: dict[tuple[Any, ...], Informer[Any]] = {}
         self._lock = threading.Lock()
@@ -203,6 +212,8 @@ class Manager:
                                     rate_limiter=rate_limiter, timeout=timeout, guard=self._guard)
             if self.metrics is not None:
                 self.metrics.instrument(controller)
+            if self.shards is not None:
+                self.shards.wrap(controller)
             with self._lock:
                 self.controllers.append(controller)
                 if self._active.is_set():
@@ -282,6 +293,8 @@ class Manager:
             if self._stop.is_set():
                 return
             self._start_controllers()
+            if self.shards is not None:
+                self.shards.start()
             if self.elector is not None:
                 self.elector.renew_until(self._stop)
             else:
@@ -295,6 +308,8 @@ class Manager:
             raise
         finally:
             self._stop_controllers(0.0 if lost else self.shutdown_timeout)
+            if self.shards is not None:
+                self.shards.stop()
             if self.elector is not None and not lost:
                 self.elector.release()
             self._stop_informers()
@@ -362,6 +377,17 @@ class Manager:
         except BaseException as error:  # noqa: BLE001 - kept for the caller, as a thread cannot raise
             self.error = error
             log.error("pykorm: manager stopped: %s", error)
+
+    def _enqueue_shard(self, shard: int) -> None:
+        """A shard was taken: reconcile the keys of it the caches hold."""
+        assert self.shards is not None
+        shards = self.shards.config.shards
+        with self._lock:
+            controllers = list(self.controllers)
+        for controller in controllers:
+            for key in controller.informer.store.keys():
+                if shard_of(key, shards) == shard:
+                    controller.queue.add(key)
 
     def _stop_loop(self) -> None:
         """Close the async session on the loop, then stop the loop (after the controllers stopped)."""
