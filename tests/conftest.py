@@ -25,3 +25,11 @@ def pk(k8s_cluster: Cluster, crds_installed: None) -> Iterator[pykorm.Pykorm]:
     session = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context)
     yield session
     session.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``session_cluster`` every test that uses the session's cluster (through any fixture): .ci/run's
+    second pass selects them with ``-m session_cluster`` to run them against an existing cluster."""
+    for item in items:
+        if "k8s_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.session_cluster)

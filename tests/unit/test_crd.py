@@ -11,7 +11,7 @@ import pytest
 import pykorm
 from pykorm.fields import DataField, DictNestedField, ListField, MetadataAnnotation, Spec, Status
 
-from .models import ConfigMap, Peach
+from ..models import ConfigMap, Peach
 
 pytestmark = pytest.mark.unit  # pure functions of model classes: no control plane
 
