@@ -34,7 +34,9 @@
             └── StartTimeout
 
 Warnings: ``PrunedFieldsWarning`` (a ``UserWarning``) when ``apply`` leaves out fields the
-server's schema does not declare.
+server's schema does not declare; ``ServerWarning`` (a ``UserWarning``) for each warning the API
+server sends with an answer (an admission webhook's, a deprecated API or CRD version's), as kubectl
+prints them.
 
 ``http_status(error)`` is the HTTP status a web app built on pykorm answers its own clients with.
 
@@ -73,6 +75,7 @@ __all__ = [
     "ReadOnlyException",
     "RequestTooLarge",
     "ServerUnavailable",
+    "ServerWarning",
     "StatusNotWritten",
     "StartFailed",
     "StartTimeout",
@@ -276,6 +279,12 @@ class PrunedFieldsWarning(UserWarning):
     A create or update drops such fields on the server; a server-side apply refuses them, so
     pykorm drops them first and names each one in the warning.
     """
+
+
+class ServerWarning(UserWarning):
+    """The API server sent a warning with its answer (``Warning: 299 - "..."``): an admission webhook's
+    (``request.warn()`` in :mod:`pykorm.webhooks`), a deprecated API version's or a CRD version's
+    ``deprecationWarning``. The message names the request and quotes the server."""
 
 
 # Most specific first: CRDNotInstalled is a NotFound, but then the app is broken, not the request.

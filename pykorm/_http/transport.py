@@ -15,6 +15,7 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypedDict, cast
 from urllib.parse import urlencode
 
@@ -32,6 +33,7 @@ from .._base.errors import (
     NotFound,
     RequestTooLarge,
     ServerUnavailable,
+    ServerWarning,
     Unauthorized,
     ValidationError,
 )
@@ -412,10 +414,25 @@ def answer_of(
     """What an answer says: its decoded body, or (status 300 and above) its typed error, raised.
 
     Answers of ``large`` bytes or more are decoded with full collections held off (:mod:`pykorm._base.gc`).
+    The server's warnings (``Warning`` headers) are issued as :class:`ServerWarning`.
     """
+    if "Warning" in headers:
+        warn_from_server(headers, what)
     if status >= 300:
         raise answer_error(status, headers, data, what, attempts)
     return decode_answer(status, headers, data, what, large)
+
+
+_WARNING = re.compile(r'\d{3} \S+ "((?:[^"\\]|\\.)*)"')
+
+
+def warn_from_server(headers: Mapping[str, str], what: str) -> None:
+    """Issue each ``Warning`` header of an answer (RFC 7234: ``299 - "text"``) as a :class:`ServerWarning`."""
+    getall = getattr(headers, "getlist", None) or getattr(headers, "getall", None)  # urllib3's, aiohttp's
+    values = list(getall("Warning", [])) if getall is not None else [headers["Warning"]]
+    for value in values:
+        for text in _WARNING.findall(value) or [value]:
+            warnings.warn(f"{what}: {text.replace(chr(92) + chr(34), chr(34))}", ServerWarning, stacklevel=3)
 
 
 def decode_answer(status: int, headers: Mapping[str, str], data: bytes, what: str, large: int = _LARGE_ANSWER) -> JSON:

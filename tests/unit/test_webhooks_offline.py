@@ -490,3 +490,20 @@ def test_the_server_serves_renewed_certificate_files(tmp_path: Path) -> None:
         connection.request("GET", "/healthz")
         assert connection.getresponse().read() == b"ok"
         assert server.tls.loads == 2
+
+
+def test_the_servers_warnings_become_server_warnings() -> None:
+    from urllib3 import HTTPHeaderDict
+
+    from pykorm._http.transport import answer_of
+
+    headers = HTTPHeaderDict()
+    headers.add("Content-Type", "application/json")
+    headers.add("Warning", '299 - "more than 5 instances"')
+    headers.add("Warning", '299 - "v1 is deprecated, use \\"v2\\""')
+    with pytest.warns(pykorm.ServerWarning) as caught:
+        assert answer_of(200, headers, b'{"a": 1}', "POST /x", 1) == {"a": 1}
+    assert [str(w.message) for w in caught] == ['POST /x: more than 5 instances', 'POST /x: v1 is deprecated, use "v2"']
+    with pytest.warns(pykorm.ServerWarning, match="refused, but"):
+        with pytest.raises(pykorm.ValidationError):
+            answer_of(422, {"Warning": '299 - "refused, but"'}, b'{"reason": "Invalid"}', "POST /x", 1)
