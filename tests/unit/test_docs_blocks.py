@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from tests.docs_blocks import Block, blocks, pages, unmarked, with_namespace
+from tests.docs_blocks import ROOT, Block, blocks, pages, unmarked, with_namespace
 
 pytestmark = pytest.mark.unit
 
@@ -56,3 +57,12 @@ def test_the_namespace_shop_is_renamed_in_strings_only() -> None:
     assert with_namespace(block, "ns-1") == 'pk.get(Pod, "ns-1", "ns-1")  # shop\nshop = "shopping"\nprint("ns-1", f"{shop}")\n'
     bash = Block(Path("p.md"), 1, "bash", "pykorm rbac m --name shop --namespace shop-x\n", None)
     assert with_namespace(bash, "ns-1") == "pykorm rbac m --name ns-1 --namespace ns-1-x\n"
+
+
+def test_the_readmes_links_lead_somewhere() -> None:
+    """The README links into docs/ and the repository: each relative link names a file that exists."""
+    readme = (ROOT / "README.md").read_text()
+    targets = [target.split("#")[0] for target in re.findall(r"\]\(([^)\s]+)\)", readme)]
+    relative = [target for target in targets if target and "://" not in target and not target.startswith("mailto:")]
+    assert relative
+    assert [target for target in relative if not (ROOT / target).exists()] == []
