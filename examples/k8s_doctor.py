@@ -91,27 +91,24 @@ def pods_not_ready(pods: pykorm.Query[Pod], skip: set[tuple[str, str]]) -> list[
 
 
 def unavailable_deployments(deployments: pykorm.Query[Deployment]) -> list[Finding]:
-    """Deployments with fewer available replicas than they want (or unavailable ones)."""
+    """Deployments with fewer available replicas than they want (pykorm.rollout_state says how many, and why)."""
     found = []
-    rows = deployments.values("namespace", "name", "spec.replicas", "status.availableReplicas",
-                              "status.unavailableReplicas")
-    for row in rows:
-        wanted = row["spec.replicas"] if row["spec.replicas"] is not None else 1
-        available, unavailable = row["status.availableReplicas"] or 0, row["status.unavailableReplicas"] or 0
-        if available < wanted or unavailable:
-            found.append(Finding("Deployment", row["namespace"], row["name"], "unavailable",
-                                 f"{available}/{wanted} replicas available"))
+    for deployment in deployments:
+        state = pykorm.rollout_state(deployment)
+        if not state.available:
+            found.append(Finding("Deployment", deployment.namespace or "", deployment.name, "unavailable",
+                                 f"{state.available_replicas}/{state.wanted} replicas available"
+                                 + (f": {state.reason}" if state.reason else "")))
     return found
 
 
 def failed_jobs(jobs: pykorm.Query[Job]) -> list[Finding]:
-    """Jobs with a Failed condition."""
+    """Jobs with a Failed condition (the server-side filter), with its reason (pykorm.job_state)."""
     found = []
     for job in jobs.filter(status__conditions__type="Failed"):
-        conditions = (job.status.conditions if job.status else None) or []
-        failed = next(c for c in conditions if c.type == "Failed")
-        if failed.status == "True":
-            detail = ": ".join(x for x in (failed.reason, failed.message) if x) or "failed"
+        state = pykorm.job_state(job)
+        if state.state == "failed":
+            detail = ": ".join(x for x in (state.reason, state.message) if x) or "failed"
             found.append(Finding("Job", job.namespace or "", job.name, "failed", detail))
     return found
 
@@ -149,25 +146,18 @@ def tag(pk: pykorm.Pykorm, findings: Iterable[Finding]) -> int:
     return tagged
 
 
-def healthy(deployment: Deployment) -> bool:
-    """The controller has seen the latest spec and every wanted replica is updated and available."""
-    spec, status = deployment.spec, deployment.status
-    wanted = spec.replicas if spec and spec.replicas is not None else 1
-    return status is not None and (status.observed_generation or 0) >= (deployment.generation or 0) and all(
-        (value or 0) == wanted for value in (status.replicas, status.updated_replicas, status.available_replicas))
-
-
 def scale(pk: pykorm.Pykorm, namespace: str, name: str, replicas: int, wait: float, say: Callable[[str], None]) -> bool:
     """Scale the Deployment through ``/scale``, then wait (a watch) until it is healthy; True when it is."""
-    pk.scale(pk.get(Deployment, name, namespace), replicas)
+    deployment = pk.get(Deployment, name, namespace)
+    pk.scale(deployment, replicas)
     say(f"deployment/{name} -n {namespace}: scaled to {replicas}")
     if not wait:
         return True
     try:
-        Deployment.query.session(pk).namespace(namespace).filter(name=name).wait_until(
-            lambda found: bool(found) and healthy(found[0]), timeout=wait)
-    except pykorm.WaitTimeout:
-        say(f"deployment/{name} -n {namespace}: not healthy after {wait:g} s")
+        pk.wait_for(deployment, pykorm.rolled_out, timeout=wait)  # every replica updated and available
+    except pykorm.WaitTimeout as timed_out:
+        why = pykorm.rollout_state(timed_out.last).reason
+        say(f"deployment/{name} -n {namespace}: not healthy after {wait:g} s" + (f" ({why})" if why else ""))
         return False
     say(f"deployment/{name} -n {namespace}: healthy, {replicas}/{replicas} available")
     return True

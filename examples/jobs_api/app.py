@@ -4,8 +4,8 @@
     uvicorn jobs_api.app:app --app-dir examples        # $KUBECONFIG's cluster, namespace $JOBS_NAMESPACE
 
 Every Job it makes carries the label ``jobs-api.examples.pykorm.io/submitted=true``, so a
-list is one label-selected request. A Job's pods are found by the label the Job controller
-puts on them (``batch.kubernetes.io/job-name``), their logs read through ``pk.logs``.
+list is one label-selected request. A Job's state and reason are ``pykorm.job_state``'s; its pods
+are ``pk.pods_of(job)`` (by owner references) and their logs ``pk.workload_logs(job)``.
 Cancelling deletes the Job with ``propagationPolicy=Foreground``: its pods go first.
 ``GET /jobs/{name}?wait=30`` answers once the Job has finished (or after 30 s), from a watch.
 """
@@ -30,7 +30,6 @@ from pykorm.k8s.core_v1 import Container, PodSpec, PodTemplateSpec
 from pykorm.k8s.meta_v1 import ObjectMeta
 
 SUBMITTED = "jobs-api.examples.pykorm.io/submitted"
-JOB_NAME = "batch.kubernetes.io/job-name"  # set on a Job's pods by the Job controller
 State = Literal["pending", "running", "succeeded", "failed"]
 
 
@@ -58,28 +57,15 @@ class JobOut(BaseModel):
     completed_at: datetime.datetime | None
 
 
-def job_state(job: Job) -> tuple[State, str | None]:
-    """Succeeded or failed from the Job's final condition; else running while it has active pods."""
-    status = job.status
-    for condition in (status.conditions if status else None) or []:
-        if condition.status == "True" and condition.type in ("Complete", "Failed"):
-            return ("succeeded" if condition.type == "Complete" else "failed"), condition.reason
-    return ("running" if status and status.active else "pending"), None
-
-
-def finished(job: Job | None) -> bool:
-    return job is None or job_state(job)[0] in ("succeeded", "failed")
-
-
 def job_out(job: Job) -> JobOut:
     container = job.spec.template.spec.containers[0] if job.spec and job.spec.template.spec else None
     status = job.status
-    state, reason = job_state(job)
+    state = pykorm.job_state(job)  # pending, running, succeeded or failed, with the final condition's reason
     return JobOut(
         name=job.name, command=list(container.command or []) if container else [],
-        image=(container.image or "") if container else "", state=state, reason=reason,
-        active=(status.active or 0) if status else 0, succeeded=(status.succeeded or 0) if status else 0,
-        failed=(status.failed or 0) if status else 0, started_at=status.start_time if status else None,
+        image=(container.image or "") if container else "", state=state.state, reason=state.reason,
+        active=state.active, succeeded=state.succeeded, failed=state.failed,
+        started_at=status.start_time if status else None,
         completed_at=status.completion_time if status else None,
     )
 
@@ -144,9 +130,9 @@ def create_app(kubeconfig: str | None = None, context: str | None = None, namesp
         deadline = time.monotonic() + wait
         with pykorm.request_options(max_elapsed=wait or None):  # ?wait= is the read's budget too (a restart)
             pk, job = read(request, name)
-        if wait and not finished(job):
+        if wait and not pykorm.job_finished(job):
             with contextlib.suppress(pykorm.WaitTimeout):  # refreshes `job` with each state seen:
-                pk.wait_for(job, finished, timeout=max(0.0, deadline - time.monotonic()))
+                pk.wait_for(job, pykorm.job_finished, timeout=max(0.0, deadline - time.monotonic()))
         return job_out(job)
 
     @app.get("/jobs/{name}/logs", response_class=PlainTextResponse)
@@ -154,20 +140,23 @@ def create_app(kubeconfig: str | None = None, context: str | None = None, namesp
         """The logs of the Job's pods (each line prefixed by its pod when there are several); ``follow``
         streams the newest running pod's lines as they are written, until it ends."""
         pk, job = read(request, name)
-        query = Pod.query.session(pk).namespace(job.namespace or "").filter_by_labels({JOB_NAME: name})
-        pods = [p for p in query.order_by("created_at", "name") if p.status and p.status.phase != "Pending"]  # started
+        pods = [p for p in pk.pods_of(job) if isinstance(p, Pod) and p.status and p.status.phase != "Pending"]
         running = [pod for pod in pods if pod.status and pod.status.phase == "Running"]
         if follow and running:  # a finished pod's log is complete: answered whole, below
+            stream = pk.logs(running[-1], follow=True, tail_lines=tail)
 
             def lines() -> Iterator[str]:
-                for line in pk.logs(running[-1], follow=True, tail_lines=tail):
-                    yield line + "\n"
+                try:
+                    for line in stream:
+                        yield line + "\n"
+                finally:
+                    stream.stop()  # the client went away: the connection to the API server goes too
 
             return StreamingResponse(lines(), media_type="text/plain")
-        texts = [(pod.name, pk.logs(pod, tail_lines=tail)) for pod in pods]
-        if len(texts) == 1:
-            return PlainTextResponse(texts[0][1])
-        return PlainTextResponse("".join(f"[{pod}] {line}\n" for pod, text in texts for line in text.splitlines()))
+        found = pk.workload_logs(job, tail_lines=tail)  # each line with its pod and container
+        if len({line.pod for line in found}) <= 1:
+            return PlainTextResponse("".join(line.text + "\n" for line in found))
+        return PlainTextResponse("".join(f"[{line.pod}] {line.text}\n" for line in found))
 
     @app.delete("/jobs/{name}", status_code=202)
     def cancel(request: Request, name: str, wait: bool = False) -> Response:
