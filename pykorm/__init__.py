@@ -45,7 +45,7 @@ from ._base.errors import (
     WaitTimeout,
     http_status,
 )
-from .fields import Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
+from .fields import DataField, DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from .models._model import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object, k8s_resource
 from ._data.owners import OwnerReference
 from ._session.bulk import BulkResult
@@ -67,6 +67,7 @@ from ._session.session import Pykorm, set_default_session
 from ._schema.crd import CRDOptions, crd, crds
 from ._tools.codegen import model_source
 from ._schema.rbac import rbac
+from ._base.public import show_as
 from ._base.versions import KUBERNETES_VERSION, __version__
 from .models._kinds import resource
 from . import controller
@@ -84,6 +85,8 @@ __all__ = [
     "CRDNotEstablished",
     "CRDNotInstalled",
     "CRDOptions",
+    "DataField",
+    "DictNestedField",
     "ClientValidationError",
     "ClusterModel",
     "ConfigurationError",
@@ -108,6 +111,7 @@ __all__ = [
     "Gone",
     "KUBERNETES_VERSION",
     "LeaderElectionLost",
+    "ListField",
     "ReconcileCancelled",
     "Metadata",
     "MetadataAnnotation",
@@ -145,18 +149,18 @@ __all__ = [
     "WatchEvent",
     "crd",
     "crds",
-    "exceptions",
-    "fields",
     "http_status",
     "k8s_appsv1",
     "k8s_core",
     "k8s_custom_object",
     "k8s_resource",
     "model_source",
-    "models",
-    "pykorm",
     "rbac",
     "request_options",
     "resource",
     "set_default_session",
 ]
+"""What ``from pykorm import *`` gives: what a program uses. The original pykorm's modules
+(``pykorm.pykorm``, ``pykorm.models``, ``pykorm.fields``, ``pykorm.exceptions``) are attributes too."""
+
+show_as(__name__, __all__, globals())

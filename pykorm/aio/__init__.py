@@ -14,5 +14,8 @@ from __future__ import annotations
 
 from ._query import AsyncQuery
 from ._session import AsyncPykorm
+from .._base.public import show_as
 
 __all__ = ["AsyncPykorm", "AsyncQuery"]
+
+show_as(__name__, __all__, globals())
