@@ -305,19 +305,18 @@ class Informer(Generic[M]):
 
     def _initial(self, client: ResourceClient, watcher: Watcher[M]) -> list[Raw]:
         """The objects now, streamed where the server serves it (asked once), else listed; transformed."""
-        raws: list[Raw] | None = None
         if self.stream is not False:
             try:
-                raws = stream_initial(client, watcher)
+                streamed = stream_initial(client, watcher, self.transform)  # transformed as they arrive
                 self.streamed = True
+                return streamed
             except NotServed as refused:
                 if self.stream:
                     raise CacheUnavailable(f"{self._label()}: the server does not stream lists ({refused})") from refused
                 log.info("pykorm: %s: the server does not stream lists (%s); listing", self._label(), refused)
                 self.stream = False
-        if raws is None:
-            raws = [obj._raw for obj in watcher.initial()]
-            self.streamed = False
+        raws = [obj._raw for obj in watcher.initial()]
+        self.streamed = False
         return raws if self.transform is None else [self.transform(raw) for raw in raws]
 
     def _opened(self, response: Any) -> None:
