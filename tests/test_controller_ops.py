@@ -327,10 +327,21 @@ def test_a_reconcile_past_its_timeout_is_refused_then_retried_with_the_controlle
         session = proxy.session()
         manager = Manager(session, namespace=namespace)
 
+        hung: list[tuple[float, BaseException]] = []
+
         @manager.reconciler(WebSite, timeout=1.0, rate_limiter=limiter, workers=1)
         def slow(request: Request[WebSite]) -> None:
             site = request.get()
             if site is None or (site.annotations or {}).get("done"):
+                return
+            if site.name == "hung":
+                if not hung:
+                    started = time.monotonic()
+                    try:
+                        session.get(ConfigMap, "never-answered", namespace)  # the proxy holds its answers back
+                    except BaseException as error:
+                        hung.append((time.monotonic() - started, error))
+                        raise
                 return
             if not attempts:
                 time.sleep(1.5)  # past the timeout: what follows must not reach the server
@@ -350,6 +361,16 @@ def test_a_reconcile_past_its_timeout_is_refused_then_retried_with_the_controlle
             assert controller.timeouts[key] == 1 and controller.failures[key] == 1
             assert limiter.asked == [key]  # the controller's own limiter gave the backoff
             assert len(proxy.seen("PATCH", "/websites/slow")) == 1  # the refused write was never sent
+
+            # A request already on its way when the timeout comes ends then (its retries too), not at its own timeouts.
+            proxy.stall(verb="GET", path="/configmaps/never-answered", times=50)
+            pk.save(WebSite(namespace=namespace, name="hung"))
+            wait_for(lambda: bool(hung), "the hung request ended")
+            took, error = hung[0]
+            print(f"a request stalled by the proxy ended {took:.2f} s into a reconcile with a 1 s timeout: "
+                  f"{type(error).__name__}")
+            assert took < 1.0 + 2.0 and isinstance(error, (pykorm.ServerUnavailable, pykorm.ReconcileCancelled))
+            proxy.heal()
         finally:
             manager.stop(30)
         session.close()
