@@ -23,6 +23,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, TypeVar
 
 from .._base.errors import CacheUnavailable, ClientValidationError, LeaderElectionLost, WaitTimeout
+from .._http.resource import resource_of
 from ._aio import EventLoop, bridge, is_async
 from ._events import EventRecorder
 from ._informer import Informer, log
@@ -140,8 +141,12 @@ class Manager:
     # -- declaring ---------------------------------------------------------------------
 
     def informer(self, model: type[M], namespace: str | None = None, selector: Mapping[str, str] | None = None) -> Informer[M]:
-        """The shared informer of ``model`` (in ``namespace``, default the manager's; with labels ``selector``)."""
-        namespace = namespace if namespace is not None else self.namespace
+        """The shared informer of ``model`` (in ``namespace``, default the manager's; with labels ``selector``).
+
+        A cluster-scoped model's informer has no namespace (the manager's is no default for it).
+        """
+        if namespace is None and resource_of(model).namespaced:
+            namespace = self.namespace
         key = (model, namespace, frozenset((selector or {}).items()))
         with self._lock:
             informer = self._informers.get(key)

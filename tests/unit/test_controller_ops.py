@@ -284,3 +284,16 @@ def test_a_refused_request_is_never_sent(tmp_path: Path) -> None:
         with gate(lambda: None, deadline=time.monotonic() + 0.5), pytest.raises(pykorm.ServerUnavailable):
             pk.get(ConfigMap, "x", "tasks")  # refused connections are retried, but only until the gate's deadline
         assert time.monotonic() - started < 3.0 + 1.0  # not the 3 s no-answer budget plus the first call's
+
+
+def test_a_namespaced_manager_watches_a_cluster_scoped_kind_across_the_cluster(tmp_path: Path) -> None:
+    """The manager's namespace is no default for a cluster-scoped kind (a Namespace query cannot take one)."""
+    from pykorm.controller import Manager
+
+    from .test_session_offline import KUBECONFIG
+
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    with pykorm.Pykorm(kubeconfig=tmp_path / "kubeconfig", make_default=False) as pk:
+        manager = Manager(pk, namespace="tasks")
+        manager.reconciler(ConfigMap, watches=[Watch(Namespace, lambda ns: [("tasks", ns.name)])])(lambda request: None)
+        assert {(i.model, i.namespace) for i in manager.informers} == {(ConfigMap, "tasks"), (Namespace, None)}
