@@ -106,3 +106,50 @@ def test_the_generated_pod_pushes_down_exactly_what_this_server_selects(
     assert query.all() == []
     sent = {term.split("=")[0] for term in re.split(r",", query.explain().field_selector or "")}
     assert sent == {"spec.nodeName", "status.phase", "spec.schedulerName", "spec.restartPolicy"} & served
+
+
+# -- field validation on writes ----------------------------------------------------------------
+
+
+@k8s_resource("", "v1", "configmaps", kind="ConfigMap")
+class ColourfulConfigMap(NamespacedModel):
+    """A ConfigMap model with a field no Kubernetes release declares: what a newer release's field is to an older one."""
+
+    data: dict[str, str] | None = DataField("data", default=None)
+    colour: str | None = DataField("colour", default=None)
+
+
+def test_a_field_the_server_does_not_declare_is_refused_not_dropped(
+    pk: pykorm.Pykorm, k8s_cluster: Cluster, k8s_namespace: str
+) -> None:
+    with pytest.raises(pykorm.ValidationError, match="colour"):
+        pk.save(ColourfulConfigMap(namespace=k8s_namespace, name="paint", data={"a": "1"}, colour="red"))
+    with k8s.ApiClient(k8s_cluster.configuration()) as api:
+        assert k8s.CoreV1Api(api).list_namespaced_config_map(k8s_namespace, field_selector="metadata.name=paint").items == []
+
+    saved = pk.save(ColourfulConfigMap(namespace=k8s_namespace, name="paint", data={"a": "1"}))
+    saved.colour = "blue"
+    with pytest.raises(pykorm.ValidationError, match="colour"):
+        pk.save(saved)  # an update (merge patch) too
+    assert pk.get(ColourfulConfigMap, "paint", k8s_namespace).data == {"a": "1"}
+
+
+def test_a_newer_releases_field_is_refused_by_an_older_release(
+    pk: pykorm.Pykorm, k8s_transport: object, k8s_namespace: str
+) -> None:
+    """Job.spec.scheduling is 1.37's: 1.35 and 1.36 refuse it by name (on 1.37 there is nothing to refuse)."""
+    from pykorm.k8s import Job
+    from pykorm.k8s.batch_v1 import JobSchedulingConfiguration, JobSpec
+    from pykorm.k8s.core_v1 import PodTemplateSpec
+    from pykorm.k8s.scheduling_v1alpha3 import TopologyConstraint, WorkloadPodGroupSchedulingConstraints
+
+    document = pk.transport().request("GET", "/openapi/v3/apis/batch/v1")
+    if "scheduling" in document["components"]["schemas"]["io.k8s.api.batch.v1.JobSpec"]["properties"]:
+        pytest.skip("this release declares Job.spec.scheduling")
+    spec = JobSpec(template=PodTemplateSpec(spec=PodSpec(restart_policy="Never", containers=[Container(name="c", image="busybox")])),
+                   scheduling=JobSchedulingConfiguration(scheduling_constraints=WorkloadPodGroupSchedulingConstraints(
+                       topology=[TopologyConstraint(key="zone")])))
+
+    with pytest.raises(pykorm.ValidationError, match="scheduling"):
+        pk.save(Job(namespace=k8s_namespace, name="gang", spec=spec))
+    assert Job.query.session(pk).namespace(k8s_namespace).all() == []

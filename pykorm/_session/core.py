@@ -552,7 +552,7 @@ class SessionCore(Generic[TransportT]):
         body = dict(obj._raw)
         body["metadata"] = user_metadata(obj._raw)
         namespace = body["metadata"].get("namespace")
-        params = {"dryRun": _dry(dry_run), "fieldManager": self.field_manager}
+        params = {"dryRun": _dry(dry_run), "fieldManager": self.field_manager, **_strict(resource)}
         raw = await self._request(resource, "POST", resource.path(namespace), cluster, body=body, params=params)
         status = _status_to_write(obj)
         if status and not dry_run and await self._serves(resource, f"{resource.plural}/status", cluster):
@@ -563,7 +563,7 @@ class SessionCore(Generic[TransportT]):
             try:
                 raw = await self._request(
                     resource, "PATCH", path, cluster, body={"status": status}, content_type=MERGE_PATCH,
-                    params={"fieldManager": self.field_manager},
+                    params={"fieldManager": self.field_manager, **_strict(resource)},
                 )
             except ApiError as error:
                 obj._load(raw, cluster, self)
@@ -581,7 +581,7 @@ class SessionCore(Generic[TransportT]):
         subresource: str | None = None,
     ) -> Any:
         path = self._object_path(obj, resource, subresource)
-        params = {"dryRun": _dry(dry_run), "fieldManager": self.field_manager}
+        params = {"dryRun": _dry(dry_run), "fieldManager": self.field_manager, **_strict(resource)}
         try:
             return await self._request(
                 resource, "PATCH", path, cluster, body=patch, content_type=MERGE_PATCH, params=params
@@ -638,6 +638,14 @@ def _without_empty_objects(data: dict[str, Any]) -> dict[str, Any]:
                 continue
         kept[key] = value
     return kept
+
+
+def _strict(resource: ResourceType) -> dict[str, str]:
+    """``fieldValidation=Strict`` for a built-in kind's create or update: a field the server does not declare
+    (one an older Kubernetes release lacks, such as a 1.37 field of pykorm.k8s sent to 1.35) is refused with
+    the field named, where the server's default drops it with a warning nobody reads. Server-side apply refuses
+    it anyway; a custom resource's unknown fields are the schema's pruning (see :class:`PrunedFieldsWarning`)."""
+    return {} if is_custom_group(resource.group) else {"fieldValidation": "Strict"}
 
 
 def _dry(dry_run: bool) -> str | None:

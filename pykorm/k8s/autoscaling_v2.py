@@ -129,7 +129,7 @@ class HorizontalPodAutoscalerCondition(Nested):
     last_transition_time: datetime.datetime | None = DataField("lastTransitionTime", default=None)
     message: str | None = DataField("message", default=None)
     observed_generation: int | None = DataField("observedGeneration", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     reason: str | None = DataField("reason", default=None)
     status: str = DataField("status", required=True, allow_empty=True)
     type: str = DataField("type", required=True, allow_empty=True)

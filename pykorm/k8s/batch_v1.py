@@ -38,7 +38,7 @@ __all__ = [
 class JobSchedulingConfiguration(Nested):
     """JobSchedulingConfiguration composes the reusable workload-aware scheduling building blocks.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     disruption_mode: WorkloadPodGroupDisruptionMode | None = DataField("disruptionMode", default=None)
@@ -104,7 +104,7 @@ class JobSpec(Nested):
     pod_failure_policy: PodFailurePolicy | None = DataField("podFailurePolicy", default=None)
     pod_replacement_policy: str | None = DataField("podReplacementPolicy", default=None)
     scheduling: JobSchedulingConfiguration | None = DataField("scheduling", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     selector: LabelSelector | None = DataField("selector", default=None)
     success_policy: SuccessPolicy | None = DataField("successPolicy", default=None)
     suspend: bool | None = DataField("suspend", default=None)

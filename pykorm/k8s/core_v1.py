@@ -426,7 +426,7 @@ class HTTPGetAction(Nested):
     path: str | None = DataField("path", default=None)
     port: int | str = DataField("port", required=True)
     protocol: str | None = DataField("protocol", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     scheme: str | None = DataField("scheme", default=None)
 
 
@@ -462,7 +462,7 @@ class GRPCAction(Nested):
     """GRPCAction specifies an action involving a GRPC service."""
 
     mode: str | None = DataField("mode", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     port: int = DataField("port", required=True)
     service: str | None = DataField("service", default=None)
 
@@ -562,7 +562,7 @@ class VolumeMount(Nested):
     """VolumeMount describes a mounting of a Volume within a container."""
 
     bind_mount_options: list[str] | None = DataField("bindMountOptions", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     mount_path: str = DataField("mountPath", required=True, allow_empty=True)
     mount_propagation: str | None = DataField("mountPropagation", default=None)
     name: str = DataField("name", required=True, allow_empty=True)
@@ -634,7 +634,7 @@ class EphemeralContainer(Nested):
 class EvictionResponder(Nested):
     """EvictionResponder allows you to specify the responder reacting to an Eviction.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     name: str = DataField("name", required=True, allow_empty=True)
@@ -690,7 +690,10 @@ class PodSchedulingGate(Nested):
 
 
 class PodSchedulingGroup(Nested):
-    """PodSchedulingGroup identifies the runtime scheduling group instance that a Pod belongs to."""
+    """PodSchedulingGroup identifies the runtime scheduling group instance that a Pod belongs to.
+
+    Not served by Kubernetes 1.35 (new in 1.36).
+    """
 
     pod_group_name: str | None = DataField("podGroupName", default=None)
 
@@ -804,7 +807,7 @@ class KeyToPath(Nested):
     mode: int | None = DataField("mode", default=None)
     path: str = DataField("path", required=True, allow_empty=True)
     user: int | None = DataField("user", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
 
 
 class ConfigMapVolumeSource(Nested):
@@ -812,7 +815,7 @@ class ConfigMapVolumeSource(Nested):
 
     default_mode: int | None = DataField("defaultMode", default=None)
     default_user: int | None = DataField("defaultUser", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     items: list[KeyToPath] | None = DataField("items", default=None)
     name: str | None = DataField("name", default=None)
     optional: bool | None = DataField("optional", default=None)
@@ -826,7 +829,7 @@ class DownwardAPIVolumeFile(Nested):
     path: str = DataField("path", required=True, allow_empty=True)
     resource_field_ref: ResourceFieldSelector | None = DataField("resourceFieldRef", default=None)
     user: int | None = DataField("user", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
 
 
 class DownwardAPIVolumeSource(Nested):
@@ -834,7 +837,7 @@ class DownwardAPIVolumeSource(Nested):
 
     default_mode: int | None = DataField("defaultMode", default=None)
     default_user: int | None = DataField("defaultUser", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     items: list[DownwardAPIVolumeFile] | None = DataField("items", default=None)
 
 
@@ -843,7 +846,7 @@ class EmptyDirVolumeSource(Nested):
 
     medium: str | None = DataField("medium", default=None)
     mode: int | None = DataField("mode", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     size_limit: str | None = DataField("sizeLimit", default=None)
 
 
@@ -1012,7 +1015,7 @@ class ClusterTrustBundleProjection(Nested):
     path: str = DataField("path", required=True, allow_empty=True)
     signer_name: str | None = DataField("signerName", default=None)
     user: int | None = DataField("user", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
 
 
 class ConfigMapProjection(Nested):
@@ -1039,7 +1042,7 @@ class PodCertificateProjection(Nested):
     max_expiration_seconds: int | None = DataField("maxExpirationSeconds", default=None)
     signer_name: str = DataField("signerName", required=True, allow_empty=True)
     user: int | None = DataField("user", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     user_annotations: dict[str, str] | None = DataField("userAnnotations", default=None)
 
 
@@ -1058,7 +1061,7 @@ class ServiceAccountTokenProjection(Nested):
     expiration_seconds: int | None = DataField("expirationSeconds", default=None)
     path: str = DataField("path", required=True, allow_empty=True)
     user: int | None = DataField("user", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
 
 
 class VolumeProjection(Nested):
@@ -1080,7 +1083,7 @@ class ProjectedVolumeSource(Nested):
 
     default_mode: int | None = DataField("defaultMode", default=None)
     default_user: int | None = DataField("defaultUser", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     sources: list[VolumeProjection] | None = DataField("sources", default=None)
 
 
@@ -1128,7 +1131,7 @@ class SecretVolumeSource(Nested):
 
     default_mode: int | None = DataField("defaultMode", default=None)
     default_user: int | None = DataField("defaultUser", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     items: list[KeyToPath] | None = DataField("items", default=None)
     optional: bool | None = DataField("optional", default=None)
     secret_name: str | None = DataField("secretName", default=None)
@@ -1210,7 +1213,7 @@ class PodSpec(Nested):
     enable_service_links: bool | None = DataField("enableServiceLinks", default=None)
     ephemeral_containers: list[EphemeralContainer] | None = DataField("ephemeralContainers", default=None)
     eviction_responders: list[EvictionResponder] | None = DataField("evictionResponders", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     host_aliases: list[HostAlias] | None = DataField("hostAliases", default=None)
     host_ipc: bool | None = DataField("hostIPC", default=None)
     host_network: bool | None = DataField("hostNetwork", default=None)
@@ -1235,6 +1238,7 @@ class PodSpec(Nested):
     scheduler_name: str | None = DataField("schedulerName", default=None)
     scheduling_gates: list[PodSchedulingGate] | None = DataField("schedulingGates", default=None)
     scheduling_group: PodSchedulingGroup | None = DataField("schedulingGroup", default=None)
+    """Not served by Kubernetes 1.35 (new in 1.36)."""
     security_context: PodSecurityContext | None = DataField("securityContext", default=None)
     service_account: str | None = DataField("serviceAccount", default=None)
     service_account_name: str | None = DataField("serviceAccountName", default=None)
@@ -1281,7 +1285,7 @@ class PersistentVolumeClaimCondition(Nested):
 class VolumeHealthCondition(Nested):
     """VolumeHealthCondition represents an adverse health condition reported for a volume.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     message: str | None = DataField("message", default=None)
@@ -1292,7 +1296,7 @@ class VolumeHealthCondition(Nested):
 class VolumeHealthStatus(Nested):
     """VolumeHealthStatus contains health information for a volume reported by the CSI controller plugin.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     health_conditions: list[VolumeHealthCondition] | None = DataField("healthConditions", default=None)
@@ -1312,7 +1316,7 @@ class PersistentVolumeClaimStatus(Nested):
         default=None,
     )
     health_status: VolumeHealthStatus | None = DataField("healthStatus", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     modify_volume_status: ModifyVolumeStatus | None = DataField("modifyVolumeStatus", default=None)
     phase: str | None = DataField("phase", default=None)
 
@@ -1467,7 +1471,7 @@ class NodeConfigSource(Nested):
 class NodePodPreemptionPolicy(Nested):
     """NodePodPreemptionPolicy defines the node-level policies governing preemption for pods on this node.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     disable_resize_preemption: list[str] | None = DataField("disableResizePreemption", default=None)
@@ -1490,7 +1494,7 @@ class NodeSpec(Nested):
     pod_cidr: str | None = DataField("podCIDR", default=None)
     pod_cidrs: list[str] | None = DataField("podCIDRs", default=None)
     pod_preemption_policy: NodePodPreemptionPolicy | None = DataField("podPreemptionPolicy", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     provider_id: str | None = DataField("providerID", default=None)
     taints: list[Taint] | None = DataField("taints", default=None)
     unschedulable: bool | None = DataField("unschedulable", default=None)
@@ -1588,7 +1592,7 @@ class NodeSystemInfo(Nested):
     operating_system: str = DataField("operatingSystem", required=True, allow_empty=True)
     os_image: str = DataField("osImage", required=True, allow_empty=True)
     running_in_user_namespace: bool | None = DataField("runningInUserNamespace", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
     swap: NodeSwapStatus | None = DataField("swap", default=None)
     system_uuid: str = DataField("systemUUID", required=True, allow_empty=True)
 
@@ -1870,6 +1874,7 @@ class ResourceHealth(Nested):
 
     health: str | None = DataField("health", default=None)
     message: str | None = DataField("message", default=None)
+    """Not served by Kubernetes 1.35 (new in 1.36)."""
     resource_id: str = DataField("resourceID", required=True, allow_empty=True)
 
 
@@ -1881,13 +1886,19 @@ class ResourceStatus(Nested):
 
 
 class ImageVolumeStatus(Nested):
-    """ImageVolumeStatus represents the image-based volume status."""
+    """ImageVolumeStatus represents the image-based volume status.
+
+    Not served by Kubernetes 1.35 (new in 1.36).
+    """
 
     image_ref: str = DataField("imageRef", required=True, allow_empty=True)
 
 
 class VolumeStatus(Nested):
-    """VolumeStatus represents the status of a mounted volume."""
+    """VolumeStatus represents the status of a mounted volume.
+
+    Not served by Kubernetes 1.35 (new in 1.36).
+    """
 
     image: ImageVolumeStatus | None = DataField("image", default=None)
 
@@ -1900,6 +1911,7 @@ class VolumeMountStatus(Nested):
     read_only: bool | None = DataField("readOnly", default=None)
     recursive_read_only: str | None = DataField("recursiveReadOnly", default=None)
     volume_status: VolumeStatus | None = DataField("volumeStatus", default=None)
+    """Not served by Kubernetes 1.35 (new in 1.36)."""
 
 
 class ContainerStatus(Nested):
@@ -1934,7 +1946,7 @@ class HostIP(Nested):
 class NodeAllocatableMappedResources(Nested):
     """NodeAllocatableMappedResources describes mapped node allocatable resource allocations.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     name: str = DataField("name", required=True, allow_empty=True)
@@ -1944,7 +1956,7 @@ class NodeAllocatableMappedResources(Nested):
 class NodeAllocatableOverheadResources(Nested):
     """NodeAllocatableOverheadResources describes auxiliary overhead resource allocations.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     name: str = DataField("name", required=True, allow_empty=True)
@@ -1953,11 +1965,11 @@ class NodeAllocatableOverheadResources(Nested):
 
 
 class NodeAllocatableResourceClaimStatus(Nested):
+    """Not served by Kubernetes 1.35 (new in 1.36)."""
+
     containers: list[str] | None = DataField("containers", default=None)
     mapping: list[NodeAllocatableMappedResources] | None = DataField("mapping", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
     overhead: list[NodeAllocatableOverheadResources] | None = DataField("overhead", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
     resource_claim_name: str = DataField("resourceClaimName", required=True, allow_empty=True)
 
 
@@ -2000,7 +2012,7 @@ class PodResourceClaimStatus(Nested):
 
 
 class PodVolumeHealth(Nested):
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
 
     health_conditions: list[VolumeHealthCondition] | None = DataField("healthConditions", default=None)
     last_transition_time: datetime.datetime | None = DataField("lastTransitionTime", default=None)
@@ -2029,6 +2041,7 @@ class PodStatus(Nested):
         "nodeAllocatableResourceClaimStatuses",
         default=None,
     )
+    """Not served by Kubernetes 1.35 (new in 1.36)."""
     nominated_node_name: str | None = DataField("nominatedNodeName", default=None)
     observed_generation: int | None = DataField("observedGeneration", default=None)
     phase: str | None = DataField("phase", default=None)
@@ -2044,7 +2057,7 @@ class PodStatus(Nested):
     resources: ResourceRequirements | None = DataField("resources", default=None)
     start_time: datetime.datetime | None = DataField("startTime", default=None)
     volume_health: list[PodVolumeHealth] | None = DataField("volumeHealth", default=None)
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
 
 
 @k8s_resource(

@@ -20,7 +20,7 @@ __all__ = [
 class WorkloadPodGroupDisruptionMode(Nested):
     """WorkloadPodGroupDisruptionMode defines how individual pods within a group can be disrupted.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     all: dict[str, Any] | None = DataField("all", default=None)
@@ -28,7 +28,7 @@ class WorkloadPodGroupDisruptionMode(Nested):
 
 
 class WorkloadPodGroupResourceClaim(Nested):
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
 
     name: str = DataField("name", required=True, allow_empty=True)
     resource_claim_name: str | None = DataField("resourceClaimName", default=None)
@@ -38,7 +38,7 @@ class WorkloadPodGroupResourceClaim(Nested):
 class TopologyConstraint(Nested):
     """TopologyConstraint defines a topology constraint for a PodGroup.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     key: str = DataField("key", required=True, allow_empty=True)
@@ -47,7 +47,7 @@ class TopologyConstraint(Nested):
 class WorkloadPodGroupSchedulingConstraints(Nested):
     """WorkloadPodGroupSchedulingConstraints defines leaf-level scheduling constraints, such as topology.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     topology: list[TopologyConstraint] | None = DataField("topology", default=None)
@@ -56,14 +56,14 @@ class WorkloadPodGroupSchedulingConstraints(Nested):
 class WorkloadPodGroupGangSchedulingPolicy(Nested):
     """WorkloadPodGroupGangSchedulingPolicy defines the parameters for gang (all-or-nothing) scheduling.
 
-    Not served by Kubernetes 1.36 (new in 1.37).
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
     """
 
     min_count: int | None = DataField("minCount", default=None)
 
 
 class WorkloadPodGroupSchedulingPolicy(Nested):
-    """Not served by Kubernetes 1.36 (new in 1.37)."""
+    """Not served by Kubernetes 1.35 or 1.36 (new in 1.37)."""
 
     basic: dict[str, Any] | None = DataField("basic", default=None)
     gang: WorkloadPodGroupGangSchedulingPolicy | None = DataField("gang", default=None)
