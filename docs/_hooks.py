@@ -27,6 +27,7 @@ EXAMPLES: dict[str, tuple[str, list[str]]] = {
     "operator": ("Operator", ["examples/operator/website.py", "examples/operator/websites.example.pykorm.io.yaml", "examples/operator/rbac.yaml"]),
     "aio_notes": ("Async notes app", ["examples/aio_notes/app.py"]),
     "k8s_doctor": ("k8s doctor", ["examples/k8s_doctor.py"]),
+    "webhooks": ("Webhooks", ["examples/webhooks/databases.py"]),
 }
 
 LANGUAGES = {".py": "python", ".yaml": "yaml", ".yml": "yaml"}
