@@ -1,4 +1,4 @@
-"""The code blocks of the documentation's pages (``docs/**/*.md``): which run, and running them.
+"""The code blocks of the documentation's pages (``docs/**/*.md``, ``README.md``): which run, and running them.
 
 The convention (``docs/contributing.md`` tells writers):
 
@@ -94,8 +94,8 @@ def unmarked(block: Block) -> bool:
 
 
 def pages() -> list[Path]:
-    """Every page of the documentation written by hand."""
-    return sorted(DOCS.rglob("*.md"))
+    """Every page of the documentation written by hand, and the README (its taste of each guide)."""
+    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 
 
 def with_namespace(block: Block, namespace: str) -> str:

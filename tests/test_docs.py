@@ -36,7 +36,7 @@ def page_kubeconfig(cluster: Cluster, namespace: str, path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("page", RUNNABLE_PAGES, ids=[str(page.relative_to(ROOT / "docs")) for page in RUNNABLE_PAGES])
+@pytest.mark.parametrize("page", RUNNABLE_PAGES, ids=[str(page.relative_to(ROOT)) for page in RUNNABLE_PAGES])
 def test_the_pages_code_runs(page: Path, k8s_cluster: Cluster, tmp_path: Path) -> None:
     transport = k8s_cluster.transport()
     namespace = "pykorm-docs-" + secrets.token_hex(4)
@@ -53,7 +53,7 @@ def test_the_pages_code_runs(page: Path, k8s_cluster: Cluster, tmp_path: Path) -
             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
         )
         assert done.returncode == 0, f"{page.relative_to(ROOT)}:\n{done.stdout}\n{done.stderr}"
-        ran = done.stdout.count("--- docs/")
+        ran = done.stdout.count(f"--- {page.relative_to(ROOT)}:")
         assert ran == sum(block.not_run is None for block in blocks(page))
     finally:
         with contextlib.suppress(NotFound):

@@ -20,7 +20,9 @@ def test_every_block_of_every_page_runs_or_says_why_not() -> None:
 
 def test_the_guides_have_code_that_runs() -> None:
     """Each guide runs at least one block: a page whose blocks were all marked would drift unseen."""
-    guides = [page for page in pages() if page.parent.name in ("guide", "migrating") and page.name != "errors.md"]
+    # errors.md draws the exception tree; webhooks.md's code needs a webhook server the API server
+    # reaches over TLS (tests/test_webhooks.py runs it)
+    guides = [page for page in pages() if page.parent.name in ("guide", "migrating") and page.name not in ("errors.md", "webhooks.md")]
     assert len(guides) >= 13
     assert [page.name for page in guides if all(block.not_run for block in blocks(page))] == []
 
