@@ -110,35 +110,9 @@ class Leaf:
         """
         if self.list_at:
             return self.matches
-        path, slow, op, want = self.path, self.matches, self.op, self.value
-        if op == "exact" and isinstance(want, str):
+        path, slow, check = self.path, self.matches, self._check  # _check holds the specialised tests
 
-            def exact(raw: dict[str, Any]) -> bool:
-                data: Any = raw
-                try:
-                    for key in path:
-                        data = data[key]
-                except (KeyError, TypeError, IndexError):
-                    return slow(raw)
-                return True if data == want else False
-
-            return exact
-        if op in _COMPARE and type(want) in (int, float):
-            compare = _COMPARE[op]
-
-            def bound(raw: dict[str, Any]) -> bool:
-                data: Any = raw
-                try:
-                    for key in path:
-                        data = data[key]
-                except (KeyError, TypeError, IndexError):
-                    return slow(raw)
-                return type(data) in (int, float) and compare(data, want)  # JSON true is no number
-
-            return bound
-        check = self._check
-
-        def other(raw: dict[str, Any]) -> bool:
+        def matcher(raw: dict[str, Any]) -> bool:
             data: Any = raw
             try:
                 for key in path:
@@ -147,7 +121,7 @@ class Leaf:
                 return slow(raw)
             return check(data)
 
-        return other
+        return matcher
 
     def matches_in(self, raw: dict[str, Any], binding: Binding) -> bool:
         """True when the lookup holds for the elements ``binding`` chose in the lists it crosses."""
