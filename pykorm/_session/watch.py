@@ -125,12 +125,20 @@ class Watcher(Generic[M]):
         """The changes after :meth:`initial`, until the deadline."""
         return iterate(self.aevents())
 
+    def raw_events(self) -> Iterator[tuple[str, Raw]]:
+        """:meth:`events` as ``(type, JSON dict)``, nothing wrapped (an informer stores the dicts)."""
+        return iterate(self.araw_events())
+
     async def ainitial(self) -> list[M]:
         """:meth:`initial`, as a coroutine (the one implementation: see :mod:`pykorm._base.drive`).
 
         With a deadline, a server that cannot be reached is tried again until then (then
         ``ServerUnavailable``); without one, the list fails as any call does.
         """
+        return [self._hydrate(raw) for raw in await self.ainitial_raw()]
+
+    async def ainitial_raw(self) -> list[Raw]:
+        """:meth:`ainitial` as the JSON dicts (remembered by the watcher, not copied)."""
         if self.empty:
             return []
         failures = 0
@@ -145,10 +153,16 @@ class Watcher(Generic[M]):
                 failures += 1
                 await self.client.session._sleep(self._remaining(_RECONNECT.delay(failures, None)))
         self.last_error = None
-        return [self._hydrate(raw) for raw in self.known.values()]
+        return list(self.known.values())
 
     async def aevents(self) -> AsyncGenerator[WatchEvent[M], None]:
         """:meth:`events`, as an async generator."""
+        async with contextlib.aclosing(self.araw_events()) as events:
+            async for kind, raw in events:
+                yield WatchEvent(kind, self._hydrate(raw))
+
+    async def araw_events(self) -> AsyncGenerator[tuple[str, Raw], None]:
+        """:meth:`raw_events`, as an async generator (the one implementation of the events)."""
         if self.empty:
             return
         failures = 0  # streams and lists in a row that failed without delivering a line
@@ -231,7 +245,7 @@ class Watcher(Generic[M]):
         client = self.client.until(self.deadline)
         return client.stream(self.path, params, silence=max(0.1, self._remaining(self.silence)), opened=self.opened)
 
-    def _apply(self, event: dict[str, Any]) -> Iterator[WatchEvent[M]]:
+    def _apply(self, event: dict[str, Any]) -> Iterator[tuple[str, Raw]]:
         kind, raw = event.get("type"), event.get("object") or {}
         if kind == "ERROR":
             code = int(raw.get("code") or 0)
@@ -251,15 +265,15 @@ class Watcher(Generic[M]):
             if before is not None and before["metadata"].get("resourceVersion") == version:
                 return  # seen already
             self.known[uid] = raw
-            yield WatchEvent("MODIFIED" if before is not None else "ADDED", self._hydrate(raw))
+            yield ("MODIFIED" if before is not None else "ADDED", raw)
         elif before is not None:
             del self.known[uid]
-            yield WatchEvent("DELETED", self._hydrate(raw))
+            yield ("DELETED", raw)
 
-    def _relist(self, after: dict[str, Raw]) -> list[WatchEvent[M]]:
+    def _relist(self, after: dict[str, Raw]) -> list[tuple[str, Raw]]:
         """After 410 Gone, given the new list: what changed meanwhile, in the order :func:`changes` gives."""
         before, self.known = self.known, after
-        return [WatchEvent(kind, self._hydrate(new)) for kind, _, new in changes(before, after)]
+        return [(kind, new) for kind, _, new in changes(before, after)]
 
     def _matches(self, raw: dict[str, Any]) -> bool:
         metadata = raw.get("metadata") or {}

@@ -42,6 +42,9 @@ class Keeper(Protocol):
     @property
     def session(self) -> SessionIO: ...
 
+    @property
+    def store(self) -> Store: ...
+
     def check(self) -> None: ...
 
 
@@ -160,7 +163,8 @@ class CachedQuery(QueryView[M]):
 
     def _candidates(self) -> list[Raw]:
         """The objects the plan's namespaces, names and the owner narrow the search to."""
-        store, plan = self._store, self.query.explain()
+        store = self._informer.store if self._informer is not None else self._store
+        plan = self.query.explain()
         if plan.empty:
             return []
         if self._owner is not None:

@@ -4,16 +4,21 @@
     >>> sites.wait_synced(30)
     >>> sites.query.filter(spec__replicas__gte=2).count()      # no request
 
-An informer is the watch machinery of ``Query.watch`` (:class:`pykorm._session.watch.Watcher`:
-one snapshot, then a watch from its resourceVersion, resumed after a broken connection,
-relisted after 410 Gone with only the differences reported, bookmarks asked) run on a
-thread of its own, keeping every object in a :class:`Store`. Handlers hear of each change
-(``ADDED``/``MODIFIED``/``DELETED`` with the object before and after) on that thread: they
-must be quick (a controller's only enqueues a key).
+An informer reads a :class:`~pykorm.controller._feed.Feed`: the watch machinery of
+``Query.watch`` (:class:`pykorm._session.watch.Watcher`: one snapshot, then a watch from its
+resourceVersion, resumed after a broken connection, relisted after 410 Gone with only the
+differences reported, bookmarks asked) run on a thread of its own, keeping every object in a
+:class:`Store`. Handlers hear of each change (``ADDED``/``MODIFIED``/``DELETED`` with the object
+before and after) on that thread: they must be quick (a controller's only enqueues a key).
 
-Stopping closes the open watch connection, so the thread ends at once instead of at the
-next event or after the read timeout. A stopped informer (or one whose thread ended on an
-error it could not ride out) keeps no object current: reading it (``query``, ``get``,
+Shared informers (``shared=True``: a ``Manager``'s and ``pk.cache``'s) read one feed per
+(model, namespace, label selector, cluster) of their session: one list and one watch however
+many of them there are. Each informer keeps its own handlers and indexes; stopping one takes its
+handlers off and stops the feed only when no other started informer reads it. The feed stores
+what the loosest of its informers' transforms keeps (:mod:`._feed`): an informer may be handed
+more than its transform keeps, never less.
+
+Stopping closes the open watch connection (of the last informer reading it), so the thread ends at once. A stopped informer (or one whose thread ended on an error it could not ride out) keeps no object current: reading it (``query``, ``get``,
 ``by_index``) raises :class:`CacheUnavailable`, as does reading it before its first list, or
 after a list or watch failed (a watch gave up, access was revoked, an index function raised)
 until a new list succeeds. A dropped connection or a 410 is no failure: the watch resumes.
@@ -22,38 +27,27 @@ until a new list succeeds. A dropped connection or a 410 is no failure: the watc
 
 from __future__ import annotations
 
-import logging
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Generic, Iterable, Mapping, TypeVar
 
-from .._base.drive import run
-from .._session.client import ResourceClient
+from .._base.errors import CacheUnavailable
 from .._session.query import Query
-from .._base.errors import CacheUnavailable, WaitTimeout
-from .._http.resource import resource_of
-from .._http.transport import shut_down as _shut_down
 from .._data.tracking import json_copy
-from .._session.watch import DEFAULT_SILENCE, Watcher, changes
+from .._session.watch import DEFAULT_SILENCE
 from ._cached import CachedQuery
-from ._store import IndexFunc, Raw, Store, key_of
-from ._streaming import NotServed, stream_initial
+from ._feed import Feed, Handler, feeds_of, log
+from ._store import IndexFunc, Raw, Store
 from ._transforms import Transform
 
 if TYPE_CHECKING:
     from .._data.stored import Stored
-    from ..models._model import Model
     from .._session.session import Pykorm
 
 __all__ = ["Handler", "Informer", "log"]
 
-log = logging.getLogger("pykorm.controller")
-
 M = TypeVar("M", bound="Stored")
 
-Handler = Callable[[str, "Raw | None", "Raw | None"], None]
-"""A change: ``(type, old, new)``, ``type`` one of ADDED (old None), MODIFIED, DELETED (new: the last state seen)."""
-
-_MAX_PAUSE = 30.0  # seconds between attempts after a failed list or watch
+_BUILT_IN_INDEXES = ("namespace", "owner")
 
 
 class Informer(Generic[M]):
@@ -67,10 +61,13 @@ class Informer(Generic[M]):
         cluster: the named cluster of the session.
         silence: seconds without a byte before the watch connection is presumed dead.
         transform: what to keep of each object, applied before it is stored (:mod:`._transforms`,
-            e.g. :func:`strip_managed_fields`); None: the object as the server sends it.
+            e.g. :func:`strip_managed_fields`); None: the object as the server sends it. A shared
+            informer may hold more than its transform keeps (never less).
         stream: the first list (and each relist after a failure) as a watch with ``sendInitialEvents``
             (:mod:`._streaming`): None (default) where the server serves it, else a list; True: only
             streamed; False: always a list. :attr:`streamed` tells which the last one was.
+        shared: read the session's one list and watch of these objects, with its other shared
+            informers (a ``Manager``'s and ``pk.cache``'s are), instead of a list and watch of its own.
     """
 
     def __init__(
@@ -84,6 +81,7 @@ class Informer(Generic[M]):
         silence: float = DEFAULT_SILENCE,
         transform: Transform | None = None,
         stream: bool | None = None,
+        shared: bool = False,
     ) -> None:
         from .._session.session import default_session
 
@@ -94,28 +92,31 @@ class Informer(Generic[M]):
         self.cluster = cluster
         self.silence = silence
         self.transform = transform
-        self.stream = stream  # None: stream the first list where the server serves it; False: list
-        self.streamed: bool | None = None  # whether the last first list was streamed (None: not made yet)
-        self.store = Store()
-        query = Query(model).session(self.session)
-        if namespace is not None:
-            query = query.namespace(namespace)
-        if self.selector:
-            query = query.filter_by_labels(self.selector)
-        self._query: Query[M] = query.using(cluster) if cluster else query
-        self._handlers: list[Handler] = []
-        self._synced = threading.Event()
-        self._settled = threading.Event()  # synced, or the thread ended: what wait_synced waits for
-        self._stopped = threading.Event()
-        self._ended: str | None = None  # why the thread ended on its own (an error), if it did
-        self._failing: str | None = None  # the error that broke the last list or watch, until a list succeeds
+        self._stream = stream
+        self.shared = shared
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._watcher: Watcher[M] | None = None
-        self._response: Any = None
-        self.failures = 0  # lists and watches that failed, since start (a health figure)
+        self._handlers: list[Handler] = []
+        self._indexes: dict[str, tuple[str, IndexFunc]] = {}  # name -> (the store's name for it, function)
+        self._started = False
+        self._stopped = False
+        self._feed: Feed = self._pick(None)
+        self._query: Query[M] = self._feed.query
+
+    def _pick(self, current: Feed | None) -> Feed:
+        if not self.shared:
+            return current if current is not None else Feed(
+                self.model, self.session, self.namespace, self.selector, self.cluster, self.silence, self.transform,
+                self._stream)
+        return feeds_of(self.session).pick(self.model, self.session, self.namespace, self.selector, self.cluster,
+                                           self.silence, self.transform, self._stream, current)
 
     # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        """The objects (JSON dicts, not to be changed), by key, with indexes: the feed's, shared with the
+        session's other informers of these objects when :attr:`shared`."""
+        return self._feed.store
 
     @property
     def query(self) -> CachedQuery[M]:
@@ -144,9 +145,23 @@ class Informer(Generic[M]):
 
         Raises:
             CacheUnavailable: the informer is not synced yet, or stopped (see :meth:`check`).
+            KeyError: no such index.
         """
         self.check()
-        return [self.model._from_server(json_copy(raw), self.cluster, self.session) for raw in self.store.by_index(index, value)]
+        return [self.model._from_server(json_copy(raw), self.cluster, self.session) for raw in self.raw_by_index(index, value)]
+
+    def raw_by_index(self, index: str, value: str) -> list[Raw]:
+        """The stored JSON (not to be changed) that index ``index`` gives ``value``.
+
+        Raises:
+            KeyError: no such index (the message lists them).
+        """
+        if index in _BUILT_IN_INDEXES:
+            return self.store.by_index(index, value)
+        found = self._indexes.get(index)
+        if found is None:
+            raise KeyError(f"no index {index!r}; indexes are: {', '.join(sorted([*_BUILT_IN_INDEXES, *self._indexes]))}")
+        return self.store.by_index(found[0], value)
 
     def check(self) -> None:
         """Raise unless the cache is kept current: synced, not stopped, its thread running, its watch not failed.
@@ -154,22 +169,28 @@ class Informer(Generic[M]):
         Raises:
             CacheUnavailable: saying which, and what to do.
         """
-        if self.stopped:
-            how = f"its thread ended: {self._ended}" if self._ended else "it was stopped (stop(), pk.close(), a manager's shutdown)"
+        if self._stopped:
             raise CacheUnavailable(
-                f"{self._label()}: {how}, so its objects are no longer kept current. pk.cache(...) and "
-                "Model.query....cached() start a new informer; Informer(...).start() does too.")
-        failing = self._failing
-        if failing is not None:
-            raise CacheUnavailable(f"{self._label()}: its list or watch failed ({failing}), so the cache may be "
-                                   f"behind; it lists again ({self.failures} failures so far)")
-        if not self._synced.is_set():
-            raise CacheUnavailable(f"{self._label()}: not synced yet ({'started' if self._thread else 'not started'}, "
-                                   f"{self.failures} failures); call wait_synced() first")
+                f"{self._feed.label()}: it was stopped (stop(), pk.close(), a manager's shutdown), so its objects "
+                "are no longer kept current. pk.cache(...) and Model.query....cached() start a new informer; "
+                "Informer(...).start() does too.")
+        self._feed.check()
 
     def add_index(self, name: str, function: IndexFunc) -> None:
-        """Index the objects by ``function(raw_json)`` (see :meth:`Store.add_index`)."""
-        self.store.add_index(name, function)
+        """Index the objects by ``function(raw_json)`` (see :meth:`Store.add_index`); the index is this informer's
+        (another informer sharing its objects may use the name for another function).
+
+        Raises:
+            ValueError: ``name`` indexes with another function already, or is a built-in index.
+        """
+        with self._lock:
+            if name in _BUILT_IN_INDEXES or (name in self._indexes and self._indexes[name][1] is not function):
+                raise ValueError(f"index {name!r} exists already, with another function")
+            if name in self._indexes:
+                return
+            stored = f"{name}@{id(self):x}" if self.shared else name
+            self._indexes[name] = (stored, function)
+            self._feed.store.add_index(stored, function)
 
     def replace(self, objects: Iterable[Raw]) -> Informer[M]:
         """Fill the cache with ``objects`` (JSON dicts) as a list from the server would, and count it synced:
@@ -177,13 +198,12 @@ class Informer(Generic[M]):
         differences. Returns the informer.
 
         Raises:
-            ValueError: the informer was started (its list and watch own the store).
+            ValueError: the informer was started (its list and watch own the store), or shares its objects
+                with an informer that was.
         """
-        if self._thread is not None or self.stopped:
-            raise ValueError(f"{self._label()} was started: its list and watch fill the cache, not replace()")
-        self._replace(list(objects))
-        self._synced.set()
-        self._settled.set()
+        if self._started or self._stopped or self._feed.started:
+            raise ValueError(f"{self._feed.label()} was started: its list and watch fill the cache, not replace()")
+        self._feed.replace(objects)
         return self
 
     # -- running ---------------------------------------------------------------------------
@@ -192,29 +212,70 @@ class Informer(Generic[M]):
         """Tell ``handler`` of every change; the objects cached already come to it as ADDED."""
         with self._lock:
             self._handlers.append(handler)
-            current = self.store.items()
-        for raw in current:
-            self._call(handler, "ADDED", None, raw)
+            feed = self._feed
+        feed.add_handler(handler)
 
     def start(self) -> Informer[M]:
-        """Start listing and watching on a thread of its own (once); returns the informer.
+        """Start listing and watching on a thread of its own (once; a shared informer reads the running
+        list and watch of its objects if there is one); returns the informer.
 
         Raises:
             CacheUnavailable: the informer was stopped (an informer runs once: make a new one).
         """
-        if self.stopped:
+        if self._stopped:
             self.check()
         with self._lock:
-            if self._thread is None:
-                name = f"informer-{self.model.__name__}" + (f"-{self.namespace}" if self.namespace else "")
-                self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-                self._thread.start()
+            if self._started:
+                return self
+            old = self._feed
+            if self.shared:
+                self._feed = self._pick(old)
+                self._query = self._feed.query
+            if self._feed is not old:
+                self._move(old, self._feed)
+            for _ in range(3):  # a shared feed may stop between picking and acquiring it: pick again
+                try:
+                    self._feed.acquire()
+                    break
+                except CacheUnavailable:
+                    if not self.shared:
+                        raise
+                    old, self._feed = self._feed, self._pick(None)
+                    self._query = self._feed.query
+                    self._move(old, self._feed)
+            else:
+                self._feed.acquire()
+            self._started = True
         return self
+
+    def _move(self, old: Feed, new: Feed) -> None:
+        """Take this informer's handlers and indexes from ``old`` (stopped, or not the one to read) to ``new``."""
+        for handler in self._handlers:
+            old.remove_handler(handler)
+        for stored, function in self._indexes.values():
+            new.store.add_index(stored, function)
+        for handler in self._handlers:
+            new.add_handler(handler)
 
     @property
     def synced(self) -> bool:
         """True once the first list is in the store."""
-        return self._synced.is_set()
+        return self._feed.synced
+
+    @property
+    def stream(self) -> bool | None:
+        """Whether first lists are streamed: None where the server serves it (False once it said it does not)."""
+        return self._feed.stream
+
+    @property
+    def streamed(self) -> bool | None:
+        """Whether the last first list was streamed (None: not made yet)."""
+        return self._feed.streamed
+
+    @property
+    def failures(self) -> int:
+        """Lists and watches that failed, since start (a health figure)."""
+        return self._feed.failures
 
     def wait_synced(self, timeout: float | None = None) -> Informer[M]:
         """Block until the first list is in the store; returns the informer.
@@ -223,143 +284,39 @@ class Informer(Generic[M]):
             WaitTimeout: not synced within ``timeout`` seconds (the server unreachable, the kind not served...).
             CacheUnavailable: the informer stopped, or its thread ended on an error.
         """
-        if not self.stopped and not self._settled.wait(timeout):
-            raise WaitTimeout(f"{self._label()}: not synced within {timeout} s ({self.failures} failures)", last=None)
+        if not self.stopped:
+            self._feed.wait_settled(timeout)
         if self.stopped:
             self.check()  # raises, saying why
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop watching: the open connection is closed, the thread ends (waited for up to ``timeout`` s)."""
+        """Stop: this informer's handlers hear no more; the watch connection is closed and the thread ends
+        (waited for up to ``timeout`` s) unless another started shared informer reads them."""
         with self._lock:
-            self._stopped.set()
-            if self._watcher is not None:
-                self._watcher.deadline = 0.0  # its loops end at their next check
-            self._close_stream()
-            thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
+            if self._stopped:
+                return
+            self._stopped = True
+            started, feed = self._started, self._feed
+        for handler in self._handlers:
+            feed.remove_handler(handler)
+        if started:
+            feed.release(timeout)
+        elif not self.shared:
+            feed.stop(timeout)
 
     @property
     def alive(self) -> bool:
-        """True while the informer's thread runs."""
-        return self._thread is not None and self._thread.is_alive()
+        """True while the informer is started, not stopped, and its thread runs."""
+        return self._started and not self._stopped and self._feed.alive
 
     @property
     def stopped(self) -> bool:
         """True once :meth:`stop` was called or the thread ended on an error: nothing keeps the cache current."""
-        return self._stopped.is_set() or self._ended is not None
-
-    def _label(self) -> str:
-        where = f" in {self.namespace}" if self.namespace else ""
-        return f"the {self.model.__name__} informer{where}"
+        return self._stopped or (self._started and self._feed.stopped) or (not self.shared and self._feed.stopped)
 
     def __enter__(self) -> Informer[M]:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    # -- the thread ------------------------------------------------------------------------
-
-    def _run(self) -> None:
-        try:
-            self._list_and_watch()
-        except BaseException as error:  # noqa: BLE001 - a thread cannot raise: readers are told (check())
-            self._ended = f"{type(error).__name__}: {error}"
-            log.error("pykorm: %s stopped: %s", self._label(), self._ended)
-        finally:
-            with self._lock:
-                self._close_stream()
-            self._settled.set()
-
-    def _list_and_watch(self) -> None:
-        failures_in_row = 0
-        client = ResourceClient(self.session, resource_of(self.model), self.cluster)
-        while not self._stopped.is_set():
-            try:
-                plan = run(self._query._plan())  # once the cluster said which field selectors it serves: no request
-                watcher = Watcher(client, self.model, plan, timeout=None, silence=self.silence)
-                watcher.opened = self._opened
-                with self._lock:
-                    if self._stopped.is_set():
-                        return
-                    self._watcher = watcher
-                self._replace(self._initial(client, watcher))
-                self._failing = None
-                self._synced.set()
-                self._settled.set()
-                failures_in_row = 0
-                for event in watcher.events():
-                    raw = event.obj._raw
-                    self._apply(event.type, raw if self.transform is None else self.transform(raw))
-            except Exception as error:  # noqa: BLE001 - an informer outlives any one failure
-                if self._stopped.is_set():
-                    return
-                self._failing = f"{type(error).__name__}: {error}"
-                self.failures += 1
-                failures_in_row += 1
-                pause = min(_MAX_PAUSE, 0.5 * 2 ** (failures_in_row - 1))
-                log.warning("pykorm: %s informer: %s; listing again in %.1f s", self.model.__name__, error, pause)
-                self._stopped.wait(pause)
-
-    def _initial(self, client: ResourceClient, watcher: Watcher[M]) -> list[Raw]:
-        """The objects now, streamed where the server serves it (asked once), else listed; transformed."""
-        if self.stream is not False:
-            try:
-                streamed = stream_initial(client, watcher, self.transform)  # transformed as they arrive
-                self.streamed = True
-                return streamed
-            except NotServed as refused:
-                if self.stream:
-                    raise CacheUnavailable(f"{self._label()}: the server does not stream lists ({refused})") from refused
-                log.info("pykorm: %s: the server does not stream lists (%s); listing", self._label(), refused)
-                self.stream = False
-        raws = [obj._raw for obj in watcher.initial()]
-        self.streamed = False
-        return raws if self.transform is None else [self.transform(raw) for raw in raws]
-
-    def _opened(self, response: Any) -> None:
-        with self._lock:
-            self._response = response
-            if self._stopped.is_set():
-                self._close_stream()
-
-    def _close_stream(self) -> None:
-        response, self._response = self._response, None
-        if response is not None:
-            try:
-                _shut_down(response)
-            except Exception:  # noqa: BLE001 - closing an already broken connection
-                pass
-
-    def _replace(self, raws: list[Raw]) -> None:
-        """A new list: store it, and report what differs from the store, in the server's order
-        (:func:`pykorm._session.watch.changes`: deletions first, then creations and changes by resourceVersion)."""
-        fresh = {key_of(raw): raw for raw in raws}
-        held = {key: raw for key in self.store.keys() if (raw := self.store.get(key)) is not None}
-        for kind, old, new in changes(held, fresh):
-            if kind == "DELETED":
-                self.store.remove(key_of(new))
-            else:
-                self.store.put(new)
-            self._dispatch(kind, old, new)
-
-    def _apply(self, kind: str, raw: Raw) -> None:
-        if kind == "DELETED":
-            old = self.store.remove(key_of(raw))
-            self._dispatch("DELETED", old, raw)
-            return
-        old = self.store.put(raw)
-        self._dispatch("ADDED" if old is None else "MODIFIED", old, raw)
-
-    def _dispatch(self, kind: str, old: Raw | None, new: Raw | None) -> None:
-        for handler in list(self._handlers):
-            self._call(handler, kind, old, new)
-
-    def _call(self, handler: Handler, kind: str, old: Raw | None, new: Raw | None) -> None:
-        try:
-            handler(kind, old, new)
-        except Exception:  # noqa: BLE001 - one handler's bug must not stop the cache
-            log.exception("pykorm: %s informer: a handler failed on %s %s", self.model.__name__, kind,
-                          key_of(new or old or {}))

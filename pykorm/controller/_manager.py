@@ -152,7 +152,7 @@ class Manager:
             informer = self._informers.get(key)
             if informer is None:
                 informer = Informer(model, session=self.session, namespace=namespace, selector=selector,
-                                    cluster=self.cluster, transform=self.cache_transform)
+                                    cluster=self.cluster, transform=self.cache_transform, shared=True)
                 self._informers[key] = informer
                 if self._running.is_set():
                     informer.start()

@@ -14,13 +14,19 @@ A transform gets the object's JSON as the watch or list decoded it (not shared w
 else yet), may change it in place, and returns what to store. It runs on the informer's thread
 for every object listed or changed: keep it quick. It must keep ``metadata`` (name, namespace,
 uid, resourceVersion), which the cache and the watch run on.
+
+Shared informers (a ``Manager``'s and ``pk.cache``'s on one session) read one list and watch,
+which stores what the loosest of them asked for: an informer may be handed more than its
+transform keeps, never less (:func:`keeps_all_of`). ``None`` keeps everything, then
+:func:`slim_managed_fields`, then :func:`strip_managed_fields`; any other function shares only
+with informers that asked for that same function.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-__all__ = ["Transform", "slim_managed_fields", "strip_managed_fields"]
+__all__ = ["Transform", "keeps_all_of", "looser", "slim_managed_fields", "strip_managed_fields"]
 
 Raw = dict[str, Any]
 Transform = Callable[[Raw], Raw]
@@ -51,3 +57,23 @@ def slim_managed_fields(raw: Raw) -> Raw:
             else:
                 del metadata["managedFields"]
     return raw
+
+
+_CHAIN: tuple[Transform | None, ...] = (None, slim_managed_fields, strip_managed_fields)
+"""Transforms each of which keeps everything the next one keeps."""
+
+
+def keeps_all_of(stored: Transform | None, asked: Transform | None) -> bool:
+    """True when objects stored through ``stored`` hold everything ``asked`` would have kept."""
+    if stored is asked:
+        return True
+    return stored in _CHAIN and asked in _CHAIN and _CHAIN.index(stored) <= _CHAIN.index(asked)
+
+
+def looser(one: Transform | None, other: Transform | None) -> tuple[bool, Transform | None]:
+    """``(True, the transform that keeps all that one and other keep)``, or ``(False, None)`` when no known one does."""
+    if keeps_all_of(one, other):
+        return True, one
+    if keeps_all_of(other, one):
+        return True, other
+    return False, None
