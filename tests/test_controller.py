@@ -15,6 +15,8 @@ Times are measured and printed; bounds are generous (the machine is shared).
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import importlib.util
 import os
 import signal
@@ -25,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import kubernetes
 import pytest
 
 import pykorm
@@ -34,6 +37,7 @@ from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane, install_crds
 
 from .planes import new_namespace
+from .witness import official_client
 
 ROOT = Path(__file__).resolve().parents[1]
 SITES = int(os.environ.get("PYKORM_TEST_WEBSITES", "40"))  # the issue's 200: PYKORM_TEST_WEBSITES=200
@@ -115,21 +119,62 @@ def operator(
     session.close()
 
 
+@contextlib.contextmanager
+def deployment_changes(cluster: Cluster, namespace: str) -> Iterator[collections.Counter[str]]:
+    """The MODIFIED events of each Deployment in ``namespace`` while in the block, seen by the official client.
+
+    kube-controller-manager writes a new Deployment's status three or four times on its way to ready
+    (1.35, 1.36 and 1.37 alike: the ``ReplicaSetUpdated`` write shows when the pod is not ready yet at its
+    sync) — each one news to the operator, which owns the Deployment.
+    """
+    changes: collections.Counter[str] = collections.Counter()
+    with official_client(cluster) as client:
+        apps = kubernetes.client.AppsV1Api(client)
+        stream = kubernetes.watch.Watch()
+        listed = apps.list_namespaced_deployment(namespace).metadata.resource_version
+
+        done = threading.Event()
+
+        def watch() -> None:
+            try:
+                for event in stream.stream(apps.list_namespaced_deployment, namespace, resource_version=listed,
+                                           timeout_seconds=int(WAIT) + 60):
+                    if event["type"] == "MODIFIED":
+                        changes[event["object"].metadata.name] += 1
+            except Exception:
+                if not done.is_set():  # the end of the block closes the client under the watch
+                    raise
+
+        thread = threading.Thread(target=watch, name="witness-deployments", daemon=True)
+        thread.start()
+        yield changes
+        done.set()
+        stream.stop()
+
+
 def test_websites_created_at_once_converge_with_few_reconciles(
-    pk: pykorm.Pykorm, k8s_namespace: str, k8s_nodes: list[str], operator: tuple[Manager, list[str]],
+    pk: pykorm.Pykorm, k8s_namespace: str, k8s_nodes: list[str], operator: tuple[Manager, list[str]], k8s_cluster: Cluster,
 ) -> None:
     manager, _ = operator
     controller = manager.controllers[0]
     names = [f"site-{i:03d}" for i in range(SITES)]
-    started = time.monotonic()
-    for name in names:
-        pk.save(WebSite(namespace=k8s_namespace, name=name, content=f"<h1>{name}</h1>"))
-    took = wait_for(converged(pk, k8s_namespace, names), f"{SITES} WebSites converged")
-    print(f"{SITES} WebSites converged in {time.monotonic() - started:.1f} s (after the last create: {took:.1f} s)")
-    time.sleep(3)  # late events would show as more reconciles
-    counts = [controller.reconciles[f"{k8s_namespace}/{name}"] for name in names]
-    print(f"reconciles per WebSite: max {max(counts)}, mean {sum(counts) / len(counts):.2f}; failures {sum(controller.failures.values())}")
-    assert max(counts) <= 3 and sum(controller.failures.values()) == 0
+    with deployment_changes(k8s_cluster, k8s_namespace) as changes:
+        started = time.monotonic()
+        for name in names:
+            pk.save(WebSite(namespace=k8s_namespace, name=name, content=f"<h1>{name}</h1>"))
+        took = wait_for(converged(pk, k8s_namespace, names), f"{SITES} WebSites converged")
+        print(f"{SITES} WebSites converged in {time.monotonic() - started:.1f} s (after the last create: {took:.1f} s)")
+        time.sleep(3)  # late events would show as more reconciles
+        counts = {name: controller.reconciles[f"{k8s_namespace}/{name}"] for name in names}
+        news = {name: changes[name] for name in names}
+    print(f"reconciles per WebSite: max {max(counts.values())}, mean {sum(counts.values()) / len(counts):.2f}; "
+          f"failures {sum(controller.failures.values())}; Deployment status writes per WebSite: max {max(news.values())}")
+    # A reconcile per piece of news at most: the WebSite's creation, then each change kube-controller-manager made to
+    # its Deployment (changes arriving together are reconciled once); the echoes of the operator's own writes (its
+    # finalizer, the children it created, its status writes) are none. The bound was a fixed 3 until 2026-12-05, which
+    # held only while the Deployment controller's writes came close enough together to be gathered into one reconcile.
+    assert all(counts[name] <= 1 + news[name] for name in names), {n: (counts[n], news[n]) for n in names if counts[n] > 1 + news[n]}
+    assert sum(controller.failures.values()) == 0
 
     # A change: new content for ten of them.
     before = dict(controller.reconciles)

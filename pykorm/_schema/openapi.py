@@ -20,7 +20,8 @@ from typing import Any, Iterator, Mapping
 
 from .._base.errors import FieldError
 
-__all__ = ["JSON_TYPES", "check_bounds", "crd_version_schema", "is_custom_group", "kind_schema", "pruned", "schema_findings"]
+__all__ = ["JSON_TYPES", "check_bounds", "crd_version_schema", "declared_fields", "is_custom_group", "kind_schema", "pruned",
+           "schema_findings"]
 
 _ENVELOPE = ("apiVersion", "kind", "metadata")
 JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -56,6 +57,38 @@ def crd_version_schema(crd: Mapping[str, Any], version: str) -> dict[str, Any] |
             schema = (served.get("schema") or {}).get("openAPIV3Schema")
             return dict(schema) if isinstance(schema, Mapping) else None
     return None
+
+
+def declared_fields(schema: Mapping[str, Any]) -> frozenset[tuple[str, ...]]:
+    """The field paths a structural schema declares (``("spec", "colour")``; ``[]`` an array's items, ``{}`` a map's
+    values, ``...`` where unknown fields are kept): what the server prunes by. The envelope (``apiVersion``, ``kind``,
+    ``metadata``, which the published OpenAPI adds) is left out at the top and in embedded resources, so a CRD's
+    ``openAPIV3Schema`` and the schema the server publishes for it have the same fields.
+
+    >>> sorted(declared_fields({"properties": {"spec": {"properties": {"colour": {"type": "string"}}}}}))
+    [('spec',), ('spec', 'colour')]
+    """
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if not isinstance(node, Mapping):
+            return
+        if path:
+            found.add(path)
+        if node.get("x-kubernetes-preserve-unknown-fields"):
+            found.add((*path, "..."))
+        for key, child in (node.get("properties") or {}).items():
+            if key not in _ENVELOPE or (path and not node.get("x-kubernetes-embedded-resource")):
+                walk(child, (*path, key))
+        if isinstance(node.get("items"), Mapping):
+            walk(node["items"], (*path, "[]"))
+        if isinstance(node.get("additionalProperties"), Mapping):
+            walk(node["additionalProperties"], (*path, "{}"))
+        for part in node.get("allOf") or ():  # the published document wraps some schemas in allOf
+            walk(part, path)
+
+    walk(schema, ())
+    return frozenset(found)
 
 
 def schema_findings(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> Iterator[FieldError]:

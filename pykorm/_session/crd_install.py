@@ -2,7 +2,13 @@
 
 A CRD is usable only once its ``Established`` condition is True *and* its
 resource is listed by discovery (``GET /apis/<group>/<version>``): the first
-can come a moment before the second.
+can come a moment before the second. A CRD *replaced* with other fields is
+Established and discovered already, yet the API server keeps handling its
+objects with the previous schema until its own informer sees the change (objects
+written meanwhile lose the new fields, pruned): so install waits until the
+server publishes the new fields in the group version's OpenAPI v3 document,
+which it rebuilds after that same informer event. No release (1.35 to 1.37)
+says in the CRD's status which generation it serves.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Protocol, U
 
 from .._base.drive import run
 from .._base.errors import (
-    AlreadyExists, ClientValidationError, ConflictError, CRDNotEstablished, NotFound, ValidationError, WaitTimeout,
+    AlreadyExists, ApiError, ClientValidationError, ConflictError, CRDNotEstablished, NotFound, ServerUnavailable,
+    ValidationError, WaitTimeout,
 )
 from .._base.names import path_segment
 from .._http.transport import Transport
+from .._schema.openapi import crd_version_schema, declared_fields, kind_schema
 
 __all__ = ["Manifest", "Send", "Sleep", "crd_names", "install", "install_crds", "install_models", "load_manifests",
            "uninstall"]
@@ -106,9 +114,12 @@ async def install(send: Send, sleep: Sleep, crds: list[dict[str, Any]], timeout:
     async def bounded(method: str, path: str, **kwargs: Any) -> Any:
         return await send(method, path, deadline=deadline, **kwargs)
 
-    for crd in crds:
-        await _create_or_replace(bounded, sleep, crd, deadline, timeout)
-    return [await _wait_served(bounded, sleep, crd, deadline, timeout) for crd in crds]
+    previous = [await _create_or_replace(bounded, sleep, crd, deadline, timeout) for crd in crds]
+    served = [await _wait_served(bounded, sleep, crd, deadline, timeout) for crd in crds]
+    for crd, before in zip(crds, previous):
+        if before is not None:
+            await _wait_schemas_served(bounded, sleep, crd, before, deadline, timeout)
+    return served
 
 
 def crd_names(models_or_names: tuple[Any, ...]) -> list[str]:
@@ -212,10 +223,12 @@ def _parse(text: str, source: str) -> list[dict[str, Any]]:
         raise ClientValidationError(f"{source} is not valid YAML: {error}") from error
 
 
-async def _create_or_replace(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: float, timeout: float) -> None:
+async def _create_or_replace(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: float,
+                             timeout: float) -> dict[str, Any] | None:
+    """Create or replace ``crd``; the CRD it replaced (None: created)."""
     name = crd["metadata"]["name"]
     try:
-        await _write(send, sleep, crd, name, deadline, timeout)
+        return await _write(send, sleep, crd, name, deadline, timeout)
     except ValidationError as error:
         raise ValidationError(
             f"the API server refused the CustomResourceDefinition {name}: {error.body.get('message') or error}",
@@ -223,11 +236,12 @@ async def _create_or_replace(send: Send, sleep: Sleep, crd: dict[str, Any], dead
         ) from error
 
 
-async def _write(send: Send, sleep: Sleep, crd: dict[str, Any], name: str, deadline: float, timeout: float) -> None:
+async def _write(send: Send, sleep: Sleep, crd: dict[str, Any], name: str, deadline: float,
+                 timeout: float) -> dict[str, Any] | None:
     async for _ in _attempts(sleep, deadline):
         try:
             await send("POST", CRD_PATH, body=crd)
-            return
+            return None
         except AlreadyExists:
             pass
         try:
@@ -239,7 +253,7 @@ async def _write(send: Send, sleep: Sleep, crd: dict[str, Any], name: str, deadl
         metadata = {**crd["metadata"], "resourceVersion": current["metadata"]["resourceVersion"]}
         try:
             await send("PUT", f"{CRD_PATH}/{name}", body={**crd, "metadata": metadata})
-            return
+            return dict(current)
         except (ConflictError, NotFound):
             continue  # changed in between: read it again
     raise CRDNotEstablished(f"CustomResourceDefinition {name}: an old copy was still being deleted after {timeout:g} s")
@@ -258,6 +272,44 @@ async def _wait_served(send: Send, sleep: Sleep, crd: dict[str, Any], deadline: 
     raise CRDNotEstablished(
         f"CustomResourceDefinition {name} was not Established and served after {timeout:g} s; {_conditions_text(conditions)}"
     )
+
+
+async def _wait_schemas_served(send: Send, sleep: Sleep, crd: dict[str, Any], before: Mapping[str, Any],
+                               deadline: float, timeout: float) -> None:
+    """Wait until the server publishes the fields of each served version whose fields the replaced CRD changed.
+
+    A server that does not let this user read its OpenAPI v3 documents leaves nothing to wait for.
+
+    Raises:
+        CRDNotEstablished: a version's new fields were not published within ``timeout``.
+    """
+    spec = crd["spec"]
+    changed = {
+        version: fields for version, fields in (
+            (v["name"], declared_fields(crd_version_schema(crd, v["name"]) or {}))
+            for v in spec["versions"] if v.get("served", True)
+        ) if fields != declared_fields(crd_version_schema(before, version) or {})
+    }
+    for version, fields in changed.items():
+        published: frozenset[tuple[str, ...]] = frozenset()
+        async for _ in _attempts(sleep, deadline):
+            try:
+                document = await send("GET", f"/openapi/v3/apis/{spec['group']}/{version}")
+            except ServerUnavailable:
+                raise
+            except ApiError:
+                return  # not readable here (forbidden, or no OpenAPI v3): nothing to wait for
+            schema = kind_schema(document, spec["group"], version, spec["names"]["kind"]) if isinstance(document, dict) else None
+            published = declared_fields(schema or {})
+            if published == fields:
+                break
+        else:
+            missing = sorted(".".join(path) for path in fields - published)
+            raise CRDNotEstablished(
+                f"CustomResourceDefinition {crd['metadata']['name']} was replaced, but the server still served "
+                f"{version}'s previous fields after {timeout:g} s (not yet: {', '.join(missing) or 'none'}; "
+                f"no longer: {', '.join(sorted('.'.join(p) for p in published - fields)) or 'none'})"
+            )
 
 
 def _conditions(crd: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

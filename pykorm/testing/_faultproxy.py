@@ -38,6 +38,7 @@ import copy
 import dataclasses
 import json
 import re
+import shutil
 import socket
 import ssl
 import threading
@@ -48,6 +49,7 @@ from urllib.parse import urlsplit
 
 
 from .._http.transport import ssl_context
+from ..webhooks import self_signed
 from ._cluster import Cluster
 from ._proxyconn import POLL, Connection, Rule, pattern
 
@@ -115,15 +117,26 @@ class FaultProxy:
         self._blackhole = False
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._certificates_directory: Path | None = None  # made by in_front_of, removed by stop()
 
     @classmethod
     def in_front_of(cls, cluster: Cluster) -> FaultProxy:
         """A proxy (not started) for ``cluster``: with the API server's own certificate when pykorm runs
         its control plane, so that clients verify it as they would the server; plain HTTP otherwise."""
         control_plane = cluster.control_plane
-        if control_plane is None:
+        if control_plane is not None:
+            return cls(cluster.configuration(), certfile=control_plane.ca_file,
+                       keyfile=control_plane.ca_file.with_suffix(".key"))
+        # Any other cluster: a certificate of its own, so that the proxy's clients speak TLS to it as to an API
+        # server. In plain HTTP a black-holed connection is a request sent and never answered (the read timeout),
+        # not a handshake that never completes (the connect timeout), and tests would see another client.
+        try:
+            certificates = self_signed(["127.0.0.1"])
+        except ImportError:  # pragma: no cover - cryptography is in the test extra
             return cls(cluster.configuration())
-        return cls(cluster.configuration(), certfile=control_plane.ca_file, keyfile=control_plane.ca_file.with_suffix(".key"))
+        proxy = cls(cluster.configuration(), certfile=certificates.certfile, keyfile=certificates.keyfile)
+        proxy._certificates_directory = certificates.directory
+        return proxy
 
     # -- life ------------------------------------------------------------------------
 
@@ -148,6 +161,8 @@ class FaultProxy:
             connections = list(self._connections)
         for connection in connections:
             connection.thread.join(5)
+        if self._certificates_directory is not None:
+            shutil.rmtree(self._certificates_directory, ignore_errors=True)
 
     def __enter__(self) -> FaultProxy:
         return self.start()

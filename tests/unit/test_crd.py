@@ -11,7 +11,7 @@ import pytest
 import pykorm
 from pykorm.fields import DataField, DictNestedField, ListField, MetadataAnnotation, Spec, Status
 
-from ..models import ConfigMap, Peach
+from ..models import Apple, ConfigMap, Peach
 
 pytestmark = pytest.mark.unit  # pure functions of model classes: no control plane
 
@@ -298,3 +298,22 @@ def test_a_list_field_of_nested_objects_is_not_walked_for_columns() -> None:
 
     assert "additionalPrinterColumns" not in version_of(Fleet)
     assert "selectableFields" not in version_of(Fleet)
+
+
+def test_a_crd_schema_and_its_published_form_declare_the_same_fields() -> None:
+    """install_crds compares a replaced CRD's fields with the group version's OpenAPI v3 document: the server
+    publishes the schema with the envelope added (metadata as an allOf reference)."""
+    from pykorm._schema.openapi import crd_version_schema, declared_fields
+
+    crd = pykorm.crd(Apple)
+    schema = crd_version_schema(crd, crd["spec"]["versions"][0]["name"])
+    assert schema is not None
+    published = {**schema, "properties": {
+        **schema["properties"], "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+        "metadata": {"allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}]}}}
+    fields = declared_fields(schema)
+    assert declared_fields(published) == fields and ("spec", "seeds", "[]", "kind") in fields
+    more = {**schema, "properties": {**schema["properties"], "spec": {
+        **schema["properties"]["spec"], "properties": {**schema["properties"]["spec"]["properties"], "colour": {"type": "string"}}}}}
+    assert declared_fields(more) - fields == {("spec", "colour")}
+    assert ("status", "...") in declared_fields({"properties": {"status": {"x-kubernetes-preserve-unknown-fields": True}}})
