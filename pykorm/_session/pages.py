@@ -28,7 +28,9 @@ class Page(Generic[T]):
     """A page of objects.
 
     Attributes:
-        items: the page's objects (those the query's filters keep).
+        items: the page's objects (those the query's filters keep): ``size`` at most, except where the
+            server does not page a resource and answers the whole list whatever the limit (core/v1
+            ``componentstatuses``, which no storage backs): then every object, and no ``next_token``.
         next_token: pass it to ``query.page(size, token)`` for the next page; None after the last.
         remaining: how many objects the server still has after this page (its
             ``remainingItemCount``), when it says; None when it does not (with field selectors,

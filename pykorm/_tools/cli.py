@@ -494,7 +494,7 @@ def codegen_k8s(args: argparse.Namespace) -> int:
             raise CommandError(f"the cluster serves {release}, the release pykorm.k8s is generated from: "
                                "record an older release's cluster (pykorm cluster up --kubernetes-version 1.35)")
         path = (args.output or RELEASES_DIR) / f"{release}.json"
-        text = release_record(fetch_inputs(transport), release)
+        text = release_record(fetch_inputs(transport, probe=False), release)
         current = path.read_text() if path.exists() else None
         if args.check:
             print(f"stale: {path}" if current != text else f"current: {path}")

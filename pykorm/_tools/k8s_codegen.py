@@ -2,7 +2,8 @@
 
 ``pykorm/k8s/`` is this module's output for the pinned Kubernetes version: one module per group
 version (``core_v1``, ``apps_v1``...) plus ``meta_v1`` for the apimachinery types they share. Each
-kind of :data:`KINDS` becomes a model bound with :func:`pykorm.k8s_resource` (its plural and scope
+kind the server serves (:func:`pykorm._tools.k8s_inputs.served_kinds`: every version of each of Kubernetes'
+own groups) becomes a model bound with :func:`pykorm.k8s_resource` (its plural and scope
 from discovery), each object definition it reaches through ``$ref`` a :class:`pykorm.Nested` class
 named as Kubernetes names it (``PodSpec``, ``Container``, ``Probe``...). The field selectors the
 server accepts for a kind are found by asking it (a list with ``fieldSelector=<path>=x`` is refused
@@ -23,6 +24,11 @@ Choices, each for a reason:
 - Descriptions are left out (the modules would be ten times larger); a class keeps the first
   sentence of its description as its docstring.
 
+``pykorm/k8s/__init__.py`` imports no group module: a name (``pykorm.k8s.Deployment``) loads its module
+on first use (PEP 562's module ``__getattr__``), so ``import pykorm.k8s`` stays cheap with every kind;
+its ``TYPE_CHECKING`` block names every class for type checkers, and its ``MODELS`` table maps
+(apiVersion, kind) to the model, for :func:`pykorm.k8s.model_of`.
+
 Regenerate with ``python -m pykorm codegen k8s`` against a cluster of the pinned version
 (``--check`` says whether the checked-in modules are current).
 """
@@ -36,24 +42,11 @@ from typing import Any, Iterable, Mapping
 
 from .._base.versions import KUBERNETES_VERSION, minor_of
 from .codegen import _WIDTH, _attr, _call, _py, snake_case
+from .k8s_inputs import RELEASES_DIR, K8sInputs, _definition_name, _definitions, _gv, _ref, fetch_inputs, load_older
 from ..models._model import NamespacedModel, Nested
-from .._http.transport import Transport
 
-__all__ = ["KINDS", "PACKAGE_DIR", "K8sInputs", "fetch_inputs", "k8s_sources", "stale_modules"]
-
-KINDS: tuple[tuple[str, str, str], ...] = (
-    ("", "v1", "Pod"), ("", "v1", "Service"), ("", "v1", "ConfigMap"), ("", "v1", "Secret"),
-    ("", "v1", "Namespace"), ("", "v1", "Node"), ("", "v1", "Event"), ("", "v1", "ServiceAccount"),
-    ("", "v1", "PersistentVolumeClaim"), ("", "v1", "PersistentVolume"), ("", "v1", "Endpoints"),
-    ("apps", "v1", "Deployment"), ("apps", "v1", "StatefulSet"), ("apps", "v1", "DaemonSet"), ("apps", "v1", "ReplicaSet"),
-    ("batch", "v1", "Job"), ("batch", "v1", "CronJob"),
-    ("networking.k8s.io", "v1", "Ingress"), ("networking.k8s.io", "v1", "NetworkPolicy"),
-    ("rbac.authorization.k8s.io", "v1", "Role"), ("rbac.authorization.k8s.io", "v1", "RoleBinding"),
-    ("rbac.authorization.k8s.io", "v1", "ClusterRole"), ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"),
-    ("coordination.k8s.io", "v1", "Lease"), ("policy", "v1", "PodDisruptionBudget"),
-    ("autoscaling", "v2", "HorizontalPodAutoscaler"), ("events.k8s.io", "v1", "Event"),
-)
-"""(group, version, kind) of every generated model."""
+__all__ = ["PACKAGE_DIR", "RELEASES_DIR", "K8sInputs", "fetch_inputs", "k8s_sources", "load_older", "release_record",
+           "served_fields", "stale_modules"]
 
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _SPECIAL: dict[str, str] = {
@@ -67,118 +60,10 @@ _SPECIAL: dict[str, str] = {
 _HAND_WRITTEN = {_META + "OwnerReference": "OwnerReference"}  # from pykorm._data.owners
 """Definitions pykorm itself declares (every model's ``owner_references``): imported, not generated."""
 _ENVELOPE = ("apiVersion", "kind", "metadata")
+_BUILTIN_TYPES = {"bool", "int", "str", "float", "list", "dict"}
+_MODULE_PREFIXES = ("io.k8s.api.", "io.k8s.apiextensions-apiserver.pkg.apis.", "io.k8s.kube-aggregator.pkg.apis.")
 _MODEL_RESERVED = {n for n in dir(NamespacedModel) if not n.startswith("_")} | {"Meta", "owners"}
 _NESTED_RESERVED = {n for n in dir(Nested) if not n.startswith("_")}
-
-
-class K8sInputs:
-    """What the generator reads from a cluster: OpenAPI documents, discovery and accepted field selectors.
-
-    Attributes:
-        documents: the OpenAPI v3 document of each group version (``"v1"``, ``"apps/v1"``).
-        resources: (group version, kind) → (plural, namespaced).
-        selectable: (group version, kind) → the field paths the server accepts in a field selector.
-        older: release (``"v1.35.4"``) → definition name → its property names, as that older release
-            serves them (:func:`served_fields`, recorded in :data:`RELEASES_DIR`): what it lacks is noted.
-    """
-
-    def __init__(self, documents: dict[str, Any], resources: dict[tuple[str, str], tuple[str, bool]],
-                 selectable: dict[tuple[str, str], tuple[str, ...]],
-                 older: Mapping[str, Mapping[str, list[str]]] | None = None) -> None:
-        self.documents, self.resources, self.selectable = documents, resources, selectable
-        self.older = dict(older or {})
-
-
-def _gv(group: str, version: str) -> str:
-    return f"{group}/{version}" if group else version
-
-
-def _module_of(definition: str) -> str:
-    """``io.k8s.api.apps.v1.Deployment`` → ``apps_v1``; apimachinery's → ``meta_v1``."""
-    if definition.startswith(_META):
-        return "meta_v1"
-    match = re.match(r"io\.k8s\.api\.([a-z0-9]+)\.(v[a-z0-9]+)\.", definition)
-    if match is None:
-        raise ValueError(f"no module for the OpenAPI definition {definition}")
-    return f"{match.group(1)}_{match.group(2)}"
-
-
-def fetch_inputs(transport: Transport, kinds: Iterable[tuple[str, str, str]] = KINDS) -> K8sInputs:
-    """Read the OpenAPI documents and discovery of ``kinds`` from a cluster, and probe its field selectors."""
-    kinds = tuple(kinds)
-    documents: dict[str, Any] = {}
-    resources: dict[tuple[str, str], tuple[str, bool]] = {}
-    for group, version in dict.fromkeys((g, v) for g, v, _ in kinds):
-        gv = _gv(group, version)
-        prefix = f"/apis/{gv}" if group else f"/api/{version}"
-        documents[gv] = _json(transport.request("GET", f"/openapi/v3{prefix}"))
-        for entry in _json(transport.request("GET", prefix))["resources"]:
-            if "/" not in entry["name"]:
-                resources.setdefault((gv, entry["kind"]), (entry["name"], bool(entry["namespaced"])))
-    selectable = {}
-    for group, version, kind in kinds:
-        gv = _gv(group, version)
-        plural, _ = resources[(gv, kind)]
-        schema = _definitions(documents[gv])[_definition_name(documents[gv], group, version, kind)]
-        path = f"/apis/{gv}/{plural}" if group else f"/api/{version}/{plural}"
-        selectable[(gv, kind)] = tuple(p for p in _scalar_paths(documents[gv], schema) if _accepted(transport, path, p))
-    return K8sInputs(documents, resources, selectable, load_older())
-
-
-def _json(answer: Any) -> Any:
-    return json.loads(answer) if isinstance(answer, str) else answer
-
-
-def _accepted(transport: Transport, path: str, field: str) -> bool:
-    from .._base.errors import ValidationError
-
-    try:
-        transport.request("GET", path, params={"fieldSelector": f"{field}=x", "limit": "1"})
-    except ValidationError:
-        return False
-    return True
-
-
-def _scalar_paths(document: Mapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
-    """Dotted paths of the scalar fields one or two levels down (outside metadata): selector candidates."""
-    found = []
-    definitions = _definitions(document)
-    for key, prop in (schema.get("properties") or {}).items():
-        if key in _ENVELOPE:
-            continue
-        prop = _deref(definitions, prop)
-        if prop.get("type") in ("string", "integer", "boolean"):
-            found.append(key)
-        for child, child_prop in (prop.get("properties") or {}).items():
-            if _deref(definitions, child_prop).get("type") in ("string", "integer", "boolean"):
-                found.append(f"{key}.{child}")
-    return found
-
-
-def _definitions(document: Mapping[str, Any]) -> dict[str, Any]:
-    schemas: dict[str, Any] = document["components"]["schemas"]
-    return schemas
-
-
-def _definition_name(document: Mapping[str, Any], group: str, version: str, kind: str) -> str:
-    for name, schema in _definitions(document).items():
-        if {"group": group, "version": version, "kind": kind} in (schema.get("x-kubernetes-group-version-kind") or ()):
-            return name
-    raise LookupError(f"{_gv(group, version)} {kind} is not in the OpenAPI document")
-
-
-def _ref(schema: Mapping[str, Any]) -> str | None:
-    if "$ref" in schema:
-        return str(schema["$ref"]).rpartition("/")[2]
-    all_of = schema.get("allOf")
-    if all_of and len(all_of) == 1 and "$ref" in all_of[0]:
-        return str(all_of[0]["$ref"]).rpartition("/")[2]
-    return None
-
-
-def _deref(definitions: Mapping[str, Any], schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    ref = _ref(schema)
-    return definitions.get(ref, {}) if ref is not None else schema
 
 
 # -- generation ------------------------------------------------------------------------------
@@ -194,9 +79,21 @@ class _Def:
         self.depends: set[str] = set()  # definition names used by this one's fields
 
 
-def k8s_sources(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] = KINDS) -> dict[str, str]:
-    """The modules of ``pykorm/k8s/``: file name → Python source."""
-    kinds = tuple(kinds)
+def _module_of(definition: str) -> str:
+    """``io.k8s.api.apps.v1.Deployment`` → ``apps_v1``; apimachinery's → ``meta_v1``; the aggregator's
+    and apiextensions' groups alike (``apiregistration_v1``, ``apiextensions_v1``)."""
+    if definition.startswith(_META):
+        return "meta_v1"
+    for prefix in _MODULE_PREFIXES:
+        match = re.match(re.escape(prefix) + r"([a-z0-9]+)\.(v[a-z0-9]+)\.", definition)
+        if match is not None:
+            return f"{match.group(1)}_{match.group(2)}"
+    raise ValueError(f"no module for the OpenAPI definition {definition}")
+
+
+def k8s_sources(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] | None = None) -> dict[str, str]:
+    """The modules of ``pykorm/k8s/``: file name → Python source (``kinds``: default ``inputs.kinds``)."""
+    kinds = tuple(kinds) if kinds is not None else inputs.kinds
     generated = _generate(inputs, kinds)
     modules: dict[str, list[str]] = {}
     for name in _ordered(generated):
@@ -206,10 +103,10 @@ def k8s_sources(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] = KINDS
     return sources
 
 
-def served_fields(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] = KINDS) -> dict[str, list[str]]:
+def served_fields(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]] | None = None) -> dict[str, list[str]]:
     """Each definition the generator makes a class of, with the property names this cluster serves:
     what an older release's record (:data:`RELEASES_DIR`) holds."""
-    return {name: sorted(cls.schema.get("properties") or ()) for name, cls in sorted(_generate(inputs, kinds).items())}
+    return {name: sorted(cls.schema.get("properties") or ()) for name, cls in sorted(_generate(inputs, inputs.kinds if kinds is None else kinds).items())}
 
 
 def _generate(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]]) -> dict[str, _Def]:
@@ -218,22 +115,19 @@ def _generate(inputs: K8sInputs, kinds: Iterable[tuple[str, str, str]]) -> dict[
     for document in inputs.documents.values():
         definitions.update(_definitions(document))
     generated: dict[str, _Def] = {}  # definition name → class
-    kind_names: dict[str, _Def] = {}
-
-    def visit(name: str, kind: tuple[str, str, str] | None) -> None:
+    for group, version, kind in kinds:  # kinds first: a kind another one's field names is still a model
+        name = _definition_name(inputs.documents[_gv(group, version)], group, version, kind)
         if name in generated:
-            return
-        cls = _Def(name, _module_of(name), definitions[name], kind)
-        generated[name] = cls
+            raise ValueError(f"{name} is the schema of two kinds: {generated[name].kind} and {(group, version, kind)}")
+        generated[name] = _Def(name, _module_of(name), definitions[name], (group, version, kind))
+    pending = list(generated)
+    while pending:
+        cls = generated[pending.pop(0)]
         _fields(cls, definitions, inputs)
         for used in sorted(cls.depends):
-            visit(used, None)
-
-    for group, version, kind in kinds:
-        gv = _gv(group, version)
-        name = _definition_name(inputs.documents[gv], group, version, kind)
-        visit(name, (group, version, kind))
-        kind_names[name] = generated[name]
+            if used not in generated:
+                generated[used] = _Def(used, _module_of(used), definitions[used], None)
+                pending.append(used)
     return generated
 
 
@@ -258,7 +152,7 @@ def _fields(cls: _Def, definitions: Mapping[str, Any], inputs: K8sInputs) -> Non
     reserved = _MODEL_RESERVED if cls.kind else _NESTED_RESERVED
     used: set[str] = set()
     keys: dict[str, str] = {}  # Python name -> the JSON key it was made from
-    lines = []
+    fields = []
     for key, prop in (schema.get("properties") or {}).items():
         if cls.kind and key in _ENVELOPE:
             continue
@@ -266,13 +160,18 @@ def _fields(cls: _Def, definitions: Mapping[str, Any], inputs: K8sInputs) -> Non
         if other != key:  # the names are public API: never a silent `pod_ips_2`
             raise ValueError(f"{cls.name}: the JSON keys {other!r} and {key!r} both become the Python name "
                              f"{snake_case(key)!r} (pykorm._tools.codegen.snake_case): one class cannot hold both; the generator needs a rule for them")
+        fields.append((key, prop, _attr(key, reserved, used, "")))
+        used.add(fields[-1][2])
+    shadowed = sorted(used & _BUILTIN_TYPES)  # resource.k8s.io's DeviceAttribute has fields `bool` and `int`
+    lines = []
+    for key, prop, attr in fields:
         annotation = _annotation(prop, definitions, cls.depends)
-        attr = _attr(key, reserved, used, "")
-        used.add(attr)
+        if shadowed:  # in the class body the field's name would hide the builtin type from type checkers
+            annotation = re.sub(rf"\b({'|'.join(shadowed)})\b", r"builtins.\1", annotation)
         args = [_py([key]) if "." in key else _py(key)]
         if key in required:
             args.append("required=True")
-            if annotation.startswith(("str", "list", "dict")):
+            if annotation.startswith(("str", "list", "dict", "builtins.str", "builtins.list", "builtins.dict")):
                 args.append("allow_empty=True")
         else:
             annotation += " | None"
@@ -339,6 +238,8 @@ def _module_source(module: str, names: list[str], generated: Mapping[str, _Def],
     text = "\n".join(body)
     head = [f'"""{_module_title(module)} (generated by ``python -m pykorm codegen k8s``; do not edit)."""', "",
             "from __future__ import annotations", ""]
+    if "builtins." in text:
+        head.append("import builtins")
     if "datetime." in text:
         head.append("import datetime")
     if re.search(r"\bAny\b", text):
@@ -412,38 +313,49 @@ def _first_sentence(text: Any) -> str | None:
 
 
 def _package_source(kinds: Iterable[tuple[str, str, str]], inputs: K8sInputs, generated: Mapping[str, _Def]) -> str:
-    lines = ['"""Models of Kubernetes\' built-in kinds, generated from the pinned API server\'s OpenAPI v3.', "",
+    """``pykorm/k8s/__init__.py``: every group module and kind by name, each loaded on first use."""
+    by_kind = {d.kind: d for d in generated.values() if d.kind is not None}
+    names: dict[str, str] = {}  # top-level name → its module: the first kind of that name (inputs.kinds' order)
+    table: list[str] = []  # MODELS' entries: (apiVersion, kind) → (module, class)
+    for group, version, kind in kinds:
+        cls = by_kind[(group, version, kind)]
+        names.setdefault(kind, cls.module)
+        table.append(f"    ({_py(_gv(group, version))}, {_py(kind)}): ({_py(cls.module)}, {_py(cls.name)}),")
+    modules = sorted({d.module for d in generated.values()})
+    lines = ['"""Models of Kubernetes\' built-in kinds, generated from the pinned API server\'s OpenAPI v3: every kind',
+             "it serves, in a module per group version (``apps_v1``...), loaded when a name of it is first used.", "",
              "    >>> from pykorm.k8s import Deployment, Pod", "    >>> Pod.query.filter(status__phase=\"Running\")", "",
              "Regenerate with ``python -m pykorm codegen k8s`` (see pykorm._tools.k8s_codegen).", '"""', "",
-             "from __future__ import annotations", ""]
-    names: dict[str, str] = {}
-    for group, version, kind in kinds:
-        module = _module_of(next(n for n, d in generated.items() if d.kind == (group, version, kind)))
-        names.setdefault(kind, module)
-    modules = sorted({d.module for d in generated.values()})
-    lines += _wrapped("from . import (", modules, ")", bare="from . import ")
+             "from __future__ import annotations", "", "import importlib", "from typing import TYPE_CHECKING, Any", "",
+             "if TYPE_CHECKING:"]
+    lines += ["    " + line for line in _wrapped("from . import (", modules, ")", bare="from . import ")]
     for module in modules:
         taken = sorted(k for k, m in names.items() if m == module)
         if taken:
-            lines += _wrapped(f"from .{module} import (", taken, ")", bare=f"from .{module} import ")
-    lines.append("")
-    lines += _wrapped("__all__ = [", [f'"{n}"' for n in sorted([*names, *modules])], "]")
+            lines += ["    " + line for line in _wrapped(f"from .{module} import (", taken, ")", bare=f"from .{module} import ")]
+    lines += ["", "MODULES: tuple[str, ...] = ("] + [f"    {_py(m)}," for m in modules] + [")",
+              '"""The group-version modules."""', "", "NAMES: dict[str, str] = {"]
+    lines += [f"    {_py(n)}: {_py(m)}," for n, m in sorted(names.items())] + ["}",
+              '"""Each kind\'s top-level name → its module (two kinds of one name: the core group\'s, else the preferred version\'s)."""',
+              "", "MODELS: dict[tuple[str, str], tuple[str, str]] = {"] + table + ["}",
+              '"""(apiVersion, kind) of every kind the server serves → (module, class name)."""', ""]
+    lines += _wrapped("__all__ = [", [f'"{n}"' for n in sorted([*names, *modules, "model_of"])], "]")
+    lines += ["", "", "def model_of(api_version: str, kind: str) -> Any:",
+              '    """The model of ``api_version``/``kind`` (its module imported now), or None when no built-in kind is that."""',
+              "    found = MODELS.get((api_version, kind))",
+              "    return None if found is None else getattr(importlib.import_module(f\"{__name__}.{found[0]}\"), found[1])",
+              "", "", "if not TYPE_CHECKING:  # type checkers read the imports above: a misspelt name stays an error", "",
+              "    def __getattr__(name: str) -> Any:",
+              "        if name in MODULES:",
+              "            return importlib.import_module(f\"{__name__}.{name}\")",
+              "        if name not in NAMES:",
+              "            raise AttributeError(f\"module {__name__!r} has no attribute {name!r}\")",
+              "        value = getattr(importlib.import_module(f\"{__name__}.{NAMES[name]}\"), name)",
+              "        globals()[name] = value",
+              "        return value", "",
+              "    def __dir__() -> list[str]:",
+              "        return sorted({*globals(), *__all__})"]
     return "\n".join(lines) + "\n"
-
-
-RELEASES_DIR = Path(__file__).resolve().parent / "k8s_releases"
-"""What each older release serves of the generated definitions (``v1.35.4.json``: definition → property
-names), recorded with ``python -m pykorm codegen k8s --record-release`` against a cluster of that release."""
-
-
-def load_older(directory: Path = RELEASES_DIR) -> dict[str, dict[str, list[str]]]:
-    """The recorded older releases (those older than :data:`KUBERNETES_VERSION`), by release."""
-    found: dict[str, dict[str, list[str]]] = {}
-    for path in sorted(Path(directory).glob("v*.json")):
-        record = json.loads(path.read_text())
-        if record["kubernetes"] != KUBERNETES_VERSION:
-            found[record["kubernetes"]] = record["definitions"]
-    return found
 
 
 def release_record(inputs: K8sInputs, release: str) -> str:

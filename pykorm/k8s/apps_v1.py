@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from ..fields import DataField
 from ..models._model import NamespacedModel, Nested, k8s_resource
@@ -10,6 +11,7 @@ from .core_v1 import PersistentVolumeClaim, PodTemplateSpec
 from .meta_v1 import LabelSelector
 
 __all__ = [
+    "ControllerRevision",
     "DaemonSet",
     "DaemonSetCondition",
     "DaemonSetSpec",
@@ -35,6 +37,14 @@ __all__ = [
     "StatefulSetStatus",
     "StatefulSetUpdateStrategy",
 ]
+
+
+@k8s_resource("apps", "v1", "controllerrevisions", kind="ControllerRevision")
+class ControllerRevision(NamespacedModel):
+    """ControllerRevision implements an immutable snapshot of state data."""
+
+    data: dict[str, Any] = DataField("data", required=True, allow_empty=True)
+    revision: int | None = DataField("revision", default=None)
 
 
 class RollingUpdateDaemonSet(Nested):

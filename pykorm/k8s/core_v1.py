@@ -16,6 +16,7 @@ __all__ = [
     "AzureDiskVolumeSource",
     "AzureFilePersistentVolumeSource",
     "AzureFileVolumeSource",
+    "Binding",
     "CSIPersistentVolumeSource",
     "CSIVolumeSource",
     "Capabilities",
@@ -25,6 +26,8 @@ __all__ = [
     "CinderVolumeSource",
     "ClientIPConfig",
     "ClusterTrustBundleProjection",
+    "ComponentCondition",
+    "ComponentStatus",
     "ConfigMap",
     "ConfigMapEnvSource",
     "ConfigMapKeySelector",
@@ -85,6 +88,9 @@ __all__ = [
     "KeyToPath",
     "Lifecycle",
     "LifecycleHandler",
+    "LimitRange",
+    "LimitRangeItem",
+    "LimitRangeSpec",
     "LinuxContainerUser",
     "LoadBalancerIngress",
     "LoadBalancerStatus",
@@ -148,6 +154,7 @@ __all__ = [
     "PodSecurityContext",
     "PodSpec",
     "PodStatus",
+    "PodTemplate",
     "PodTemplateSpec",
     "PodVolumeHealth",
     "PortStatus",
@@ -158,14 +165,23 @@ __all__ = [
     "QuobyteVolumeSource",
     "RBDPersistentVolumeSource",
     "RBDVolumeSource",
+    "ReplicationController",
+    "ReplicationControllerCondition",
+    "ReplicationControllerSpec",
+    "ReplicationControllerStatus",
     "ResourceClaim",
     "ResourceFieldSelector",
     "ResourceHealth",
+    "ResourceQuota",
+    "ResourceQuotaSpec",
+    "ResourceQuotaStatus",
     "ResourceRequirements",
     "ResourceStatus",
     "SELinuxOptions",
     "ScaleIOPersistentVolumeSource",
     "ScaleIOVolumeSource",
+    "ScopeSelector",
+    "ScopedResourceSelectorRequirement",
     "SeccompProfile",
     "Secret",
     "SecretEnvSource",
@@ -188,6 +204,8 @@ __all__ = [
     "TCPSocketAction",
     "Taint",
     "Toleration",
+    "TopologySelectorLabelRequirement",
+    "TopologySelectorTerm",
     "TopologySpreadConstraint",
     "TypedLocalObjectReference",
     "TypedObjectReference",
@@ -1341,6 +1359,29 @@ class ObjectReference(Nested):
     uid: str | None = DataField("uid", default=None)
 
 
+@k8s_resource("", "v1", "bindings", kind="Binding")
+class Binding(NamespacedModel):
+    """Binding ties one object to another; for example, a pod is bound to a node by a scheduler."""
+
+    target: ObjectReference = DataField("target", required=True)
+
+
+class ComponentCondition(Nested):
+    """Information about the condition of a component."""
+
+    error: str | None = DataField("error", default=None)
+    message: str | None = DataField("message", default=None)
+    status: str = DataField("status", required=True, allow_empty=True)
+    type: str = DataField("type", required=True, allow_empty=True)
+
+
+@k8s_resource("", "v1", "componentstatuses", kind="ComponentStatus")
+class ComponentStatus(ClusterModel):
+    """ComponentStatus (and ComponentStatusList) holds the cluster validation info."""
+
+    conditions: list[ComponentCondition] | None = DataField("conditions", default=None)
+
+
 @k8s_resource("", "v1", "configmaps", kind="ConfigMap")
 class ConfigMap(NamespacedModel):
     """ConfigMap holds configuration data for pods to consume."""
@@ -1421,6 +1462,30 @@ class Event(NamespacedModel):
     series: EventSeries | None = DataField("series", default=None)
     source: EventSource | None = DataField("source", default=None)
     type: str | None = DataField("type", default=None)
+
+
+class LimitRangeItem(Nested):
+    """LimitRangeItem defines a min/max usage limit for any resource that matches on kind."""
+
+    default: dict[str, str] | None = DataField("default", default=None)
+    default_request: dict[str, str] | None = DataField("defaultRequest", default=None)
+    max: dict[str, str] | None = DataField("max", default=None)
+    max_limit_request_ratio: dict[str, str] | None = DataField("maxLimitRequestRatio", default=None)
+    min: dict[str, str] | None = DataField("min", default=None)
+    type: str = DataField("type", required=True, allow_empty=True)
+
+
+class LimitRangeSpec(Nested):
+    """LimitRangeSpec defines a min/max usage limit for resources that match on kind."""
+
+    limits: list[LimitRangeItem] = DataField("limits", required=True, allow_empty=True)
+
+
+@k8s_resource("", "v1", "limitranges", kind="LimitRange")
+class LimitRange(NamespacedModel):
+    """LimitRange sets resource usage limits for each kind of resource in a Namespace."""
+
+    spec: LimitRangeSpec | None = DataField("spec", default=None)
 
 
 class NamespaceSpec(Nested):
@@ -2074,6 +2139,93 @@ class Pod(NamespacedModel):
     status: PodStatus | None = DataField("status", default=None)
 
 
+@k8s_resource("", "v1", "podtemplates", kind="PodTemplate")
+class PodTemplate(NamespacedModel):
+    """PodTemplate describes a template for creating copies of a predefined pod."""
+
+    template: PodTemplateSpec | None = DataField("template", default=None)
+
+
+class ReplicationControllerSpec(Nested):
+    """ReplicationControllerSpec is the specification of a replication controller."""
+
+    min_ready_seconds: int | None = DataField("minReadySeconds", default=None)
+    replicas: int | None = DataField("replicas", default=None)
+    selector: dict[str, str] | None = DataField("selector", default=None)
+    template: PodTemplateSpec | None = DataField("template", default=None)
+
+
+class ReplicationControllerCondition(Nested):
+    """ReplicationControllerCondition describes the state of a replication controller at a certain point."""
+
+    last_transition_time: datetime.datetime | None = DataField("lastTransitionTime", default=None)
+    message: str | None = DataField("message", default=None)
+    reason: str | None = DataField("reason", default=None)
+    status: str = DataField("status", required=True, allow_empty=True)
+    type: str = DataField("type", required=True, allow_empty=True)
+
+
+class ReplicationControllerStatus(Nested):
+    """ReplicationControllerStatus represents the current status of a replication controller."""
+
+    available_replicas: int | None = DataField("availableReplicas", default=None)
+    conditions: list[ReplicationControllerCondition] | None = DataField("conditions", default=None)
+    fully_labeled_replicas: int | None = DataField("fullyLabeledReplicas", default=None)
+    observed_generation: int | None = DataField("observedGeneration", default=None)
+    ready_replicas: int | None = DataField("readyReplicas", default=None)
+    replicas: int = DataField("replicas", required=True)
+
+
+@k8s_resource(
+    "",
+    "v1",
+    "replicationcontrollers",
+    kind="ReplicationController",
+    selectable=("status.replicas",),
+)
+class ReplicationController(NamespacedModel):
+    """ReplicationController represents the configuration of a replication controller."""
+
+    spec: ReplicationControllerSpec | None = DataField("spec", default=None)
+    status: ReplicationControllerStatus | None = DataField("status", default=None)
+
+
+class ScopedResourceSelectorRequirement(Nested):
+    operator: str = DataField("operator", required=True, allow_empty=True)
+    scope_name: str = DataField("scopeName", required=True, allow_empty=True)
+    values: list[str] | None = DataField("values", default=None)
+
+
+class ScopeSelector(Nested):
+    match_expressions: list[ScopedResourceSelectorRequirement] | None = DataField(
+        "matchExpressions",
+        default=None,
+    )
+
+
+class ResourceQuotaSpec(Nested):
+    """ResourceQuotaSpec defines the desired hard limits to enforce for Quota."""
+
+    hard: dict[str, str] | None = DataField("hard", default=None)
+    scope_selector: ScopeSelector | None = DataField("scopeSelector", default=None)
+    scopes: list[str] | None = DataField("scopes", default=None)
+
+
+class ResourceQuotaStatus(Nested):
+    """ResourceQuotaStatus defines the enforced hard limits and observed use."""
+
+    hard: dict[str, str] | None = DataField("hard", default=None)
+    used: dict[str, str] | None = DataField("used", default=None)
+
+
+@k8s_resource("", "v1", "resourcequotas", kind="ResourceQuota")
+class ResourceQuota(NamespacedModel):
+    """ResourceQuota sets aggregate quota restrictions enforced per namespace"""
+
+    spec: ResourceQuotaSpec | None = DataField("spec", default=None)
+    status: ResourceQuotaStatus | None = DataField("status", default=None)
+
+
 @k8s_resource("", "v1", "secrets", kind="Secret", selectable=("type",))
 class Secret(NamespacedModel):
     """Secret holds secret data of a certain type."""
@@ -2171,3 +2323,19 @@ class ServiceAccount(NamespacedModel):
     automount_service_account_token: bool | None = DataField("automountServiceAccountToken", default=None)
     image_pull_secrets: list[LocalObjectReference] | None = DataField("imagePullSecrets", default=None)
     secrets: list[ObjectReference] | None = DataField("secrets", default=None)
+
+
+class TopologySelectorLabelRequirement(Nested):
+    """A topology selector requirement is a selector that matches given label."""
+
+    key: str = DataField("key", required=True, allow_empty=True)
+    values: list[str] = DataField("values", required=True, allow_empty=True)
+
+
+class TopologySelectorTerm(Nested):
+    """A topology selector term represents the result of label queries."""
+
+    match_label_expressions: list[TopologySelectorLabelRequirement] | None = DataField(
+        "matchLabelExpressions",
+        default=None,
+    )

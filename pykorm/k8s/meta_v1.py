@@ -9,7 +9,15 @@ from ..fields import DataField
 from .._data.objects import Nested
 from .._data.owners import OwnerReference
 
-__all__ = ["Condition", "LabelSelector", "LabelSelectorRequirement", "ManagedFieldsEntry", "ObjectMeta"]
+__all__ = [
+    "Condition",
+    "FieldSelectorRequirement",
+    "GroupResource",
+    "LabelSelector",
+    "LabelSelectorRequirement",
+    "ManagedFieldsEntry",
+    "ObjectMeta",
+]
 
 
 class LabelSelectorRequirement(Nested):
@@ -23,6 +31,17 @@ class LabelSelector(Nested):
 
     match_expressions: list[LabelSelectorRequirement] | None = DataField("matchExpressions", default=None)
     match_labels: dict[str, str] | None = DataField("matchLabels", default=None)
+
+
+class Condition(Nested):
+    """Condition contains details for one aspect of the current state of this API Resource."""
+
+    last_transition_time: datetime.datetime = DataField("lastTransitionTime", required=True)
+    message: str = DataField("message", required=True, allow_empty=True)
+    observed_generation: int | None = DataField("observedGeneration", default=None)
+    reason: str = DataField("reason", required=True, allow_empty=True)
+    status: str = DataField("status", required=True, allow_empty=True)
+    type: str = DataField("type", required=True, allow_empty=True)
 
 
 class ManagedFieldsEntry(Nested):
@@ -53,12 +72,17 @@ class ObjectMeta(Nested):
     uid: str | None = DataField("uid", default=None)
 
 
-class Condition(Nested):
-    """Condition contains details for one aspect of the current state of this API Resource."""
+class FieldSelectorRequirement(Nested):
+    key: str = DataField("key", required=True, allow_empty=True)
+    operator: str = DataField("operator", required=True, allow_empty=True)
+    values: list[str] | None = DataField("values", default=None)
 
-    last_transition_time: datetime.datetime = DataField("lastTransitionTime", required=True)
-    message: str = DataField("message", required=True, allow_empty=True)
-    observed_generation: int | None = DataField("observedGeneration", default=None)
-    reason: str = DataField("reason", required=True, allow_empty=True)
-    status: str = DataField("status", required=True, allow_empty=True)
-    type: str = DataField("type", required=True, allow_empty=True)
+
+class GroupResource(Nested):
+    """GroupResource specifies a Group and a Resource, but does not force a version.
+
+    Not served by Kubernetes 1.35 or 1.36 (new in 1.37).
+    """
+
+    group: str = DataField("group", required=True, allow_empty=True)
+    resource: str = DataField("resource", required=True, allow_empty=True)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 
 from ..fields import DataField
-from ..models._model import NamespacedModel, Nested, k8s_resource
+from ..models._model import ClusterModel, NamespacedModel, Nested, k8s_resource
 from .core_v1 import TypedLocalObjectReference
-from .meta_v1 import LabelSelector
+from .meta_v1 import Condition, LabelSelector
 
 __all__ = [
     "HTTPIngressPath",
     "HTTPIngressRuleValue",
+    "IPAddress",
+    "IPAddressSpec",
     "IPBlock",
     "Ingress",
     "IngressBackend",
+    "IngressClass",
+    "IngressClassParametersReference",
+    "IngressClassSpec",
     "IngressLoadBalancerIngress",
     "IngressLoadBalancerStatus",
     "IngressPortStatus",
@@ -28,8 +33,34 @@ __all__ = [
     "NetworkPolicyPeer",
     "NetworkPolicyPort",
     "NetworkPolicySpec",
+    "ParentReference",
     "ServiceBackendPort",
+    "ServiceCIDR",
+    "ServiceCIDRSpec",
+    "ServiceCIDRStatus",
 ]
+
+
+class ParentReference(Nested):
+    """ParentReference describes a reference to a parent object."""
+
+    group: str | None = DataField("group", default=None)
+    name: str = DataField("name", required=True, allow_empty=True)
+    namespace: str | None = DataField("namespace", default=None)
+    resource: str = DataField("resource", required=True, allow_empty=True)
+
+
+class IPAddressSpec(Nested):
+    """IPAddressSpec describe the attributes in an IP Address."""
+
+    parent_ref: ParentReference = DataField("parentRef", required=True)
+
+
+@k8s_resource("networking.k8s.io", "v1", "ipaddresses", kind="IPAddress")
+class IPAddress(ClusterModel):
+    """IPAddress represents a single IP of a single IP Family."""
+
+    spec: IPAddressSpec = DataField("spec", required=True)
 
 
 class ServiceBackendPort(Nested):
@@ -122,6 +153,30 @@ class Ingress(NamespacedModel):
     status: IngressStatus | None = DataField("status", default=None)
 
 
+class IngressClassParametersReference(Nested):
+    """IngressClassParametersReference identifies an API object."""
+
+    api_group: str | None = DataField("apiGroup", default=None)
+    kind: str = DataField("kind", required=True, allow_empty=True)
+    name: str = DataField("name", required=True, allow_empty=True)
+    namespace: str | None = DataField("namespace", default=None)
+    scope: str | None = DataField("scope", default=None)
+
+
+class IngressClassSpec(Nested):
+    """IngressClassSpec provides information about the class of an Ingress."""
+
+    controller: str | None = DataField("controller", default=None)
+    parameters: IngressClassParametersReference | None = DataField("parameters", default=None)
+
+
+@k8s_resource("networking.k8s.io", "v1", "ingressclasses", kind="IngressClass")
+class IngressClass(ClusterModel):
+    """IngressClass represents the class of the Ingress, referenced by the Ingress Spec."""
+
+    spec: IngressClassSpec | None = DataField("spec", default=None)
+
+
 class IPBlock(Nested):
     """IPBlock describes a particular CIDR (Ex."""
 
@@ -169,3 +224,23 @@ class NetworkPolicy(NamespacedModel):
     """NetworkPolicy describes what network traffic is allowed for a set of Pods"""
 
     spec: NetworkPolicySpec | None = DataField("spec", default=None)
+
+
+class ServiceCIDRSpec(Nested):
+    """ServiceCIDRSpec define the CIDRs the user wants to use for allocating ClusterIPs for Services."""
+
+    cidrs: list[str] | None = DataField("cidrs", default=None)
+
+
+class ServiceCIDRStatus(Nested):
+    """ServiceCIDRStatus describes the current state of the ServiceCIDR."""
+
+    conditions: list[Condition] | None = DataField("conditions", default=None)
+
+
+@k8s_resource("networking.k8s.io", "v1", "servicecidrs", kind="ServiceCIDR")
+class ServiceCIDR(ClusterModel):
+    """ServiceCIDR defines a range of IP addresses using CIDR format (e.g."""
+
+    spec: ServiceCIDRSpec | None = DataField("spec", default=None)
+    status: ServiceCIDRStatus | None = DataField("status", default=None)

@@ -67,8 +67,11 @@ def resource(api_version: str, kind: str | None = None, *, cluster: str | None =
 
 def declared_model(api_version: str, kind: str) -> type[Model] | None:
     """A model class bound to ``api_version``/``kind``: pykorm.k8s's first, then the program's; None if none is."""
-    import pykorm.k8s  # noqa: F401 - the generated models, so that they are found below
+    from .. import k8s
 
+    generated: type[Model] | None = k8s.model_of(api_version, kind)  # its group's module loaded now
+    if generated is not None:
+        return generated
     matches: list[type[Model]] = []
     pending: list[Any] = list(Model.__subclasses__())
     while pending:

@@ -3,6 +3,8 @@ selectors, manifests, pages, adopt's checks and the subresources' arguments."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -195,3 +197,60 @@ def test_what_an_older_release_lacks_is_said_in_the_generated_docstrings() -> No
     assert 'class PodTemplateSpec(Nested):\n    """Not served by Kubernetes 1.35 (new in 1.36)."""\n\n    labels' in core
     assert "Not served" not in k8s_sources(K8sInputs({"apps/v1": DOCUMENT}, {("apps/v1", "Widget"): ("widgets", True)},
                                                      {}), [("apps", "v1", "Widget")])["apps_v1.py"]
+
+
+def test_every_served_kind_is_generated_a_kind_named_by_another_stays_a_model_and_names_go_to_the_first() -> None:
+    """Two versions of one group and two groups with a kind of one name: each kind is a model, in
+    MODELS by apiVersion; the top-level name is the first kind's in inputs.kinds (core, then preferred)."""
+    document = {"components": {"schemas": {
+        **DOCUMENT["components"]["schemas"],  # type: ignore[index]
+        "io.k8s.api.apps.v1.Gadget": {  # a kind whose field names another kind (Widget): Widget stays a model
+            "type": "object", "x-kubernetes-group-version-kind": [{"group": "apps", "version": "v1", "kind": "Gadget"}],
+            "properties": {"inner": ref("io.k8s.api.apps.v1.Widget")}},
+    }}}
+    v2 = {"components": {"schemas": {
+        "io.k8s.api.apps.v2.Widget": {
+            "type": "object", "x-kubernetes-group-version-kind": [{"group": "apps", "version": "v2", "kind": "Widget"}],
+            "properties": {"bool": {"type": "boolean"}, "int": {"type": "integer"}, "ints": {"type": "array", "items": {"type": "integer"}},
+                           "title": {"type": "string"}}}}}}
+    kinds = [("apps", "v1", "Gadget"), ("apps", "v1", "Widget"), ("apps", "v2", "Widget")]
+    inputs = K8sInputs({"apps/v1": document, "apps/v2": v2},
+                       {("apps/v1", "Gadget"): ("gadgets", False), ("apps/v1", "Widget"): ("widgets", True),
+                        ("apps/v2", "Widget"): ("widgets", True)}, {}, kinds=kinds)
+
+    sources = k8s_sources(inputs)
+
+    assert '@k8s_resource("apps", "v1", "widgets", kind="Widget")\nclass Widget(NamespacedModel)' in sources["apps_v1.py"]
+    assert "class Gadget(ClusterModel)" in sources["apps_v1.py"] and "inner: Widget | None" in sources["apps_v1.py"]
+    # fields named as builtins: annotations name the builtin types, which the field names would hide in the class body
+    assert 'bool: builtins.bool | None = DataField("bool"' in sources["apps_v2.py"]
+    assert 'ints: list[builtins.int] | None' in sources["apps_v2.py"] and "title: str | None" in sources["apps_v2.py"]
+    assert "import builtins" in sources["apps_v2.py"]
+    package = sources["__init__.py"]
+    assert '    "Widget": "apps_v1",' in package and '    ("apps/v2", "Widget"): ("apps_v2", "Widget"),' in package
+    assert "if TYPE_CHECKING:\n    from . import apps_v1, apps_v2, core_v1" in package
+    assert "if not TYPE_CHECKING:" in package  # the module __getattr__ is hidden from checkers: a typo stays an error
+    namespace: dict[str, Any] = {}
+    exec(compile(sources["apps_v2.py"].replace("from ..", "from pykorm."), "apps_v2", "exec"), namespace)
+    widget = namespace["Widget"](name="w", bool=True, ints=[1])
+    assert widget.bool is True and widget.int is None
+    assert {k: v for k, v in widget.to_dict().items() if k != "metadata"} == {"apiVersion": "apps/v2", "kind": "Widget",
+                                                                             "bool": True, "ints": [1]}
+
+
+def test_import_pykorm_k8s_loads_no_group_until_a_name_of_it_is_used() -> None:
+    code = ("import sys, pykorm.k8s as k\n"
+            "loaded = lambda: sorted(m for m in sys.modules if m.startswith('pykorm.k8s.'))\n"
+            "print(loaded()); k.Deployment; print(loaded())\n"
+            "from pykorm.k8s import CustomResourceDefinition; print(loaded()[0])\n"
+            "print(k.model_of('autoscaling/v1', 'HorizontalPodAutoscaler').__module__, k.HorizontalPodAutoscaler.__module__)\n"
+            "print(k.model_of('v1', 'Nothing'), 'Deployment' in dir(k))\n"
+            "try:\n    k.Deploymnt\nexcept AttributeError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+
+    assert out[0] == "[]"
+    assert out[1] == "['pykorm.k8s.apps_v1', 'pykorm.k8s.core_v1', 'pykorm.k8s.meta_v1']"
+    assert out[2] == "pykorm.k8s.apiextensions_v1"
+    assert out[3] == "pykorm.k8s.autoscaling_v1 pykorm.k8s.autoscaling_v2"
+    assert out[4] == "None True"
+    assert out[5] == "module 'pykorm.k8s' has no attribute 'Deploymnt'"
