@@ -205,6 +205,96 @@ core.patch_namespaced_config_map(name, namespace, {"data": {"theirs": "t"}}, fie
         session.close()
 
 
+def normalized_deployment(site: WebSite) -> Any:
+    """A Deployment whose desired values the server stores in another form: quantities (``0.5`` → ``500m``,
+    ``1024Mi`` → ``1Gi``) and int-or-string ports (a name, a number)."""
+    from pykorm.k8s.apps_v1 import Deployment
+
+    labels = {"app.kubernetes.io/instance": site.name}
+    return Deployment.from_dict({
+        "metadata": {"name": site.name, "namespace": site.namespace},
+        "spec": {"replicas": 1, "selector": {"matchLabels": labels}, "template": {
+            "metadata": {"labels": labels},
+            "spec": {"containers": [{
+                "name": "web", "image": "registry.k8s.io/pause:3.9",
+                "ports": [{"name": "http", "containerPort": 8080}],
+                "resources": {"requests": {"cpu": "0.5", "memory": "1024Mi"}, "limits": {"cpu": "1000m"}},
+                "readinessProbe": {"httpGet": {"path": "/", "port": "http"}},
+                "livenessProbe": {"tcpSocket": {"port": 8080}},
+            }]}}},
+    })
+
+
+def test_apply_owned_sends_no_apply_when_only_the_server_s_form_of_a_value_differs(
+    pk: pykorm.Pykorm, k8s_cluster: Cluster, k8s_namespace: str, crd: None, witness: Any,
+) -> None:
+    """An operator that resyncs often: the server stores cpu 0.5 as 500m, and no reconcile applies again for that
+    (before: an apply on every reconcile); a fresh process sends one apply, which writes nothing; a real change by
+    another writer is still put back."""
+    from kubernetes import client as k8s
+
+    namespace = k8s_namespace
+    pk.save(WebSite(namespace=namespace, name="sized"))
+    from pykorm.k8s.apps_v1 import Deployment
+
+    def run_operator(proxy: FaultProxy, reconciles: int) -> tuple[int, int]:
+        """A fresh manager, run until ``reconciles`` reconciles after its cache holds the Deployment: the applies
+        it sent before the cache held it, and after."""
+        session = proxy.session(field_manager=FIELD_MANAGER)
+        manager = Manager(session, namespace=namespace)
+        deployments = manager.cache(Deployment)
+        count = lambda: len(proxy.seen("PATCH", "/deployments/sized"))  # noqa: E731
+        start = count()
+
+        @manager.reconciler(WebSite, owns=[Deployment], resync=0.2, workers=1)
+        def reconcile(request: Request[WebSite]) -> None:
+            site = request.get()
+            if site is not None:
+                apply_owned(site, normalized_deployment(site))
+
+        manager.start()
+        try:
+            key = f"{namespace}/sized"
+            assert manager.wait_leading(60)  # the caches synced
+            wait_for(lambda: deployments.get("sized", namespace) is not None, "the Deployment cached", 60)
+            cached, done = count(), manager.controllers[0].reconciles[key]
+            wait_for(lambda: manager.controllers[0].reconciles[key] >= done + reconciles, f"{reconciles} reconciles", 60)
+        finally:
+            manager.stop(30)
+            session.close()
+        assert manager.error is None and not manager.controllers[0].failures
+        return cached - start, count() - cached
+
+    apps = k8s.AppsV1Api(witness)
+    with FaultProxy.in_front_of(k8s_cluster) as proxy:
+        before, after = run_operator(proxy, 8)
+        live = apps.read_namespaced_deployment("sized", namespace)
+        container = live.spec.template.spec.containers[0]
+        assert container.resources.requests == {"cpu": "500m", "memory": "1Gi"} and container.resources.limits == {"cpu": "1"}
+        assert (container.readiness_probe.http_get.port, container.liveness_probe.tcp_socket.port) == ("http", 8080)
+        print(f"8 reconciles (resync 0.2 s) of a Deployment the server normalizes: {before} apply to create it, "
+              f"{after} once cached")
+        assert before >= 1 and after == 0  # before the fix: an apply on each reconcile
+
+        generation = live.metadata.generation
+        before, after = run_operator(proxy, 6)  # a new manager: nothing remembered
+        again = apps.read_namespaced_deployment("sized", namespace)
+        assert before + after == 1 and again.metadata.generation == generation  # one apply, and it changed nothing
+        assert again.spec.template.spec.containers[0].resources.requests == {"cpu": "500m", "memory": "1Gi"}
+
+        # Another writer changes a normalized field: the next reconcile puts the desired value back.
+        other_writer(k8s_cluster, namespace, "sized", """
+from kubernetes import client as k8s
+k8s.AppsV1Api(core.api_client).patch_namespaced_deployment(name, namespace, {"spec": {"template": {"spec": {
+    "containers": [{"name": "web", "resources": {"requests": {"cpu": "750m"}}}]}}}}, field_manager="someone-else")
+""")
+        assert apps.read_namespaced_deployment("sized", namespace).spec.template.spec.containers[0].resources.requests[
+            "cpu"] == "750m"
+        before, after = run_operator(proxy, 4)
+        fixed = apps.read_namespaced_deployment("sized", namespace).spec.template.spec.containers[0].resources
+        assert fixed.requests == {"cpu": "500m", "memory": "1Gi"} and before + after == 1
+
+
 # -- 2. events ----------------------------------------------------------------------------------------------
 
 
@@ -424,3 +514,63 @@ def test_a_manager_that_loses_its_lease_refuses_its_reconciles_writes(
         assert not proxy.seen("PATCH", "/websites/held")  # refused before it was sent
         assert "written" not in (pk.get(WebSite, "held", namespace).annotations or {})
         session.close()
+
+
+def test_only_the_replica_holding_the_lease_writes_events_for_the_controller(
+    pk: pykorm.Pykorm, k8s_cluster: Cluster, k8s_namespace: str, crd: None, witness: Any,
+) -> None:
+    """Two managers of one operator: the standby's events are refused, so are the leader's unwritten ones once it
+    loses the Lease; the one that takes over writes (the official client reads what was written)."""
+    from kubernetes import client as k8s
+
+    namespace = k8s_namespace
+    site = pk.save(WebSite(namespace=namespace, name="watched"))
+
+    def election(identity: str) -> LeaderElection:
+        return LeaderElection("events-lease", namespace, identity=identity, lease_duration=4.0, renew_deadline=3.0,
+                              retry_period=0.5)
+
+    def reasons() -> list[str]:
+        return sorted(e.reason for e in events_about(witness, namespace, "watched", OPERATOR))
+
+    with FaultProxy.in_front_of(k8s_cluster) as proxy:
+        first_session, second_session = proxy.session(), pk
+        first = Manager(first_session, namespace=namespace, leader_election=election("replica-a"))
+        second = Manager(second_session, namespace=namespace, leader_election=election("replica-b"))
+        first_events, second_events = first.event_recorder(OPERATOR), second.event_recorder(OPERATOR)
+        first.start()
+        try:
+            assert first.wait_leading(60)
+            second.start()
+            wait_for(lambda: second.elector is not None and second.elector._holder_is_other(), "the second stands by")
+            second_events.event(site, "Normal", "FromStandby", "Sync")  # never held the Lease
+            first_events.event(site, "Normal", "FromLeader", "Sync")
+            assert first_events.flush(30) and second_events.flush(30)
+            assert reasons() == ["FromLeader"] and (second_events.refused, first_events.refused) == (1, 0)
+
+            # The leader's next write stays at the proxy; another event waits behind it in the recorder.
+            release = proxy.hold(verb="POST", path="/events")
+            first_events.event(site, "Normal", "InFlight", "Sync")
+            wait_for(lambda: any(e.outcome == "held" for e in proxy.seen("POST", "/events")), "the write held")
+            first_events.event(site, "Warning", "Queued", "Sync")
+            lease = k8s.CoordinationV1Api(witness).read_namespaced_lease("events-lease", namespace)
+            lease.spec.holder_identity = "replica-b"  # the standby took the Lease
+            k8s.CoordinationV1Api(witness).replace_namespaced_lease("events-lease", namespace, lease)
+            assert first.elector is not None
+            wait_for(lambda: not first.elector.leading, "the first noticed it lost the Lease", 30)  # type: ignore[union-attr]
+            assert second.wait_leading(30)
+            release.set()
+            second_events.event(site, "Normal", "TookOver", "Sync")
+            assert second_events.flush(30)
+            wait_for(lambda: first_events.refused >= 1, "the queued event refused", 30)
+            first_events.event(site, "Normal", "AfterLoss", "Sync")  # the first's recorder is refused (or closed)
+            # The write already sent when the Lease went is not recalled; the queued one never went.
+            wait_for(lambda: reasons() == ["FromLeader", "InFlight", "TookOver"], "the events as written")
+            assert [e.outcome for e in proxy.seen("POST", "/events")] == ["201", "held", "201"]
+        finally:
+            proxy.heal()
+            first.stop(30)
+            second.stop(30)
+        assert isinstance(first.error, pykorm.LeaderElectionLost)
+        assert reasons() == ["FromLeader", "InFlight", "TookOver"]
+        first_session.close()

@@ -3,6 +3,7 @@
     python -m benchmarks.operators                    # 1,000 Mirrors per operator, into BENCHMARKS.md
     python -m benchmarks.operators --objects 200 --no-write
     python -m benchmarks.operators --only pykorm,controller-runtime
+    python -m benchmarks.operators --only pykorm,pykorm:2,kopf   # pykorm:2: an extra row with 2 workers
 
 The operator (``_mirror.py``): each ``Mirror`` gets an owned ConfigMap holding its message, then
 ``status.configMap`` and ``status.observedGeneration``. Written with pykorm.controller
@@ -16,6 +17,13 @@ watch by the driver); the CPU seconds of the operator's process (and of kube-api
 over that time and a 3 s settle, its CPU over ``--idle`` seconds of quiet after, its peak resident
 set, the requests it sent meanwhile (audit log) and how many reconciles each new Mirror took. Its
 namespace is deleted, and gone, before the next operator starts.
+
+Concurrency: kopf runs a task per object (unbounded); pykorm and controller-runtime get ``--workers``
+(8) concurrent reconciles each — their own defaults (2 for pykorm's ``Manager.reconciler``, 1 for
+controller-runtime's ``MaxConcurrentReconciles``) leave an operator behind its creator, measured as
+an extra row with ``--only pykorm:2``. Each round starts with the *floors*, no operator running: the
+creates alone, and the driver making each object's three writes itself; no operator converges before
+its last create, so they bound what any operator can show here.
 """
 
 from __future__ import annotations
@@ -36,13 +44,13 @@ from typing import Any
 
 import pykorm
 from pykorm import AlreadyExists, NotFound, ServerUnavailable
-from pykorm._http.transport import Transport
+from pykorm._http.transport import MERGE_PATCH, Transport
 from pykorm.testing import Cluster, LocalControlPlane, install_crds
 
 from . import _audit
 from ._mirror import GROUP, PLURAL, VERSION, Mirror, converged, mirror_body
 from ._process import Operator, cpu_seconds, go_build, peak_rss_mib
-from ._report import Result, median, report, write_section
+from ._report import Floors, Result, median, report, write_section
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OPERATORS = ("pykorm", "kopf", "controller-runtime")
@@ -56,19 +64,38 @@ def say(message: str) -> None:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.operators", description=__doc__.split("\n\n")[0])
     parser.add_argument("--objects", type=int, default=1000, help="Mirrors created per operator (default 1,000)")
-    parser.add_argument("--only", default=",".join(OPERATORS), help="comma-separated: " + ", ".join(OPERATORS))
+    parser.add_argument("--only", default=",".join(OPERATORS), help="comma-separated: " + ", ".join(OPERATORS)
+                        + " (NAME:N: with N workers, e.g. pykorm:8, an extra row)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each operator, the order rotating (median)")
-    parser.add_argument("--workers", type=int, default=2, help="concurrent reconciles (pykorm, controller-runtime)")
+    parser.add_argument("--workers", type=int, default=8,
+                        help="concurrent reconciles of pykorm and controller-runtime (default 8; kopf: unbounded)")
     parser.add_argument("--idle", type=float, default=10.0, help="seconds of quiet over which idle CPU is measured")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds an operator may take to converge")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="the report to update")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
+    parser.add_argument("--no-floors", action="store_true", help="skip the rows with no operator (creates alone...)")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = set(args.only) - set(OPERATORS)
+    unknown = {name for name in args.only if base_of(name) not in OPERATORS or not workers_of(name, 1) > 0}
     if unknown:
-        parser.error(f"unknown operators: {', '.join(sorted(unknown))}")
+        parser.error(f"unknown operators: {', '.join(sorted(unknown))} (NAME or NAME:WORKERS, NAME one of "
+                     f"{', '.join(OPERATORS)})")
     return args
+
+
+def base_of(entry: str) -> str:
+    """``pykorm:8`` (pykorm with 8 workers, an extra row) → ``pykorm``."""
+    return entry.partition(":")[0]
+
+
+def workers_of(entry: str, default: int) -> int:
+    count = entry.partition(":")[2]
+    return int(count) if count.isdigit() else (default if not count else 0)
+
+
+def account_of(entry: str) -> str:
+    """The operator's ServiceAccount (a DNS label): ``pykorm:8`` → ``pykorm-w8``."""
+    return entry.replace(":", "-w")
 
 
 # -- the server and the accounts ---------------------------------------------------------
@@ -192,6 +219,47 @@ def create_mirrors(transport: Transport, namespace: str, numbers: range) -> None
         list(pool.map(post, numbers))
 
 
+def write_as_operator(transport: Transport, namespace: str, numbers: range) -> None:
+    """Create each Mirror and write its ConfigMap and status from the driver itself (8 threads): no watch, no cache."""
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}"
+
+    def one(i: int) -> None:
+        mirror = transport.request("POST", path, body=mirror_body(i, namespace))
+        name, uid = mirror["metadata"]["name"], mirror["metadata"]["uid"]
+        transport.request("POST", f"/api/v1/namespaces/{namespace}/configmaps", body={
+            "metadata": {"name": name, "ownerReferences": [{
+                "apiVersion": f"{GROUP}/{VERSION}", "kind": "Mirror", "name": name, "uid": uid,
+                "controller": True, "blockOwnerDeletion": True}]},
+            "data": {"message": mirror["spec"]["message"]}})
+        transport.request("PATCH", f"{path}/{name}/status", body={"status": {
+            "configMap": name, "observedGeneration": mirror["metadata"]["generation"]}}, content_type=MERGE_PATCH)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, numbers))
+
+
+def measure_floors(transport: Transport, objects: int, r: int) -> Floors:
+    """What bounds every operator's converge time on this server now (same round, no operator running).
+
+    *creates*: the driver's creates alone, timed as the operators' converge starts (``objects`` Mirrors
+    already there) — no operator can converge before its last create; *writes*: the driver creates each
+    Mirror and writes its ConfigMap and status itself (the server's work for one operator's converge,
+    with no watch or cache latency).
+    """
+    timings = []
+    for label, write in (("creates", create_mirrors), ("writes", write_as_operator)):
+        namespace = f"pykorm-bench-operators-floor-{label}-{r}"
+        transport.request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+        create_mirrors(transport, namespace, range(objects))
+        t0 = time.monotonic()
+        write(transport, namespace, range(objects, 2 * objects))
+        timings.append(time.monotonic() - t0)
+        delete_namespace(transport, namespace)
+    floors = Floors(objects, *timings)
+    say(f"floors: creates alone {floors.creates_s:.1f} s, creates + the driver's own writes {floors.writes_s:.1f} s")
+    return floors
+
+
 def check_children(transport: Transport, namespace: str, n: int) -> None:
     """Every Mirror has its ConfigMap, with its message, owned by it (raises otherwise)."""
     mirrors = {m["metadata"]["name"]: m for m in transport.request(
@@ -246,7 +314,7 @@ def measure(run: Run, transport: Transport, audit_log: Path, server_pids: list[i
     say(f"{run.name}: {run.objects:,} Mirrors waiting, then the operator started ({' '.join(run.command[:4])} ...)")
     create_mirrors(transport, run.namespace, range(run.objects))
     started = time.monotonic()
-    operator = Operator(run.name, run.command, env, run.logs / f"{run.name}.log")
+    operator = Operator(run.name, run.command, env, run.logs / f"{account_of(run.name)}.log")
     try:
         backlog_observer = Observer(transport, run.namespace)
         backlog = backlog_observer.wait(run.objects, run.timeout, operator) - started
@@ -274,7 +342,7 @@ def measure(run: Run, transport: Transport, audit_log: Path, server_pids: list[i
     finally:
         counts = operator.stop()
     time.sleep(1.0)  # the audit log's last lines
-    user = f"system:serviceaccount:{ACCOUNTS}:{run.name}"
+    user = f"system:serviceaccount:{ACCOUNTS}:{account_of(run.name)}"
     busy, idle = _audit.count(audit_log, user, window, quiet), _audit.count(audit_log, user, quiet, end)
     per_key = [counts.get(f"{run.namespace}/{mirror_body(i, run.namespace)['metadata']['name']}", 0)
                for i in range(run.objects, 2 * run.objects)]
@@ -294,7 +362,7 @@ def measure(run: Run, transport: Transport, audit_log: Path, server_pids: list[i
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     workdir = Path(tempfile.mkdtemp(prefix="pykorm-bench-operators-"))
-    crgo = go_build("operator", "crgo-operator", workdir / "go-build.log") if "controller-runtime" in args.only else None
+    crgo = go_build("operator", "crgo-operator", workdir / "go-build.log") if any(base_of(n) == "controller-runtime" for n in args.only) else None
     say("starting a local control plane (audit log on)")
     plane = LocalControlPlane(extra_args={"kube-apiserver": _audit.apiserver_flags(workdir, ACCOUNTS)}).start()
     try:
@@ -304,18 +372,23 @@ def main(argv: list[str] | None = None) -> int:
         transport.request("POST", "/api/v1/namespaces", body={"metadata": {"name": ACCOUNTS}})
         version = transport.request("GET", "/version").get("gitVersion", "?")
         server_pids = [pid for name, pid in plane.pids.items() if name in ("kube-apiserver", "etcd")]
-        kubeconfigs = {name: kubeconfig_for(cluster, transport, name, workdir) for name in args.only}
+        kubeconfigs = {name: kubeconfig_for(cluster, transport, account_of(name), workdir) for name in args.only}
         rounds: dict[str, list[Result]] = {name: [] for name in args.only}
+        floors: list[Floors] = []
         for r in range(args.rounds):
+            if not args.no_floors:
+                say(f"round {r + 1} of {args.rounds}: the floors")
+                floors.append(measure_floors(transport, args.objects, r))
             for name in args.only[r % len(args.only):] + args.only[:r % len(args.only)]:
-                namespace = f"pykorm-bench-operators-{name}-{r}"
+                namespace = f"pykorm-bench-operators-{account_of(name)}-{r}"
                 run = Run(name, namespace, kubeconfigs[name],
-                          command_of(name, namespace, args.workers, crgo, kubeconfigs[name]),
+                          command_of(base_of(name), namespace, workers_of(name, args.workers), crgo, kubeconfigs[name]),
                           workdir, args.objects, args.idle, args.timeout)
                 say(f"round {r + 1} of {args.rounds}")
                 rounds[name].append(measure(run, transport, workdir / "audit.log", server_pids))
         results = [median(rounds[name]) for name in args.only]
-        text = report(results, version=version, workers=args.workers, idle=args.idle, rounds=args.rounds)
+        text = report(results, version=version, workers=args.workers, idle=args.idle, rounds=args.rounds,
+                      floors=Floors.median(floors) if floors else None)
         print(text)
         if not args.no_write:
             write_section(args.out, text, results, ROOT / "benchmarks" / "charts")

@@ -17,6 +17,7 @@ The pieces, each usable alone (controller-runtime's shapes, in Python):
 - :func:`finalize`, :func:`is_deleting`, :func:`update_status`: the writes every operator makes;
 - :class:`LeaderElection`: one active replica through a Lease;
 - :func:`apply_owned`: a child made to match its desired state and owner, without a needless write or echo;
+- :func:`apply_owned_async`, :func:`update_status_async`: the same for ``async def`` reconcilers (``pykorm.aio``);
 - :class:`EventRecorder` (``manager.event_recorder``): ``events.k8s.io/v1`` Events, deduplicated into series;
 - predicates (:data:`DEFAULT`, :func:`when`...) and :class:`Watch`: which changes reconcile which keys;
 - :func:`default_rate_limiter`, :class:`TokenBucket`, :class:`MaxOf`: client-go's retry limits;
@@ -36,7 +37,7 @@ from ._informer import Informer
 from ._leader import LeaderElection, LeaderElector
 from ._limiter import MaxOf, TokenBucket, default_rate_limiter
 from ._manager import Manager
-from ._owned import apply_owned
+from ._owned import apply_owned, apply_owned_async
 from ._predicates import (
     ANY, DEFAULT, Predicate, annotations_changed, deletion_started, finalizers_changed, generation_changed,
     label_selector, labels_changed, status_changed, when,
@@ -44,7 +45,7 @@ from ._predicates import (
 from ._queue import RateLimiter, WorkQueue
 from ._reconcile import Controller, Request, Result
 from ._sharding import Sharding, shard_of
-from ._status import update_status
+from ._status import update_status, update_status_async
 from ._store import Store
 from ._transforms import slim_managed_fields, strip_managed_fields
 from ._watches import Watch
@@ -56,10 +57,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ANY", "CachedQuery", "Controller", "DEFAULT", "EventRecorder", "Informer", "LeaderElection", "LeaderElector",
     "Manager", "MaxOf", "Predicate", "RateLimiter", "Request", "Result", "Sharding", "Store", "TokenBucket", "Watch", "WorkQueue",
-    "add_finalizer", "annotations_changed", "apply_owned", "cache", "default_rate_limiter", "deletion_started",
+    "add_finalizer", "annotations_changed", "apply_owned", "apply_owned_async", "cache", "default_rate_limiter", "deletion_started",
     "finalize", "finalizers_changed", "find_condition", "generation_changed", "is_condition_true", "is_deleting",
     "label_selector", "labels_changed", "remove_condition", "remove_finalizer", "set_condition", "shard_of", "slim_managed_fields",
-    "status_changed", "strip_managed_fields", "update_status", "when",
+    "status_changed", "strip_managed_fields", "update_status", "update_status_async", "when",
 ]
 
 M = TypeVar("M", bound="Model")

@@ -16,6 +16,13 @@ What ``kubectl describe`` and ``kubectl events`` show. The rules are client-go's
   out is counted (``dropped``) and logged at debug level, never raised.
 Notes longer than 1 kB are cut (the API refuses them). :meth:`EventRecorder.flush` waits
 until what was recorded is written (tests); :meth:`EventRecorder.close` flushes and stops.
+
+A manager's recorder (``manager.event_recorder``) speaks for the controller only while the
+manager may act: with leader election, an event recorded by a replica that does not certainly
+hold the Lease (a standby, or one that lost it) is refused — counted in ``refused``, not raised —
+and so is each write the recorder's thread is about to send once the Lease is lost (events
+recorded while leading, not yet written). A write already on its way when the Lease goes is
+not recalled (as a reconcile's).
 """
 
 from __future__ import annotations
@@ -134,21 +141,25 @@ class EventRecorder:
         controller: ``reportingController``, e.g. ``example.com/website-operator``.
         instance: ``reportingInstance`` (default: host name and pid).
         clock: for tests.
+        guard: called before an event is taken and before each write; returns why this replica must not
+            write for the controller now (the manager's Lease is not held), or None.
     """
 
     def __init__(self, session: Pykorm, controller: str, instance: str | None = None, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, guard: Callable[[], str | None] | None = None) -> None:
         if not isinstance(controller, str) or not controller or len(controller) > 253:
             raise ClientValidationError(f"reportingController is a name of 1 to 253 characters, not {controller!r}")
         self.session = session
         self.controller = controller
         self.instance = (instance or f"{socket.gethostname()}-{os.getpid()}")[:128]
         self.clock = clock
+        self.guard = guard
         self.book = SeriesBook()
         self.spam = SpamFilter()
         self.created = 0  # Events created
         self.patched = 0  # series written
         self.dropped = 0  # occurrences left out (spam filter, full queue, write failures)
+        self.refused = 0  # occurrences and writes refused by the guard (the Lease not held)
         self._queue: queue.Queue[tuple[EventKey, dict[str, Any]] | None] = queue.Queue(QUEUE)
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
@@ -187,6 +198,8 @@ class EventRecorder:
             event["related"] = _reference(related)
         key = EventKey(_identity(reference), None if related is None else _identity(event["related"]),
                        reason, action, self.controller)
+        if self._refuse(f"{reason} about {reference.get('name')}"):
+            return
         with self._lock:
             if self._closed:
                 self.dropped += 1
@@ -222,6 +235,16 @@ class EventRecorder:
             self._queue.put(None)
             thread.join(timeout)
 
+    def _refuse(self, what: str) -> bool:
+        """True (counted, logged) when the guard says this replica must not write for the controller now."""
+        why = self.guard() if self.guard is not None else None
+        if why is None:
+            return False
+        with self._lock:
+            self.refused += 1
+        log.debug("pykorm: events: %s refused: %s", what, why)
+        return True
+
     # -- the thread -------------------------------------------------------------------------
 
     def _start(self) -> None:
@@ -250,6 +273,8 @@ class EventRecorder:
             self._write_due()
 
     def _record(self, key: EventKey, event: dict[str, Any]) -> None:
+        if self._refuse(f"{key.reason} about {key.regarding[3]}"):  # recorded while leading, the Lease gone since
+            return
         now = self.clock()
         with self._lock:
             action = self.book.record(key, event, now)
@@ -291,7 +316,7 @@ class EventRecorder:
 
         resource = resource_of(Event)
         metadata = series.event.get("metadata") or {}
-        if not metadata.get("name"):
+        if not metadata.get("name") or self._refuse(f"the series of {series.event.get('reason')}"):
             return
         body = {"series": {"count": count, "lastObservedTime": _micro_now()}}
         try:

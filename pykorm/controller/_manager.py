@@ -161,12 +161,17 @@ class Manager:
     cache = informer
 
     def event_recorder(self, controller: str) -> EventRecorder:
-        """The manager's recorder of Events reported by ``controller`` (one per name; closed when the manager stops)."""
+        """The manager's recorder of Events reported by ``controller`` (one per name; closed when the manager stops).
+
+        With leader election it writes only while this replica certainly holds the Lease: a standby's
+        events, and those left unwritten when the Lease is lost, are refused (``recorder.refused``).
+        """
         with self._lock:
             recorder = self._recorders.get(controller)
             if recorder is None:
                 instance = self.elector.identity if self.elector is not None else None
-                recorder = self._recorders[controller] = EventRecorder(self.session, controller, instance)
+                recorder = self._recorders[controller] = EventRecorder(self.session, controller, instance,
+                                                                       guard=self._guard)
             return recorder
 
     def reconciler(
@@ -215,6 +220,7 @@ class Manager:
             controller = Controller(label, function, primary, owned, workers=workers, resync=resync,
                                     owned_delay=owned_delay, predicate=chosen, watches=watched,
                                     rate_limiter=rate_limiter, timeout=timeout, guard=self._guard)
+            controller.async_session = self.async_session
             if self.metrics is not None:
                 self.metrics.instrument(controller)
             if self.shards is not None:

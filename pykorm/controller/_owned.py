@@ -22,15 +22,28 @@ and the apply retried. A child the cache has not seen is applied without precond
 answer is still taken as the controller's own state when its ``managedFields`` hold only the
 controller's apply (no other writer's field is in it).
 
-Values the server rewrites (quantities such as ``0.5`` → ``500m``) never look equal: write
-them as the server does, or each reconcile sends a (no-op) apply.
+Values the server rewrites (quantities such as ``0.5`` → ``500m``, ``1024Mi`` → ``1Gi``; what a
+mutating webhook changes) never look equal to the desired ones. So each apply's answer is
+remembered with the cache (per child: the desired state's digest, the ``resourceVersion`` the
+apply produced and the desired fields' values *as the server stored them*): while the desired
+state is the same, the child is compared with those stored values, and the very state the apply
+produced needs no comparison at all. A process that starts afresh sends one apply per such
+child (a no-op for the server: nothing is written, the ``resourceVersion`` stays), then none.
+
+:func:`apply_owned_async` is the same for ``async def`` reconcilers, awaiting a
+:class:`pykorm.aio.AsyncPykorm`.
 """
 
 from __future__ import annotations
 
+import collections
+import hashlib
 import json
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._base.drive import run
 from .._base.errors import ConflictError, NotFound
 from .._data.objects import user_metadata
 from .._data.stored import adopt
@@ -43,9 +56,10 @@ from ._reconcile import current_controller
 
 if TYPE_CHECKING:
     from ..models._model import Model
+    from .._session.core import SessionCore
     from .._session.session import Pykorm
 
-__all__ = ["apply_owned", "applied_fields_within", "contains"]
+__all__ = ["Applied", "apply_owned", "apply_owned_async", "applied_fields_within", "as_stored", "contains"]
 
 M = TypeVar("M", bound="Model")
 
@@ -78,7 +92,59 @@ def apply_owned(
     """
     from .._session.session import session_of
 
-    session = session or session_of(owner, "apply_owned")
+    chosen = session or session_of(owner, "apply_owned")
+    return run(_apply_owned(chosen, owner, child, cache, field_manager, force, retries))
+
+
+async def apply_owned_async(
+    owner: Model,
+    child: M,
+    *,
+    session: SessionCore[Any] | None = None,
+    cache: Informer[Any] | None = None,
+    field_manager: str | None = None,
+    force: bool = True,
+    retries: int = 5,
+) -> M:
+    """:func:`apply_owned` for ``async def`` reconcilers: the same rules, its requests awaited on ``session``.
+
+    ``session`` (a :class:`pykorm.aio.AsyncPykorm`) defaults to the async session of the reconciling manager
+    (``Manager(async_session=...)``), else the one that read ``owner``.
+
+    Raises:
+        TypeError: no async session given, none with the manager, and ``owner`` was not read through one.
+        ClientValidationError, ConflictError, ApiError: as :func:`apply_owned`.
+
+    >>> configmap = await apply_owned_async(site, ConfigMap(namespace=site.namespace, name=site.name, data={...}))
+    """
+    chosen = async_session_of(owner, session, "apply_owned_async")
+    return await _apply_owned(chosen, owner, child, cache, field_manager, force, retries)
+
+
+def async_session_of(obj: Model, session: SessionCore[Any] | None, verb: str) -> SessionCore[Any]:
+    """The async session to await ``verb`` on: ``session``, the reconciling manager's, or the one that read ``obj``.
+
+    (A :class:`pykorm.aio.AsyncPykorm`, told as a session that is not the blocking one: ``pykorm.aio``
+    imports this package, not the other way.)
+    """
+    from .._session.core import SessionCore
+    from .._session.session import Pykorm
+
+    found = session
+    if found is None:
+        controller = current_controller()
+        found = getattr(controller, "async_session", None)
+    if found is None:
+        found = obj.__dict__.get("_session")
+    if not isinstance(found, SessionCore) or isinstance(found, Pykorm):
+        raise TypeError(f"{verb}({type(obj).__name__} {obj.name!r}): pass session=AsyncPykorm(...) or run the "
+                        "reconcile in a Manager(async_session=...); the blocking helper is "
+                        f"{verb.removesuffix('_async')}")
+    return found
+
+
+async def _apply_owned(session: SessionCore[Any], owner: Model, child: M, cache: Informer[Any] | None,
+                       field_manager: str | None, force: bool, retries: int) -> M:
     manager = field_manager or session.field_manager
     adopt(child, owner)
     model, resource = type(child), resource_of(type(child))
@@ -88,25 +154,77 @@ def apply_owned(
     name = str(body["metadata"].get("name") or "")
     path = resource.object_path(namespace, name)
     params = {"fieldManager": manager, "force": force or None}
-    live = _cached(cache or _cache_of(model, namespace), namespace, name)
+    informer = cache or _cache_of(model, namespace)
+    key = f"{namespace}/{name}" if namespace else name
+    digest = _digest(body, manager, force)
+    live = _cached(informer, namespace, name)
     for attempt in range(retries + 1):
-        if live is not None and _satisfied(body, live, manager):
+        if live is not None and _satisfied(body, live, manager, _remembered(informer, key, digest)):
             return model._from_server(json_copy(live), child._cluster, session)
         sent = body if live is None else {**body, "metadata": {**body["metadata"], "resourceVersion":
                                                                live["metadata"]["resourceVersion"]}}
         try:
-            answer = session.request(resource, "PATCH", path, child._cluster, body=sent, content_type=APPLY_PATCH,
-                                     params=params)
+            answer = await session._request(resource, "PATCH", path, child._cluster, body=sent,
+                                            content_type=APPLY_PATCH, params=params)
         except ConflictError:
             if live is None or attempt == retries:
                 raise  # a field conflict (force=False), or a child changing faster than it can be read
-            live = _read(session, model, name, namespace, child._cluster)  # the cache was behind
+            live = await _read(session, model, name, namespace, child._cluster)  # the cache was behind
             continue
         if live is None and _sole_writer(answer, manager):
             metadata = answer["metadata"]
             note_state(metadata["uid"], metadata["resourceVersion"])  # its event is this apply's echo
+        _remember(informer, key, digest, body, answer)
         return model._from_server(answer, child._cluster, session)
     raise AssertionError("unreachable")
+
+
+# -- what the last apply of each child produced, kept with the cache ---------------------------------------
+
+
+class Applied:
+    """A child's last apply: the desired state's digest, the state it produced, the desired values as stored."""
+
+    __slots__ = ("digest", "version", "stored")
+
+    def __init__(self, digest: str, version: str, stored: dict[str, Any]) -> None:
+        self.digest, self.version, self.stored = digest, version, stored
+
+
+_MEMO_SIZE = 100_000  # children remembered per cache; the oldest go first (their next reconcile: one no-op apply)
+_memos: weakref.WeakKeyDictionary[Informer[Any], collections.OrderedDict[str, Applied]] = weakref.WeakKeyDictionary()
+_memos_lock = threading.Lock()
+
+
+def _digest(body: dict[str, Any], manager: str, force: bool) -> str:
+    return hashlib.blake2b(json.dumps([body, manager, force], sort_keys=True, default=str).encode(),
+                           digest_size=16).hexdigest()
+
+
+def _remembered(informer: Informer[Any] | None, key: str, digest: str) -> Applied | None:
+    if informer is None:
+        return None
+    with _memos_lock:
+        memo = _memos.get(informer)
+        found = memo.get(key) if memo is not None else None
+    return found if found is not None and found.digest == digest else None
+
+
+def _remember(informer: Informer[Any] | None, key: str, digest: str, body: dict[str, Any], answer: Any) -> None:
+    metadata = answer.get("metadata") if isinstance(answer, dict) else None
+    if informer is None or not isinstance(metadata, dict) or not metadata.get("resourceVersion"):
+        return
+    applied = Applied(digest, str(metadata["resourceVersion"]), as_stored(answer, _desired_fields(body)))
+    with _memos_lock:
+        memo = _memos.setdefault(informer, collections.OrderedDict())
+        memo.pop(key, None)
+        memo[key] = applied
+        while len(memo) > _MEMO_SIZE:
+            memo.popitem(last=False)
+
+
+def _desired_fields(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in ("apiVersion", "kind")}
 
 
 def _cache_of(model: type[Model], namespace: str | None) -> Informer[Any] | None:
@@ -128,18 +246,26 @@ def _cached(informer: Informer[Any] | None, namespace: str | None, name: str) ->
     return informer.store.get(f"{namespace}/{name}" if namespace else name)
 
 
-def _read(session: Pykorm, model: type[Model], name: str, namespace: str | None, cluster: str | None) -> dict[str, Any] | None:
+async def _read(session: SessionCore[Any], model: type[Model], name: str, namespace: str | None,
+                cluster: str | None) -> dict[str, Any] | None:
     try:
-        return session.get(model, name, namespace, cluster)._raw
+        return (await session._get(model, name, namespace, cluster))._raw
     except NotFound:
         return None
 
 
-def _satisfied(body: dict[str, Any], live: dict[str, Any], manager: str) -> bool:
-    """True when applying ``body`` would change nothing: its values are live, and it sets all the manager applied."""
-    entries = [e for e in (live.get("metadata") or {}).get("managedFields") or ()
+def _satisfied(body: dict[str, Any], live: dict[str, Any], manager: str, applied: Applied | None = None) -> bool:
+    """True when applying ``body`` would change nothing: its values are live, and it sets all the manager applied.
+
+    ``applied``, the last apply of this very ``body``: the state it produced needs no look, and other states
+    are compared with the values as the server stored them then (a quantity's ``500m`` for ``0.5``).
+    """
+    metadata = live.get("metadata") or {}
+    if applied is not None and metadata.get("resourceVersion") == applied.version:
+        return True
+    entries = [e for e in metadata.get("managedFields") or ()
                if e.get("manager") == manager and e.get("operation") == "Apply" and not e.get("subresource")]
-    if len(entries) != 1 or not contains(live, {k: v for k, v in body.items() if k not in ("apiVersion", "kind")}):
+    if len(entries) != 1 or not contains(live, applied.stored if applied is not None else _desired_fields(body)):
         return False
     return applied_fields_within(entries[0].get("fieldsV1") or {}, body)
 
@@ -152,6 +278,42 @@ def _sole_writer(answer: Any, manager: str) -> bool:
     entries = metadata.get("managedFields") or []
     return len(entries) == 1 and entries[0].get("manager") == manager and entries[0].get("operation") == "Apply" \
         and not entries[0].get("subresource")
+
+
+def as_stored(answer: Any, desired: Any) -> Any:
+    """``desired`` with each value as ``answer`` (the server's state after applying it) holds it.
+
+    Values the server normalized (``0.5`` → ``500m``) come from ``answer``; objects key by key; lists of
+    objects element by element (the answer's element of the same ``name``, ``containerPort``, ``port``,
+    ``type`` or ``key``, else the one at the same place when the lists are as long); where the shapes
+    differ, the desired value stays.
+
+    >>> as_stored({"cpu": "500m", "extra": 1}, {"cpu": "0.5"})
+    {'cpu': '500m'}
+    """
+    if isinstance(desired, dict):
+        if not isinstance(answer, dict):
+            return desired
+        return {k: as_stored(answer[k], v) if k in answer else v for k, v in desired.items()}
+    if isinstance(desired, list):
+        if not isinstance(answer, list):
+            return desired
+        if desired and all(isinstance(d, dict) for d in desired):
+            return [as_stored(_same_element(answer, d, i, len(desired)), d) for i, d in enumerate(desired)]
+        return answer if len(answer) == len(desired) else desired
+    if desired is None or isinstance(answer, (dict, list)):
+        return desired
+    return answer
+
+
+_ELEMENT_KEYS = ("name", "containerPort", "port", "type", "key", "mountPath", "ip")
+
+
+def _same_element(answer: list[Any], wanted: dict[str, Any], index: int, length: int) -> Any:
+    for field in _ELEMENT_KEYS:
+        if field in wanted:
+            return next((e for e in answer if isinstance(e, dict) and e.get(field) == wanted[field]), None)
+    return answer[index] if len(answer) == length else None
 
 
 def contains(live: Any, desired: Any) -> bool:

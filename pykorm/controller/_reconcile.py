@@ -165,6 +165,7 @@ class Controller(Generic[M]):
         self.watches = list(watches)
         self.timeout = timeout
         self.guard = guard
+        self.async_session: Any = None  # the manager's AsyncPykorm: what the *_async helpers await by default
         self.echoes = Echoes()
         self.queue: WorkQueue[str] = WorkQueue(rate_limiter if rate_limiter is not None else default_rate_limiter())
         self.timeouts: collections.Counter[str] = collections.Counter()  # reconciles cancelled by their timeout, per key

@@ -16,16 +16,17 @@ newer generation's own event brings the reconcile that observes it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, TypeVar
 
 from .._base.drive import run
 from .._base.paths import set_path
 
 if TYPE_CHECKING:
     from ..models._model import Model
+    from .._session.core import SessionCore
     from .._session.session import Pykorm
 
-__all__ = ["update_status"]
+__all__ = ["update_status", "update_status_async"]
 
 M = TypeVar("M", bound="Model")
 
@@ -56,16 +57,52 @@ def update_status(
     """
     from .._session.session import session_of
 
+    _check_generation(observed_generation)
+    return run(_update_status(session or session_of(obj, "update_status"), obj, mutate, observed_generation, retries))
+
+
+async def update_status_async(
+    obj: M,
+    mutate: Callable[[M], object],
+    *,
+    observed_generation: int | None = None,
+    session: SessionCore[Any] | None = None,
+    retries: int = 5,
+) -> M:
+    """:func:`update_status` for ``async def`` reconcilers: the same loop and rules, awaited on ``session``.
+
+    ``session`` (a :class:`pykorm.aio.AsyncPykorm`) defaults to the reconciling manager's async session
+    (``Manager(async_session=...)``),
+    else the one that read ``obj``; ``mutate`` may be a coroutine function.
+
+    Raises:
+        TypeError: no async session given, none with the manager, and ``obj`` was not read through one.
+        ConflictError, NotFound, ValueError: as :func:`update_status`.
+
+    >>> await update_status_async(site, lambda s: setattr(s, "ready_replicas", 2), observed_generation=site.generation)
+    """
+    from ._owned import async_session_of
+
+    _check_generation(observed_generation)
+    chosen = async_session_of(obj, session, "update_status_async")
+    return await _update_status(chosen, obj, mutate, observed_generation, retries)
+
+
+def _check_generation(observed_generation: int | None) -> None:
     if observed_generation is not None and (
             isinstance(observed_generation, bool) or not isinstance(observed_generation, int) or observed_generation < 1):
         raise ValueError(f"observed_generation is the metadata.generation the reconcile read (an int from 1), "
                          f"not {observed_generation!r}")
-    session = session or session_of(obj, "update_status")
 
-    def change(target: M) -> None:
-        mutate(target)
+
+def _update_status(session: SessionCore[Any], obj: M, mutate: Callable[[M], object], observed_generation: int | None,
+                   retries: int) -> Coroutine[Any, Any, M]:
+    async def change(target: M) -> None:
+        changed = mutate(target)
+        if hasattr(changed, "__await__"):
+            await changed
         if observed_generation is not None:
             target._will_change()
             set_path(target._raw, ("status", "observedGeneration"), observed_generation)
 
-    return run(session._update(obj, change, retries, status=True, same_object=True))
+    return session._update(obj, change, retries, status=True, same_object=True)

@@ -78,3 +78,18 @@ def test_the_section_replaces_its_earlier_self_and_keeps_the_rest(tmp_path: Path
     assert "### List\n\n| a |" in text and "| b |" in text
     assert "| pykorm | 15.0 |" in text and "**met**" in text
     assert any(s.startswith(HEADING) for s in standalone_sections(text))  # python -m benchmarks keeps it
+
+
+def test_the_report_says_when_a_third_of_kopf_s_time_is_below_what_any_operator_can_show() -> None:
+    from benchmarks.operators._report import Floors
+
+    rows = [dataclasses.replace(result("pykorm", 9.0, 2000), create_s=3.4),
+            dataclasses.replace(result("kopf", 9.2, 3000), create_s=5.1)]
+    floors = Floors.median([Floors(1000, 1.1, 3.0), Floors(1000, 1.3, 3.4), Floors(1000, 0.9, 9.0)])
+    assert (floors.creates_s, floors.writes_s) == (1.1, 3.4)
+    text = report(rows, version="v1.36.3", workers=8, idle=10, floors=floors)
+    assert "| pykorm | 9.0 | 3.4 | 5.6 |" in text  # converge, creates, the operator's own share after them
+    assert "the 1,000 creates alone take 1.1 s" in text and "takes 3.4 s" in text
+    assert "⅓ of kopf's converge time is 3.1 s" in text and "**the target is below that bound**" in text
+    assert "reachable in principle" in report([rows[0], dataclasses.replace(rows[1], converge_s=30.0)],
+                                              version="v", workers=8, idle=10, floors=floors)

@@ -16,8 +16,8 @@ from pykorm.controller import (
     ANY, DEFAULT, MaxOf, RateLimiter, TokenBucket, Watch, default_rate_limiter, find_condition, generation_changed,
     is_condition_true, label_selector, remove_condition, set_condition, status_changed, when,
 )
-from pykorm.controller._events import FINISH, REFRESH, EventKey, SeriesBook, SpamFilter, _cut
-from pykorm.controller._owned import _satisfied, _sole_writer, applied_fields_within, contains
+from pykorm.controller._events import FINISH, REFRESH, EventKey, EventRecorder, SeriesBook, SpamFilter, _cut
+from pykorm.controller._owned import Applied, _satisfied, _sole_writer, applied_fields_within, as_stored, contains
 from pykorm.controller._watches import keys_of
 from pykorm.k8s.core_v1 import ConfigMap, Namespace
 
@@ -195,6 +195,41 @@ def test_an_apply_is_skipped_only_with_the_manager_s_own_entry_and_nothing_to_re
     assert _sole_writer(answer, "op") and not _sole_writer(answer, "other")
     shared = {"metadata": {**answer["metadata"], "managedFields": [mine, {"manager": "kubectl", "operation": "Update"}]}}
     assert not _sole_writer(shared, "op") and not _sole_writer({"metadata": {"managedFields": [mine]}}, "op")
+
+
+def test_as_stored_takes_the_server_s_form_of_each_desired_value() -> None:
+    desired = {"spec": {"containers": [{"name": "web", "resources": {"requests": {"cpu": "0.5", "memory": "1024Mi"}},
+                                        "ports": [{"containerPort": 8080, "name": "http"}]}], "replicas": 1}}
+    answer = {"spec": {"containers": [
+        {"name": "sidecar", "resources": {"requests": {"cpu": "1"}}},  # another writer's element
+        {"name": "web", "image": "x", "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}},
+         "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}]}], "replicas": 1, "paused": False}}
+    assert as_stored(answer, desired) == {"spec": {"containers": [{"name": "web", "resources": {"requests": {
+        "cpu": "500m", "memory": "1Gi"}}, "ports": [{"containerPort": 8080, "name": "http"}]}], "replicas": 1}}
+    assert as_stored({"args": ["a", "b"]}, {"args": ["a"]}) == {"args": ["a"]}  # shapes differ: the desired value
+    assert as_stored({"a": {"b": 1}}, {"a": "x"}) == {"a": "x"} and as_stored({}, {"a": "1"}) == {"a": "1"}
+    assert as_stored({"items": [{"v": "2"}]}, {"items": [{"v": "2.0"}]}) == {"items": [{"v": "2"}]}  # by place
+
+
+def test_a_remembered_apply_compares_with_the_stored_form_and_never_hides_a_change() -> None:
+    body = {"apiVersion": "v1", "kind": "X", "metadata": {"name": "c"}, "spec": {"cpu": "0.5"}}
+    mine = {"manager": "op", "operation": "Apply", "fieldsV1": {"f:spec": {"f:cpu": {}}}}
+    live = {"metadata": {"name": "c", "resourceVersion": "9", "managedFields": [mine]}, "spec": {"cpu": "500m"}}
+    assert not _satisfied(body, live, "op")  # nothing remembered: 0.5 is not 500m, apply once
+    applied = Applied("d", "7", {"metadata": {"name": "c"}, "spec": {"cpu": "500m"}})
+    assert _satisfied(body, live, "op", applied)  # the stored form is live (a status write changed the version)
+    assert not _satisfied(body, {**live, "spec": {"cpu": "750m"}}, "op", applied)  # another writer's value
+    assert _satisfied(body, {**live, "spec": {"cpu": "what"}, "metadata": {**live["metadata"], "resourceVersion": "7"}},
+                      "op", applied)  # the very state the apply produced (a webhook's value included)
+
+
+def test_an_event_recorder_refuses_what_its_guard_refuses_without_a_request() -> None:
+    reasons = ["the manager's Lease is not held"]
+    recorder = EventRecorder(None, "example.com/x", "r", guard=lambda: reasons[0] if reasons else None)  # type: ignore[arg-type]
+    site = ConfigMap(namespace="ns", name="c")
+    site._raw["metadata"]["uid"] = "u1"
+    recorder.event(site, "Normal", "Synced", "Sync")  # a session of None: any write would fail
+    assert (recorder.refused, recorder.created, recorder.dropped, recorder._thread) == (1, 0, 0, None)
 
 
 # -- predicates and watch keys ----------------------------------------------------------------
