@@ -62,11 +62,11 @@ def sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[Any], tuple
             raise ClientValidationError(message, causes=(FieldError(leaf.lookup, message, "FieldValueInvalid"),))
 
     def key(obj: Any) -> tuple[Any, ...]:
-        parts = []
+        parts: list[Any] = []
         for descending, leaf in leaves:
             value = get_path(obj._raw, leaf.path)
             present = value is not MISSING and value is not None
-            part = (present, _Sortable(value if present else None))
+            part = (present, *_ranked(value if present else None))  # plain tuples: compared in C
             parts.append(_Reversed(part) if descending else part)
         return tuple(parts)
 
@@ -146,27 +146,15 @@ def _none_if_missing(value: Any) -> Any:
     return None if value is MISSING else value
 
 
-class _Sortable:
-    """Orders values of mixed JSON types: numbers, then strings, then anything else by its repr."""
-
-    __slots__ = ("value", "rank")
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-        if isinstance(value, bool):
-            self.rank = 0
-        elif isinstance(value, (int, float)):
-            self.rank = 1
-        elif isinstance(value, str):
-            self.rank = 2
-        else:
-            self.rank, self.value = 3, repr(value)
-
-    def __lt__(self, other: _Sortable) -> bool:
-        return (self.rank, self.value) < (other.rank, other.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Sortable) and (self.rank, self.value) == (other.rank, other.value)
+def _ranked(value: Any) -> tuple[int, Any]:
+    """``(rank, value)``: numbers, then strings, then anything else by its repr."""
+    if isinstance(value, bool):
+        return 0, value
+    if isinstance(value, (int, float)):
+        return 1, value
+    if isinstance(value, str):
+        return 2, value
+    return 3, repr(value)
 
 
 class _Reversed:

@@ -114,6 +114,9 @@ class Watcher(Generic[M]):
         self.version = ""
         self.opened: Callable[[Any], object] | None = None  # told of each stream opened (to close it from elsewhere)
         self.last_error: ServerUnavailable | None = None  # why the last stream failed, while no line came since
+        self.keep: Callable[[Raw], Raw] | None = None
+        """What the watcher keeps (and reports) of each matching object listed or changed: an informer's
+        compaction and transform; None: the object as decoded."""
 
     # -- public ------------------------------------------------------------------------
 
@@ -218,8 +221,9 @@ class Watcher(Generic[M]):
     async def _list(self) -> dict[str, dict[str, Any]]:
         """The matching objects now, by uid (one snapshot); sets the resourceVersion to watch from."""
         async def read(pager: Pager) -> tuple[dict[str, dict[str, Any]], str]:
+            keep = self.keep
             known = {
-                raw["metadata"]["uid"]: raw
+                raw["metadata"]["uid"]: raw if keep is None else keep(raw)
                 async for page in pager.pages(self.path, self.params)
                 for raw in page
                 if self._matches(raw)
@@ -264,6 +268,8 @@ class Watcher(Generic[M]):
         if kind != "DELETED" and self._matches(raw):
             if before is not None and before["metadata"].get("resourceVersion") == version:
                 return  # seen already
+            if self.keep is not None:
+                raw = self.keep(raw)
             self.known[uid] = raw
             yield ("MODIFIED" if before is not None else "ADDED", raw)
         elif before is not None:

@@ -13,7 +13,8 @@ informer's cache runs only while the informer keeps it current (:meth:`Informer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Protocol, TypeVar, overload
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, TypeVar, overload
 
 from .._base.errors import ClientValidationError, NotFound
 from .._base.gc import full_gc_held_off
@@ -21,6 +22,7 @@ from .._base.paths import MISSING, get_path
 from .._session.query import Query, Selection
 from .._session.query_view import QueryView
 from .._http.resource import resource_of
+from .._select.compiled import compiled
 from .._select.selectors import Term
 from .._data.tracking import json_copy
 from ._store import Raw, Store
@@ -51,7 +53,7 @@ class Keeper(Protocol):
 class CachedQuery(QueryView[M]):
     """A query run on a cache's objects (see :class:`pykorm.Query` for each method's meaning)."""
 
-    __slots__ = ("_store", "_cluster", "_owner", "_informer")
+    __slots__ = ("_store", "_cluster", "_owner", "_informer", "_selection")
 
     def __init__(self, query: Query[M], store: Store, cluster: str | None = None, owner: str | None = None, *,
                  informer: Keeper | None = None) -> None:
@@ -60,6 +62,7 @@ class CachedQuery(QueryView[M]):
         self._cluster = cluster
         self._owner = owner
         self._informer = informer  # checked before each run: a stopped informer's store is not answered from
+        self._selection: tuple[Selection[M], Callable[[], Callable[[Raw], bool]]] | None = None  # see _resolved
 
     def _refined(self, query: Query[M], owner: str | None = None) -> CachedQuery[M]:
         return CachedQuery(query, self._store, self._cluster, owner or self._owner, informer=self._informer)
@@ -149,17 +152,25 @@ class CachedQuery(QueryView[M]):
         """
         if self._informer is not None:
             self._informer.check()
-        selection: Selection[M] = self.query.selection()
+        selection, compiled_where = self._resolved()
         wrap, cluster, terms = self.query.model._from_server, self._cluster, selection.field_terms
         session = self._session
         candidates = self._candidates()
         if selection.where is not None:
-            match = selection.where.matcher
+            match = compiled_where() if len(candidates) >= _COMPILE_FROM else selection.where.matcher
             candidates = [raw for raw in candidates if match(raw)]
         found = [wrap(raw, cluster, session) for raw in candidates if not terms or _fields_match(raw, terms)]
         if selection.sort_key is not None:
             found.sort(key=selection.sort_key)
         return found[selection.start : selection.stop]
+
+    def _resolved(self) -> tuple[Selection[M], Callable[[], Callable[[Raw], bool]]]:
+        """The query's selection, and its filter compiled (made at the first call): both made once per query."""
+        if self._selection is None:
+            selection: Selection[M] = self.query.selection()
+            where = selection.where
+            self._selection = (selection, functools.cache(lambda: compiled(where)) if where is not None else _no_filter)
+        return self._selection
 
     def _candidates(self) -> list[Raw]:
         """The objects the plan's namespaces, names and the owner narrow the search to."""
@@ -178,6 +189,8 @@ class CachedQuery(QueryView[M]):
             keys = (f"{ns}/{name}" if ns else name for ns in namespaces for name in plan.names)
             return [raw for raw in (store.get(key) for key in keys) if raw is not None]
         if plan.namespaces is not None:
+            if len(plan.namespaces) == 1 and store.count("namespace", plan.namespaces[0]) == len(store):
+                return store.items()  # every object is in that namespace (an informer of it): no index walk
             return [raw for namespace in plan.namespaces for raw in store.by_index("namespace", namespace)]
         return store.items()
 
@@ -188,6 +201,13 @@ class CachedQuery(QueryView[M]):
 
     def _copy(self, obj: M) -> M:
         return self.query.model._from_server(json_copy(obj._raw), self._cluster, self._session)
+
+
+_COMPILE_FROM = 256  # objects to filter from which compiling the filter (some 100 µs) pays
+
+
+def _no_filter() -> Callable[[Raw], bool]:
+    raise AssertionError("no filter to compile")
 
 
 def _fields_match(raw: Raw, terms: tuple[Term, ...]) -> bool:

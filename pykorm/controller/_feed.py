@@ -31,6 +31,7 @@ from .._session.client import ResourceClient
 from .._session.query import Query
 from .._session.watch import DEFAULT_SILENCE, Watcher, changes
 from ._store import Raw, Store, key_of
+from ._compact import Strings
 from ._streaming import NotServed, stream_initial
 from ._transforms import Transform, keeps_all_of, looser
 
@@ -221,22 +222,28 @@ class Feed:
         failures_in_row = 0
         client = ResourceClient(self.session, resource_of(self.model), self.cluster)
         transform = self.transform  # fixed from the start (loosened only before)
+        share = Strings().share
+
+        def keep(raw: Raw) -> Raw:  # what the store holds of an object: compact, transformed
+            shared: Raw = share(raw)
+            return shared if transform is None else transform(shared)
         while not self._stopped.is_set():
             try:
                 plan = run(self.query._plan())  # once the cluster said which field selectors it serves: no request
                 watcher: Watcher[Any] = Watcher(client, self.model, plan, timeout=None, silence=self.silence)
                 watcher.opened = self._opened
+                watcher.keep = keep
                 with self._lock:
                     if self._stopped.is_set():
                         return
                     self._watcher = watcher
-                self._replace(self._initial(client, watcher, transform))
+                self._replace(self._initial(client, watcher))
                 self.failing = None
                 self._synced.set()
                 self._settled.set()
                 failures_in_row = 0
-                for kind, raw in watcher.raw_events():
-                    self._apply(kind, raw if transform is None else transform(raw))
+                for kind, raw in watcher.raw_events():  # kept (compact, transformed) by the watcher
+                    self._apply(kind, raw)
             except Exception as error:  # noqa: BLE001 - an informer outlives any one failure
                 if self._stopped.is_set():
                     return
@@ -247,11 +254,11 @@ class Feed:
                 log.warning("pykorm: %s informer: %s; listing again in %.1f s", self.model.__name__, error, pause)
                 self._stopped.wait(pause)
 
-    def _initial(self, client: ResourceClient, watcher: Watcher[Any], transform: Transform | None) -> list[Raw]:
-        """The objects now, streamed where the server serves it (asked once), else listed; transformed."""
+    def _initial(self, client: ResourceClient, watcher: Watcher[Any]) -> list[Raw]:
+        """The objects now, streamed where the server serves it (asked once), else listed; as the watcher keeps them."""
         if self.stream is not False:
             try:
-                streamed = stream_initial(client, watcher, transform)  # transformed as they arrive
+                streamed = stream_initial(client, watcher)  # kept as they arrive
                 self.streamed = True
                 return streamed
             except NotServed as refused:
@@ -261,7 +268,7 @@ class Feed:
                 self.stream = False
         raws = run(watcher.ainitial_raw())
         self.streamed = False
-        return raws if transform is None else [transform(raw) for raw in raws]
+        return raws
 
     def _opened(self, response: Any) -> None:
         with self._lock:

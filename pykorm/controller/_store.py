@@ -114,6 +114,10 @@ class Store:
                 raise KeyError(f"no index {name!r}; indexes are: {', '.join(sorted(self._indexes))}")
             return [self._items[key] for key in index.get(value, ())]
 
+    def count(self, name: str, value: str) -> int:
+        """How many objects index ``name`` gives ``value`` (0 for an unknown index)."""
+        return len(self._indexes.get(name, {}).get(value, ()))
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -10,7 +10,7 @@ instead — asked once per informer, remembered.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .._base.drive import iterate
 from .._base.errors import ApiError, ServerUnavailable
@@ -30,12 +30,11 @@ class NotServed(Exception):
     """The server does not stream initial events (the caller lists instead)."""
 
 
-def stream_initial(client: ResourceClient, watcher: Watcher[Any],
-                   transform: Callable[[Raw], Raw] | None = None) -> list[Raw]:
+def stream_initial(client: ResourceClient, watcher: Watcher[Any]) -> list[Raw]:
     """The objects ``watcher`` matches now, streamed; sets its ``known`` objects and the resourceVersion to watch from.
 
-    Each object is stored as it arrives: its keys shared with the objects before it (a list's JSON
-    decoder shares the keys of one page; an event is decoded alone), ``transform`` applied at once.
+    Each object is kept as it arrives, as the watcher's ``keep`` says (an informer's compaction and
+    transform: :mod:`._compact`), not once the whole list is in.
 
     Raises:
         NotServed: the server refused the parameters (it does not serve streaming lists).
@@ -49,7 +48,7 @@ def stream_initial(client: ResourceClient, watcher: Watcher[Any],
     known: dict[str, Raw] = {}
     try:
         stream = client.stream(watcher.path, params, silence=watcher.silence, opened=watcher.opened)
-        version = _read(iterate(stream), watcher, client, known, transform)
+        version = _read(iterate(stream), watcher, client, known)
     except ApiError as error:
         if error.status in (400, 422):
             raise NotServed(str(error)) from error
@@ -60,11 +59,10 @@ def stream_initial(client: ResourceClient, watcher: Watcher[Any],
     return list(known.values())
 
 
-def _read(events: Iterator[Raw], watcher: Watcher[Any], client: ResourceClient, known: dict[str, Raw],
-          transform: Callable[[Raw], Raw] | None) -> str:
+def _read(events: Iterator[Raw], watcher: Watcher[Any], client: ResourceClient, known: dict[str, Raw]) -> str:
     """Gather the initial events into ``known``; the resourceVersion of their end ("" if the stream ended first)."""
     resource = client.resource
-    keys: dict[str, str] = {}
+    keep = watcher.keep
     try:
         for event in events:
             kind, raw = event.get("type"), event.get("object") or {}
@@ -80,22 +78,12 @@ def _read(events: Iterator[Raw], watcher: Watcher[Any], client: ResourceClient, 
             if kind == "DELETED" or not watcher._matches(raw):
                 known.pop(str(metadata.get("uid")), None)
             else:
-                shared = _share_keys(raw, keys)
-                known[str(metadata["uid"])] = shared if transform is None else transform(shared)
+                known[str(metadata["uid"])] = raw if keep is None else keep(raw)
         return ""
     finally:
         close = getattr(events, "close", None)
         if close is not None:
             close()  # the generator closes the stream (its connection)
-
-
-def _share_keys(value: Any, keys: dict[str, str]) -> Any:
-    """``value`` with every dict key replaced by the first equal key seen (one string for all objects)."""
-    if isinstance(value, dict):
-        return {keys.setdefault(k, k): _share_keys(v, keys) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_share_keys(v, keys) for v in value]
-    return value
 
 
 def _refused(status: Raw, path: str) -> Exception:

@@ -16,6 +16,7 @@ import pytest
 
 import pykorm
 from pykorm import Q
+from pykorm._select.compiled import compiled
 from pykorm._select.lookups import Leaf, Node, resolve
 from pykorm._select.ordering import element_values
 from pykorm._base.paths import MISSING
@@ -313,8 +314,11 @@ def test_a_deep_tree_of_many_lookups_is_evaluated() -> None:
     Q(title="x"), Q(count__gte=2), Q(count__lt=2.5), Q(title__startswith="x"), Q(labels__app="web"),
     Q(free__a__b="x"), Q(free__a__b__gte=1), Q(title="x", count__gte=2), Q(title="x") | Q(count__gte=2),
     ~Q(title="x"), ~(Q(free__a__b="x") | Q(on=True)), Q(title__in=["x", "y"]), Q(title__isnull=True),
+    Q(title="x", count__gt=1, ratio__lte=2) & ~Q(on=True), Q(parts__kind="a") | Q(free__a__b__lte=2.5),
+    Q(Q(title="y") | Q(count=2), free__a__b="x") | ~Q(labels__app="web", count__gte=True),
 ])
 def test_the_closure_for_loops_answers_as_matches_on_odd_shapes(q: Q) -> None:
+    """The matcher, and the compiled filter a cache runs (``pykorm._select.compiled``), answer as ``matches``."""
     shapes: list[Any] = [
         obj(), obj(title="x"), obj(title="y"), obj(title=None), obj(title=1), obj(title=["x"]), obj(title={"x": 1}),
         obj(count=2), obj(count=True), obj(count="2"), obj(count=2.5), obj(count=None), obj(on=True),
@@ -323,5 +327,7 @@ def test_the_closure_for_loops_answers_as_matches_on_odd_shapes(q: Q) -> None:
         {"metadata": None}, {"spec": "text"}, {}, {"metadata": {"labels": None}}, {"metadata": {"labels": ["app"]}},
     ]
     tree = resolve(Thing, q)
+    fast = compiled(tree)
     for raw in shapes:
         assert tree.matcher(raw) is tree.matches(raw), raw
+        assert fast(raw) is tree.matches(raw), raw
