@@ -87,6 +87,7 @@ class Feed:
         self._watcher: Watcher[Any] | None = None
         self._response: Any = None
         self.failures = 0  # lists and watches that failed, since start (a health figure)
+        self.on_stop: Callable[[], None] | None = None  # told once when the feed stops (its registry forgets it)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -202,8 +203,15 @@ class Feed:
                 self._watcher.deadline = 0.0  # its loops end at their next check
             self._close_stream()
             thread = self._thread
+        self._forgotten()
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
+
+    def _forgotten(self) -> None:
+        with self._lock:
+            told, self.on_stop = self.on_stop, None
+        if told is not None:
+            told()
 
     # -- the thread ------------------------------------------------------------------------
 
@@ -217,6 +225,7 @@ class Feed:
             with self._lock:
                 self._close_stream()
             self._settled.set()
+            self._forgotten()
 
     def _list_and_watch(self) -> None:
         failures_in_row = 0
@@ -344,8 +353,18 @@ class Feeds:
                 if feed.loosen(transform):
                     return feed
             feed = Feed(model, session, namespace, selector, cluster, silence, transform, stream)
+            feed.on_stop = lambda: self._forget(key, feed)
             self._feeds[key] = [*live, feed]
             return feed
+
+    def _forget(self, key: FeedKey, feed: Feed) -> None:
+        """A stopped feed is never handed out again, nor kept alive (its store) by the registry."""
+        with self._lock:
+            left = [other for other in self._feeds.get(key, ()) if other is not feed]
+            if left:
+                self._feeds[key] = left
+            else:
+                self._feeds.pop(key, None)
 
 
 def feeds_of(session: Pykorm) -> Feeds:
