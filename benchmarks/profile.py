@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from pykorm._http.transport import MERGE_PATCH
+from pykorm._session import running
 from pykorm._session.watch import Watcher
 
 from ._common import Server, Widget, say, widget_body
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                         server.transport.request("PATCH", server.path(ns, f"widget-{i % 50:06d}"), body=patch, content_type=MERGE_PATCH)
 
                 query = Widget.query.namespace(ns)
-                watcher = Watcher(query._client(), Widget, query.explain(), 120.0)
+                watcher = Watcher(running.client(query), Widget, query.explain(), 120.0)
                 watcher.version = version
                 producer = threading.Thread(target=produce)
                 producer.start()

@@ -14,6 +14,7 @@ import time
 from typing import Any, Callable, Iterator
 
 from pykorm._http.transport import MERGE_PATCH
+from pykorm._session import running
 from pykorm._session.watch import Watcher
 
 from ._common import GROUP, PLURAL, VERSION, Clients, Row, Sample, Server, Widget, measure_rounds
@@ -49,7 +50,7 @@ def streams(clients: Clients) -> dict[str, Stream]:
 
     def pykorm_watch(ns: str, version: str, timeout: float) -> Iterator[Any]:
         query = Widget.query.namespace(ns)
-        watcher = Watcher(query._client(), Widget, query.explain(), timeout)
+        watcher = Watcher(running.client(query), Widget, query.explain(), timeout)
         watcher.version = version
         for event in watcher.events():
             yield event.obj.placement.rack

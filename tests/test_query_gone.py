@@ -14,6 +14,7 @@ from typing import Iterator
 import pytest
 
 import pykorm
+from pykorm._session import running
 from pykorm._session.watch import Watcher
 from pykorm.aio import AsyncPykorm
 from pykorm.testing import Cluster, LocalControlPlane, install_crds
@@ -79,7 +80,7 @@ def test_watch_relists_after_410_and_reports_only_the_differences(no_cache: tupl
     for name in ("keep", "change", "drop"):
         session.save(Plant(namespace=namespace, name=f"w-{name}", variety="Watched"))
     query = Plant.query.session(session).namespace(namespace).filter(variety="Watched")
-    watcher = Watcher(query._client(), Plant, query.explain(), timeout=3)
+    watcher = Watcher(running.client(query), Plant, query.explain(), timeout=3)
     assert sorted(p.name for p in watcher.initial()) == ["w-change", "w-drop", "w-keep"]
     change_the_world(no_cache, "w", "Watched")
     events = sorted((e.type, e.obj.name) for e in watcher.events())
@@ -95,7 +96,7 @@ def test_an_async_watch_relists_after_410_as_the_blocking_one(no_cache: tuple[Lo
     async def scenario() -> tuple[list[str], list[tuple[str, str]]]:
         async with AsyncPykorm(kubeconfig=control_plane.kubeconfig) as apk:
             query = apk.query(Plant).ns(namespace).filter(variety="AsyncWatched").query
-            watcher = Watcher(query._client(), Plant, query.explain(), timeout=3)
+            watcher = Watcher(running.client(query), Plant, query.explain(), timeout=3)
             initial = sorted(p.name for p in await watcher.ainitial())
             change_the_world(no_cache, "a", "AsyncWatched")
             return initial, sorted([(e.type, e.obj.name) async for e in watcher.aevents()])

@@ -21,6 +21,7 @@ from .._http.resource import resource_of
 from .manifests import ManifestSource, manifest_objects
 from .._base.errors import ClientValidationError
 from .logstream import LogLine
+from . import running
 
 if TYPE_CHECKING:
     from .._data.stored import Stored
@@ -93,8 +94,8 @@ async def pods_of(session: SessionCore[Any], workload: Stored, cluster: str | No
     owners: list[Any] = [workload]
     if (kind.group, kind.plural) == ("apps", "deployments"):
         replica_set = await model_for(session, "apps/v1", "ReplicaSet", target)
-        owners = await _scoped(replica_set.query.session(session), target).owned_by(workload)._all()
-    pods = [p for owner in owners for p in await _scoped(pod.query.session(session), target).owned_by(owner)._all()]
+        owners = await running.listed(_scoped(replica_set.query.session(session), target).owned_by(workload))
+    pods = [p for owner in owners for p in await running.listed(_scoped(pod.query.session(session), target).owned_by(owner))]
     return sorted(pods, key=lambda p: (p._raw.get("metadata", {}).get("creationTimestamp") or "", p.name))
 
 

@@ -2,8 +2,8 @@
 
 It wraps a ``Query`` (made by ``AsyncPykorm.query(Model)``): refining methods return a new
 ``AsyncQuery`` around the refined ``Query``, so lookups are checked, plans made
-(``explain()``) and objects hydrated by the same code; running methods await the
-``Query``'s own coroutines (:mod:`pykorm._base.drive`) through the async session.
+(``explain()``) and objects hydrated by the same code; running methods await
+the coroutines the blocking ``Query`` runs to the end (:mod:`pykorm._session.running`) through the async session.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Protocol, TypeVar
 
+from .._session import running
 from .._session.bulk import assign, merge_annotations, merge_labels
 from .._session.query import Query
 from .._session.query_view import QueryView
@@ -83,7 +84,7 @@ class AsyncQuery(QueryView[M]):
     async def __aiter__(self) -> AsyncGenerator[M, None]:
         """The matching objects, fetched page by page (memory: one page)."""
         await self._ready()
-        async with contextlib.aclosing(self.query._batches()) as batches:
+        async with contextlib.aclosing(running.batches(self.query)) as batches:
             async for batch in batches:
                 for obj in batch:
                     yield obj
@@ -91,12 +92,12 @@ class AsyncQuery(QueryView[M]):
     async def all(self) -> list[M]:
         """See :meth:`pykorm.Query.all`: one consistent snapshot."""
         await self._ready()
-        return await self.query._all()
+        return await running.listed(self.query)
 
     async def first(self) -> M | None:
         """See :meth:`pykorm.Query.first`."""
         await self._ready()
-        return await self.query._first()
+        return await running.first(self.query)
 
     async def exists(self) -> bool:
         """See :meth:`pykorm.Query.exists`."""
@@ -105,69 +106,69 @@ class AsyncQuery(QueryView[M]):
     async def count(self) -> int:
         """See :meth:`pykorm.Query.count`."""
         await self._ready()
-        return await self.query._count()
+        return await running.count(self.query)
 
     async def get(self, name: str, namespace: str | None = None) -> M | None:
         """See :meth:`pykorm.Query.get` (None when there is no such object)."""
         await self._ready()
-        return await self.query._get(name, namespace)
+        return await running.get(self.query, name, namespace)
 
     async def get_or_raise(self, name: str, namespace: str | None = None) -> M:
         """See :meth:`pykorm.Query.get_or_raise` (raises NotFound)."""
         await self._ready()
-        return await self.query._get_or_raise(name, namespace)
+        return await running.get_or_raise(self.query, name, namespace)
 
     async def values(self, *names: str) -> list[dict[str, Any]]:
         """See :meth:`pykorm.Query.values`."""
         await self._ready()
-        return await self.query._values(names)
+        return await running.values(self.query, names)
 
     async def pluck(self, name: str) -> list[Any]:
         """See :meth:`pykorm.Query.pluck`."""
         await self._ready()
-        return await self.query._pluck(name)
+        return await running.pluck(self.query, name)
 
     async def page(self, size: int, token: str | None = None) -> Page[M]:
         """See :meth:`pykorm.Query.page`: one page and the token of the next."""
         await self._ready()
-        return await self.query._page(size, token)
+        return await running.page(self.query, size, token)
 
     async def delete(self, *, propagation_policy: str | None = None, dry_run: bool = False) -> BulkResult[M]:
         """See :meth:`pykorm.Query.delete`."""
         await self._ready()
-        return await self.query._delete(propagation_policy, dry_run)
+        return await running.delete(self.query, propagation_policy, dry_run)
 
     async def update(self, **values: Any) -> BulkResult[M]:
         """See :meth:`pykorm.Query.update`."""
         await self._ready()
-        return await self.query._update(assign(values))
+        return await running.update(self.query, assign(values))
 
     async def label(self, **labels: str | None) -> BulkResult[M]:
         """See :meth:`pykorm.Query.label`."""
         await self._ready()
-        return await self.query._update(merge_labels(labels))
+        return await running.update(self.query, merge_labels(labels))
 
     async def annotate(self, **annotations: str | None) -> BulkResult[M]:
         """See :meth:`pykorm.Query.annotate`."""
         await self._ready()
-        return await self.query._update(merge_annotations(annotations))
+        return await running.update(self.query, merge_annotations(annotations))
 
     async def watch(
         self, timeout: float | None = None, *, initial: bool = False, silence: float = 45.0
     ) -> AsyncGenerator[WatchEvent[M], None]:
         """See :meth:`pykorm.Query.watch`: ``async for event in q.watch(): ...`` (resumes, relists after 410)."""
         await self._ready()
-        async with contextlib.aclosing(self.query._watch(timeout, initial, silence)) as events:
+        async with contextlib.aclosing(running.watch(self.query, timeout, initial, silence)) as events:
             async for event in events:
                 yield event
 
     async def wait_until(self, condition: Callable[[list[M]], bool], timeout: float = 60.0) -> list[M]:
         """See :meth:`pykorm.Query.wait_until`."""
         await self._ready()
-        return await self.query._wait_until(condition, timeout)
+        return await running.wait_until(self.query, condition, timeout)
 
     async def _ready(self) -> None:
-        await self.session.connect(self.query._state.cluster)
+        await self.session.connect(self.query.state.cluster)
 
     def __repr__(self) -> str:
         return f"<AsyncQuery {self.query!r}>"

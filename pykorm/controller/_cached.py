@@ -197,7 +197,7 @@ class CachedQuery(QueryView[M]):
     @property
     def _session(self) -> SessionIO | None:
         """The session the objects handed out act through: the informer's (which read them), else the query's."""
-        return self._informer.session if self._informer is not None else self.query._state.session
+        return self._informer.session if self._informer is not None else self.query.state.session
 
     def _copy(self, obj: M) -> M:
         return self.query.model._from_server(json_copy(obj._raw), self._cluster, self._session)

@@ -27,6 +27,7 @@ from .._base.drive import run
 from .._base.errors import CacheUnavailable, WaitTimeout
 from .._http.resource import resource_of
 from .._http.transport import shut_down as _shut_down
+from .._session import running
 from .._session.client import ResourceClient
 from .._session.query import Query
 from .._session.watch import DEFAULT_SILENCE, Watcher, changes
@@ -238,7 +239,7 @@ class Feed:
             return shared if transform is None else transform(shared)
         while not self._stopped.is_set():
             try:
-                plan = run(self.query._plan())  # once the cluster said which field selectors it serves: no request
+                plan = run(running.plan(self.query))  # once the cluster said which field selectors it serves: no request
                 watcher: Watcher[Any] = Watcher(client, self.model, plan, timeout=None, silence=self.silence)
                 watcher.opened = self._opened
                 watcher.keep = keep

@@ -34,7 +34,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
 UPWARD: dict[tuple[str, str], str] = {
     ("_session.verbs", "models._kinds"): "a kind's model (pk.model_for, pk.owners, apply_manifests) is a Model class",
     ("_session.session", "controller"): "pk.cache's informers are the controller's",
-    ("_session.session", "models._model"): "type-only: the models of kinds found above (model_for, owners...) are Models",
+    ("_session.blocking_verbs", "models._model"): "type-only: the models of kinds found above (model_for, owners...) are Models",
     ("_session.verbs", "models._model"): "type-only: the models of kinds found above (model_for, owners...) are Models",
     ("_session.query", "controller"): "type-only: query.cached() returns the controller's CachedQuery",
 }
