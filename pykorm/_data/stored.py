@@ -133,13 +133,13 @@ class Stored(_Object):
 
     def _will_change(self) -> None:
         d = self.__dict__
-        if d["_original"] is None and self.is_stored:
+        if d["_original"] is None and _stored(d["_raw"]):
             d["_original"] = json_copy(d["_raw"])  # the first change keeps the original (pykorm._data.tracking)
 
     @property
     def is_stored(self) -> bool:
         """True once the object was read from or written to the server."""
-        return bool(get_path(self._raw, ("metadata", "resourceVersion")))
+        return _stored(self.__dict__["_raw"])
 
     @property
     def _k8s_dict(self) -> dict[str, Any]:
@@ -181,6 +181,12 @@ class Stored(_Object):
         """The object as last read from the server, when it has changed since; else None."""
         original: dict[str, Any] | None = self.__dict__["_original"]
         return original
+
+
+def _stored(raw: dict[str, Any]) -> bool:
+    """Whether an object's JSON has a ``resourceVersion`` (each field set of a new object asks: kept cheap)."""
+    metadata = raw.get("metadata")
+    return isinstance(metadata, dict) and bool(metadata.get("resourceVersion"))
 
 
 def owner_reference(owner: Stored, *, controller: bool = True, block_owner_deletion: bool = True) -> OwnerReference:

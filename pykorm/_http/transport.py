@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import urllib3
 from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import connection_from_url
 
 from .._base.errors import (
     AlreadyExists,
@@ -152,7 +153,11 @@ class Transport(Endpoint):
                 pool_args["server_hostname"] = configuration.tls_server_name
             if configuration.assert_hostname is not None:
                 pool_args["assert_hostname"] = configuration.assert_hostname
-        self._pool = urllib3.PoolManager(**pool_args)
+        # One server: its own connection pool, without a PoolManager's per-request URL parsing and pool lookup
+        # (some 40 µs of client CPU per request). Requests name their target relative to the server's origin.
+        self._pool_args = pool_args
+        self._origin = _ORIGIN.match(self.host).group(0)  # type: ignore[union-attr]  # server_of checked it
+        self._pool = connection_from_url(self._origin, **pool_args)
 
     def request(
         self,
@@ -183,6 +188,7 @@ class Transport(Endpoint):
         """
         url = url_of(self.host, path, params)
         data, headers = encode_body(body, content_type)
+        headers["Accept-Encoding"] = "gzip"  # as client-go: the server compresses answers over 128 KiB (lists)
         response, attempts = self._send(
             method, url, data, headers, preload=True, read=timeout, connect=connect_timeout, retries=retries,
             deadline=deadline,
@@ -267,8 +273,9 @@ class Transport(Endpoint):
                 call_hooks(hooks.request, request)
                 started = time.monotonic()
             try:
-                response = self._pool.request(
-                    method, url, body=body, headers=sent, timeout=timeout, preload_content=preload
+                response = self._pool.urlopen(
+                    method, url[len(self._origin):], body=body, headers=sent, timeout=timeout, preload_content=preload,
+                    redirect=False,
                 )
             except urllib3.exceptions.HTTPError as error:
                 time.sleep(attempts.failed(_failure(error)))  # raises once it is final
@@ -291,8 +298,9 @@ class Transport(Endpoint):
             time.sleep(pause)
 
     def close(self) -> None:
-        """Close every pooled connection."""
-        self._pool.clear()
+        """Close every pooled connection (the transport stays usable: new connections are made)."""
+        pool, self._pool = self._pool, connection_from_url(self._origin, **self._pool_args)
+        pool.close()
 
 
 class _Headers(dict[str, str]):
@@ -319,6 +327,9 @@ def ssl_context(configuration: Configuration) -> ssl.SSLContext:
     elif configuration.assert_hostname is False:
         context.check_hostname = False
     return context
+
+
+_ORIGIN = re.compile(r"^https?://[^/]+")
 
 
 def server_of(configuration: Configuration) -> str:

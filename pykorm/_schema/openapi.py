@@ -16,7 +16,7 @@ user). Two pure functions act on it:
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from .._base.errors import FieldError
 
@@ -91,11 +91,128 @@ def declared_fields(schema: Mapping[str, Any]) -> frozenset[tuple[str, ...]]:
     return frozenset(found)
 
 
-def schema_findings(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> Iterator[FieldError]:
-    """What the API server would refuse in ``obj`` (outside its metadata), one finding per field."""
-    body = {k: v for k, v in obj.items() if k not in _ENVELOPE}
+def schema_findings(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> list[FieldError]:
+    """What the API server would refuse in ``obj`` (outside its metadata), one finding per field.
+
+    The schema is compiled once into a tree of checks (:func:`_compiled`): a session's served
+    schema is the same dict for every write of its kind.
+    """
+    found: list[FieldError] = []
+    _compiled(schema)({k: v for k, v in obj.items() if k not in _ENVELOPE}, (), found)
+    return found
+
+
+_Checker = Callable[[Any, "tuple[str | int, ...]", "list[FieldError]"], None]
+"""``check(value, path, found)``: appends to ``found`` what the server would refuse in ``value`` at ``path``."""
+
+_COMPILED: dict[int, tuple[Mapping[str, Any], _Checker]] = {}  # id(schema) -> (schema, its checks): held, so ids stay unique
+_COMPILED_MAX = 64
+
+
+def _compiled(schema: Mapping[str, Any]) -> _Checker:
+    """The checks of a kind's whole schema (its envelope left out), compiled once per schema object."""
+    cached = _COMPILED.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
     properties = {k: v for k, v in (schema.get("properties") or {}).items() if k not in _ENVELOPE}
-    yield from _check(body, {**schema, "properties": properties, "required": _not_envelope(schema)}, "")
+    check = _compile({**schema, "properties": properties, "required": _not_envelope(schema)})
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[id(schema)] = (schema, check)
+    return check
+
+
+def _not_envelope(schema: Mapping[str, Any]) -> list[str]:
+    return [k for k in schema.get("required") or () if k not in _ENVELOPE]
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    """A path as the server writes it: ``spec.ports[0].name``."""
+    text = ""
+    for part in path:
+        text = f"{text}[{part}]" if isinstance(part, int) else _join(text, part)
+    return text
+
+
+def _skip(value: Any, path: tuple[str | int, ...], found: list[FieldError]) -> None:
+    """The checks of a schema node that declares nothing checkable."""
+
+
+def _leaf(schema: Any) -> tuple[tuple[type, ...], bool, str] | None:
+    """A node whose only check is its type (most of a schema): its types, whether numeric, its type's name."""
+    if not isinstance(schema, Mapping) or schema.get("x-kubernetes-int-or-string") or not _BOUNDS.isdisjoint(schema):
+        return None
+    kind = schema.get("type")
+    expected = JSON_TYPES.get(kind) if isinstance(kind, str) else None
+    if expected is None or any(schema.get(k) for k in ("properties", "required", "additionalProperties", "items")):
+        return None
+    return expected, kind in ("integer", "number"), kind  # type: ignore[return-value]
+
+
+def _wrong_type(value: Any, path: tuple[str | int, ...], kind: str) -> FieldError:
+    return FieldError(_dotted(path), f"Invalid value: {_shown(value)}: must be of type {kind}", "FieldValueTypeInvalid")
+
+
+def _compile(schema: Mapping[str, Any]) -> _Checker:
+    """The checks of one schema node and those below it, as one function (see :data:`_Checker`).
+
+    A null is never a finding (the server drops a null sent for a field that is not nullable);
+    a value of the wrong type is reported alone, nothing below it checked. The properties whose
+    only check is their type are checked inline, without a call.
+    """
+    if not isinstance(schema, Mapping):
+        return _skip
+    if schema.get("x-kubernetes-int-or-string"):
+        def int_or_string(value: Any, path: tuple[str | int, ...], found: list[FieldError]) -> None:
+            if value is not None and (not isinstance(value, (int, str)) or isinstance(value, bool)):
+                found.append(_wrong_type(value, path, "integer,string"))
+        return int_or_string
+    kind = schema.get("type")
+    expected = JSON_TYPES.get(kind) if isinstance(kind, str) else None
+    numeric = kind in ("integer", "number")
+    bounded = not _BOUNDS.isdisjoint(schema)  # most properties declare none: their checks are skipped
+    declared = schema.get("properties") or {}
+    leaves = {key: leaf for key, leaf in ((key, _leaf(sub)) for key, sub in declared.items()) if leaf is not None}
+    properties = {key: _compile(sub) for key, sub in declared.items() if key not in leaves}
+    required = tuple(schema.get("required") or ())
+    additional = schema.get("additionalProperties")
+    other_leaf = _leaf(additional)
+    other = _compile(additional) if isinstance(additional, Mapping) and other_leaf is None else None
+    items = schema.get("items")
+    each = _compile(items) if isinstance(items, Mapping) else None
+    if expected is None and not bounded and not declared and not required and additional is None and each is None:
+        return _skip
+
+    def check(value: Any, path: tuple[str | int, ...], found: list[FieldError]) -> None:
+        if value is None:
+            return
+        if expected is not None and (not isinstance(value, expected) or (numeric and isinstance(value, bool))):
+            found.append(_wrong_type(value, path, str(kind)))
+            return
+        if bounded:
+            found.extend(check_bounds(value, schema, _dotted(path)))
+        if isinstance(value, dict):
+            for key in required:
+                if value.get(key) is None:
+                    found.append(FieldError(_dotted((*path, key)), "Required value", "FieldValueRequired"))
+            for key, item in value.items():
+                leaf = leaves.get(key) if key in leaves or key in properties else other_leaf
+                if leaf is not None:
+                    if item is not None and (not isinstance(item, leaf[0]) or (leaf[1] and isinstance(item, bool))):
+                        found.append(_wrong_type(item, (*path, key), leaf[2]))
+                    continue
+                below = properties.get(key, other)
+                if below is not None and below is not _skip:
+                    below(item, (*path, key), found)
+        elif each is not None and each is not _skip and isinstance(value, list):
+            for i, item in enumerate(value):
+                each(item, (*path, i), found)
+
+    return check
 
 
 def pruned(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -105,14 +222,6 @@ def pruned(obj: Mapping[str, Any], schema: Mapping[str, Any]) -> tuple[dict[str,
     body = _prune({k: v for k, v in obj.items() if k not in _ENVELOPE}, schema, "", dropped)
     result.update(body)
     return result, dropped
-
-
-def _not_envelope(schema: Mapping[str, Any]) -> list[str]:
-    return [k for k in schema.get("required") or () if k not in _ENVELOPE]
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _prune(value: Any, schema: Mapping[str, Any], path: str, dropped: list[str]) -> Any:
@@ -135,36 +244,6 @@ def _prune(value: Any, schema: Mapping[str, Any], path: str, dropped: list[str])
         else:
             dropped.append(_join(path, key))
     return kept
-
-
-def _check(value: Any, schema: Mapping[str, Any], path: str) -> Iterator[FieldError]:
-    if value is None:
-        return  # the server drops a null sent for a field that is not nullable
-    if schema.get("x-kubernetes-int-or-string"):
-        if not isinstance(value, (int, str)) or isinstance(value, bool):
-            yield FieldError(path, f"Invalid value: {_shown(value)}: must be of type integer,string", "FieldValueTypeInvalid")
-        return
-    kind = schema.get("type")
-    expected = JSON_TYPES.get(kind) if isinstance(kind, str) else None
-    if expected is not None and (not isinstance(value, expected) or (isinstance(value, bool) and kind in ("integer", "number"))):
-        yield FieldError(path, f"Invalid value: {_shown(value)}: must be of type {kind}", "FieldValueTypeInvalid")
-        return
-    if not _BOUNDS.isdisjoint(schema):  # most properties declare none: their checks are skipped
-        yield from check_bounds(value, schema, path)
-    if isinstance(value, dict):
-        properties = schema.get("properties") or {}
-        for key in schema.get("required") or ():
-            if key not in value or value[key] is None:
-                yield FieldError(_join(path, key), "Required value", "FieldValueRequired")
-        additional = schema.get("additionalProperties")
-        for key, item in value.items():
-            if key in properties:
-                yield from _check(item, properties[key], _join(path, key))
-            elif isinstance(additional, Mapping):
-                yield from _check(item, additional, _join(path, key))
-    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
-        for i, item in enumerate(value):
-            yield from _check(item, schema["items"], f"{path}[{i}]")
 
 
 _BOUNDS = frozenset({
