@@ -16,18 +16,23 @@ def merge_patch(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     >>> merge_patch({"a": 1, "b": {"c": 2}}, {"b": {"c": 3}})
     {'b': {'c': 3}, 'a': None}
     """
+    # dict's own methods: a tracked container's (pykorm._data.tracking) would swap its children as they are read
     patch: dict[str, Any] = {}
-    for key, value in new.items():
-        before = old.get(key, _ABSENT)
+    absent = _ABSENT
+    for key, value in dict.items(new):
+        before = dict.get(old, key, absent)
+        if value is before:
+            continue  # the snapshot shares what did not change (pykorm._data.tracking.json_copy): scalars
         if isinstance(value, dict) and isinstance(before, dict):
             nested = merge_patch(before, value)  # empty when they are the same: one walk, not one per depth
             if nested:
                 patch[key] = nested
         elif not _same(before, value):
             patch[key] = value
-    for key in old:
-        if key not in new:
-            patch[key] = None
+    if len(old) != len(new) or not all(key in new for key in old):
+        for key in old:
+            if key not in new:
+                patch[key] = None
     return patch
 
 
@@ -69,12 +74,26 @@ def _same(a: Any, b: Any) -> bool:
     """JSON equality: Python's ``==`` but ``true`` is not ``1`` (nor ``false`` ``0``), at any depth."""
     if a is b:
         return True  # the snapshot shares unchanged scalars with the object (pykorm._data.tracking.json_copy)
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b
+    kind = type(a)
+    if kind is type(b) and (kind is str or kind is int or kind is float):
+        return bool(a == b)
+    if kind is bool or type(b) is bool:  # bool has no subclasses; a is not b
+        return False
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        if dict.keys(a) != dict.keys(b):
+            return False
+        for key, value in dict.items(a):
+            other = dict.__getitem__(b, key)
+            if value is not other and not _same(value, other):
+                return False
+        return True
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+        if len(a) != len(b):
+            return False
+        for value, other in zip(list.__iter__(a), list.__iter__(b)):
+            if value is not other and not _same(value, other):
+                return False
+        return True
     return bool(a == b)
 
 
