@@ -3,7 +3,7 @@
 pykorm uses the official client for what it does well (reading kubeconfigs,
 in-cluster config, auth plugins, TLS settings in ``Configuration``) and talks
 to the server through its own thin urllib3 layer, so that a list response is
-decoded once by ``json.loads`` and nothing else: no model classes, no
+decoded once (:mod:`pykorm._http.answers`) and nothing else: no model classes, no
 deserialisation of every field.
 """
 
@@ -15,7 +15,6 @@ import socket
 import ssl
 import threading
 import time
-import warnings
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, TypedDict, cast
 from urllib.parse import urlencode
 
@@ -23,22 +22,11 @@ import urllib3
 from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import connection_from_url
 
-from .._base.errors import (
-    AlreadyExists,
-    ApiError,
-    ConfigurationError,
-    ConflictError,
-    FieldError,
-    Forbidden,
-    Gone,
-    NotFound,
-    RequestTooLarge,
-    ServerUnavailable,
-    ServerWarning,
-    Unauthorized,
-    ValidationError,
+from .._base.errors import ConfigurationError, ServerUnavailable
+from .answers import (
+    answer_error, answer_of, decode_answer, decode_json, error_from_response, error_from_status, read_lines,
+    warn_from_server,
 )
-from .._base.gc import full_gc_held_off
 from .hooks import Hooks, Request, Response, call_hooks
 from .retry import (
     DEFAULT,
@@ -49,9 +37,7 @@ from .retry import (
     RetryPolicy,
     Timeouts,
     _Default,
-    counted,
     resendable,
-    retry_after,
 )
 
 if TYPE_CHECKING:
@@ -59,13 +45,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "SendOptions", "Transport", "answer_error", "answer_of", "auth_headers", "decode_answer",
-    "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "shut_down", "ssl_context", "url_of",
+    "decode_json", "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "shut_down",
+    "ssl_context", "url_of", "warn_from_server",
 ]
 
 JSON = Any
 Params = Mapping[str, "str | int | bool | None"]
-
-_LARGE_ANSWER = 256 * 1024  # bytes; above this, decode with full collections held off
 
 MERGE_PATCH = "application/merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -376,19 +361,6 @@ def auth_headers(configuration: Configuration, lock: threading.Lock) -> dict[str
     return headers
 
 
-def read_lines(buffer: bytes, chunk: bytes, raw: bool) -> tuple[list[JSON], bytes]:
-    """The complete lines of ``buffer + chunk`` (decoded JSON, or text with ``raw``), and what is left over."""
-    buffer += chunk
-    lines: list[JSON] = []
-    while b"\n" in buffer:
-        line, buffer = buffer.split(b"\n", 1)
-        if raw:
-            lines.append(line.decode("utf-8", errors="replace"))
-        elif line.strip():
-            lines.append(json.loads(line))
-    return lines, buffer
-
-
 def _failure(error: urllib3.exceptions.HTTPError) -> Failure:
     """What kind of failure a urllib3 error is."""
     if isinstance(error, urllib3.exceptions.NewConnectionError):
@@ -412,104 +384,6 @@ def _failure(error: urllib3.exceptions.HTTPError) -> Failure:
 
 def _resendable(method: str, error: urllib3.exceptions.HTTPError) -> bool:
     return resendable(method, _failure(error).kind)
-
-
-def answer_error(status: int, headers: Mapping[str, str], data: bytes, what: str, attempts: int) -> ApiError:
-    """The typed error for an error answer, with the attempts made (and whether pykorm gave up retrying)."""
-    return counted(error_from_response(status, data, what), attempts, gave_up=retry_after(status, headers)[0])
-
-
-def answer_of(
-    status: int, headers: Mapping[str, str], data: bytes, what: str, attempts: int, large: int = _LARGE_ANSWER
-) -> JSON:
-    """What an answer says: its decoded body, or (status 300 and above) its typed error, raised.
-
-    Answers of ``large`` bytes or more are decoded with full collections held off (:mod:`pykorm._base.gc`).
-    The server's warnings (``Warning`` headers) are issued as :class:`ServerWarning`.
-    """
-    if "Warning" in headers:
-        warn_from_server(headers, what)
-    if status >= 300:
-        raise answer_error(status, headers, data, what, attempts)
-    return decode_answer(status, headers, data, what, large)
-
-
-_WARNING = re.compile(r'\d{3} \S+ "((?:[^"\\]|\\.)*)"')
-
-
-def warn_from_server(headers: Mapping[str, str], what: str) -> None:
-    """Issue each ``Warning`` header of an answer (RFC 7234: ``299 - "text"``) as a :class:`ServerWarning`."""
-    getall = getattr(headers, "getlist", None) or getattr(headers, "getall", None)  # urllib3's, aiohttp's
-    values = list(getall("Warning", [])) if getall is not None else [headers["Warning"]]
-    for value in values:
-        for text in _WARNING.findall(value) or [value]:
-            warnings.warn(f"{what}: {text.replace(chr(92) + chr(34), chr(34))}", ServerWarning, stacklevel=3)
-
-
-def decode_answer(status: int, headers: Mapping[str, str], data: bytes, what: str, large: int = _LARGE_ANSWER) -> JSON:
-    """A 2xx answer: decoded JSON, the text of a plain-text answer, or None when empty."""
-    if not data:
-        return None
-    content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
-    if content_type and "json" not in content_type:
-        return data.decode("utf-8", errors="replace")  # /healthz, pod logs...
-    try:
-        if len(data) < large:
-            return json.loads(data)
-        with full_gc_held_off():  # a large list: see pykorm._base.gc
-            return json.loads(data)
-    except ValueError as error:
-        raise ServerUnavailable(
-            f"{what}: the answer is not JSON ({error}): {data[:200].decode(errors='replace')!r}", status=status
-        ) from None
-
-
-_BY_STATUS: dict[int, type[ApiError]] = {
-    400: ValidationError,
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    409: ConflictError,
-    410: Gone,
-    413: RequestTooLarge,
-    422: ValidationError,
-}
-
-# An apply the server cannot even type (a field its schema does not declare, a wrong type) is
-# answered with a 500 naming the field: "failed to create typed patch object (...): .spec.x: ..."
-_TYPED_PATCH = re.compile(r"failed to create typed (?:patch )?object[^:]*:\s*\.?([^:\s]+):\s*(.+)$", re.S)
-
-
-def error_from_response(status: int, data: bytes, what: str) -> ApiError:
-    """The typed exception for an API server's error answer (a ``Status`` object, usually)."""
-    try:
-        body = json.loads(data) if data else {}
-    except ValueError:
-        body = {"message": data.decode(errors="replace")[:500]}
-    return error_from_status(status, body if isinstance(body, dict) else {}, what)
-
-
-def error_from_status(status: int, body: dict[str, Any], what: str) -> ApiError:
-    """The typed exception for a decoded ``Status`` object (from an answer or a watch ERROR event)."""
-    reason = str(body.get("reason", ""))
-    message = f"{what}: {body.get('message') or reason or f'HTTP {status}'}"
-    if reason == "AlreadyExists":
-        return AlreadyExists(message, status=status, reason=reason, body=body)
-    text = str(body.get("message") or "")
-    if status >= 500 and "request is too large" in text:  # etcd's limit, answered as a 500
-        return RequestTooLarge(message, status=status, reason=reason, body=body)
-    typed = _TYPED_PATCH.search(text) if status >= 500 else None
-    if typed is not None:
-        cause = FieldError(typed.group(1).strip("."), typed.group(2).strip(), "FieldValueInvalid")
-        return ValidationError(message, causes=(cause,), status=status, reason=reason, body=body)
-    cls = _BY_STATUS.get(status, ServerUnavailable if status >= 500 or status == 429 else ApiError)
-    if cls is ValidationError:
-        causes = tuple(
-            FieldError(str(c.get("field", "")), str(c.get("message", "")), str(c.get("reason", "")))
-            for c in (body.get("details") or {}).get("causes") or ()
-        )
-        return ValidationError(message, causes=causes, status=status, reason=reason, body=body)
-    return cls(message, status=status, reason=reason, body=body)
 
 
 def shut_down(response: Any) -> None:
