@@ -434,8 +434,8 @@ def _is_view(info: TypeInfo) -> bool:
 
 
 def _to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
-    if value is None:
-        return None
+    if type(value) in _PLAIN or value is None:
+        return value  # most values (an enum member or a datetime is never exactly one of these types)
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.timezone.utc)
@@ -453,6 +453,10 @@ def _to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
     if isinstance(value, dict) and info.item is not None:
         return {k: _to_json(info.item, v, obj) for k, v in value.items()}
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool})
+"""The types whose values are their own JSON: no conversion to look for."""
 
 
 def _looks_like_python_names(nested: type[NestedClass], value: dict[str, Any]) -> bool:
