@@ -48,6 +48,7 @@ from ._base.errors import (
 from .fields import DataField, DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from .models._model import ClusterModel, Model, NamespacedModel, Nested, k8s_appsv1, k8s_core, k8s_custom_object, k8s_resource
 from ._data.owners import OwnerReference
+from ._data.dig import Maybe, dig, maybe
 from ._session.bulk import BulkResult
 from ._select.lookups import Q
 from ._select.plan import Plan
@@ -149,6 +150,9 @@ __all__ = [
     "WatchEvent",
     "crd",
     "crds",
+    "dig",
+    "maybe",
+    "Maybe",
     "http_status",
     "k8s_appsv1",
     "k8s_core",

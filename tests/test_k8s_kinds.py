@@ -513,3 +513,45 @@ def test_scale_works_for_a_crd_with_a_scale_subresource(pk: pykorm.Pykorm, k8s_n
 
     assert pk.scale(obj, 3).replicas == 3
     assert pk.refresh(obj).instances == 3 and pk.get_scale(obj).replicas == 3
+
+
+def test_builders_round_trip_through_the_server_as_the_official_client_reads_them(
+        k8s_cluster: Cluster, pk: pykorm.Pykorm, k8s_namespace: str) -> None:
+    """What a builder makes is what the server stores (the official client as the witness); a builder's
+    wrong extra field is refused before anything is sent."""
+    import base64
+
+    from kubernetes import client as k8s
+
+    from pykorm.k8s import config_map, deployment, job, secret, service_for
+
+    from .witness import official_client
+
+    web = pk.save(deployment("web", IMAGE, namespace=k8s_namespace, replicas=2, ports={"http": 8080},
+                             env={"MODE": "prod"}, pod={"termination_grace_period_seconds": 5}))
+    front = pk.save(service_for(web, port=80))
+    pk.save(config_map("site", {"index.html": "<h1>hi</h1>"}, namespace=k8s_namespace))
+    pk.save(secret("db", {"password": "s3cret", "key": b"\x00\xff"}, namespace=k8s_namespace))
+    pk.save(job("migrate", IMAGE, ["./migrate", "--all"], namespace=k8s_namespace, backoff_limit=0))
+    with pytest.raises(pykorm.ClientValidationError, match=r"spec\.template\.spec\.nodeSelectr"):
+        pk.save(deployment("typo", IMAGE, namespace=k8s_namespace, pod={"nodeSelectr": {"a": "b"}}))
+
+    with official_client(k8s_cluster) as api:
+        apps, core, batch = k8s.AppsV1Api(api), k8s.CoreV1Api(api), k8s.BatchV1Api(api)
+        served = apps.read_namespaced_deployment("web", k8s_namespace)
+        assert served.spec.replicas == 2 and served.spec.selector.match_labels == {"app": "web"}
+        assert served.spec.template.metadata.labels == {"app": "web"}
+        box = served.spec.template.spec.containers[0]
+        assert (box.name, box.image, box.ports[0].name, box.ports[0].container_port) == ("web", IMAGE, "http", 8080)
+        assert [(e.name, e.value) for e in box.env] == [("MODE", "prod")]
+        assert served.spec.template.spec.termination_grace_period_seconds == 5
+        service = core.read_namespaced_service("web", k8s_namespace)
+        assert service.spec.selector == {"app": "web"} and front.spec is not None
+        assert [(p.port, p.target_port) for p in service.spec.ports] == [(80, 8080)]
+        assert core.read_namespaced_config_map("site", k8s_namespace).data == {"index.html": "<h1>hi</h1>"}
+        data = core.read_namespaced_secret("db", k8s_namespace).data
+        assert base64.b64decode(data["password"]) == b"s3cret" and base64.b64decode(data["key"]) == b"\x00\xff"
+        served_job = batch.read_namespaced_job("migrate", k8s_namespace)
+        assert served_job.spec.backoff_limit == 0 and served_job.spec.template.spec.restart_policy == "Never"
+        assert served_job.spec.template.spec.containers[0].command == ["./migrate", "--all"]
+        assert "typo" not in [d.metadata.name for d in apps.list_namespaced_deployment(k8s_namespace).items]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, ov
 
 from .._base.errors import ReadOnlyException
 from .._base.paths import MISSING, Path, as_path, dotted, get_path, set_path
+from .dicts import nested_json
 from .tracking import tracked
 from .types import TypeInfo, describe, is_nested_class
 
@@ -434,8 +435,10 @@ def _is_view(info: TypeInfo) -> bool:
 
 
 def _to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
-    if type(value) in _PLAIN or value is None:
-        return value  # most values (an enum member or a datetime is never exactly one of these types)
+    if type(value) in _PLAIN or value is None:  # most values (an enum member or a datetime is never exactly one of these types)
+        if info.kind == "nested" and value is not None:
+            nested_json(info.python, value)  # raises: a str, int... is no nested object
+        return value
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.timezone.utc)
@@ -443,11 +446,13 @@ def _to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
     if info.kind == "enum" and isinstance(value, info.python):
         return value.value
     if is_nested_class(type(value)):
+        if info.kind == "nested" and not isinstance(value, info.python):
+            nested_json(info.python, value)  # raises: another class's object
         if obj is not None:
             value._attach(obj._root_object())
         return value._raw
-    if info.kind == "nested" and isinstance(value, dict):
-        return info.python(**value)._raw if _looks_like_python_names(info.python, value) else dict(value)
+    if info.kind == "nested":  # a dict: each key a field (its name or JSON key), each value checked at any depth
+        return nested_json(info.python, value)
     if isinstance(value, (list, tuple)) and info.item is not None:
         return [_to_json(info.item, v, obj) for v in value]
     if isinstance(value, dict) and info.item is not None:
@@ -457,12 +462,6 @@ def _to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
 
 _PLAIN = frozenset({str, int, float, bool})
 """The types whose values are their own JSON: no conversion to look for."""
-
-
-def _looks_like_python_names(nested: type[NestedClass], value: dict[str, Any]) -> bool:
-    """A dict given for a nested value may use attribute names or JSON keys; attribute names win."""
-    fields = nested._fields
-    return bool(value) and all(k in fields for k in value)
 
 
 class NestedList(MutableSequence[Any]):

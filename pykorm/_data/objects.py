@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from typing_extensions import Self, dataclass_transform
 
+from .dicts import with_prefix
 from .fields import DataField, declare, with_empty_fields
 from .options import option_keys
 from ..fields import DictNestedField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from ..fields import DataField as _DataFieldSpecifier
+from .._base.errors import ClientValidationError
 from .._base.paths import MISSING, get_path, set_path
 
 
@@ -92,7 +94,10 @@ class _Object(metaclass=_ObjectMeta):
             if field is None or not field.init:
                 choices = ", ".join(n for n, f in fields.items() if f.init)
                 raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}; fields are: {choices}")
-            field.__set__(self, value)
+            try:
+                field.__set__(self, value)
+            except ClientValidationError as error:  # a plain dict or list given for nested objects: the path from here
+                raise with_prefix(error, type(self).__name__, field.path) from None
         for name, field in fields.items():
             if name not in values and field.has_default and get_path(self._raw, field.path) is MISSING:
                 set_path(self._raw, field.path, field.to_json(field.make_default(), self))

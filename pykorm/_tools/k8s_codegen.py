@@ -333,6 +333,7 @@ def _package_source(kinds: Iterable[tuple[str, str, str]], inputs: K8sInputs, ge
         taken = sorted(k for k, m in names.items() if m == module)
         if taken:
             lines += ["    " + line for line in _wrapped(f"from .{module} import (", taken, ")", bare=f"from .{module} import ")]
+    lines += ["", "from . import _build", "from ._build import *  # noqa: F403 - builders of common objects (hand-written)"]
     lines += ["", "MODULES: tuple[str, ...] = ("] + [f"    {_py(m)}," for m in modules] + [")",
               '"""The group-version modules."""', "", "NAMES: dict[str, str] = {"]
     lines += [f"    {_py(n)}: {_py(m)}," for n, m in sorted(names.items())] + ["}",
@@ -340,6 +341,7 @@ def _package_source(kinds: Iterable[tuple[str, str, str]], inputs: K8sInputs, ge
               "", "MODELS: dict[tuple[str, str], tuple[str, str]] = {"] + table + ["}",
               '"""(apiVersion, kind) of every kind the server serves → (module, class name)."""', ""]
     lines += _wrapped("__all__ = [", [f'"{n}"' for n in sorted([*names, *modules, "model_of"])], "]")
+    lines.append("__all__ += _build.__all__")
     lines += ["", "", "def model_of(api_version: str, kind: str) -> Any:",
               '    """The model of ``api_version``/``kind`` (its module imported now), or None when no built-in kind is that."""',
               "    found = MODELS.get((api_version, kind))",
@@ -371,8 +373,10 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "k8s"
 
 
 def stale_modules(sources: Mapping[str, str], directory: Path = PACKAGE_DIR) -> list[str]:
-    """The files of ``directory`` that differ from ``sources`` (or are missing, or are no longer generated)."""
+    """The files of ``directory`` that differ from ``sources`` (or are missing, or are no longer generated; a
+    private module other than ``__init__.py`` is hand-written, as ``_build.py``)."""
     directory = Path(directory)
     present = {p.name for p in directory.glob("*.py")} if directory.is_dir() else set()
     stale = [name for name, text in sources.items() if not (directory / name).is_file() or (directory / name).read_text() != text]
-    return sorted(stale + [name for name in present - set(sources)])
+    hand_written = {name for name in present if name.startswith("_") and name != "__init__.py"}  # _build.py
+    return sorted(stale + [name for name in present - set(sources) - hand_written])

@@ -99,6 +99,9 @@ if TYPE_CHECKING:
     )
     from .storagemigration_v1 import StorageVersionMigration
 
+from . import _build
+from ._build import *  # noqa: F403 - builders of common objects (hand-written)
+
 MODULES: tuple[str, ...] = (
     "admissionregistration_v1",
     "apiextensions_v1",
@@ -376,6 +379,7 @@ __all__ = [
     "storage_v1",
     "storagemigration_v1",
 ]
+__all__ += _build.__all__
 
 
 def model_of(api_version: str, kind: str) -> Any:

@@ -1,0 +1,128 @@
+"""Plain dicts and lists given for nested fields: converted, and checked against the nested classes.
+
+``Deployment(spec={"replicas": 2, "template": {"spec": {"containers": [{"name": "web", ...}]}}})``: each
+key of a dict given for a :class:`pykorm.Nested` field is one of its fields, by Python name or by JSON
+key (``match_labels`` or ``matchLabels``); each value is checked against that field's type at any depth
+(lists, dicts of values, nested objects within). A key no field has or a value of the wrong type raises
+:class:`pykorm.ClientValidationError` naming the JSON path (``spec.template.spec.containers[0].imagee``) and, for
+a misspelt key, the nearest field — never a key kept as it is and refused (or pruned) by the server later.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import enum
+from typing import TYPE_CHECKING, Any, Mapping
+
+from .._base.errors import ClientValidationError, FieldError
+from .._base.paths import set_path
+from .types import TypeInfo, is_nested_class
+
+if TYPE_CHECKING:
+    from .types import NestedClass
+
+__all__ = ["checked", "nested_json", "with_prefix"]
+
+Where = tuple["str | int", ...]
+
+
+def _bad(where: Where, message: str) -> ClientValidationError:
+    """The error for a value given for a nested field that its class does not hold (``where``: the path inside it)."""
+    error = ClientValidationError(f"{_dotted(where)}: {message}" if where else message,
+                                  causes=(FieldError(_dotted(where), message, "FieldValueInvalid"),))
+    error.nested_where, error.nested_detail = where, message  # type: ignore[attr-defined]
+    return error
+
+
+def with_prefix(error: ClientValidationError, owner: str, path: tuple[str, ...]) -> ClientValidationError:
+    """``error`` (of :func:`nested_json`) seen from ``owner``'s constructor: the path starts at the field's
+    ``path``; another error as it is."""
+    where = getattr(error, "nested_where", None)
+    if where is None:
+        return error
+    found = _bad((*path, *where), getattr(error, "nested_detail"))
+    found.args = (f"{owner}: {found.args[0]}",)
+    return found
+
+
+def _dotted(where: Where) -> str:
+    text = ""
+    for part in where:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def nested_json(nested: type[NestedClass], value: Any, where: Where = ()) -> dict[str, Any]:
+    """The JSON dict of a ``nested`` object given as a dict (or as an instance), every key and value checked.
+
+    Raises:
+        ClientValidationError: a key ``nested`` has no field for, a value of the wrong type (the path says where).
+    """
+    if is_nested_class(type(value)):
+        if not isinstance(value, nested):
+            raise _bad(where, f"expected {nested.__name__} or a dict, got {type(value).__name__}")
+        instance: Any = value
+        own: dict[str, Any] = instance._raw  # the instance's own dict, not a copy
+        return own
+    if not isinstance(value, Mapping):
+        raise _bad(where, f"expected {nested.__name__} or a dict, got {type(value).__name__} {value!r:.60}")
+    fields = {name: f for name, f in nested._fields.items() if f.init}
+    by_key = {f.path[0]: f for f in fields.values() if len(f.path) == 1}
+    empty: Any = nested()
+    raw: dict[str, Any] = empty._raw  # its defaults
+    given: dict[int, Any] = {}  # id(field) -> the key it was given by
+    for key, item in value.items():
+        field = fields.get(key) if isinstance(key, str) else None
+        field = field or (by_key.get(key) if isinstance(key, str) else None)
+        if field is not None and given.setdefault(id(field), key) != key:
+            raise _bad((*where, *field.path), f"given twice, as {given[id(field)]!r} and as {key!r}")
+        if field is None:
+            names = sorted(fields)
+            near = difflib.get_close_matches(str(key), [*names, *by_key], n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise _bad((*where, str(key)), f"{nested.__name__} has no field {key!r}{hint} (fields: {', '.join(names)})")
+        if field._processes:
+            item = field.preprocessor(item)
+        set_path(raw, field.path, checked(field.info, item, (*where, *field.path)))
+    return raw
+
+
+def checked(info: TypeInfo, value: Any, where: Where = ()) -> Any:
+    """``value``'s JSON for a field of type ``info``; a nested dict within it checked by :func:`nested_json`."""
+    if value is None:
+        return None
+    kind = info.kind
+    if kind == "nested":
+        return nested_json(info.python, value, where)
+    if kind == "list":
+        if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple)):
+            raise _bad(where, f"expected a list, got {type(value).__name__} {value!r:.60}")
+        return [checked(info.item, v, (*where, i)) if info.item else v for i, v in enumerate(value)]
+    if kind == "dict":
+        if not isinstance(value, Mapping):
+            raise _bad(where, f"expected a dict, got {type(value).__name__} {value!r:.60}")
+        for key in value:
+            if not isinstance(key, str):
+                raise _bad((*where, repr(key)), f"a key is a str, not {type(key).__name__}")
+        return {k: checked(info.item, v, (*where, k)) if info.item else v for k, v in value.items()}
+    expected = _SCALARS.get(kind)
+    if expected is not None and (not isinstance(value, expected[0]) or (isinstance(value, bool) and bool not in expected[0])):
+        raise _bad(where, f"expected {expected[1]}, got {type(value).__name__} {value!r:.60}")
+    if kind in ("literal", "enum") and not isinstance(value, enum.Enum) and value not in info.choices:
+        raise _bad(where, f"expected one of {', '.join(map(repr, info.choices))}, got {value!r:.60}")
+    if isinstance(value, datetime.datetime):  # as pykorm writes times: UTC, to the second
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=datetime.timezone.utc)
+        return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+_SCALARS: dict[str, tuple[tuple[type, ...], str]] = {
+    "str": ((str,), "a str"),
+    "int": ((int,), "an int"),
+    "float": ((int, float), "a number"),
+    "bool": ((bool,), "a bool"),
+    "datetime": ((datetime.datetime, str), "a datetime"),
+    "int_or_string": ((int, str), "an int or a str"),
+}
+"""The Python types a JSON scalar field takes (bool is an int in Python: refused where an int or str is wanted)."""
