@@ -12,6 +12,7 @@ import pytest
 
 import pykorm
 from pykorm.controller import Informer, Manager, Request, Watch, strip_managed_fields
+from pykorm.controller._feed import feeds_of
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster
 
@@ -121,6 +122,59 @@ def test_a_server_without_streaming_lists_is_listed_instead(k8s_cluster: Cluster
         finally:
             informer.stop()
             required.stop()
+
+
+def test_a_manager_and_pk_cache_share_one_watch_never_handing_slimmed_objects_to_pk_cache(k8s_cluster: Cluster) -> None:
+    """One list and watch for a Manager's cache and pk.cache of the same objects (issue 21); both see the changes;
+    pk.cache (whole objects asked) never gets the manager's slimmed ones; each stops on its own. About 3 s."""
+    opened: list[str] = []
+
+    def note(request: Any) -> None:
+        if "/configmaps" in request.url and "watch=" in request.url:
+            opened.append(request.url)
+
+    pk = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, make_default=False, field_manager="share-test",
+                       event_hooks={"request": [note]})
+    try:
+        namespace = new_namespace(pk, "share")
+        pk.save(ConfigMap(namespace=namespace, name="a", data={"k": "1"}))  # an Update entry in managedFields
+        cache = pk.cache(ConfigMap, namespace)
+        manager = Manager(pk, namespace=namespace)  # slim_managed_fields by default: it may get more, never less
+        reconciled: list[str] = []
+
+        @manager.reconciler(ConfigMap)
+        def reconcile(request: Request[ConfigMap]) -> None:
+            reconciled.append(request.name)
+
+        manager.start()
+        assert manager.synced(60)
+        managed = manager.cache(ConfigMap)
+        assert managed.store is cache.store  # one store
+        pk.save(ConfigMap(namespace=namespace, name="b", data={"k": "2"}))
+        wait_for(lambda: "b" in reconciled and cache.get("b", namespace) is not None, 30, "the change seen by both")
+        streams = [url for url in opened if "sendInitialEvents" not in url]
+        assert len(streams) == 1 and len(opened) == 2, opened  # one streamed first list, then one watch
+        assert managers(cache.store.get(f"{namespace}/a") or {}) == [("share-test", "Update")]  # not slimmed
+        live = sorted(c.metadata.name for c in witness(k8s_cluster).list_namespaced_config_map(namespace).items)
+        assert sorted(c.name for c in cache.query.exclude(name="kube-root-ca.crt").all()) == \
+            sorted(c.name for c in managed.query.exclude(name="kube-root-ca.crt").all()) == \
+            [n for n in live if n != "kube-root-ca.crt"] == ["a", "b"]
+
+        cache.stop()  # the manager's cache reads on
+        with pytest.raises(pykorm.CacheUnavailable, match="stopped"):
+            cache.get("a", namespace)
+        pk.save(ConfigMap(namespace=namespace, name="c"))
+        wait_for(lambda: "c" in reconciled and managed.get("c", namespace) is not None, 30, "the manager goes on")
+        again = pk.cache(ConfigMap, namespace)  # a new informer on the running watch: no new request
+        assert again is not cache and again.store is managed.store and len(opened) == 2
+        manager.stop(30)  # pk.cache's informer keeps the watch open
+        pk.save(ConfigMap(namespace=namespace, name="d"))
+        wait_for(lambda: again.get("d", namespace) is not None, 30, "pk.cache goes on")
+        assert "d" not in reconciled and managed.stopped
+        again.stop()  # the last one: the watch closes, and the session's registry keeps no store alive
+        assert again.stopped and not feeds_of(pk)._feeds
+    finally:
+        pk.close()
 
 
 def test_pk_cache_after_a_running_manager_with_slimmed_objects_gets_whole_objects(session: pykorm.Pykorm) -> None:

@@ -364,6 +364,8 @@ class Pykorm(BlockingVerbs):
 
         ``pk.cache(Pod).query.filter(...)`` then runs on memory, kept current by a watch;
         ``Model.query....cached()`` is the same. :meth:`close` stops them (see :mod:`pykorm.controller`).
+        It shares its list and watch with a ``Manager`` of this session caching the same objects (and
+        never gets objects a transform slimmed: whole objects, as the server sends them).
         An informer stopped since (``informer.stop()``, :meth:`close`) or whose thread ended is replaced
         by a new one; queries made on the stopped one raise :class:`CacheUnavailable`.
 
@@ -379,7 +381,7 @@ class Pykorm(BlockingVerbs):
             informer = caches.get(key)
             if informer is None or informer.stopped:  # never hand out a dead cache: a new informer instead
                 informer = caches[key] = Informer(model, session=self, namespace=namespace, selector=selector,
-                                                  cluster=cluster).start()
+                                                  cluster=cluster, shared=True).start()
         found: Informer[M] = informer.wait_synced(timeout)
         return found
 
