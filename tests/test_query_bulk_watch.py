@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from typing import Any, Iterator
@@ -158,3 +159,31 @@ def test_wait_for_and_wait_until(pk: pykorm.Pykorm, k8s_namespace: str) -> None:
 
     threading.Thread(target=lambda: (time.sleep(0.5), pk.delete(pk.get(Plant, "w2", k8s_namespace)))).start()
     assert pk.wait_for(pk.get(Plant, "w2", k8s_namespace), lambda p: p is None, timeout=20) is None
+
+
+def test_a_wait_on_an_idle_object_times_out_for_its_condition_not_the_server(
+    pk: pykorm.Pykorm, k8s_namespace: str,
+) -> None:
+    """Nothing changes and the server is fine: the wait's last stream, which the server could not be asked to
+    end before the deadline (under a second left), is cut by the deadline: no dead connection. Before, both
+    sessions said "the API server could not be reached at the end (... the connection is presumed dead)"."""
+    from pykorm.aio import AsyncPykorm
+
+    plant = pk.save(Plant(namespace=k8s_namespace, name="idle", variety="Frost"))
+    errors: list[pykorm.WaitTimeout] = []
+    started = time.monotonic()
+    with pytest.raises(pykorm.WaitTimeout) as caught:
+        pk.wait_for(plant, lambda p: False, timeout=1.5)  # a stream ended by the server at 1 s, then one cut at 1.5 s
+    errors.append(caught.value)
+
+    async def awaited() -> None:
+        async with AsyncPykorm(kubeconfig=pk.kubeconfig, context=pk.context) as apk:
+            with pytest.raises(pykorm.WaitTimeout) as caught:
+                await apk.wait_for(await apk.get(Plant, "idle", k8s_namespace), lambda p: False, timeout=1.5)
+            errors.append(caught.value)
+
+    asyncio.run(awaited())
+    assert time.monotonic() - started < 3 + 2 * 1.0  # each ends at its deadline (+ 1 s)
+    for error in errors:
+        assert str(error) == f"Plant {k8s_namespace}/idle: condition not met within 1.5 s" and error.__cause__ is None
+        assert error.last is not None and error.last.name == "idle"

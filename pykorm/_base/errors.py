@@ -14,7 +14,8 @@
     │   ├── Gone                      410 (expired resourceVersion or continue token)
     │   ├── ExecFailed                a command run by pk.exec could not run (or how it ended is unknown)
     │   └── ServerUnavailable         5xx, 429 still throttled after the retries, timeouts, refused
-    │                                 or broken connections (a lost answer to a write: outcome unknown)
+    │       │                         or broken connections (a lost answer to a write: outcome unknown)
+    │       └── StreamSilent          an open watch or followed log sent nothing for its read timeout
     ├── ClientValidationError         caught before any request (required field, type, name)
     ├── ReadOnlyException             a read-only field was changed once set
     ├── BulkError                     a bulk operation stopped: what was done, what failed, what was not tried
@@ -24,14 +25,12 @@
     ├── CRDNotEstablished             an installed CRD did not become Established and served
     ├── LeaderElectionLost            a controller manager lost its Lease (pykorm.controller)
     ├── ReconcileCancelled            a reconcile's request refused: past its timeout, Lease lost, stopping
-    ├── CacheUnavailable              an informer's cache read while not kept current: not synced yet,
-    │                                 stopped (stop(), pk.close()), or its thread ended
-    └── ControlPlaneError             the local control plane (pykorm.testing)
-        ├── GoNotFound
-        ├── BuildFailed
-        ├── BinaryNotFound
-        └── StartFailed
-            └── StartTimeout
+    └── CacheUnavailable              an informer's cache read while not kept current: not synced yet,
+                                      stopped (stop(), pk.close()), or its thread ended
+
+The local control plane's errors are ``pykorm.testing``'s (:mod:`pykorm.testing._errors`): ``ControlPlaneError``
+(a ``PykormError``) and under it ``GoNotFound``, ``BuildFailed``, ``BinaryNotFound``, ``StartFailed`` and its
+``StartTimeout``; ``pykorm.ControlPlaneError`` and the others still name them.
 
 Warnings: ``PrunedFieldsWarning`` (a ``UserWarning``) when ``apply`` leaves out fields the
 server's schema does not declare; ``ServerWarning`` (a ``UserWarning``) for each warning the API
@@ -52,8 +51,6 @@ from typing import Any
 __all__ = [
     "AlreadyExists",
     "ApiError",
-    "BinaryNotFound",
-    "BuildFailed",
     "BulkError",
     "CRDNotEstablished",
     "CacheUnavailable",
@@ -61,12 +58,10 @@ __all__ = [
     "ClientValidationError",
     "ConfigurationError",
     "ConflictError",
-    "ControlPlaneError",
     "ExecFailed",
     "FieldError",
     "Forbidden",
     "Gone",
-    "GoNotFound",
     "LeaderElectionLost",
     "ReconcileCancelled",
     "NotFound",
@@ -77,8 +72,7 @@ __all__ = [
     "ServerUnavailable",
     "ServerWarning",
     "StatusNotWritten",
-    "StartFailed",
-    "StartTimeout",
+    "StreamSilent",
     "TLSVerificationError",
     "Unauthorized",
     "ValidationError",
@@ -186,6 +180,12 @@ class ServerUnavailable(ApiError):
     """The API server could not be reached or failed (5xx, timeout, connection refused)."""
 
 
+class StreamSilent(ServerUnavailable):
+    """A stream the API server opened (a watch, a followed log) sent nothing for its read timeout: the
+    connection is presumed dead. A read timeout cut short by the caller's deadline is no such silence:
+    a wait that ends so reports no unreachable server."""
+
+
 class ClientValidationError(PykormError, ValueError):
     """pykorm found the object invalid before sending it; ``causes`` lists each field."""
 
@@ -247,30 +247,6 @@ class CacheUnavailable(PykormError):
     """An informer's cache was read while nothing keeps it current: it has not synced yet, it was stopped
     (``informer.stop()``, ``pk.close()``, a manager's shutdown), or its thread ended on an error. A stale or
     partial answer is refused; ``pk.cache(...)`` and ``query.cached()`` start a new informer for a stopped one."""
-
-
-class ControlPlaneError(PykormError):
-    """The local control plane could not be built or started."""
-
-
-class GoNotFound(ControlPlaneError):
-    """A build of the control plane is needed and no Go toolchain is installed."""
-
-
-class BuildFailed(ControlPlaneError):
-    """``go`` failed to build a control-plane binary."""
-
-
-class BinaryNotFound(ControlPlaneError):
-    """An environment variable names a control-plane binary that does not exist."""
-
-
-class StartFailed(ControlPlaneError):
-    """A control-plane process exited or never became ready; the message quotes its log."""
-
-
-class StartTimeout(StartFailed):
-    """A control-plane process did not become ready in time."""
 
 
 class PrunedFieldsWarning(UserWarning):

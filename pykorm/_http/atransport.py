@@ -21,7 +21,7 @@ from typing import Any, AsyncGenerator, Callable
 import aiohttp
 from yarl import URL
 
-from .._base.errors import ServerUnavailable
+from .._base.errors import ServerUnavailable, StreamSilent
 from typing_extensions import Unpack
 
 from .hooks import Request, Response, await_hooks
@@ -105,7 +105,7 @@ class AsyncTransport(Endpoint):
                 if raw and buffer:
                     yield buffer.decode("utf-8", errors="replace")
             except asyncio.TimeoutError as error:
-                raise ServerUnavailable(
+                raise StreamSilent(
                     f"watch {path}: nothing received within the read timeout; the connection is presumed dead"
                 ) from error.with_traceback(None)
             except aiohttp.ClientError as error:

@@ -22,7 +22,7 @@ import urllib3
 from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import connection_from_url
 
-from .._base.errors import ConfigurationError, ServerUnavailable
+from .._base.errors import ConfigurationError, ServerUnavailable, StreamSilent
 from .answers import (
     answer_error, answer_of, decode_answer, decode_json, error_from_response, error_from_status, read_lines,
     warn_from_server,
@@ -223,7 +223,7 @@ class Transport(Endpoint):
                 if raw and buffer:
                     yield buffer.decode("utf-8", errors="replace")
             except urllib3.exceptions.ReadTimeoutError as error:
-                raise ServerUnavailable(
+                raise StreamSilent(
                     f"watch {path}: nothing received within the read timeout; the connection is presumed dead"
                 ) from error.with_traceback(None)
             except (urllib3.exceptions.HTTPError, OSError) as error:

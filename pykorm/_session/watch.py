@@ -45,7 +45,7 @@ import time
 from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Hashable, Iterator, Mapping, TypeVar
 
 from .._base.drive import iterate, run
-from .._base.errors import Gone, ServerUnavailable, WaitTimeout
+from .._base.errors import Gone, ServerUnavailable, StreamSilent, WaitTimeout
 from .._select.lookups import Leaf, Node
 from .pager import Pager
 from .._http.retry import RetryPolicy, log
@@ -64,6 +64,7 @@ Raw = dict[str, Any]
 
 DEFAULT_SILENCE = 45.0  # seconds without a byte before a stream is presumed dead
 _MAX_OUTAGE_SECONDS = 300.0
+_SERVER_END_MARGIN = 0.5  # seconds between a watch's timeoutSeconds and its end as the client sees it, at most
 _SERVER_TIMEOUT = (300.0, 600.0)  # seconds: client-go's reflector asks minWatchTimeout (5 min) times [1, 2)
 _PAGE_SIZE = 500
 _RECONNECT = RetryPolicy(backoff=0.5, max_backoff=10.0)  # waits between failed streams in a row
@@ -117,6 +118,7 @@ class Watcher(Generic[M]):
         self.keep: Callable[[Raw], Raw] | None = None
         """What the watcher keeps (and reports) of each matching object listed or changed: an informer's
         compaction and transform; None: the object as decoded."""
+        self._cut_by_deadline = False  # the last stream's read timeout is the time left, shorter than its silence
 
     # -- public ------------------------------------------------------------------------
 
@@ -193,6 +195,11 @@ class Watcher(Generic[M]):
                     relist = True  # the resourceVersion is forgotten: list again at once
                     continue
                 failure: Exception = error  # the list itself expired: wait before the next
+            except StreamSilent as error:
+                if self._expired() and self._cut_by_deadline:
+                    self.last_error = None  # the server answered: the read timeout was the deadline's, no silence
+                    return
+                self.last_error = failure = error
             except ServerUnavailable as error:
                 self.last_error = failure = error
             if self._expired():
@@ -238,16 +245,16 @@ class Watcher(Generic[M]):
             server_timeout = max(1.0, self.silence * 0.8)
         else:
             server_timeout = random.uniform(*_SERVER_TIMEOUT)
-        params = {
-            **self.params,
-            "watch": True,
-            "resourceVersion": self.version,
-            "allowWatchBookmarks": True,
-            "timeoutSeconds": max(1, int(self._remaining(server_timeout))),
-        }
-        # The read timeout notices a silent connection, and ends the last stream at the deadline.
+        ends = max(1, int(self._remaining(server_timeout)))  # whole seconds: the server's end comes before the deadline
+        params = {**self.params, "watch": True, "resourceVersion": self.version, "allowWatchBookmarks": True,
+                  "timeoutSeconds": ends}
+        # The read timeout notices a silent connection, and ends the last stream at the deadline. A stream the
+        # server was asked to end before the deadline that stays silent until then is dead; a stream it could not
+        # be asked to end in time (under a second left, or its end too close to the deadline) proves nothing so.
+        silence = self._remaining(self.silence)
+        self._cut_by_deadline = silence < self.silence and ends > silence - _SERVER_END_MARGIN
         client = self.client.until(self.deadline)
-        return client.stream(self.path, params, silence=max(0.1, self._remaining(self.silence)), opened=self.opened)
+        return client.stream(self.path, params, silence=max(0.1, silence), opened=self.opened)
 
     def _apply(self, event: dict[str, Any]) -> Iterator[tuple[str, Raw]]:
         kind, raw = event.get("type"), event.get("object") or {}
