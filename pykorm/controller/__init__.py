@@ -37,6 +37,7 @@ from ._informer import Informer
 from ._leader import LeaderElection, LeaderElector
 from ._limiter import MaxOf, TokenBucket, default_rate_limiter
 from ._manager import Manager
+from .._base.public import show_as
 from ._owned import apply_owned, apply_owned_async
 from ._predicates import (
     ANY, DEFAULT, Predicate, annotations_changed, deletion_started, finalizers_changed, generation_changed,
@@ -84,3 +85,5 @@ def cache(
     from .._session.session import default_session
 
     return (session or default_session()).cache(model, namespace, selector, timeout=timeout)
+
+show_as(__name__, __all__, globals())

@@ -9,11 +9,13 @@ through pykorm's ``pytest11`` entry point.
 
 from __future__ import annotations
 
+from .._base.public import show_as
 from .._session.crd_install import install_crds
 from .._base.versions import KUBERNETES_RELEASES, KUBERNETES_VERSION
 from ._binaries import Binaries, ensure_binaries, find_binaries
 from ._cluster import Cluster
 from ._controlplane import LocalControlPlane
+from ._errors import BinaryNotFound, BuildFailed, ControlPlaneError, GoNotFound, StartFailed, StartTimeout
 from ._faultproxy import Exchange, FaultProxy
 from ._webhooks import LocalWebhooks, serve_webhooks
 
@@ -21,13 +23,21 @@ __all__ = [
     "KUBERNETES_RELEASES",
     "KUBERNETES_VERSION",
     "Binaries",
+    "BinaryNotFound",
+    "BuildFailed",
     "Cluster",
+    "ControlPlaneError",
     "Exchange",
     "FaultProxy",
+    "GoNotFound",
     "LocalControlPlane",
     "LocalWebhooks",
+    "StartFailed",
+    "StartTimeout",
     "ensure_binaries",
     "find_binaries",
     "install_crds",
     "serve_webhooks",
 ]
+
+show_as(__name__, __all__, globals())

@@ -80,3 +80,26 @@ def test_http_status_blames_the_client_the_cluster_or_the_app() -> None:
     }
     assert {type(e).__name__ + str(getattr(e, "status", "")): pykorm.http_status(e) for e in cases} == {
         type(e).__name__ + str(getattr(e, "status", "")): status for e, status in cases.items()}
+
+
+def test_the_control_planes_errors_are_pykorm_testings_and_keep_their_documented_paths() -> None:
+    """Raised only by the local control plane, they moved to pykorm.testing; pykorm.X and pykorm.exceptions.X
+    (documented before) still name the same classes, and `import pykorm` does not load the testing kit for them."""
+    import subprocess
+    import sys
+
+    import pykorm.testing
+
+    moved = sorted(pykorm.exceptions.MOVED_TO_TESTING)
+    assert moved == sorted(pykorm.testing._errors.__all__)
+    for name in moved:
+        error = getattr(pykorm.testing, name)
+        assert getattr(pykorm, name) is error is getattr(pykorm.exceptions, name) and issubclass(error, pykorm.PykormError)
+        assert name in pykorm.testing.__all__ and name not in pykorm.__all__ and name not in errors.__all__
+        assert error.__module__ == "pykorm.testing"
+    assert issubclass(pykorm.testing.StartTimeout, pykorm.testing.StartFailed)
+    assert issubclass(pykorm.testing.BuildFailed, pykorm.testing.ControlPlaneError)
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        pykorm.Nope  # noqa: B018
+    program = "import sys, pykorm, pykorm.exceptions; pykorm.__doc__; print('pykorm.testing' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout == "False\n"

@@ -33,3 +33,18 @@ def test_the_original_paths_name_the_same_objects() -> None:
 def test_star_import_gives_names_not_modules() -> None:
     assert not {"pykorm", "models", "fields", "exceptions"} & set(pykorm.__all__)
     assert {"DataField", "DictNestedField", "ListField", "Nested", "Spec", "Pykorm"} <= set(pykorm.__all__)
+
+
+def test_the_controller_and_testing_classes_show_their_public_path() -> None:
+    import pykorm.controller
+    import pykorm.testing
+
+    for module in (pykorm.controller, pykorm.testing):
+        shown = {name: getattr(module, name).__module__ for name in module.__all__ if isinstance(getattr(module, name), type)}
+        assert len(shown) >= 5 and set(shown.values()) == {module.__name__}, shown
+    assert repr(pykorm.controller.Manager) == "<class 'pykorm.controller.Manager'>"
+    assert repr(pykorm.testing.LocalControlPlane) == "<class 'pykorm.testing.LocalControlPlane'>"
+    error = pykorm.testing.StartTimeout("etcd was not ready after 1 s")
+    assert traceback.format_exception_only(type(error), error)[0].startswith("pykorm.testing.StartTimeout: ")
+    assert type(pickle.loads(pickle.dumps(error))) is pykorm.testing.StartTimeout
+    assert pickle.loads(pickle.dumps(pykorm.controller.Watch)) is pykorm.controller.Watch
