@@ -25,21 +25,15 @@ import pytest
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from pykorm._base.errors import (
-    BinaryNotFound,
-    BuildFailed,
-    ClientValidationError,
-    CRDNotEstablished,
-    GoNotFound,
-    NotFound,
-    StartFailed,
-    StartTimeout,
-)
+from pykorm._base.errors import ClientValidationError, CRDNotEstablished, NotFound
 from pykorm._base.versions import KUBERNETES_RELEASES, KUBERNETES_VERSION
-from pykorm.testing import Binaries, Cluster, LocalControlPlane, ensure_binaries, find_binaries, install_crds
+from pykorm.testing import (
+    Binaries, BinaryNotFound, BuildFailed, Cluster, GoNotFound, LocalControlPlane, StartFailed, StartTimeout, ensure_binaries,
+    find_binaries, install_crds,
+)
 from pykorm._session.crd_install import load_manifests
 from pykorm.testing import _controlplane
-from pykorm.testing._binaries import parse_release_gomod, wrapper_gomod
+from pykorm.testing._gobuild import parse_release_gomod, wrapper_gomod
 from pykorm.testing._keys import ec_private_key_pem
 
 PEACH_CRD = Path(__file__).parent.parent / "crds" / "peaches.pykorm.infomaniak.com.yaml"

@@ -15,21 +15,26 @@ from __future__ import annotations
 
 import json
 import keyword
-import re
 from typing import Any, Mapping
 
 from .._schema.crd import COLUMN_TYPES, json_path
 from ..models._model import NamespacedModel, Nested
 from .._data.options import ITEM_OPTIONS, NON_EMPTY, OPTIONS
+from .codegen_text import (
+    WIDTH, assignment, attribute, call, docstring_fits, pascal, path_literal, py, singular, snake_case,
+)
 
 __all__ = ["model_source", "snake_case"]
+
+# pykorm._tools.k8s_codegen writes its modules with the same text helpers, under these names.
+_WIDTH, _attr, _call, _py = WIDTH, attribute, call, py
+
 
 _CAMEL_OPTIONS = {camel: snake for snake, camel in OPTIONS.items()}
 _WRAPPER_KEYS = {"type", "properties", "required", "description"}
 _MODEL_RESERVED = {n for n in dir(NamespacedModel) if not n.startswith("_")} | {"Meta"}
 _NESTED_RESERVED = {n for n in dir(Nested) if not n.startswith("_")}
 _TAKEN_NAMES = {"Any", "Literal", "datetime", "pykorm", "DataField", "DictNestedField", "ListField", "Spec", "Status"}
-_WIDTH = 110
 
 
 def model_source(*manifests: Mapping[str, Any]) -> str:
@@ -80,7 +85,7 @@ class _Module:
         kind = names["kind"]
         stored = next((v for v in versions if v.get("storage")), versions[0])
         for version in sorted(versions, key=lambda v: v is not stored):
-            name = kind if version is stored else kind + _pascal(version["name"])
+            name = kind if version is stored else kind + pascal(version["name"])
             model = _Class(self._name(name, ""), "NamespacedModel" if spec.get("scope") == "Namespaced" else "ClusterModel",
                            None)
             if version is not stored or len(versions) > 1:
@@ -90,10 +95,10 @@ class _Module:
     def _model(self, model: _Class, spec: Mapping[str, Any], names: Mapping[str, Any], version: Mapping[str, Any]) -> None:
         schema = version.get("schema", {}).get("openAPIV3Schema", {})
         kind = names["kind"]
-        kind_arg = "" if model.name == kind else f", kind={_py(kind)}"
-        model.decorator = f"@pykorm.k8s_custom_object({_py(spec['group'])}, {_py(version['name'])}, {_py(names['plural'])}{kind_arg})"
+        kind_arg = "" if model.name == kind else f", kind={py(kind)}"
+        model.decorator = f"@pykorm.k8s_custom_object({py(spec['group'])}, {py(version['name'])}, {py(names['plural'])}{kind_arg})"
         description = schema.get("description")
-        if _docstring_fits(description):
+        if docstring_fits(description):
             model.doc = description
         elif description:
             model.meta["description"] = description  # the docstring's first paragraph would not say it exactly
@@ -144,7 +149,7 @@ class _Module:
             if found is not None and _column_fits(column, found[1]):
                 position, field = found
                 default = field.attr.replace("_", " ").title()
-                field.args.append("printer_column=True" if column["name"] == default else f"printer_column={_py(column['name'])}")
+                field.args.append("printer_column=True" if column["name"] == default else f"printer_column={py(column['name'])}")
             else:
                 raw.append(dict(column))
         if raw:
@@ -164,17 +169,17 @@ class _Module:
     def _field(self, owner: _Class, func: str, root: str, key: str, schema: Mapping[str, Any], required: bool,
                path: tuple[str, ...]) -> None:
         reserved = _MODEL_RESERVED if owner.base != "Nested" else _NESTED_RESERVED
-        attr = _attr(key, reserved, {f.attr for f in owner.fields}, root)
+        attr = attribute(key, reserved, {f.attr for f in owner.fields}, root)
         schema = dict(schema)
         notes: list[str] = []
         annotation, kind, nested, options = self._type(schema, key, owner.name, notes)
         nullable = options.pop("nullable", False)
         if kind == "nested" and nested is not None:
-            func, args = "DictNestedField", [nested.name, _path_literal(path)]  # these take the whole path
+            func, args = "DictNestedField", [nested.name, path_literal(path)]  # these take the whole path
         elif kind == "list" and nested is not None and annotation == f"list[{nested.name}]":
-            func, args = "ListField", [nested.name, _path_literal(path)]
+            func, args = "ListField", [nested.name, path_literal(path)]
         else:
-            args = [_path_literal((key,))]
+            args = [path_literal((key,))]
         self.uses.add(func)
         if required:
             args.append("required=True")
@@ -185,17 +190,17 @@ class _Module:
                 args.append("allow_empty=True")
         optional = nullable or (not required and "default" not in schema and func != "ListField")
         if "default" in schema:
-            args.append(f"default={_py(schema['default'])}")
+            args.append(f"default={py(schema['default'])}")
         elif func == "ListField" and not required:
             args.append("default_factory=list")
         elif not required:
             args.append("default=None")
         if nullable:
             args.append("nullable=True")
-        args += [f"{name}={_py(value)}" for name, value in options.items()]
+        args += [f"{name}={py(value)}" for name, value in options.items()]
         description = schema.get("description")
         if description:
-            args.append(f"description={_py(description)}")
+            args.append(f"description={py(description)}")
         field = _Field(attr, annotation + (" | None" if optional else ""), func, args, path, kind, description,
                        notes, nested if kind == "nested" else None)
         owner.fields.append(field)
@@ -213,7 +218,7 @@ class _Module:
             consumed.add("x-kubernetes-preserve-unknown-fields")
             self.uses.add("Any")
         elif "enum" in schema and _enum_type(schema["enum"]) == schema.get("type"):
-            annotation, kind = f"Literal[{', '.join(_py(v) for v in schema['enum'])}]", "literal"
+            annotation, kind = f"Literal[{', '.join(py(v) for v in schema['enum'])}]", "literal"
             consumed.add("enum")
             self.uses.add("Literal")
         elif schema.get("type") == "string" and schema.get("format") == "date-time":
@@ -226,13 +231,13 @@ class _Module:
         elif schema.get("type") == "array":
             consumed.add("items")
             items = dict(schema.get("items") or {})
-            item, item_kind, nested, item_options = self._type(items, _singular(key), parent, notes)
+            item, item_kind, nested, item_options = self._type(items, singular(key), parent, notes)
             annotation, kind = f"list[{item}{' | None' if items.get('nullable') else ''}]", "list"
             options.update(self._item_options(item_kind, item_options, items, notes, "items"))
         elif schema.get("type") == "object" and "properties" not in schema and isinstance(schema.get("additionalProperties"), Mapping):
             consumed.add("additionalProperties")
             values = dict(schema["additionalProperties"])
-            item, item_kind, nested, item_options = self._type(values, _singular(key), parent, notes)
+            item, item_kind, nested, item_options = self._type(values, singular(key), parent, notes)
             annotation, kind = f"dict[str, {item}{' | None' if values.get('nullable') else ''}]", "dict"
             options.update(self._item_options(item_kind, item_options, values, notes, "additionalProperties"))
         elif schema.get("type") == "object" and "properties" not in schema and schema.get("x-kubernetes-preserve-unknown-fields"):
@@ -270,7 +275,7 @@ class _Module:
 
     def _nested(self, schema: Mapping[str, Any], key: str, parent: str) -> _Class:
         doc = schema.get("description")
-        nested = _Class(self._name(_pascal(key), parent), "Nested", doc if _docstring_fits(doc) else None)
+        nested = _Class(self._name(pascal(key), parent), "Nested", doc if docstring_fits(doc) else None)
         required = set(schema.get("required", ()))
         for child, child_schema in (schema.get("properties") or {}).items():
             self._field(nested, "DataField", "", child, child_schema, child in required, (child,))
@@ -313,60 +318,14 @@ def _class_lines(cls: _Class) -> list[str]:
     if cls.meta:
         body += ([""] if body else []) + ["    class Meta:"]
         for key, value in cls.meta.items():
-            body += _assignment(f"        {key}", value)
+            body += assignment(f"        {key}", value)
     for field in cls.fields:
         if body and (field is cls.fields[0] or field.notes):
             body.append("")
         if field.notes:
             body.append(f"    # not carried over from the CRD: {', '.join(field.notes)}")
-        body += _call(f"    {field.attr}: {field.annotation} = {field.func}", field.args, "    ")
+        body += call(f"    {field.attr}: {field.annotation} = {field.func}", field.args, "    ")
     return lines + (body or ["    pass"])
-
-
-def _assignment(head: str, value: Any) -> list[str]:
-    """``name = value``, over several lines when long: a list item or a string chunk per line."""
-    line = f"{head} = {_py(value)}"
-    if len(line) <= _WIDTH:
-        return [line]
-    inner = " " * (len(head) - len(head.lstrip()) + 4)
-    if isinstance(value, str):
-        return [f"{head} = ("] + [inner + chunk for chunk in _chunks(value, len(inner))] + [f"{inner[:-4]})"]
-    if isinstance(value, (list, tuple)):
-        opening, closing = ("[", "]") if isinstance(value, list) else ("(", ")")
-        return [f"{head} = {opening}"] + [f"{inner}{_py(v)}," for v in value] + [f"{inner[:-4]}{closing}"]
-    if isinstance(value, dict):
-        return [f"{head} = {{"] + [f"{inner}{_py(k)}: {_py(v)}," for k, v in value.items()] + [f"{inner[:-4]}}}"]
-    return [line]
-
-
-def _call(head: str, args: list[str], indent: str) -> list[str]:
-    line = f"{head}({', '.join(args)})"
-    if len(line) <= _WIDTH:
-        return [line]
-    inner = indent + "    "
-    out = [f"{head}("]
-    for arg in args:
-        name, _, value = arg.partition("=") if re.match(r"^\w+=", arg) else ("", "", arg)
-        text = f"{inner}{arg},"
-        if len(text) > _WIDTH and name and value.startswith('"'):
-            out += [f"{inner}{name}=("] + [f"{inner}    {chunk}" for chunk in _chunks(json.loads(value), len(inner) + 4)]
-            out.append(f"{inner}),")
-        else:
-            out.append(text)
-    return out + [f"{indent})"]
-
-
-def _chunks(text: str, indent: int) -> list[str]:
-    """A long string as adjacent literals that fit the line width (their concatenation is ``text``)."""
-    width = max(40, _WIDTH - indent - 2)
-    chunks, current = [], ""
-    for word in re.split(r"(?<=\s)", text):
-        if current and len(json.dumps(current + word, ensure_ascii=False)) > width:
-            chunks.append(current)
-            current = ""
-        current += word
-    chunks.append(current)
-    return [json.dumps(chunk, ensure_ascii=False) for chunk in chunks]
 
 
 def _walk(cls: _Class, prefix: tuple[str, ...]) -> Any:
@@ -387,87 +346,12 @@ def _column_fits(column: Mapping[str, Any], field: _Field) -> bool:
         column.get("description") == field.description
 
 
-def _docstring_fits(text: Any) -> bool:
-    """True when a one-line docstring says ``text`` exactly (as its first paragraph, on one line)."""
-    return isinstance(text, str) and bool(text) and "\n" not in text and text == text.strip() \
-        and '"""' not in text and "\\" not in text
-
-
 def _is_wrapper(schema: Mapping[str, Any]) -> bool:
     """``spec``/``status`` whose properties become the model's own fields."""
     return schema.get("type") == "object" and bool(schema.get("properties")) and set(schema) <= _WRAPPER_KEYS
-
-
-def _path_literal(keys: tuple[str, ...]) -> str:
-    """A field's path argument: ``"spec.score"``, or a list when a key holds a dot."""
-    return _py(list(keys)) if any("." in k for k in keys) else _py(".".join(keys))
 
 
 def _enum_type(values: list[Any]) -> str | None:
     types = {"boolean" if isinstance(v, bool) else {str: "string", int: "integer", float: "number"}.get(type(v))
              for v in values}
     return types.pop() if len(types) == 1 else None
-
-
-_WORDS = re.compile(r"""
-      [A-Z]{2,}s(?![a-z])       # an acronym in the plural: IPs, URLs, CIDRs (podIPs: pod, ips)
-    | [A-Z]{2,}v\d+(?![a-z])    # an acronym and its version: IPv6
-    | [A-Z]+(?=V\d)             # an acronym before a version: openAPIV3Schema: open, api, v3, schema
-    | [A-Z]+(?=[A-Z][a-z])      # an acronym before a word: APIVersion, CPUUtilization
-    | [A-Z]+\d*(?![a-z])        # an acronym at the end or before digits: podIP, hostIPC, V3
-    | [A-Z]?[a-z][a-z0-9]*      # a word, lower or capitalised, its digits with it: pod, Status, v1beta1
-    | \d[a-z0-9]*              # digits first, and what follows them: 3d
-""", re.VERBOSE)
-
-
-def snake_case(key: str) -> str:
-    """The Python name of a JSON key: its camelCase words, lower case, joined by ``_``.
-
-    A run of capitals is one word (an acronym): ``containerID`` → ``container_id``, ``hostIPC`` →
-    ``host_ipc``, ``APIVersion`` → ``api_version`` (the last capital starts the next word), with its
-    plural ``s``: ``podIPs`` → ``pod_ips``, ``nonResourceURLs`` → ``non_resource_urls``. Characters
-    other than letters and digits separate words (``x-kubernetes-list-type``); "" when there is none.
-    """
-    return "_".join(word.lower() for part in re.split(r"[^0-9A-Za-z]+", key) for word in _WORDS.findall(part))
-
-
-def _attr(key: str, reserved: set[str], used: set[str], root: str) -> str:
-    name = snake_case(key) or "field"
-    if name[0].isdigit():
-        name = "f_" + name
-    candidates = [name, f"{root}_{name}" if root else name + "_", *(f"{name}_{i}" for i in range(2, 100))]
-    for candidate in candidates:
-        if candidate not in reserved and candidate not in used and not keyword.iskeyword(candidate):
-            return candidate
-    raise AssertionError("unreachable")
-
-
-def _pascal(key: str) -> str:
-    words = re.split(r"[^0-9A-Za-z]+", key)
-    name = "".join(w[:1].upper() + w[1:] for w in words if w)
-    return name if name and not name[0].isdigit() else "N" + name
-
-
-def _singular(key: str) -> str:
-    if key.endswith("ies"):
-        return key[:-3] + "y"
-    if key.endswith(("sses", "xes", "ches", "shes")):
-        return key[:-2]
-    if key.endswith("s") and not key.endswith("ss"):
-        return key[:-1]
-    return key + "Item"
-
-
-def _py(value: Any) -> str:
-    """A Python literal for a JSON value (strings in double quotes)."""
-    if isinstance(value, str):
-        if "\\" in value and '"' not in value and "\n" not in value and not value.endswith("\\") and value.isprintable():
-            return f'r"{value}"'  # a pattern reads as written
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, (bool, int, float)) or value is None:
-        return repr(value)
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_py(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    if isinstance(value, list):
-        return "[" + ", ".join(_py(v) for v in value) + "]"
-    return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"

@@ -22,17 +22,19 @@ import time
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from .._base.errors import BinaryNotFound, StartFailed, StartTimeout
+from ._errors import BinaryNotFound, StartFailed, StartTimeout
+from ._flags import (
+    ADMIN_USER, apiserver_args, component_flags, controller_manager_flags, etcd_args, kubeconfig_document, kwok_args,
+)
 from .._base.versions import kubernetes_release
 from ._binaries import Binaries, ensure_binaries
 from ._keys import ec_private_key_pem
-from ._kwok import NODE_LABEL, POD_CIDR, cri_log_line, kwok_configuration, node_is_ready, node_manifest
+from ._kwok import NODE_LABEL, cri_log_line, kwok_configuration, node_is_ready, node_manifest
 from ._loopback import api_call, etcd_call, probe
 from ._process import Process, free_port
 
 __all__ = ["LocalControlPlane"]
 
-_ADMIN_USER = "pykorm-admin"
 _BARE_CONTROLLERS = ("garbagecollector", "namespace")
 _STOP_ORDER = ("kwok", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd")
 _POD_LOG_GREETING = "pykorm: this container is simulated by kwok; nothing runs, so this is the log of every container"
@@ -288,18 +290,7 @@ class LocalControlPlane:
         assert self._binaries is not None
         client, peer = free_port(), free_port()
         data = self.directory / "etcd-data"
-        args = [
-            str(self._binaries.etcd),
-            f"--data-dir={data}",
-            f"--listen-client-urls=http://127.0.0.1:{client}",
-            f"--advertise-client-urls=http://127.0.0.1:{client}",
-            f"--listen-peer-urls=http://127.0.0.1:{peer}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer}",
-            f"--initial-cluster=default=http://127.0.0.1:{peer}",
-            "--unsafe-no-fsync=true",
-            "--log-level=warn",
-        ]
-        proc = self._launch("etcd", args)
+        proc = self._launch("etcd", etcd_args(self._binaries.etcd, data, client, peer))
         self._wait_ready(proc, f"http://127.0.0.1:{client}/health")
         self.etcd_url = f"http://127.0.0.1:{client}"
 
@@ -309,34 +300,8 @@ class LocalControlPlane:
         key = self.directory / "service-account.key"
         key.write_bytes(ec_private_key_pem())
         tokens = self.directory / "tokens.csv"
-        tokens.write_text(f'{self.token},{_ADMIN_USER},{_ADMIN_USER},"system:masters"\n')
-        args = [
-            str(self._binaries.kube_apiserver),
-            f"--etcd-servers={self.etcd_url}",
-            f"--cert-dir={self.directory / 'apiserver-certs'}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            f"--secure-port={port}",
-            "--service-cluster-ip-range=10.0.0.0/24",
-            "--allow-privileged=true",
-            "--authorization-mode=RBAC",
-            f"--token-auth-file={tokens}",
-            f"--service-account-issuer=https://127.0.0.1:{port}/",
-            f"--service-account-key-file={key}",
-            f"--service-account-signing-key-file={key}",
-            "--disable-admission-plugins=ServiceAccount",
-            "--endpoint-reconciler-type=none",
-            "--kubelet-preferred-address-types=InternalIP",  # kwok's nodes: 127.0.0.1, where it serves logs
-            # A graceful shutdown that takes what a rolling restart does, not 10-60 s: by default open watches
-            # hold it (kube-controller-manager's, any informer's) until the 60 s shutdown timeout. Here the
-            # port closes at once (new connections are refused: clients retry at once, where
-            # --shutdown-send-retry-after would tell them to wait 5 s), requests in flight finish, and
-            # every watch is told to end and gets up to 2 s to (it takes milliseconds). The log then says
-            # the requests have drained (genericapiserver.go's V(1) lines): see _stop_process.
-            "--shutdown-delay-duration=0s",  # no load balancer to take us out of rotation first
-            "--shutdown-watch-termination-grace-period=2s",
-            "--vmodule=genericapiserver=1",
-        ]
+        tokens.write_text(f'{self.token},{ADMIN_USER},{ADMIN_USER},"system:masters"\n')
+        args = apiserver_args(self._binaries.kube_apiserver, self.etcd_url, self.directory / "apiserver-certs", port, tokens, key)
         self.apiserver_port = port
         proc = self._launch("kube-apiserver", args)
         self._wait_ready(proc, self.host + "/readyz", token=self.token)
@@ -355,57 +320,26 @@ class LocalControlPlane:
     def _launch_controller_manager(self) -> tuple[Process, str]:
         assert self._binaries is not None
         port = free_port()
-        args = [
-            str(self._binaries.kube_controller_manager),
-            *self._component_flags("kube-controller-manager", port),
-            f"--controllers={','.join(self.controllers)}",
-            "--use-service-account-credentials=false",
-            # For the token controller and the kube-root-ca.crt ConfigMap, when those controllers run.
-            f"--service-account-private-key-file={self.directory / 'service-account.key'}",
-            f"--root-ca-file={self.ca_file}",
-        ]
+        args = [str(self._binaries.kube_controller_manager),
+                *component_flags(self.kubeconfig, self.directory, "kube-controller-manager", port),
+                *controller_manager_flags(self.controllers, self.directory / "service-account.key", self.ca_file)]
         return self._launch("kube-controller-manager", args), f"https://127.0.0.1:{port}/healthz"
 
     def _launch_scheduler(self) -> tuple[Process, str]:
         assert self._binaries is not None and self._binaries.kube_scheduler is not None
         port = free_port()
-        args = [str(self._binaries.kube_scheduler), *self._component_flags("kube-scheduler", port)]
+        args = [str(self._binaries.kube_scheduler), *component_flags(self.kubeconfig, self.directory, "kube-scheduler", port)]
         return self._launch("kube-scheduler", args), f"https://127.0.0.1:{port}/healthz"
-
-    def _component_flags(self, name: str, port: int) -> list[str]:
-        """What kube-controller-manager and kube-scheduler are both told: the admin kubeconfig, alone, on loopback."""
-        return [
-            f"--kubeconfig={self.kubeconfig}",
-            "--leader-elect=false",
-            "--bind-address=127.0.0.1",
-            f"--secure-port={port}",
-            f"--cert-dir={self.directory / (name + '-certs')}",
-        ]
 
     def _launch_kwok(self) -> tuple[Process, str]:
         """kwok manages every node; its kubelet-like server (logs) listens where the nodes say it does."""
-        assert self._binaries is not None and self._binaries.kwok_stages is not None
+        assert self._binaries is not None and self._binaries.kwok is not None and self._binaries.kwok_stages is not None
         port = free_port()
         config = self.directory / "kwok.yaml"
         config.write_text(kwok_configuration(self._binaries.kwok_stages, self.pod_log, self.directory))
         if not self.pod_log.exists():
             self.append_pod_log(_POD_LOG_GREETING)
-        certs = self.directory / "apiserver-certs"  # kube-apiserver does not verify kubelets without a CA
-        args = [
-            str(self._binaries.kwok),
-            f"--kubeconfig={self.kubeconfig}",
-            f"--config={config}",
-            "--manage-all-nodes=true",
-            f"--cidr={POD_CIDR}",
-            "--node-ip=127.0.0.1",
-            f"--node-port={port}",
-            f"--server-address=127.0.0.1:{port}",
-            f"--tls-cert-file={certs / 'apiserver.crt'}",
-            f"--tls-private-key-file={certs / 'apiserver.key'}",
-            # Renew a Lease per node, as kubelets do; kwok's default here is 0 (no leases), and then
-            # the node lifecycle controller marks the nodes NotReady after 50 s.
-            "--node-lease-duration-seconds=40",
-        ]
+        args = kwok_args(self._binaries.kwok, self.kubeconfig, config, port, self.directory / "apiserver-certs")
         return self._launch("kwok", args), f"http://127.0.0.1:{port}/healthz"
 
     def _create_nodes(self) -> None:
@@ -467,25 +401,8 @@ class LocalControlPlane:
             time.sleep(0.1)
 
     def _write_kubeconfig(self) -> None:
-        ca = self.ca_file.read_bytes()
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": "pykorm-local",
-                    "cluster": {
-                        "server": self.host,
-                        "certificate-authority-data": base64.b64encode(ca).decode(),
-                    },
-                }
-            ],
-            "users": [{"name": _ADMIN_USER, "user": {"token": self.token}}],
-            "contexts": [{"name": "pykorm-local", "context": {"cluster": "pykorm-local", "user": _ADMIN_USER}}],
-            "current-context": "pykorm-local",
-        }
         # JSON is YAML: every kubeconfig reader accepts it.
-        self.kubeconfig.write_text(json.dumps(config, indent=2))
+        self.kubeconfig.write_text(json.dumps(kubeconfig_document(self.host, self.ca_file.read_bytes(), self.token), indent=2))
         self.kubeconfig.chmod(0o600)
 
     def _say(self, message: str) -> None:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from pykorm._base.errors import BuildFailed
+from pykorm.testing import BuildFailed
 from pykorm._base.versions import GO_TOOLCHAIN, KUBERNETES_RELEASES, KUBERNETES_VERSION, KWOK_VERSION, kubernetes_release
 from pykorm._tools.cli import _parser, main
 from pykorm.testing import LocalControlPlane, find_binaries
-from pykorm.testing._binaries import cache_dir, cached_releases, go_toolchain_for, kwok_cache_dir, parse_go_directive
+from pykorm.testing._binaries import cache_dir, cached_releases, kwok_cache_dir
+from pykorm.testing._gobuild import go_toolchain_for, parse_go_directive
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]

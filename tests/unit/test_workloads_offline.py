@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from pykorm._base.errors import BinaryNotFound
+from pykorm.testing import BinaryNotFound
 from pykorm._base.versions import KWOK_VERSION
 from pykorm._tools.cli import _parser
 from pykorm.testing import Binaries, LocalControlPlane, find_binaries
-from pykorm.testing._binaries import KWOK_STAGES, cache_dir, kwok_stages_text
+from pykorm.testing._binaries import cache_dir
+from pykorm.testing._gobuild import KWOK_STAGES, kwok_stages_text
 from pykorm.testing._kwok import cri_log_line, kwok_configuration
 
 pytestmark = pytest.mark.unit
