@@ -82,7 +82,7 @@ def pods_not_ready(pods: pykorm.Query[Pod], skip: set[tuple[str, str]]) -> list[
     found = []
     for pod in pods.filter(status__phase="Running"):
         key = (pod.namespace or "", pod.name)
-        conditions = (pod.status.conditions if pod.status else None) or []
+        conditions = pykorm.maybe(pod.status).then(lambda s: s.conditions).get([])
         ready = next((c for c in conditions if c.type == "Ready"), None)
         if key not in skip and (ready is None or ready.status != "True"):
             why = ready.reason or ready.message if ready else None

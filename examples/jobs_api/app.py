@@ -24,10 +24,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 import pykorm
-from pykorm.k8s import Job, Pod
-from pykorm.k8s.batch_v1 import JobSpec
-from pykorm.k8s.core_v1 import Container, PodSpec, PodTemplateSpec
-from pykorm.k8s.meta_v1 import ObjectMeta
+from pykorm.k8s import Job, Pod, job
 
 SUBMITTED = "jobs-api.examples.pykorm.io/submitted"
 State = Literal["pending", "running", "succeeded", "failed"]
@@ -37,7 +34,7 @@ class JobIn(BaseModel):
     """A command to run; ``name`` is made up (``job-<hex>``) when not given."""
 
     command: list[str] = Field(min_length=1)
-    image: str = "busybox:1.36"
+    image: str = Field("busybox:1.36", min_length=1)
     name: str | None = None
     completions: int = Field(1, ge=1, le=100)
     node_selector: dict[str, str] = Field(default_factory=dict, description="run only on nodes with these labels")
@@ -58,7 +55,7 @@ class JobOut(BaseModel):
 
 
 def job_out(job: Job) -> JobOut:
-    container = job.spec.template.spec.containers[0] if job.spec and job.spec.template.spec else None
+    container = pykorm.maybe(job.spec).then(lambda s: s.template.spec).then(lambda p: p.containers[0]).get()
     status = job.status
     state = pykorm.job_state(job)  # pending, running, succeeded or failed, with the final condition's reason
     return JobOut(
@@ -71,20 +68,10 @@ def job_out(job: Job) -> JobOut:
 
 
 def new_job(namespace: str, body: JobIn) -> Job:
-    labels = {SUBMITTED: "true"}
-    pod = PodSpec(
-        restart_policy="Never",
-        containers=[Container(name="main", image=body.image, command=body.command)],
-        node_selector=body.node_selector or None,
-        termination_grace_period_seconds=5,
-    )
-    return Job(
-        namespace=namespace, name=body.name or f"job-{secrets.token_hex(4)}", labels=labels,
-        spec=JobSpec(
-            completions=body.completions, backoff_limit=0, active_deadline_seconds=body.deadline_seconds,
-            template=PodTemplateSpec(metadata=ObjectMeta(labels=labels), spec=pod),
-        ),
-    )
+    return job(body.name or f"job-{secrets.token_hex(4)}", body.image, body.command, namespace=namespace,
+               labels={SUBMITTED: "true"}, container_name="main", backoff_limit=0,
+               spec={"completions": body.completions, "active_deadline_seconds": body.deadline_seconds},
+               pod={"node_selector": body.node_selector or None, "termination_grace_period_seconds": 5})
 
 
 def create_app(kubeconfig: str | None = None, context: str | None = None, namespace: str | None = None) -> FastAPI:

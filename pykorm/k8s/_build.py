@@ -66,10 +66,10 @@ def pod(name: str, image: str, *, namespace: str | None = None, command: Sequenc
 
 def deployment(name: str, image: str, *, namespace: str | None = None, replicas: int | None = None,
                labels: Mapping[str, str] | None = None, ports: Ports | None = None, env: Mapping[str, str] | None = None,
-               command: Sequence[str] | None = None, args: Sequence[str] | None = None,
+               command: Sequence[str] | None = None, args: Sequence[str] | None = None, container_name: str | None = None,
                spec: Mapping[str, Any] | None = None, pod: Mapping[str, Any] | None = None) -> Deployment:
-    """A Deployment of one container named ``name``, its pods labelled ``labels`` (default ``{"app": name}``)
-    and selected by them: ``deployment("web", "nginx", replicas=2, ports={"http": 8080})``."""
+    """A Deployment of one container named ``container_name`` (default ``name``), its pods labelled ``labels``
+    (default ``{"app": name}``) and selected by them: ``deployment("web", "nginx", replicas=2, ports={"http": 8080})``."""
     from .apps_v1 import Deployment, DeploymentSpec
 
     labels = dict(_str_map("labels", labels if labels is not None else {"app": _text("name", name)}))
@@ -77,8 +77,9 @@ def deployment(name: str, image: str, *, namespace: str | None = None, replicas:
     if not labels:
         raise ValueError("deployment(): labels select the Deployment's pods: give at least one")
     values: dict[str, Any] = {"selector": {"match_labels": labels},
-                              "template": _template(container(name, image, command=command, args=args, ports=ports,
-                                                              env=env), labels, None, pod)}
+                              "template": _template(container(name if container_name is None else container_name, image,
+                                                              command=command, args=args, ports=ports, env=env),
+                                                    labels, None, pod)}
     if replicas is not None:
         values["replicas"] = _count("replicas", replicas)
     return Deployment(namespace=_namespace(namespace), name=name, labels=dict(labels),
@@ -87,14 +88,15 @@ def deployment(name: str, image: str, *, namespace: str | None = None, replicas:
 
 def job(name: str, image: str, command: Sequence[str], *, namespace: str | None = None,
         labels: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None,
-        backoff_limit: int | None = None, restart_policy: str = "Never",
+        backoff_limit: int | None = None, restart_policy: str = "Never", container_name: str | None = None,
         spec: Mapping[str, Any] | None = None, pod: Mapping[str, Any] | None = None) -> Job:
-    """A Job running ``command`` once in one container named ``name`` (its pods restart ``Never`` by default):
-    ``job("migrate", "app:1.2", ["./migrate", "--all"], backoff_limit=0)``."""
+    """A Job running ``command`` once in one container named ``container_name`` (default ``name``; its pods
+    restart ``Never`` by default): ``job("migrate", "app:1.2", ["./migrate", "--all"], backoff_limit=0)``."""
     from .batch_v1 import Job, JobSpec
 
     labels = dict(_str_map("labels", labels or {}))
-    values: dict[str, Any] = {"template": _template(container(name, image, command=command, env=env), labels,
+    one = container(name if container_name is None else container_name, image, command=command, env=env)
+    values: dict[str, Any] = {"template": _template(one, labels,
                                                     _text("restart_policy", restart_policy), pod)}
     if backoff_limit is not None:
         values["backoff_limit"] = _count("backoff_limit", backoff_limit)
