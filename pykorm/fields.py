@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from ._data.fields import NestedList
+from ._data.convert import NestedList
 
 if TYPE_CHECKING:
     from ._data.types import NestedClass

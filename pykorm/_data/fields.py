@@ -9,19 +9,15 @@ what the server sent plus the changes made.
 from __future__ import annotations
 
 import copy
-import datetime
 import inspect
-import sys
-import typing
-import weakref
-from collections.abc import Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, overload
 
 from .._base.errors import ReadOnlyException
 from .._base.paths import MISSING, Path, as_path, dotted, get_path, set_path
-from .dicts import nested_json
 from .tracking import tracked
-from .types import TypeInfo, describe, is_nested_class
+from .annotations import resolve_annotation
+from .convert import from_json, is_view, to_json
+from .types import TypeInfo, describe
 
 if TYPE_CHECKING:
     from .types import Holder, NestedClass
@@ -137,7 +133,7 @@ class DataField:
         annotations = inspect.get_annotations(owner)
         if self.name not in annotations:
             return TypeInfo("any")
-        annotation = _resolve(annotations[self.name], owner, self.localns or {})
+        annotation = resolve_annotation(annotations[self.name], owner, self.localns or {})
         try:
             return describe(annotation)
         except TypeError as error:
@@ -240,7 +236,7 @@ class DataField:
         if info.kind == "nested" and not self._processes and type(self).from_json is DataField.from_json:
             self._view = info.python
             self._reads = "nested"  # a nested object: a view of the dict (from_json's first case, inlined)
-        elif _is_view(info):
+        elif is_view(info):
             self._reads = "view"  # a nested object or a list of them: views that report changes themselves
         elif info.kind in ("datetime", "enum") or self._processes or type(self).from_json is not DataField.from_json:
             self._reads = "convert"
@@ -266,12 +262,12 @@ class DataField:
     def from_json(self, value: Any, obj: Holder | None) -> Any:
         """The Python value for a JSON value stored at the field's path."""
         if self._processes:
-            return self.postprocessor(_from_json(self.info, value, obj))
-        return _from_json(self.info, value, obj)
+            return self.postprocessor(from_json(self.info, value, obj))
+        return from_json(self.info, value, obj)
 
     def to_json(self, value: Any, obj: Holder | None = None) -> Any:
         """The JSON value to store for a Python value."""
-        return _to_json(self.info, value, obj)
+        return to_json(self.info, value, obj)
 
 
 class Spec(DataField):
@@ -357,159 +353,4 @@ def _with_empty_inside(info: TypeInfo, value: Any) -> None:
                 with_empty_fields(info.item.python, item)
 
 
-# -- JSON <-> Python ---------------------------------------------------------------------
-
-
-def _resolve(annotation: Any, owner: type, localns: Mapping[str, Any]) -> Any:
-    """An annotation with its string parts (``from __future__ import annotations``) evaluated.
-
-    Names are looked up in the owner's module, then in the scope its model was declared in
-    (a function's locals), then among the pykorm classes declared beside it in that scope.
-
-    Raises:
-        TypeError: a name cannot be resolved (the message names ``Model.field``'s class).
-    """
-    module = sys.modules.get(owner.__module__)
-    globalns = dict(vars(module)) if module is not None else {}
-    holder: Any = lambda: None  # noqa: E731 - get_type_hints evaluates a function's annotations in given scopes
-    holder.__annotations__ = {"value": annotation}
-    scope = {**localns, owner.__name__: owner}
-    try:
-        return typing.get_type_hints(holder, globalns, scope, include_extras=True)["value"]
-    except NameError:
-        neighbours = _declared_beside(owner)
-        try:
-            return typing.get_type_hints(holder, globalns, {**neighbours, **scope}, include_extras=True)["value"]
-        except NameError as error:
-            raise TypeError(f"cannot resolve the annotation {annotation!r} of {owner.__name__}: {error}") from None
-    except Exception as error:  # a malformed annotation string
-        raise TypeError(f"cannot resolve the annotation {annotation!r} of {owner.__name__}: {error}") from None
-
-
-_DECLARED: weakref.WeakSet[type] = weakref.WeakSet()
-"""Every class holding fields (models and nested objects), registered by its metaclass."""
-
-
-def declare(cls: type) -> None:
-    """Register a class holding fields, so that annotations of classes beside it can name it."""
-    _DECLARED.add(cls)
-
-
-def _declared_beside(owner: type) -> dict[str, type]:
-    """pykorm classes declared in the same function as ``owner`` (``f.<locals>.X``), by name."""
-    prefix = owner.__qualname__.rpartition(".")[0]
-    if not prefix:
-        return {}
-    return {
-        cls.__name__: cls
-        for cls in list(_DECLARED)
-        if cls.__module__ == owner.__module__ and cls.__qualname__.rpartition(".")[0] == prefix
-    }
-
-
-def _from_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
-    kind = info.kind
-    if kind == "nested" and isinstance(value, dict):
-        return info.python._wrap(value, obj._root_object() if obj is not None else None)
-    if kind == "list" and info.item is not None and info.item.kind == "nested" and isinstance(value, list):
-        if obj is None:
-            return [info.item.python._wrap(item) for item in value]
-        return NestedList(value, info.item.python, obj)
-    if kind == "datetime" and isinstance(value, str):
-        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if kind == "enum":
-        try:
-            return info.python(value)
-        except ValueError:
-            return value  # the server holds a value the model does not know: show it as it is
-    return value
-
-
 _dict_get = dict.get
-
-
-def _is_view(info: TypeInfo) -> bool:
-    """A nested object or a list of them: read through views that report changes themselves."""
-    kind = info.kind
-    return kind == "nested" or (kind == "list" and info.item is not None and info.item.kind == "nested")
-
-
-def _to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
-    if type(value) in _PLAIN or value is None:  # most values (an enum member or a datetime is never exactly one of these types)
-        if info.kind == "nested" and value is not None:
-            nested_json(info.python, value)  # raises: a str, int... is no nested object
-        return value
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if info.kind == "enum" and isinstance(value, info.python):
-        return value.value
-    if is_nested_class(type(value)):
-        if info.kind == "nested" and not isinstance(value, info.python):
-            nested_json(info.python, value)  # raises: another class's object
-        if obj is not None:
-            value._attach(obj._root_object())
-        return value._raw
-    if info.kind == "nested":  # a dict: each key a field (its name or JSON key), each value checked at any depth
-        return nested_json(info.python, value)
-    if isinstance(value, (list, tuple)) and info.item is not None:
-        return [_to_json(info.item, v, obj) for v in value]
-    if isinstance(value, dict) and info.item is not None:
-        return {k: _to_json(info.item, v, obj) for k, v in value.items()}
-    return value
-
-
-_PLAIN = frozenset({str, int, float, bool})
-"""The types whose values are their own JSON: no conversion to look for."""
-
-
-class NestedList(MutableSequence[Any]):
-    """A live view of a JSON list of nested objects: changes go straight into the owning object."""
-
-    def __init__(self, raw: list[Any], nested: type[NestedClass], owner: Holder) -> None:
-        self._raw = raw
-        self._nested = nested
-        self._owner = owner
-
-    def __getitem__(self, index: Any) -> Any:
-        if isinstance(index, slice):
-            return [self._nested._wrap(v, self._owner._root_object()) for v in self._raw[index]]
-        return self._nested._wrap(self._raw[index], self._owner._root_object())
-
-    def __iter__(self) -> Iterator[Any]:
-        wrap, root = self._nested._wrap, self._owner._root_object()
-        for raw in self._raw:
-            yield wrap(raw, root)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._owner._will_change()
-        if isinstance(index, slice):
-            self._raw[index] = [self._unwrap(v) for v in value]
-        else:
-            self._raw[index] = self._unwrap(value)
-
-    def __delitem__(self, index: Any) -> None:
-        self._owner._will_change()
-        del self._raw[index]
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-    def insert(self, index: int, value: Any) -> None:
-        self._owner._will_change()
-        self._raw.insert(index, self._unwrap(value))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, NestedList):
-            return self._raw == other._raw
-        if isinstance(other, list):
-            return list(self) == other
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return repr(list(self))
-
-    def _unwrap(self, value: Any) -> Any:
-        return _to_json(TypeInfo("nested", python=self._nested), value, self._owner)
-

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 from typing_extensions import Self, dataclass_transform
 
 from .dicts import with_prefix
-from .fields import DataField, declare, with_empty_fields
+from .annotations import declare
+from .fields import DataField, with_empty_fields
 from .options import option_keys
 from ..fields import DictNestedField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from ..fields import DataField as _DataFieldSpecifier
@@ -66,7 +67,7 @@ class _ObjectMeta(type):
                 field.localns = scope
                 option_keys(field.schema, f"{name}.{field.name}")  # an unknown option fails here, not in crd()
         cls._fields = fields  # type: ignore[attr-defined]
-        declare(cls)  # findable by the annotations of its neighbours (pykorm._data.fields)
+        declare(cls)  # findable by the annotations of its neighbours (pykorm._data.annotations)
         return cls
 
 

@@ -8,7 +8,7 @@ Every change is reported to the model *before* it is made (``Model._will_change`
 
 - field assignment (``obj.price = 3``), also through nested views (``obj.score.exterior = 3``),
   which know their model;
-- :class:`~pykorm._data.fields.NestedList`, the live view a ``ListField`` returns, and the nested views
+- :class:`~pykorm._data.convert.NestedList`, the live view a ``ListField`` returns, and the nested views
   it hands out (``obj.seeds.append(...)``, ``obj.seeds[0].kind = "x"``);
 - the containers a field read hands out (``obj.labels["a"] = "b"``, ``obj.tags.append("x")``,
   ``dict[str, X]`` and free-form fields): a plain ``dict`` or ``list`` read through a field is

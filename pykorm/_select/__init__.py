@@ -1,7 +1,9 @@
 """Selecting objects: lookups, their plan, ordering. Pure functions of model classes, no I/O.
 
 ``selectors`` (label and field selector syntax: rendering terms, parsing strings), ``lookups``
-(``price__gt=2`` and ``Q`` trees, resolved against a model's fields), ``plan`` (the split between
+(``price__gt=2`` and ``Q`` trees, resolved against a model's fields; one ``filter()``'s conditions
+on a list grouped on one element), ``conditions`` (the resolved ``Leaf``/``Node`` trees and their
+evaluation on an object's JSON), ``plan`` (the split between
 what the server selects and what Python checks), ``ordering`` (reading values by lookup,
 sort keys).
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .._base.errors import ClientValidationError, FieldError
-from .lookups import Leaf, resolve_lookup
+from .conditions import Leaf
+from .lookups import resolve_lookup
 from .._base.paths import MISSING, Path, as_path, dotted, get_path
 from .._data.types import TypeInfo
 

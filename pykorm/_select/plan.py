@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import AbstractSet, Any, Iterable
 
-from .lookups import Leaf, Node
+from .conditions import Leaf, Node
 from .._base.paths import dotted
 from .selectors import Term, field_selector, label_selector
 

@@ -21,7 +21,8 @@ from typing_extensions import Self
 from .._base.errors import ClientValidationError
 from .._base.names import path_segment
 from .._http.resource import ResourceType, resource_of
-from .._select.lookups import Leaf, Node, Q, label_condition, resolve, resolve_all
+from .._select.conditions import Leaf, Node
+from .._select.lookups import Q, label_condition, resolve, resolve_all
 from .._select.ordering import getter, sort_key
 from .._select.plan import Plan, make_plan
 from .._select.selectors import Term, parse_label_selector

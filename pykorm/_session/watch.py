@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Hashab
 
 from .._base.drive import iterate, run
 from .._base.errors import Gone, ServerUnavailable, StreamSilent, WaitTimeout
-from .._select.lookups import Leaf, Node
+from .._select.conditions import Leaf, Node
 from .pager import Pager
 from .._http.retry import RetryPolicy, log
 from .._http.transport import error_from_status
