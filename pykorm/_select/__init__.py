@@ -3,7 +3,8 @@
 ``selectors`` (label and field selector syntax: rendering terms, parsing strings), ``lookups``
 (``price__gt=2`` and ``Q`` trees, resolved against a model's fields; one ``filter()``'s conditions
 on a list grouped on one element), ``conditions`` (the resolved ``Leaf``/``Node`` trees and their
-evaluation on an object's JSON), ``plan`` (the split between
+evaluation on an object's JSON), ``compiled`` (a resolved filter compiled into one function, for a
+cache's loops), ``plan`` (the split between
 what the server selects and what Python checks), ``ordering`` (reading values by lookup,
 sort keys).
 

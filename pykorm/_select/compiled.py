@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .lookups import Leaf, Node
+from .conditions import Leaf, Node
 
 __all__ = ["compiled"]
 
