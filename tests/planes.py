@@ -1,11 +1,10 @@
-"""Control planes of a test module's own — stopped, restarted, compacted — and the helpers their tests share."""
+"""Control planes of a test module's own — stopped, restarted, compacted (the helpers all tests share: helpers.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import secrets
-import time
-from typing import Any, Callable, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -42,14 +41,3 @@ def new_namespace(session: pykorm.Pykorm, prefix: str = "rel") -> str:
     name = f"{prefix}-{secrets.token_hex(4)}"
     session.transport().request("POST", "/api/v1/namespaces", body={"metadata": {"name": name}})
     return name
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    """Poll ``condition`` until it is truthy (returned); AssertionError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s")

@@ -5,8 +5,7 @@ of handing out a stopped one; a query kept on the stopped one raises ``CacheUnav
 from __future__ import annotations
 
 import threading
-import time
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -15,13 +14,7 @@ from pykorm.controller import Informer
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster
 
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: still not so after {timeout:g} s")
-        time.sleep(0.05)
+from .helpers import wait_for
 
 
 def session(cluster: Cluster) -> pykorm.Pykorm:
@@ -54,11 +47,11 @@ def test_after_stop_cached_starts_a_new_informer_and_the_stopped_one_raises(k8s_
     assert pk.cache(ConfigMap, k8s_namespace) is not stopped
     assert sorted(fresh.pluck("name")) == ["after", "before"]
     pk.save(ConfigMap(namespace=k8s_namespace, name="later", data={"k": "v"}))
-    wait_for(lambda: fresh.filter(name="later").exists(), "the new informer follows the server")
+    wait_for(lambda: fresh.filter(name="later").exists(), what="the new informer follows the server")
     assert pykorm.http_status(pykorm.CacheUnavailable("x")) == 503
 
     pk.close()                                                     # a closed session stops its caches
-    wait_for(lambda: not informer_threads(), "the informers stopped with the session", 10)
+    wait_for(lambda: not informer_threads(), 10, "the informers stopped with the session")
     with pytest.raises(pykorm.CacheUnavailable, match="stopped"):
         fresh.count()
     reopened = query.cached()                                      # the session connects again: a new cache
@@ -90,18 +83,18 @@ def test_an_informer_whose_thread_ended_or_whose_watch_fails_is_not_read(k8s_clu
 
         # An Exception in the watch: the cache is behind until a list succeeds again.
         pk.save(ConfigMap(namespace=k8s_namespace, name="poisoned", labels={"poison": "bad"}))
-        wait_for(lambda: informer.failures > 0, "the informer's watch failed")
+        wait_for(lambda: informer.failures > 0, what="the informer's watch failed")
         with pytest.raises(pykorm.CacheUnavailable, match="failed .*an index function's bug"):
             cached.count()
         assert pk.cache(ConfigMap, k8s_namespace) is informer      # alive: it lists again by itself
         del poisoned["bad"]
-        wait_for(lambda: _readable(cached), "the informer listed again")
+        wait_for(lambda: _readable(cached), what="the informer listed again")
         assert cached.pluck("name") == ["poisoned"]
 
         # An error it cannot ride out ends its thread: never read again, replaced on the next cache().
         poisoned["fatal"] = Crash
         pk.save(ConfigMap(namespace=k8s_namespace, name="fatal", labels={"poison": "fatal"}))
-        wait_for(lambda: not informer.alive, "the informer's thread ended")
+        wait_for(lambda: not informer.alive, what="the informer's thread ended")
         with pytest.raises(pykorm.CacheUnavailable, match="thread ended: Crash"):
             cached.count()
         replacement = pk.cache(ConfigMap, k8s_namespace)

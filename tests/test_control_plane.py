@@ -36,17 +36,10 @@ from pykorm.testing import _controlplane
 from pykorm.testing._gobuild import parse_release_gomod, wrapper_gomod
 from pykorm.testing._keys import ec_private_key_pem
 
+from .helpers import wait_for
+
 PEACH_CRD = Path(__file__).parent.parent / "crds" / "peaches.pykorm.infomaniak.com.yaml"
 GROUP, VERSION, PLURAL = "pykorm.infomaniak.com", "v1", "peaches"
-
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Poll ``check`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what}: still not so after {timeout:g} s")
-        time.sleep(0.2)
 
 
 def is_gone(read: Callable[[], object]) -> bool:
@@ -346,7 +339,7 @@ def test_processes_end_with_the_python_that_started_them(binaries: Binaries, sig
     try:
         child.send_signal(sig)
         child.wait(30)
-        eventually(lambda: not any(alive(pid) for pid in started["pids"]), "the control plane's processes end", 30)
+        wait_for(lambda: not any(alive(pid) for pid in started["pids"]), 30, "the control plane's processes end", every=0.2)
         if sig == signal.SIGINT:
             assert not directory.exists()  # a kill -9 leaves the directory: nothing runs to remove it
     finally:
@@ -469,9 +462,9 @@ def test_an_owned_config_map_is_garbage_collected_with_its_owner(core: k8s.CoreV
 
     core.delete_namespaced_config_map("owner", k8s_namespace)
 
-    eventually(
+    wait_for(
         lambda: is_gone(lambda: core.read_namespaced_config_map("owned", k8s_namespace)),
-        "the owned ConfigMap is garbage-collected",
+        what="the owned ConfigMap is garbage-collected", every=0.2,
     )
 
 
@@ -482,7 +475,7 @@ def test_a_deleted_namespace_goes_away(core: k8s.CoreV1Api) -> None:
 
     core.delete_namespace(name)
 
-    eventually(lambda: is_gone(lambda: core.read_namespace(name)), f"namespace {name} is deleted")
+    wait_for(lambda: is_gone(lambda: core.read_namespace(name)), what=f"namespace {name} is deleted", every=0.2)
 
 
 def test_the_namespace_fixture_gives_a_fresh_labelled_namespace(core: k8s.CoreV1Api, k8s_namespace: str) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -36,6 +35,7 @@ from pykorm.k8s.apps_v1 import Deployment
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane, install_crds
 
+from .helpers import load_example, wait_for as poll
 from .planes import new_namespace
 from .witness import official_client
 
@@ -45,26 +45,14 @@ EXAMPLE = ROOT / "examples" / "operator" / "website.py"
 WAIT = 120.0
 
 
-def _load_example() -> Any:
-    spec = importlib.util.spec_from_file_location("website_operator_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-website = _load_example()
+website = load_example(EXAMPLE, "website_operator_example")
 WebSite = website.WebSite
 
 
 def wait_for(check: Callable[[], bool], what: str, timeout: float = WAIT, every: float = 0.1) -> float:
-    """Poll ``check`` until true; the seconds it took. Fails naming ``what`` after ``timeout``."""
+    """Poll ``check`` until true (:func:`tests.helpers.wait_for`); the seconds it took."""
     started = time.monotonic()
-    while not check():
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"{what}: still not so after {timeout:g} s")
-        time.sleep(every)
+    poll(check, timeout, what, every)
     return time.monotonic() - started
 
 

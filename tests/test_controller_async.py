@@ -22,7 +22,8 @@ from pykorm.controller import Manager, Request
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster, install_crds
 
-from .planes import new_namespace, own_session, wait_for
+from .helpers import wait_for
+from .planes import new_namespace, own_session
 
 LABELS = {"pykorm.io/test": "async"}
 OPERATOR = "example.com/async-helpers"

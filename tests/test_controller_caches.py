@@ -16,7 +16,8 @@ from pykorm.controller._feed import feeds_of
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster
 
-from .planes import new_namespace, own_session, private_plane, wait_for
+from .helpers import wait_for
+from .planes import new_namespace, own_session, private_plane
 
 
 @pytest.fixture

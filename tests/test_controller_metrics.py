@@ -23,7 +23,8 @@ from pykorm.k8s.coordination_v1 import Lease, LeaseSpec
 from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster
 
-from .planes import new_namespace, own_session, wait_for
+from .helpers import wait_for
+from .planes import new_namespace, own_session
 
 LABELS = {"pykorm.io/test": "metrics"}
 

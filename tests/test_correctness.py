@@ -20,6 +20,7 @@ from pykorm._session.session import Pykorm
 from pykorm._http.transport import Transport
 from pykorm.testing import Cluster
 
+from .helpers import Counting
 from .models import ConfigMap, Peach, Plum
 
 HOSTILE_NAMES = [
@@ -42,19 +43,10 @@ HOSTILE_NAMESPACES = ["..", "x/..", "a/b", "%2e%2e", "UPPER", "a.b", "n" * 64]
 
 
 @pytest.fixture
-def counted(pk: Pykorm) -> Iterator[list[tuple[str, str]]]:
-    """Every request the session sends, as (method, path): instruments pykorm's own client, not the server."""
-    sent: list[tuple[str, str]] = []
-    transport = pk.transport()
-    original = transport.request
-
-    def request(method: str, path: str, **kwargs: Any) -> Any:
-        sent.append((method, path))
-        return original(method, path, **kwargs)
-
-    transport.request = request  # type: ignore[method-assign]
-    yield sent
-    del transport.request
+def counted(pk: Pykorm) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
+    """Every request the session sends, as (method, path, params): instruments pykorm's own client, not the server."""
+    with Counting(pk) as counting:
+        yield counting.calls
 
 
 @pytest.fixture
@@ -107,7 +99,7 @@ def _with_status(peach: Peach) -> Peach:
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES, ids=repr)
 def test_no_verb_sends_a_hostile_name(
-    pk: Pykorm, k8s_namespace: str, victim: str, counted: list[tuple[str, str]], k8s_transport: Transport, name: Any
+    pk: Pykorm, k8s_namespace: str, victim: str, counted: list[tuple[str, str, dict[str, Any]]], k8s_transport: Transport, name: Any
 ) -> None:
     survivor = pk.save(Peach(namespace=k8s_namespace, name="survivor", variety="Frost"))
     if isinstance(name, str):
@@ -127,7 +119,7 @@ def test_no_verb_sends_a_hostile_name(
 
 
 @pytest.mark.parametrize("namespace", HOSTILE_NAMESPACES, ids=repr)
-def test_no_verb_sends_a_hostile_namespace(pk: Pykorm, counted: list[tuple[str, str]], namespace: str) -> None:
+def test_no_verb_sends_a_hostile_namespace(pk: Pykorm, counted: list[tuple[str, str, dict[str, Any]]], namespace: str) -> None:
     verbs = _verbs(pk, namespace, "fine-name")
     verbs["query.namespace"] = lambda: Peach.query.session(pk).namespace(namespace).all()
     verbs["query.filter(namespace)"] = lambda: Peach.query.session(pk).filter(namespace=namespace).all()

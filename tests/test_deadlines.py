@@ -33,7 +33,8 @@ from pykorm.controller import Informer
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane
 
 from .models import PLANT_CRD, ConfigMap
-from .planes import new_namespace, private_plane, wait_for
+from .helpers import wait_for
+from .planes import new_namespace, private_plane
 
 ROOT = Path(__file__).resolve().parent.parent
 MARGIN = 1.0  # seconds a call may take past its budget (issue #26: "deadline + 1 s")

@@ -18,6 +18,7 @@ from pykorm import Q
 from pykorm._select.lookups import resolve
 from pykorm.testing import Cluster
 
+from .helpers import Counting
 from .models import Check, Plant
 
 VARIETIES = ["Frost", "Redhaven", "Elberta", "Contender", "Madison", "Reliance"]
@@ -189,26 +190,6 @@ def test_selectable_field_filter_is_sent_as_a_field_selector(data: Dataset, k8s_
         "GET", "/apis/pykorm.infomaniak.com/v1/plants", params={"fieldSelector": "spec.variety=Madison,spec.price=7"}
     )
     assert {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in raw["items"] if i["metadata"]["namespace"] in data.namespaces} == names(got)
-
-
-class Counting:
-    """Counts the requests a session sends (wrapping pykorm's own transport, not the server)."""
-
-    def __init__(self, session: pykorm.Pykorm) -> None:
-        self.transport = session.transport()
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-        self._request = self.transport.request
-
-    def __enter__(self) -> Counting:
-        def request(method: str, path: str, **kwargs: Any) -> Any:
-            self.calls.append((method, path, dict(kwargs.get("params") or {})))
-            return self._request(method, path, **kwargs)
-
-        self.transport.request = request  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        del self.transport.request
 
 
 def test_pagination_with_a_small_page_size(data: Dataset) -> None:

@@ -13,7 +13,7 @@ import pykorm
 from pykorm.testing import Cluster
 
 from .models import Plant
-from .test_query import Counting
+from .helpers import Counting
 
 
 @pytest.fixture

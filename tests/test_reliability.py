@@ -33,7 +33,8 @@ from pykorm._http.transport import _resendable
 from pykorm.testing import Cluster, FaultProxy, LocalControlPlane
 
 from .models import ConfigMap
-from .planes import new_namespace, private_plane, wait_for
+from .helpers import wait_for
+from .planes import new_namespace, private_plane
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOT_CA = "kube-root-ca.crt"

@@ -10,7 +10,6 @@ Every webhook configuration is named uniquely, scoped to the test's namespace, a
 
 from __future__ import annotations
 
-import importlib.util
 import urllib.error
 import subprocess
 import sys
@@ -27,20 +26,13 @@ from pykorm.k8s.core_v1 import ConfigMap
 from pykorm.testing import Cluster
 from pykorm.webhooks import ANNOTATION_PREFIX, Webhooks
 
+from .helpers import load_example
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "webhooks" / "databases.py"
 
 
-def _load_example() -> Any:
-    spec = importlib.util.spec_from_file_location("webhooks_databases_example", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-example = _load_example()
+example = load_example(EXAMPLE, "webhooks_databases_example")
 Database, DatabaseV1 = example.Database, example.DatabaseV1
 GROUP = example.GROUP
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import pytest
 
@@ -25,7 +24,6 @@ if str(EXAMPLES) not in sys.path:
     sys.path.insert(0, str(EXAMPLES))
 
 WAIT = 120.0  # seconds: converging takes one or two here, but the machine is shared
-T = TypeVar("T")
 
 
 def kubeconfig_of(cluster: Cluster) -> str:
@@ -53,15 +51,3 @@ def run(*argv: str, timeout: float = WAIT, **env: str) -> subprocess.CompletedPr
     command = [sys.executable if argv[0] == "python" else argv[0], *argv[1:]]
     return subprocess.run(command, cwd=ROOT, env=environment(**env), capture_output=True, text=True,
                           timeout=timeout, check=False)
-
-
-def eventually(check: Callable[[], T], what: str, timeout: float = WAIT) -> T:
-    """``check()``'s first true value, polled; fails naming ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout:g} s: {what}")
-        time.sleep(0.2)

@@ -27,7 +27,7 @@ from pykorm.k8s.core_v1 import Container, ContainerState, ContainerStateWaiting,
 from pykorm.k8s.meta_v1 import LabelSelector, ObjectMeta
 from pykorm.testing import Cluster
 
-from .conftest import ROOT, WAIT, environment, eventually, kubeconfig_of, run
+from .conftest import ROOT, WAIT, environment, kubeconfig_of, run
 
 DOCTOR = str(ROOT / "examples" / "k8s_doctor.py")
 NOWHERE = {"pykorm.io/test-pool": "no-such-node"}
