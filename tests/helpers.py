@@ -44,12 +44,12 @@ class Counting:
         del self.transport.request
 
 
-def wait_for(condition: Callable[[], T], timeout: float = 60.0, what: str = "condition", every: float = 0.05) -> T:
-    """Poll ``condition`` every ``every`` seconds until it is truthy, and return that value; fail the test
+def wait_for(check: Callable[[], T], what: str = "condition", timeout: float = 60.0, every: float = 0.1) -> T:
+    """Poll ``check`` every ``every`` seconds until it is truthy, and return that value; fail the test
     naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        found = condition()
+        found = check()
         if found:
             return found
         if time.monotonic() > deadline:

@@ -51,7 +51,7 @@ def test_after_stop_cached_starts_a_new_informer_and_the_stopped_one_raises(k8s_
     assert pykorm.http_status(pykorm.CacheUnavailable("x")) == 503
 
     pk.close()                                                     # a closed session stops its caches
-    wait_for(lambda: not informer_threads(), 10, "the informers stopped with the session")
+    wait_for(lambda: not informer_threads(), "the informers stopped with the session", 10)
     with pytest.raises(pykorm.CacheUnavailable, match="stopped"):
         fresh.count()
     reopened = query.cached()                                      # the session connects again: a new cache

@@ -339,7 +339,7 @@ def test_processes_end_with_the_python_that_started_them(binaries: Binaries, sig
     try:
         child.send_signal(sig)
         child.wait(30)
-        wait_for(lambda: not any(alive(pid) for pid in started["pids"]), 30, "the control plane's processes end", every=0.2)
+        wait_for(lambda: not any(alive(pid) for pid in started["pids"]), "the control plane's processes end", 30, every=0.2)
         if sig == signal.SIGINT:
             assert not directory.exists()  # a kill -9 leaves the directory: nothing runs to remove it
     finally:

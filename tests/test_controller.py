@@ -52,7 +52,7 @@ WebSite = website.WebSite
 def wait_for(check: Callable[[], bool], what: str, timeout: float = WAIT, every: float = 0.1) -> float:
     """Poll ``check`` until true (:func:`tests.helpers.wait_for`); the seconds it took."""
     started = time.monotonic()
-    poll(check, timeout, what, every)
+    poll(check, what, timeout, every)
     return time.monotonic() - started
 
 

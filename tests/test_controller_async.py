@@ -76,7 +76,7 @@ def test_async_reconciles_write_through_the_async_session_once_per_object(
             return all(f"{n}-child" in found and found[f"{n}-child"].data == {"v": n} and
                        [r.name for r in found[f"{n}-child"].metadata.owner_references or ()] == [n] for n in names)
 
-        wait_for(written, 60, "every child written")
+        wait_for(written, "every child written", 60)
         time.sleep(1.5)  # the children's events (after owned_delay): echoes, no reconcile
         controller = manager.controllers[0]
         assert {key: controller.reconciles[key] for key in controller.reconciles} == {f"{namespace}/{n}": 1 for n in names}
@@ -108,7 +108,7 @@ def test_an_async_reconcile_past_its_timeout_is_cancelled_and_retried(session: p
 
     manager.start()
     try:
-        wait_for(lambda: "done" in finished, 30, "the retry after the timeout")
+        wait_for(lambda: "done" in finished, "the retry after the timeout", 30)
         assert finished == ["cancelled", "done"]
         assert calls[1] - calls[0] < 10  # not the 60 s the first one would have slept
         assert manager.controllers[0].timeouts[f"{namespace}/slow"] == 1

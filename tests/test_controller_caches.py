@@ -48,7 +48,7 @@ def test_the_first_list_is_streamed_where_served_and_matches_a_list(session: pyk
         names = sorted(c.name for c in streamed.query.all())
         assert names == sorted(c.name for c in listed.query.all()) == [f"c-{i:02d}" for i in range(1, 30, 2)]
         session.save(ConfigMap(namespace=namespace, name="late", labels={"half": "1"}))  # then the watch goes on
-        wait_for(lambda: streamed.get("late", namespace) is not None, 30, "a change after a streamed list")
+        wait_for(lambda: streamed.get("late", namespace) is not None, "a change after a streamed list", 30)
     finally:
         streamed.stop()
         listed.stop()
@@ -76,7 +76,7 @@ def test_a_manager_keeps_only_server_side_applies_in_managed_fields_the_server_k
         assert all("managedFields" not in r["metadata"] for r in stripped.store.items())
         # changes that come through the watch are transformed too
         session.apply(ConfigMap(namespace=namespace, name="updated", data={"a": "1", "b": "2"}))
-        wait_for(lambda: (cache.store.get(f"{namespace}/updated") or {}).get("data", {}).get("b") == "2", 30, "the change")
+        wait_for(lambda: (cache.store.get(f"{namespace}/updated") or {}).get("data", {}).get("b") == "2", "the change", 30)
         assert managers(cache.store.get(f"{namespace}/updated") or {}) == [("caches-test", "Apply")]
         # the server keeps every entry
         live = witness(k8s_cluster).read_namespaced_config_map("updated", namespace)
@@ -117,7 +117,7 @@ def test_a_server_without_streaming_lists_is_listed_instead(k8s_cluster: Cluster
             informer.wait_synced(60)
             assert informer.streamed is False and informer.stream is False  # asked once, remembered
             assert [c.name for c in informer.query.all()] == ["there"]
-            wait_for(lambda: required.failures > 0, 30, "a refused streaming list")
+            wait_for(lambda: required.failures > 0, "a refused streaming list", 30)
             with pytest.raises(pykorm.CacheUnavailable, match="does not stream lists"):
                 required.get("there", namespace)
         finally:

@@ -91,7 +91,7 @@ def test_metrics_count_reconciles_by_result_the_work_queue_and_the_requests(sess
                         for r in ("success", "error", "requeue", "requeue_after"))
             return samples if total >= 7 and value(samples, "controller_runtime_active_workers", **ctl) == 0 else None
 
-        samples = wait_for(settled, 60, "seven reconciles")
+        samples = wait_for(settled, "seven reconciles", 60)
         time.sleep(0.5)  # nothing more comes: check that too
         samples = scrape(port)
         assert calls == {"ok-a": 1, "ok-b": 1, "fail-once": 2, "requeue-once": 2, "later": 1}
@@ -177,7 +177,7 @@ def test_a_standby_is_healthy_and_ready_once_synced(session: pykorm.Pykorm) -> N
     manager.start()
     try:
         assert manager.health_port is not None and manager.metrics_port is not None
-        wait_for(lambda: get(manager.health_port or 0, "/readyz")[0] == 200, 60, "a standby's caches synced")
+        wait_for(lambda: get(manager.health_port or 0, "/readyz")[0] == 200, "a standby's caches synced", 60)
         assert get(manager.health_port, "/healthz") == (200, "ok")
         assert not manager.leading
         assert value(scrape(manager.metrics_port), "leader_election_master_status", name="metrics-lease") == 0

@@ -53,7 +53,7 @@ def test_replicas_split_the_keys_and_a_killed_ones_are_taken_over(
         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         for name, log in logs.items()}
     try:
-        first = wait_for(lambda: owners(session, namespace, "1"), 90, "every key reconciled once")
+        first = wait_for(lambda: owners(session, namespace, "1"), "every key reconciled once", 90)
         # balanced: 4 shards among 3 live replicas, at most ceil(4/3) = 2 each, once they all have joined
         def balanced() -> dict[str, str] | None:
             leases = {l.name: l.spec.holder_identity for l in Lease.query.session(session).namespace(namespace)
@@ -61,7 +61,7 @@ def test_replicas_split_the_keys_and_a_killed_ones_are_taken_over(
             counts = collections.Counter(leases.values())
             return leases if len(leases) == 4 and set(counts) <= set(logs) and max(counts.values()) <= 2 \
                 and len(counts) >= 2 else None
-        holders = wait_for(balanced, 60, "the shards spread over the replicas")
+        holders = wait_for(balanced, "the shards spread over the replicas", 60)
         victim = holders["sharded-test-shard-0"]
         replicas[victim].send_signal(signal.SIGKILL)
         replicas[victim].wait(10)
@@ -69,7 +69,7 @@ def test_replicas_split_the_keys_and_a_killed_ones_are_taken_over(
         for i in range(KEYS):  # new work for every key, the dead replica's included (a replica taking a moved
             # shard over may be annotating the key meanwhile: retried on a conflict)
             session.update(session.get(ConfigMap, f"k-{i:02d}", namespace), lambda c: setattr(c, "data", {"round": "2"}))
-        second = wait_for(lambda: owners(session, namespace, "2"), 90, "every key reconciled after the kill")
+        second = wait_for(lambda: owners(session, namespace, "2"), "every key reconciled after the kill", 90)
         took = time.monotonic() - killed
         print(f"\nfirst owners: {collections.Counter(first.values())}; after the kill of {victim}: "
               f"{collections.Counter(second.values())}, all keys done {took:.1f} s after it")

@@ -24,7 +24,8 @@ from kubernetes.client.exceptions import ApiException
 from pykorm.testing import Binaries, Cluster, LocalControlPlane, find_binaries
 from pykorm.testing._kwok import NODE_LABEL, POD_CIDR, node_manifest
 
-from .test_control_plane import alive, api_client, core, eventually, is_gone  # noqa: F401 (fixtures)
+from .helpers import wait_for
+from .test_control_plane import alive, api_client, core, is_gone  # noqa: F401 (fixtures)
 
 IMAGE, NEW_IMAGE = "registry.k8s.io/pause:3.9", "registry.k8s.io/pause:3.10"
 WAIT = 120.0  # seconds; converging takes one or two here, but the machine is shared
@@ -111,13 +112,13 @@ def test_a_deployment_reaches_its_replicas_and_scales_through_scale(
     k8s_nodes: list[str], apps: k8s.AppsV1Api, core: k8s.CoreV1Api, k8s_namespace: str
 ) -> None:
     apps.create_namespaced_deployment(k8s_namespace, deployment("web", 3))
-    eventually(rolled_out(apps, "web", k8s_namespace, 3), "the Deployment has 3 ready replicas", WAIT)
+    wait_for(rolled_out(apps, "web", k8s_namespace, 3), "the Deployment has 3 ready replicas", WAIT)
 
     for replicas in (5, 0):
         scale = apps.patch_namespaced_deployment_scale("web", k8s_namespace, {"spec": {"replicas": replicas}})
         assert (scale.spec.replicas or 0) == replicas  # 0 is omitted from the JSON
-        eventually(rolled_out(apps, "web", k8s_namespace, replicas), f"the Deployment scaled to {replicas}", WAIT)
-        eventually(lambda: len(app_pods(core, k8s_namespace, "web")) == replicas, f"{replicas} pods are left", WAIT)
+        wait_for(rolled_out(apps, "web", k8s_namespace, replicas), f"the Deployment scaled to {replicas}", WAIT)
+        wait_for(lambda: len(app_pods(core, k8s_namespace, "web")) == replicas, f"{replicas} pods are left", WAIT)
 
     assert not apps.read_namespaced_deployment_scale("web", k8s_namespace).status.replicas
 
@@ -126,20 +127,20 @@ def test_a_rolling_update_to_a_new_image_completes(
     k8s_nodes: list[str], apps: k8s.AppsV1Api, core: k8s.CoreV1Api, k8s_namespace: str
 ) -> None:
     apps.create_namespaced_deployment(k8s_namespace, deployment("api", 3))
-    eventually(rolled_out(apps, "api", k8s_namespace, 3), "the first rollout", WAIT)
+    wait_for(rolled_out(apps, "api", k8s_namespace, 3), "the first rollout", WAIT)
     first = {rs.metadata.name for rs in apps.list_namespaced_replica_set(k8s_namespace).items}
 
     patch = {"spec": {"template": {"spec": {"containers": [{"name": "main", "image": NEW_IMAGE}]}}}}
     apps.patch_namespaced_deployment("api", k8s_namespace, patch)
 
-    eventually(rolled_out(apps, "api", k8s_namespace, 3), "the rolling update to the new image", WAIT)
+    wait_for(rolled_out(apps, "api", k8s_namespace, 3), "the rolling update to the new image", WAIT)
     replica_sets = {rs.metadata.name: rs for rs in apps.list_namespaced_replica_set(k8s_namespace).items}
     (new,) = set(replica_sets) - first
     (old,) = first
     assert replica_sets[new].spec.template.spec.containers[0].image == NEW_IMAGE
     assert replica_sets[new].status.ready_replicas == 3
     assert replica_sets[old].spec.replicas == 0
-    eventually(
+    wait_for(
         lambda: sorted(p.spec.containers[0].image for p in app_pods(core, k8s_namespace, "api")) == [NEW_IMAGE] * 3,
         "only pods of the new image are left",
         WAIT,
@@ -154,7 +155,7 @@ def job_condition(batch: k8s.BatchV1Api, name: str, namespace: str, kind: str) -
 def test_a_job_of_three_completions_completes(k8s_nodes: list[str], batch: k8s.BatchV1Api, k8s_namespace: str) -> None:
     batch.create_namespaced_job(k8s_namespace, job("count", 3))
 
-    eventually(lambda: job_condition(batch, "count", k8s_namespace, "Complete"), "the Job is Complete", WAIT)
+    wait_for(lambda: job_condition(batch, "count", k8s_namespace, "Complete"), "the Job is Complete", WAIT)
 
     status = batch.read_namespaced_job_status("count", k8s_namespace).status
     assert (status.succeeded, status.failed or 0) == (3, 0)
@@ -180,10 +181,10 @@ def test_a_cronjob_creates_a_job_that_completes(
         jobs = batch.list_namespaced_job(k8s_namespace).items
         return [j for j in jobs if any(o.uid == uid for o in j.metadata.owner_references or [])]
 
-    eventually(lambda: bool(owned_jobs()), "the CronJob created a Job", 60 + WAIT)
+    wait_for(lambda: bool(owned_jobs()), "the CronJob created a Job", 60 + WAIT)
     name = owned_jobs()[0].metadata.name
-    eventually(lambda: job_condition(batch, name, k8s_namespace, "Complete"), "the CronJob's Job is Complete", WAIT)
-    eventually(
+    wait_for(lambda: job_condition(batch, name, k8s_namespace, "Complete"), "the CronJob's Job is Complete", WAIT)
+    wait_for(
         lambda: batch.read_namespaced_cron_job("tick", k8s_namespace).status.last_successful_time is not None,
         "the CronJob records its success",
         WAIT,
@@ -195,7 +196,7 @@ def test_a_pod_gets_a_node_an_ip_and_ready(
 ) -> None:
     core.create_namespaced_pod(k8s_namespace, {"metadata": {"name": "solo"}, "spec": pod_spec()})
 
-    eventually(lambda: is_ready(core.read_namespaced_pod("solo", k8s_namespace)), "the Pod is Ready", WAIT)
+    wait_for(lambda: is_ready(core.read_namespaced_pod("solo", k8s_namespace)), "the Pod is Ready", WAIT)
 
     pod = core.read_namespaced_pod("solo", k8s_namespace)
     assert pod.spec.node_name in k8s_nodes
@@ -210,7 +211,7 @@ def test_deleted_pods_of_a_deployment_are_recreated(
     k8s_nodes: list[str], apps: k8s.AppsV1Api, core: k8s.CoreV1Api, k8s_namespace: str
 ) -> None:
     apps.create_namespaced_deployment(k8s_namespace, deployment("phoenix", 2))
-    eventually(rolled_out(apps, "phoenix", k8s_namespace, 2), "the Deployment is ready", WAIT)
+    wait_for(rolled_out(apps, "phoenix", k8s_namespace, 2), "the Deployment is ready", WAIT)
     before = {p.metadata.uid for p in app_pods(core, k8s_namespace, "phoenix")}
 
     core.delete_collection_namespaced_pod(k8s_namespace, label_selector="app=phoenix")
@@ -219,7 +220,7 @@ def test_deleted_pods_of_a_deployment_are_recreated(
         pods = app_pods(core, k8s_namespace, "phoenix")
         return len(pods) == 2 and not ({p.metadata.uid for p in pods} & before) and all(map(is_ready, pods))
 
-    eventually(replaced, "two new Ready pods replace the deleted ones (and the old ones are gone)", WAIT)
+    wait_for(replaced, "two new Ready pods replace the deleted ones (and the old ones are gone)", WAIT)
 
 
 @pytest.fixture
@@ -235,7 +236,7 @@ def kwok_nodes(k8s_nodes: list[str], core: k8s.CoreV1Api) -> Iterator[Callable[[
         node["metadata"]["labels"]["pykorm.io/test-pool"] = pool
         core.create_node(node)
         made.append(name)
-        eventually(lambda: any(c.type == "Ready" and c.status == "True"
+        wait_for(lambda: any(c.type == "Ready" and c.status == "True"
                                for c in core.read_node(name).status.conditions or []), f"node {name} is Ready", WAIT)
         return name
 
@@ -260,7 +261,7 @@ def test_a_drained_and_deleted_node_s_pods_move_to_another_node(
     apps.create_namespaced_deployment(
         k8s_namespace, deployment("mover", 2, nodeSelector={"pykorm.io/test-pool": pool})
     )
-    eventually(rolled_out(apps, "mover", k8s_namespace, 2), "the Deployment is ready on the first node", WAIT)
+    wait_for(rolled_out(apps, "mover", k8s_namespace, 2), "the Deployment is ready on the first node", WAIT)
     assert nodes_of(core, k8s_namespace, "mover") == {first}
     second = kwok_nodes(pool)
 
@@ -269,11 +270,11 @@ def test_a_drained_and_deleted_node_s_pods_move_to_another_node(
     # kubectl drain: cordon, evict, wait until the pods are gone; then the node is deleted.
     core.patch_node(first, {"spec": {"unschedulable": True}})
     core.delete_collection_namespaced_pod(k8s_namespace, field_selector=f"spec.nodeName={first}")
-    eventually(lambda: all(is_gone(lambda n=n: core.read_namespaced_pod(n, k8s_namespace)) for n in evicted),
+    wait_for(lambda: all(is_gone(lambda n=n: core.read_namespaced_pod(n, k8s_namespace)) for n in evicted),
                "the evicted pods are gone", WAIT)
     core.delete_node(first)
 
-    eventually(lambda: nodes_of(core, k8s_namespace, "mover") == {second} and
+    wait_for(lambda: nodes_of(core, k8s_namespace, "mover") == {second} and
                rolled_out(apps, "mover", k8s_namespace, 2)(), "the pods run again, on the second node", WAIT)
 
 
@@ -283,24 +284,24 @@ def test_pods_of_a_vanished_node_are_collected_and_recreated(
     pool = secrets.token_hex(4)
     lost = kwok_nodes(pool)
     apps.create_namespaced_deployment(k8s_namespace, deployment("orphan", 2, nodeSelector={"pykorm.io/test-pool": pool}))
-    eventually(rolled_out(apps, "orphan", k8s_namespace, 2), "the Deployment is ready", WAIT)
+    wait_for(rolled_out(apps, "orphan", k8s_namespace, 2), "the Deployment is ready", WAIT)
     orphans = {p.metadata.name for p in app_pods(core, k8s_namespace, "orphan")}
 
     core.delete_node(lost)  # no drain: the node is just gone, as when a machine dies for good
 
     # The pod garbage collector deletes pods bound to a node that does not exist (after 40 s of
     # quarantine, checked every 20 s); the ReplicaSet replaces them, Pending until a node fits.
-    eventually(lambda: all(is_gone(lambda n=n: core.read_namespaced_pod(n, k8s_namespace)) for n in orphans),
+    wait_for(lambda: all(is_gone(lambda n=n: core.read_namespaced_pod(n, k8s_namespace)) for n in orphans),
                "the pods of the deleted node are garbage-collected", 60 + WAIT)
-    eventually(lambda: len(app_pods(core, k8s_namespace, "orphan")) == 2, "the ReplicaSet recreated two pods", WAIT)
+    wait_for(lambda: len(app_pods(core, k8s_namespace, "orphan")) == 2, "the ReplicaSet recreated two pods", WAIT)
     assert all(not p.spec.node_name for p in app_pods(core, k8s_namespace, "orphan"))
     replacement = kwok_nodes(pool)
-    eventually(lambda: nodes_of(core, k8s_namespace, "orphan") == {replacement}, "they run on the new node", WAIT)
+    wait_for(lambda: nodes_of(core, k8s_namespace, "orphan") == {replacement}, "they run on the new node", WAIT)
 
 
 def test_pod_logs_answer(k8s_cluster: Cluster, k8s_nodes: list[str], core: k8s.CoreV1Api, k8s_namespace: str) -> None:
     core.create_namespaced_pod(k8s_namespace, {"metadata": {"name": "chatty"}, "spec": pod_spec()})
-    eventually(lambda: is_ready(core.read_namespaced_pod("chatty", k8s_namespace)), "the Pod is Ready", WAIT)
+    wait_for(lambda: is_ready(core.read_namespaced_pod("chatty", k8s_namespace)), "the Pod is Ready", WAIT)
     control_plane = k8s_cluster.control_plane
     marker = f"ERROR: lost the database {secrets.token_hex(3)}"
     if control_plane is not None:
@@ -336,12 +337,12 @@ def test_a_cluster_of_our_own_survives_an_apiserver_restart_and_stops_clean(work
             ready = [n.metadata.name for n in core.list_node().items if n.status.conditions]
             assert sorted(ready) == control_plane.node_names == ["pykorm-node-0", "pykorm-node-1"]
             apps.create_namespaced_deployment("default", deployment("steady", 2))
-            eventually(rolled_out(apps, "steady", "default", 2), "the Deployment is ready", WAIT)
+            wait_for(rolled_out(apps, "steady", "default", 2), "the Deployment is ready", WAIT)
 
             control_plane.restart_apiserver()
             apps.patch_namespaced_deployment_scale("steady", "default", {"spec": {"replicas": 4}})
 
-            eventually(rolled_out(apps, "steady", "default", 4), "scaled to 4 after the restart", WAIT)
+            wait_for(rolled_out(apps, "steady", "default", 4), "scaled to 4 after the restart", WAIT)
             assert nodes_of(core, "default", "steady") <= set(control_plane.node_names)
     finally:
         control_plane.stop()
@@ -372,7 +373,7 @@ def test_cluster_up_as_a_user_runs_it(tmp_path: Path, workload_binaries: Binarie
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        eventually(lambda: kubeconfig.exists() or up.poll() is not None, "cluster up wrote its kubeconfig", WAIT)
+        wait_for(lambda: kubeconfig.exists() or up.poll() is not None, "cluster up wrote its kubeconfig", WAIT)
         assert up.poll() is None, up.communicate()[0]
         children = children_of(up.pid)
         assert len(children) == 5
@@ -382,7 +383,7 @@ def test_cluster_up_as_a_user_runs_it(tmp_path: Path, workload_binaries: Binarie
             assert len(core.list_node().items) == 2
             apps.create_namespaced_deployment("default", deployment("hello", 2))
             try:
-                eventually(rolled_out(apps, "hello", "default", 2), "the Deployment is ready", WAIT)
+                wait_for(rolled_out(apps, "hello", "default", 2), "the Deployment is ready", WAIT)
             except pytest.fail.Exception:
                 pytest.fail(f"the Deployment is not ready after {WAIT:g} s; what the cluster shows:\n{scene(core, 'default')}")
 

@@ -89,7 +89,7 @@ def test_logs_of_a_job(client: TestClient, k8s_cluster: Cluster) -> None:
 def test_cancel_deletes_the_job_and_its_pods(client: TestClient, admin: pykorm.Pykorm, k8s_namespace: str) -> None:
     submit(client, name="stuck", node_selector=NOWHERE, completions=2)
     pods = Pod.query.session(admin).namespace(k8s_namespace).filter_by_labels({"batch.kubernetes.io/job-name": "stuck"})
-    wait_for(lambda: pods.count() >= 1, WAIT, "the Job's pods exist", every=0.2)
+    wait_for(lambda: pods.count() >= 1, "the Job's pods exist", WAIT, every=0.2)
     assert client.get("/jobs/stuck").json()["state"] in ("pending", "running")
 
     assert client.delete("/jobs/stuck", params={"wait": True}).status_code == 204
@@ -99,7 +99,7 @@ def test_cancel_deletes_the_job_and_its_pods(client: TestClient, admin: pykorm.P
     assert client.delete("/jobs/stuck").status_code == 404
     submit(client, name="again", node_selector=NOWHERE)
     assert client.delete("/jobs/again").status_code == 202  # without waiting
-    wait_for(lambda: client.get("/jobs/again").status_code == 404, WAIT, "the cancelled Job is gone", every=0.2)
+    wait_for(lambda: client.get("/jobs/again").status_code == 404, "the cancelled Job is gone", WAIT, every=0.2)
 
 
 def test_a_job_past_its_deadline_is_reported_failed(client: TestClient) -> None:
@@ -158,7 +158,7 @@ def test_a_wait_for_completion_rides_out_an_api_server_restart(client: TestClien
 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         waiting = pool.submit(wait, client, "patient")
-        wait_for(lambda: not waiting.done(), WAIT, "the request is waiting", every=0.2)
+        wait_for(lambda: not waiting.done(), "the request is waiting", WAIT, every=0.2)
         k8s_cluster.control_plane.restart_apiserver()  # the watch behind the wait breaks; it resumes
         answer = waiting.result(timeout=WAIT)
 
