@@ -170,7 +170,7 @@ def test_async_helpers_keep_the_blocking_guarantees(session: pykorm.Pykorm, k8s_
                        [r.uid for r in maps[f"{n}-content"].metadata.owner_references] == [sites[n].uid]
                        for n in names)
 
-        wait_for(converged, 60, "every WebSite converged")
+        wait_for(converged, "every WebSite converged", 60)
         controller = manager.controllers[0]
         time.sleep(1.5)  # the children's and statuses' events (after owned_delay): echoes, no reconcile
         assert {n: controller.reconciles[f"{namespace}/{n}"] for n in names} == {n: 1 for n in names}
@@ -178,7 +178,7 @@ def test_async_helpers_keep_the_blocking_guarantees(session: pykorm.Pykorm, k8s_
 
         for name in names:  # a reason to reconcile (an annotation), nothing to change: nothing written
             session.update(session.get(WebSite, name, namespace), lambda s: setattr(s, "annotations", {"poke": "1"}))
-        wait_for(lambda: all(controller.reconciles[f"{namespace}/{n}"] == 2 for n in names), 60, "reconciled again")
+        wait_for(lambda: all(controller.reconciles[f"{namespace}/{n}"] == 2 for n in names), "reconciled again", 60)
         time.sleep(1.0)
         assert len(writes) == written and not controller.failures
         ready = next(c for c in session.get(WebSite, "a-1", namespace).conditions or [] if c.type == "Ready")

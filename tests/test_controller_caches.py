@@ -152,7 +152,7 @@ def test_a_manager_and_pk_cache_share_one_watch_never_handing_slimmed_objects_to
         managed = manager.cache(ConfigMap)
         assert managed.store is cache.store  # one store
         pk.save(ConfigMap(namespace=namespace, name="b", data={"k": "2"}))
-        wait_for(lambda: "b" in reconciled and cache.get("b", namespace) is not None, 30, "the change seen by both")
+        wait_for(lambda: "b" in reconciled and cache.get("b", namespace) is not None, "the change seen by both", 30)
         streams = [url for url in opened if "sendInitialEvents" not in url]
         assert len(streams) == 1 and len(opened) == 2, opened  # one streamed first list, then one watch
         assert managers(cache.store.get(f"{namespace}/a") or {}) == [("share-test", "Update")]  # not slimmed
@@ -165,12 +165,12 @@ def test_a_manager_and_pk_cache_share_one_watch_never_handing_slimmed_objects_to
         with pytest.raises(pykorm.CacheUnavailable, match="stopped"):
             cache.get("a", namespace)
         pk.save(ConfigMap(namespace=namespace, name="c"))
-        wait_for(lambda: "c" in reconciled and managed.get("c", namespace) is not None, 30, "the manager goes on")
+        wait_for(lambda: "c" in reconciled and managed.get("c", namespace) is not None, "the manager goes on", 30)
         again = pk.cache(ConfigMap, namespace)  # a new informer on the running watch: no new request
         assert again is not cache and again.store is managed.store and len(opened) == 2
         manager.stop(30)  # pk.cache's informer keeps the watch open
         pk.save(ConfigMap(namespace=namespace, name="d"))
-        wait_for(lambda: again.get("d", namespace) is not None, 30, "pk.cache goes on")
+        wait_for(lambda: again.get("d", namespace) is not None, "pk.cache goes on", 30)
         assert "d" not in reconciled and managed.stopped
         again.stop()  # the last one: the watch closes, and the session's registry keeps no store alive
         assert again.stopped and not feeds_of(pk)._feeds
