@@ -31,6 +31,7 @@ from pykorm.k8s.apps_v1 import Deployment
 from pykorm.k8s.core_v1 import Pod
 from pykorm.testing import Cluster, install_crds
 
+from .helpers import wait_for
 from .witness import official_client
 
 Build = Callable[[Any], Any]  # a query (blocking, cached or async) → the same query refined
@@ -261,13 +262,29 @@ def test_values_and_pluck_through_a_list_give_each_elements_value_in_every_query
 
 
 def test_values_of_the_deployments_conditions(k8s_cluster: Cluster, session: pykorm.Pykorm, namespace: str,
-                                              deployments: dict[str, Any]) -> None:
-    expected = [[(c.type, c.status) for c in deployments[n].status.conditions] for n in sorted(deployments)]
-    rows = Deployment.query.session(session).namespace(namespace).order_by("name").values(
-        "status__conditions__type", "status.conditions.status")
+                                              witness: kubernetes.client.ApiClient, deployments: dict[str, Any]) -> None:
+    # The deployment controller may still rewrite a status (its conditions' order included) after the fixture
+    # saw the wanted conditions: the witness reads right before and right after pykorm, and a read counts only
+    # when nothing changed in between.
+    apps = kubernetes.client.AppsV1Api(witness)
+
+    def witnessed() -> list[list[tuple[str, str]]]:
+        found = sorted(apps.list_namespaced_deployment(namespace).items, key=lambda d: d.metadata.name)
+        return [conditions(d) for d in found]
+
+    def settled() -> tuple[list[list[tuple[str, str]]], list[dict[str, Any]]] | None:
+        before = witnessed()
+        rows = Deployment.query.session(session).namespace(namespace).order_by("name").values(
+            "status__conditions__type", "status.conditions.status")
+        return (before, rows) if witnessed() == before else None
+
+    expected, rows = wait_for(settled, "two witness reads around pykorm's agree")
     assert [list(zip(r["status__conditions__type"], r["status.conditions.status"])) for r in rows] == expected
-    cached = session.cache(Deployment, namespace).query.order_by("name").values("status__conditions__type", "status.conditions.status")
-    assert cached == rows
+    cache = session.cache(Deployment, namespace)
+    # A cache is current eventually: it converges on what the server serves, through a list every time.
+    wait_for(lambda: cache.query.order_by("name").values("status__conditions__type", "status.conditions.status") == [
+        {"status__conditions__type": [t for t, _ in row], "status.conditions.status": [s for _, s in row]}
+        for row in witnessed()], "the cache's values are the server's")
 
 
 def test_order_by_through_a_list_is_refused_in_every_query_kind(k8s_cluster: Cluster, session: pykorm.Pykorm, pod_namespace: str,
