@@ -134,6 +134,10 @@ def floor_lines(results: list[Result], floors: Floors | None) -> list[str]:
                      + (f"**the target is below that bound**, so no operator could meet it here — the creator bounds "
                         f"it, not the operator (pykorm's own time after the last create: {ours.after_creates_s:.1f} s, "
                         f"kopf's {kopf.after_creates_s:.1f} s)." if third < bound else "reachable in principle."))
+        if floors is not None and third < floors.writes_s:
+            lines.append(f"But the same three writes per object, sent by the driver itself from 8 threads with no watch and "
+                         f"no cache, take {floors.writes_s:.1f} s: **above ⅓ of kopf's time**, so an operator making "
+                         f"those writes (all three here make them) converges no sooner on this server and machine.")
     return lines
 
 
