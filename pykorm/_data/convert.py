@@ -15,7 +15,7 @@ from .types import TypeInfo, is_nested_class
 if TYPE_CHECKING:
     from .types import Holder, NestedClass
 
-__all__ = ["NestedList", "from_json", "is_view", "to_json"]
+__all__ = ["PLAIN", "NestedList", "from_json", "is_view", "to_json"]
 
 
 def from_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
@@ -43,10 +43,19 @@ def is_view(info: TypeInfo) -> bool:
 
 
 def to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
-    if type(value) in _PLAIN or value is None:  # most values (an enum member or a datetime is never exactly one of these types)
+    kind = type(value)
+    if kind in PLAIN or value is None:  # most values (an enum member or a datetime is never exactly one of these types)
         if info.kind == "nested" and value is not None:
             nested_json(info.python, value)  # raises: a str, int... is no nested object
         return value
+    if (kind is dict or kind is list) and info.kind != "nested":  # labels, tags...: no datetime, enum or nested object
+        item = info.item
+        if item is None:
+            return value
+        own = PLAIN if item.kind != "nested" else _NONE  # a plain value is its own JSON (the first case above)
+        if kind is list:
+            return [v if type(v) in own else to_json(item, v, obj) for v in value]
+        return {k: v if type(v) in own else to_json(item, v, obj) for k, v in value.items()}
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.timezone.utc)
@@ -68,8 +77,10 @@ def to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
     return value
 
 
-_PLAIN = frozenset({str, int, float, bool})
+PLAIN = frozenset({str, int, float, bool})
 """The types whose values are their own JSON: no conversion to look for."""
+
+_NONE: frozenset[type] = frozenset()
 
 
 class NestedList(MutableSequence[Any]):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime
 import difflib
 import enum
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping  # typing.Mapping's isinstance goes through typing's __instancecheck__: slower
+from typing import TYPE_CHECKING, Any
 
 from .._base.errors import ClientValidationError, FieldError
 from .._base.paths import set_path
@@ -67,8 +68,7 @@ def nested_json(nested: type[NestedClass], value: Any, where: Where = ()) -> dic
         return own
     if not isinstance(value, Mapping):
         raise _bad(where, f"expected {nested.__name__} or a dict, got {type(value).__name__} {value!r:.60}")
-    fields = {name: f for name, f in nested._fields.items() if f.init}
-    by_key = {f.path[0]: f for f in fields.values() if len(f.path) == 1}
+    fields, by_key = _keys(nested)
     empty: Any = nested()
     raw: dict[str, Any] = empty._raw  # its defaults
     given: dict[int, Any] = {}  # id(field) -> the key it was given by
@@ -84,8 +84,23 @@ def nested_json(nested: type[NestedClass], value: Any, where: Where = ()) -> dic
             raise _bad((*where, str(key)), f"{nested.__name__} has no field {key!r}{hint} (fields: {', '.join(names)})")
         if field._processes:
             item = field.preprocessor(item)
-        set_path(raw, field.path, checked(field.info, item, (*where, *field.path)))
+        info = field.info
+        if info.kind not in _OWN_JSON.get(type(item), ()):  # else checked() returns it as it is: no path to build
+            item = checked(info, item, (*where, *field.path))
+        set_path(raw, field.path, item)
     return raw
+
+
+def _keys(nested: type[NestedClass]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields a dict given for ``nested`` may name: by Python name, and by JSON key (one-key paths).
+
+    Made once per class (kept in the class's own ``__dict__``, so that a subclass makes its own)."""
+    found: tuple[dict[str, Any], dict[str, Any]] | None = nested.__dict__.get("_pykorm_keys")
+    if found is None:
+        fields = {name: f for name, f in nested._fields.items() if f.init}
+        found = (fields, {f.path[0]: f for f in fields.values() if len(f.path) == 1})
+        setattr(nested, "_pykorm_keys", found)
+    return found
 
 
 def checked(info: TypeInfo, value: Any, where: Where = ()) -> Any:
@@ -93,6 +108,8 @@ def checked(info: TypeInfo, value: Any, where: Where = ()) -> Any:
     if value is None:
         return None
     kind = info.kind
+    if kind in _OWN_JSON.get(type(value), ()):  # the common case: a str for a str field... (what the checks below pass as is)
+        return value
     if kind == "nested":
         return nested_json(info.python, value, where)
     if kind == "list":
@@ -126,3 +143,11 @@ _SCALARS: dict[str, tuple[tuple[type, ...], str]] = {
     "int_or_string": ((int, str), "an int or a str"),
 }
 """The Python types a JSON scalar field takes (bool is an int in Python: refused where an int or str is wanted)."""
+
+_OWN_JSON: dict[type, frozenset[str]] = {
+    str: frozenset({"str", "datetime", "int_or_string", "any", "object"}),
+    int: frozenset({"int", "float", "int_or_string", "any", "object"}),
+    float: frozenset({"float", "any", "object"}),
+    bool: frozenset({"bool", "any", "object"}),
+}
+"""The field kinds whose check passes a value of exactly that type through unchanged (``checked``'s fast path)."""

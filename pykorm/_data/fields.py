@@ -16,7 +16,7 @@ from .._base.errors import ReadOnlyException
 from .._base.paths import MISSING, Path, as_path, dotted, get_path, set_path
 from .tracking import tracked
 from .annotations import resolve_annotation
-from .convert import from_json, is_view, to_json
+from .convert import PLAIN as _OWN_JSON, from_json, is_view, to_json
 from .types import TypeInfo, describe
 
 if TYPE_CHECKING:
@@ -244,18 +244,30 @@ class DataField:
             self._reads = "plain"  # str, int, Literal...: the JSON value is the Python value
         return self._reads
 
+    _writes: str = ""  # known on first write: "plain" (a str, int, float, bool or None is stored as it is) or "convert"
+
     def __set__(self, obj: Holder, value: Any) -> None:
         if self._processes:
             value = self.preprocessor(value)
-        new = self.to_json(value, obj)
+        if (type(value) in _OWN_JSON or value is None) and (self._writes or self._how_to_write()) == "plain":
+            new = value  # what to_json returns for it, without the calls
+        else:
+            new = self.to_json(value, obj)
+        raw: dict[str, Any] = obj.__dict__["_raw"]
         if self.readonly:
-            current = get_path(obj._raw, self.path)
+            current = get_path(raw, self.path)
             if current is not MISSING and current is not None and current != new:
                 raise ReadOnlyException(
                     f"{type(obj).__name__}.{self.name} is read-only: it is {current!r} and cannot become {new!r}"
                 )
         obj._will_change()
-        set_path(obj._raw, self.path, new)
+        set_path(raw, self.path, new)
+
+    def _how_to_write(self) -> str:
+        # A nested field refuses a str or int (to_json raises); a subclass's to_json may convert anything.
+        plain = self.info.kind != "nested" and type(self).to_json is DataField.to_json
+        self._writes = "plain" if plain else "convert"
+        return self._writes
 
     # -- conversion ----------------------------------------------------------------------
 
