@@ -205,7 +205,10 @@ class DataField:
     def __get__(self, obj: object | None, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        value = obj.__dict__["_raw"]
+        try:
+            value = obj.__dict__["_raw"]
+        except KeyError:  # an object a cache handed out, not copied yet
+            return self._get_shared(obj)
         try:
             for key in self.path:
                 value = _dict_get(value, key)
@@ -230,6 +233,29 @@ class DataField:
         elif reads == "plain":
             return value
         return self.from_json(value, obj)  # type: ignore[arg-type]
+
+    def _get_shared(self, obj: Any) -> Any:
+        """:meth:`__get__` on an object holding a cache's JSON (``_shared``, never to be changed): a scalar
+        is read there; anything else (a container, a nested object, a default to store) is read from the
+        object's own copy, made now (reading ``obj._raw`` makes it)."""
+        value = obj.__dict__["_shared"]
+        try:
+            for key in self.path:
+                value = _dict_get(value, key)
+        except TypeError:  # a scalar on the way: no value here
+            value = None
+        if value is None:
+            if not self.has_default:
+                return None
+            value = self.make_default()  # a container default is stored in the copy (below), a scalar is not
+        if value is not None and not isinstance(value, (list, dict)):
+            reads = self._reads or self._how_to_read()
+            if reads == "plain":
+                return value
+            if reads == "convert":  # a datetime, an enum...: made of the scalar (a custom from_json gets obj)
+                return self.from_json(value, obj)
+        obj._raw  # noqa: B018 - makes the object's own copy: the read below hands out parts of it
+        return self.__get__(obj, type(obj))
 
     def _how_to_read(self) -> str:
         info = self.info

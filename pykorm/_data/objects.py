@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, overload
 
 from typing_extensions import Self, dataclass_transform
 
@@ -20,13 +20,14 @@ from .dicts import with_prefix
 from .annotations import declare
 from .fields import DataField, with_empty_fields
 from .options import option_keys
+from .tracking import json_copy
 from ..fields import DictNestedField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from ..fields import DataField as _DataFieldSpecifier
 from .._base.errors import ClientValidationError
 from .._base.paths import MISSING, get_path, set_path
 
 
-__all__ = ["Nested", "SERVER_METADATA", "user_metadata"]
+__all__ = ["Nested", "SERVER_METADATA", "peek", "user_metadata"]
 
 
 SERVER_METADATA = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
@@ -71,17 +72,53 @@ class _ObjectMeta(type):
         return cls
 
 
+class _OwnCopy:
+    """``_raw``, a non-data descriptor: it runs only when ``_raw`` is not in the instance dict, that is
+    in an object a cache handed out (:meth:`pykorm.Stored._from_store`) whose copy is not made yet.
+
+    Such an object holds the store's JSON (shared, never to be changed) as ``__dict__["_shared"]``;
+    the first use of ``_raw`` puts a private copy (:func:`json_copy`) in the instance dict, so later
+    reads find it there without this descriptor. Reads that cannot change anything (a scalar field,
+    equality, :meth:`to_dict`) look at the shared JSON through :func:`peek` and copy nothing.
+    """
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _OwnCopy: ...
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> dict[str, Any]: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> dict[str, Any] | _OwnCopy:
+        if obj is None:
+            return self
+        d = obj.__dict__
+        if "_raw" in d:  # only when asked for directly (type(obj)._raw.__get__): the instance dict wins otherwise
+            raw: dict[str, Any] = d["_raw"]
+            return raw
+        try:
+            shared = d.pop("_shared")
+        except KeyError:
+            raise AttributeError(f"{type(obj).__name__} object has no JSON (made without __new__?)") from None
+        own: dict[str, Any] = json_copy(shared)
+        d["_raw"] = own
+        return own
+
+
+def peek(obj: _Object) -> dict[str, Any]:
+    """The object's JSON without making a copy of a cache's: only to read (never to change, keep or hand out)."""
+    d = obj.__dict__
+    raw: dict[str, Any] = d["_raw"] if "_raw" in d else d["_shared"]
+    return raw
+
+
 class _Object(metaclass=_ObjectMeta):
     """What models and nested objects share: a JSON dict behind field descriptors."""
 
     _fields: ClassVar[dict[str, DataField]]
 
-    # State lives in the instance __dict__ (hot paths read it there); these properties type it
-    # without making it a constructor parameter of the dataclass_transform.
-    @property
-    def _raw(self) -> dict[str, Any]:
-        raw: dict[str, Any] = self.__dict__["_raw"]
-        return raw
+    # State lives in the instance __dict__ (hot paths read it there). ``_raw`` is the object's own
+    # JSON: found in the instance dict, except in an object a cache handed out, which holds the
+    # store's dict as ``_shared`` until something needs ``_raw`` (see _OwnCopy).
+    _raw = _OwnCopy()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         obj = object.__new__(cls)
@@ -142,12 +179,12 @@ class _Object(metaclass=_ObjectMeta):
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the object as JSON; an unset field declared ``allow_empty=True`` is there as None."""
-        return with_empty_fields(type(self), copy.deepcopy(self._raw))
+        return with_empty_fields(type(self), copy.deepcopy(peek(self)))
 
 
 def _content(obj: _Object) -> dict[str, Any]:
-    """The object's JSON without what the server manages, for equality."""
-    raw = obj._raw
+    """The object's JSON without what the server manages, for equality (read only: the JSON is not copied)."""
+    raw = peek(obj)
     if "metadata" not in raw:
         return raw
     content = dict(raw)

@@ -20,7 +20,7 @@ from .._base.errors import ClientValidationError
 from .._base.paths import get_path
 from .._http.resource import ResourceType, resource_of
 from ..fields import Metadata
-from .objects import _Object, user_metadata
+from .objects import _Object, peek, user_metadata
 from .owners import OwnerReference
 from .tracking import json_copy
 
@@ -69,11 +69,15 @@ class Stored(_Object):
         obj = object.__new__(type(self))
         memo[id(self)] = obj
         for key, value in self.__dict__.items():
-            obj.__dict__[key] = value if key == "_session" else copy.deepcopy(value, memo)
+            # a cache's JSON, not copied yet: the deep copy is the copy's own
+            obj.__dict__["_raw" if key == "_shared" else key] = value if key == "_session" else copy.deepcopy(value, memo)
         return obj
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_session": None}
+        state = {**self.__dict__, "_session": None}
+        if "_shared" in state:  # a cache's JSON, not copied yet: the unpickled object owns what it reads
+            state["_raw"] = state.pop("_shared")
+        return state
 
     @classmethod
     def _skeleton(cls) -> dict[str, Any]:
@@ -110,10 +114,28 @@ class Stored(_Object):
         d["_session"] = session
         return obj
 
+    @classmethod
+    def _from_store(cls, raw: dict[str, Any], cluster: str | None = None, session: Any = None) -> Self:
+        """An instance of a cache's JSON ``raw`` (shared: never changed), copied the first time it is needed.
+
+        Reading scalar fields (``name``, ``spec.replicas``...), equality and :meth:`to_dict` read ``raw``;
+        anything else that uses the JSON (a change, a container or nested object read, a save) first
+        makes the object's own copy (:class:`pykorm._data.objects._OwnCopy`): changing the object never
+        changes the store, nor another object handed out from it.
+        """
+        obj = object.__new__(cls)
+        d = obj.__dict__
+        d["_shared"] = raw
+        d["_original"] = None
+        d["_cluster"] = cluster
+        d["_session"] = session
+        return obj
+
     def _load(self, raw: dict[str, Any], cluster: str | None = None, session: Any = None) -> None:
         """Replace the object's state with the server's answer (through ``session``: the object acts through it now)."""
         d = self.__dict__
         d["_raw"] = raw
+        d.pop("_shared", None)
         d["_original"] = None
         if cluster is not None:
             d["_cluster"] = cluster
@@ -133,13 +155,15 @@ class Stored(_Object):
 
     def _will_change(self) -> None:
         d = self.__dict__
-        if d["_original"] is None and _stored(d["_raw"]):
-            d["_original"] = json_copy(d["_raw"])  # the first change keeps the original (pykorm._data.tracking)
+        if d["_original"] is None:
+            raw = d["_raw"] if "_raw" in d else self._raw  # a cache's object: its own copy, made now
+            if _stored(raw):
+                d["_original"] = json_copy(raw)  # the first change keeps the original (pykorm._data.tracking)
 
     @property
     def is_stored(self) -> bool:
         """True once the object was read from or written to the server."""
-        return _stored(self.__dict__["_raw"])
+        return _stored(peek(self))
 
     @property
     def _k8s_dict(self) -> dict[str, Any]:
@@ -173,7 +197,7 @@ class Stored(_Object):
 
         >>> pk.save(peach).to_k8s()["metadata"]["uid"]
         """
-        raw: dict[str, Any] = json_copy(self._raw)
+        raw: dict[str, Any] = json_copy(peek(self))
         return raw
 
     @property

@@ -17,38 +17,52 @@ from .._base.errors import ClientValidationError, FieldError
 from .conditions import Leaf
 from .lookups import resolve_lookup
 from .._base.paths import MISSING, Path, as_path, dotted, get_path
+from .._data.objects import peek
+from .._data.tracking import json_copy
 from .._data.types import TypeInfo
 
 if TYPE_CHECKING:
     from .._data.stored import Stored
 
-__all__ = ["element_values", "getter", "sort_key"]
+__all__ = ["element_values", "getter", "json_sort_key", "sort_key"]
 
 
 def getter(model: type[Stored], name: str) -> Callable[[Any], Any]:
     """The reader of ``name`` on objects of ``model``: None where the object has no such value.
 
-    Through a list, a list: the value of each element (see the module's docstring).
+    Through a list, a list: the value of each element (see the module's docstring). A value read
+    by path is a copy (the object may hold a cache's JSON, which must not change); a field is read
+    through its attribute.
     """
     if "." in name:
         path = as_path(name)
         list_at = _declared_lists(model, path)
         if list_at is None:  # the path leaves the declared fields: lists are seen where they are
-            return lambda obj: _json_value(obj._raw, path)
+            return lambda obj: json_copy(_json_value(peek(obj), path))
         if list_at:
             leaf = Leaf(name, path, "exact", None, TypeInfo("any"), list_at)
-            return lambda obj: element_values(leaf, obj._raw)
-        return lambda obj: _none_if_missing(get_path(obj._raw, path))
+            return lambda obj: json_copy(element_values(leaf, peek(obj)))
+        return lambda obj: json_copy(_none_if_missing(get_path(peek(obj), path)))
     if name in model._fields:
         return lambda obj: getattr(obj, name)
     leaf = resolve_lookup(model, name, None)
     if leaf.list_at:
-        return lambda obj: element_values(leaf, obj._raw)
-    return lambda obj: _none_if_missing(get_path(obj._raw, leaf.path))
+        return lambda obj: json_copy(element_values(leaf, peek(obj)))
+    return lambda obj: json_copy(_none_if_missing(get_path(peek(obj), leaf.path)))
 
 
 def sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
     """The key that sorts objects of ``model`` as ``order_by(*order)`` says.
+
+    Raises:
+        ClientValidationError: an unknown attribute, or a path through a list.
+    """
+    key = json_sort_key(model, order)
+    return lambda obj: key(peek(obj))
+
+
+def json_sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """:func:`sort_key` on the objects' JSON (a cache sorts its dicts before making objects of them).
 
     Raises:
         ClientValidationError: an unknown attribute, or a path through a list.
@@ -62,10 +76,10 @@ def sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[Any], tuple
                        "(or sort the objects in Python with a key of your choice)")
             raise ClientValidationError(message, causes=(FieldError(leaf.lookup, message, "FieldValueInvalid"),))
 
-    def key(obj: Any) -> tuple[Any, ...]:
+    def key(raw: dict[str, Any]) -> tuple[Any, ...]:
         parts: list[Any] = []
         for descending, leaf in leaves:
-            value = get_path(obj._raw, leaf.path)
+            value = get_path(raw, leaf.path)
             present = value is not MISSING and value is not None
             part = (present, *_ranked(value if present else None))  # plain tuples: compared in C
             parts.append(_Reversed(part) if descending else part)

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Generic, Iterable, Mapping, TypeVar
 
 from .._base.errors import CacheUnavailable
 from .._session.query import Query
-from .._data.tracking import json_copy
 from .._session.watch import DEFAULT_SILENCE
 from ._cached import CachedQuery
 from ._feed import Feed, Handler, feeds_of, log
@@ -138,7 +137,7 @@ class Informer(Generic[M]):
         """
         self.check()
         raw = self.store.get(f"{namespace}/{name}" if namespace else name)
-        return None if raw is None else self.model._from_server(json_copy(raw), self.cluster, self.session)
+        return None if raw is None else self.model._from_store(raw, self.cluster, self.session)
 
     def by_index(self, index: str, value: str) -> list[M]:
         """The cached objects (copies) that index ``index`` (``namespace``, ``owner`` or added ones) gives ``value``.
@@ -148,7 +147,8 @@ class Informer(Generic[M]):
             KeyError: no such index.
         """
         self.check()
-        return [self.model._from_server(json_copy(raw), self.cluster, self.session) for raw in self.raw_by_index(index, value)]
+        wrap, cluster, session = self.model._from_store, self.cluster, self.session
+        return [wrap(raw, cluster, session) for raw in self.raw_by_index(index, value)]
 
     def raw_by_index(self, index: str, value: str) -> list[Raw]:
         """The stored JSON (not to be changed) that index ``index`` gives ``value``.

@@ -49,7 +49,6 @@ from .._data.objects import user_metadata
 from .._data.stored import adopt
 from .._base.receipts import note_state
 from .._http.resource import resource_of
-from .._data.tracking import json_copy
 from .._http.transport import APPLY_PATCH
 from ._informer import Informer
 from ._reconcile import current_controller
@@ -160,7 +159,7 @@ async def _apply_owned(session: SessionCore[Any], owner: Model, child: M, cache:
     live = _cached(informer, namespace, name)
     for attempt in range(retries + 1):
         if live is not None and _satisfied(body, live, manager, _remembered(informer, key, digest)):
-            return model._from_server(json_copy(live), child._cluster, session)
+            return model._from_store(live, child._cluster, session)
         sent = body if live is None else {**body, "metadata": {**body["metadata"], "resourceVersion":
                                                                live["metadata"]["resourceVersion"]}}
         try:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional
 
-from .._data.tracking import json_copy
 from ._store import Raw
 
 if TYPE_CHECKING:
@@ -141,8 +140,8 @@ def when(fn: Callable[[Any, Any], object], name: str | None = None) -> Predicate
         raise TypeError(f"when() takes a function of (old, new), not {fn!r}")
 
     def test(model: Any, old: Raw | None, new: Raw | None) -> bool:
-        wrap = model._from_server
-        return bool(fn(None if old is None else wrap(json_copy(old)), None if new is None else wrap(json_copy(new))))
+        wrap = model._from_store  # the cache's JSON, copied only if fn uses more than scalar fields
+        return bool(fn(None if old is None else wrap(old), None if new is None else wrap(new)))
 
     return Predicate(test, name or str(getattr(fn, "__name__", "when")))
 

@@ -44,7 +44,6 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, TypeVar
 from .._base.errors import ReconcileCancelled
 from .._base.gates import gate
 from .._base.receipts import receipts
-from .._data.tracking import json_copy
 from .._http.resource import resource_of
 from ._echoes import Echoes
 from ._informer import Informer, log
@@ -241,7 +240,7 @@ class Controller(Generic[M]):
                 self._on_owned(kind, old, new)
                 return
             label = f"{model.__name__} {key_of(raw)}"
-            keys = keys_of(mapper(model._from_server(json_copy(raw), informer.cluster, informer.session)),
+            keys = keys_of(mapper(model._from_store(raw, informer.cluster, informer.session)),
                            self.informer.model, self._namespaced, label)
             self._related(kind, metadata, keys)
 
