@@ -238,7 +238,10 @@ class DataField:
         """:meth:`__get__` on an object holding a cache's JSON (``_shared``, never to be changed): a scalar
         is read there; anything else (a container, a nested object, a default to store) is read from the
         object's own copy, made now (reading ``obj._raw`` makes it)."""
-        value = obj.__dict__["_shared"]
+        value = obj.__dict__.get("_shared")
+        if value is None:  # its copy was made meanwhile (another thread)
+            obj._raw  # noqa: B018 - raises AttributeError for an object without JSON
+            return self.__get__(obj, type(obj))
         try:
             for key in self.path:
                 value = _dict_get(value, key)

@@ -1,7 +1,9 @@
 """The data core of every pykorm class: a JSON dict behind field descriptors.
 
 Each instance holds the object as a JSON dict (``_raw``), as decoded from the server
-and not copied: a field reads and writes at its path in that dict. ``_ObjectMeta``
+and not copied: a field reads and writes at its path in that dict. An object a cache hands
+out holds the cache's dict (shared, never changed) until it needs ``_raw``, which then is a
+copy of its own (:class:`_OwnCopy`). ``_ObjectMeta``
 collects a class's fields when the class statement runs (and checks their options);
 ``Nested`` is the base of nested objects, whose changes are reported to the model that
 holds them. Models (:mod:`pykorm.models._model`) build on this with identity and I/O.
@@ -91,22 +93,25 @@ class _OwnCopy:
         if obj is None:
             return self
         d = obj.__dict__
-        if "_raw" in d:  # only when asked for directly (type(obj)._raw.__get__): the instance dict wins otherwise
+        shared = d.get("_shared")
+        if shared is None:  # made by another thread meanwhile, or asked for directly (type(obj)._raw.__get__)
+            if "_raw" not in d:
+                raise AttributeError(f"{type(obj).__name__} object has no JSON (made without __new__?)")
             raw: dict[str, Any] = d["_raw"]
             return raw
-        try:
-            shared = d.pop("_shared")
-        except KeyError:
-            raise AttributeError(f"{type(obj).__name__} object has no JSON (made without __new__?)") from None
-        own: dict[str, Any] = json_copy(shared)
-        d["_raw"] = own
+        own: dict[str, Any] = d.setdefault("_raw", json_copy(shared))  # two threads at once: one copy wins for both
+        d.pop("_shared", None)
         return own
 
 
 def peek(obj: _Object) -> dict[str, Any]:
     """The object's JSON without making a copy of a cache's: only to read (never to change, keep or hand out)."""
     d = obj.__dict__
-    raw: dict[str, Any] = d["_raw"] if "_raw" in d else d["_shared"]
+    raw: dict[str, Any] | None = d.get("_raw")
+    if raw is None:
+        raw = d.get("_shared")
+        if raw is None:  # its copy was made meanwhile (the copy is put in before the shared JSON is dropped)
+            raw = obj._raw
     return raw
 
 

@@ -130,7 +130,7 @@ class Informer(Generic[M]):
         return CachedQuery(query, self.store, self.cluster, informer=self)
 
     def get(self, name: str, namespace: str | None = None) -> M | None:
-        """The cached object (a copy), or None.
+        """The cached object (a copy, made on first use: see :meth:`Stored._from_store`), or None.
 
         Raises:
             CacheUnavailable: the informer is not synced yet, or stopped (see :meth:`check`).
@@ -140,7 +140,7 @@ class Informer(Generic[M]):
         return None if raw is None else self.model._from_store(raw, self.cluster, self.session)
 
     def by_index(self, index: str, value: str) -> list[M]:
-        """The cached objects (copies) that index ``index`` (``namespace``, ``owner`` or added ones) gives ``value``.
+        """The cached objects (copies, made on first use) that index ``index`` (``namespace``, ``owner`` or added ones) gives ``value``.
 
         Raises:
             CacheUnavailable: the informer is not synced yet, or stopped (see :meth:`check`).

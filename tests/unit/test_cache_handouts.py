@@ -324,3 +324,25 @@ def test_the_feed_stores_new_dicts_and_never_changes_a_stored_one() -> None:
     informer._feed._apply("DELETED", crate("c1", version="3"))
     assert kept == snapshot and handed is not None and handed.resource_version == "1"
     assert not isinstance(kept["spec"]["tags"], (TrackedDict, TrackedList))
+
+
+def test_threads_making_a_hand_outs_copy_at_once_share_one_copy() -> None:
+    import threading
+
+    informer = filled(crate("c1"))
+    for _ in range(20):
+        handed = informer.get("c1", "ns")
+        assert handed is not None
+        start, seen = threading.Barrier(4), []
+
+        def use(obj: Crate = handed) -> None:
+            start.wait()
+            seen.append(obj._raw)
+
+        threads = [threading.Thread(target=use) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len({id(raw) for raw in seen}) == 1 and seen[0] is handed._raw and "_shared" not in handed.__dict__
+        assert seen[0] is not informer.store.get("ns/c1")
