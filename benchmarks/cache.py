@@ -4,7 +4,7 @@ N widgets (the largest list size, in the list namespace) are synced into a
 :class:`pykorm.controller.Informer`; the same query — a nested lookup no selector expresses
 (``placement__region="eu-west"`` and ``placement__rack__gte=30``), ordered by name, about one
 object in twenty found — runs on the cache (``informer.query...all()``: each object handed
-out is a copy, free to change and save; ``.count()``: no copy) and as a filter and a sort
+out is a copy, free to change and save, made on its first use; ``.count()``: no object) and as a filter and a sort
 over the official client's list of dicts, held in memory. Memory per object: ``tracemalloc``'s
 count of what stays allocated once the informer has synced (its store, indexes and models),
 against what the official client's list of dicts holds.

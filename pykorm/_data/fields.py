@@ -205,10 +205,14 @@ class DataField:
     def __get__(self, obj: object | None, owner: type | None = None) -> Any:
         if obj is None:
             return self
+        shared = False
         try:
             value = obj.__dict__["_raw"]
-        except KeyError:  # an object a cache handed out, not copied yet
-            return self._get_shared(obj)
+        except KeyError:  # an object a cache handed out, not copied yet: only a scalar is read in the cache's JSON
+            value = obj.__dict__.get("_shared")
+            shared = value is not None
+            if not shared:
+                value = obj._raw  # type: ignore[attr-defined] # made meanwhile by another thread (else: no JSON, raises)
         try:
             for key in self.path:
                 value = _dict_get(value, key)
@@ -219,45 +223,34 @@ class DataField:
                 return None
             value = self.make_default()
             if isinstance(value, (list, dict)):
+                if shared:
+                    return self._from_own_copy(obj)
                 set_path(obj.__dict__["_raw"], self.path, value)  # so that in-place changes stick; not a change
         reads = self._reads or self._how_to_read()
         if reads == "nested":  # the common nested object: its view, made here (what from_json would do)
+            if shared:
+                return self._from_own_copy(obj)
             if isinstance(value, dict):
                 return self._view._wrap(value, obj._root_object())  # type: ignore[attr-defined]
             return self.from_json(value, obj)  # type: ignore[arg-type]
         if isinstance(value, (list, dict)):
+            if shared:
+                return self._from_own_copy(obj)
             if reads != "view":
                 # Handed out: it reports in-place changes to the model (pykorm._data.tracking). Nothing is copied.
                 parent = get_path(obj.__dict__["_raw"], self.path[:-1])
                 value = tracked(parent, self.path[-1], value, obj._root_object() or obj)  # type: ignore[attr-defined]
         elif reads == "plain":
             return value
+        elif shared and reads == "view":
+            return self._from_own_copy(obj)
         return self.from_json(value, obj)  # type: ignore[arg-type]
 
-    def _get_shared(self, obj: Any) -> Any:
-        """:meth:`__get__` on an object holding a cache's JSON (``_shared``, never to be changed): a scalar
-        is read there; anything else (a container, a nested object, a default to store) is read from the
-        object's own copy, made now (reading ``obj._raw`` makes it)."""
-        value = obj.__dict__.get("_shared")
-        if value is None:  # its copy was made meanwhile (another thread)
-            obj._raw  # noqa: B018 - raises AttributeError for an object without JSON
-            return self.__get__(obj, type(obj))
-        try:
-            for key in self.path:
-                value = _dict_get(value, key)
-        except TypeError:  # a scalar on the way: no value here
-            value = None
-        if value is None:
-            if not self.has_default:
-                return None
-            value = self.make_default()  # a container default is stored in the copy (below), a scalar is not
-        if value is not None and not isinstance(value, (list, dict)):
-            reads = self._reads or self._how_to_read()
-            if reads == "plain":
-                return value
-            if reads == "convert":  # a datetime, an enum...: made of the scalar (a custom from_json gets obj)
-                return self.from_json(value, obj)
-        obj._raw  # noqa: B018 - makes the object's own copy: the read below hands out parts of it
+    def _from_own_copy(self, obj: Any) -> Any:
+        """:meth:`__get__` on an object a cache handed out, once it has its own copy (made here by reading
+        ``_raw``): what is read is a container, a nested object or a default to store, which must never
+        be the cache's (a tracked container is swapped into the JSON, a view keeps it)."""
+        obj._raw  # noqa: B018
         return self.__get__(obj, type(obj))
 
     def _how_to_read(self) -> str:

@@ -123,12 +123,9 @@ class Stored(_Object):
         makes the object's own copy (:class:`pykorm._data.objects._OwnCopy`): changing the object never
         changes the store, nor another object handed out from it.
         """
-        obj = object.__new__(cls)
+        obj = cls._from_server(raw, cluster, session)
         d = obj.__dict__
-        d["_shared"] = raw
-        d["_original"] = None
-        d["_cluster"] = cluster
-        d["_session"] = session
+        d["_shared"] = d.pop("_raw")
         return obj
 
     def _load(self, raw: dict[str, Any], cluster: str | None = None, session: Any = None) -> None:
