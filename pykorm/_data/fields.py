@@ -275,15 +275,14 @@ class DataField:
             new = value  # what to_json returns for it, without the calls
         else:
             new = self.to_json(value, obj)
-        raw: dict[str, Any] = obj.__dict__["_raw"]
         if self.readonly:
-            current = get_path(raw, self.path)
+            current = get_path(obj._raw, self.path)
             if current is not MISSING and current is not None and current != new:
                 raise ReadOnlyException(
                     f"{type(obj).__name__}.{self.name} is read-only: it is {current!r} and cannot become {new!r}"
                 )
         obj._will_change()
-        set_path(raw, self.path, new)
+        set_path(obj._raw, self.path, new)  # _raw read after _will_change: the JSON as it is once told
 
     def _how_to_write(self) -> str:
         # A nested field refuses a str or int (to_json raises); a subclass's to_json may convert anything.

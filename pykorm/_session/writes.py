@@ -173,7 +173,7 @@ class Writes(Reads[TransportT]):
         except ClientValidationError:
             validate(obj)  # everything found without the server's schema, in one error
             raise
-        validate(obj, served=await self._served_schema(resource, cluster))
+        validate(obj, need_name=False, served=await self._served_schema(resource, cluster))  # names: checked above
         body = dict(obj._raw)
         body["metadata"] = user_metadata(obj._raw)
         namespace = body["metadata"].get("namespace")
