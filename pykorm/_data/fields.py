@@ -218,6 +218,7 @@ class DataField:
                 value = _dict_get(value, key)
         except TypeError:  # a scalar on the way: no value here
             value = None
+        reads = self._reads or self._how_to_read()
         if value is None:
             if not self.has_default:
                 return None
@@ -226,12 +227,17 @@ class DataField:
                 if shared:
                     return self._from_own_copy(obj)
                 set_path(obj.__dict__["_raw"], self.path, value)  # so that in-place changes stick; not a change
-        reads = self._reads or self._how_to_read()
+        elif reads == "plain" and not isinstance(value, (list, dict)):
+            return value  # the most common read (str, int...): the JSON value is the Python value
         if reads == "nested":  # the common nested object: its view, made here (what from_json would do)
             if shared:
                 return self._from_own_copy(obj)
-            if isinstance(value, dict):
-                return self._view._wrap(value, obj._root_object())  # type: ignore[attr-defined]
+            if isinstance(value, dict):  # Nested._wrap, inlined: this is every program's hot path
+                view = object.__new__(self._view)
+                state = view.__dict__
+                state["_raw"] = value
+                state["_root"] = obj._root_object()  # type: ignore[attr-defined]
+                return view
             return self.from_json(value, obj)  # type: ignore[arg-type]
         if isinstance(value, (list, dict)):
             if shared:
