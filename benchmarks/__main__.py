@@ -170,7 +170,7 @@ def write_report(args: argparse.Namespace, server: Server, clients: Clients, row
         f"- versions: {versions()}; pykorm at {_commit()}",
         f"- rounds: list + read, median of {early} (up to 5,000 objects) and {late} (above), kr8s and the dynamic"
         f" client in the first 2; save and watch {min(early, 3)}; create/get/patch 2 after a warm-up;"
-        " the collector on, a `gc.collect()` before each call",
+        " the collector on, a `gc.collect()` before each call (list calls settled: a collection they left due is clocked)",
         "- µs are per object (or per event); wall time includes the API server's work, CPU is this process's",
         *[f"- {note}" for note in clients.notes],
         "",

@@ -95,7 +95,7 @@ def run(
         def measure(name: str, r: int) -> Sample | None:
             if name in slow and r >= slow_rounds:
                 return None
-            sample, racks = clocked(lambda: libraries[name](namespace, n))
+            sample, racks = clocked(lambda: libraries[name](namespace, n), settled=True)
             if len(racks) != n:
                 raise RuntimeError(f"{name} listed {len(racks)} objects, expected {n}")
             return sample

@@ -7,8 +7,11 @@ decode triggers several passes over everything decoded so far: in the
 benchmarks (benchmarks/wrapping.py) that is two thirds of the CPU a
 20,000-object list costs, with or without pykorm. Within :func:`full_gc_held_off`
 the young generations are still collected as usual; only full collections wait,
-and the thresholds are restored when the last holder leaves, so the next full
-collection comes when it normally would. Pausing the collector entirely was
+and the thresholds are restored when the last holder leaves. The one full
+collection CPython's rule then finds due runs at the next young collection, soon
+after the block, in the caller's code: one pass over the heap instead of the
+several the decode would have made (3 to 4 at 10,000 objects), not none (measured
+in benchmarks/README.md, list + read). Pausing the collector entirely was
 measured too: it defers a young pass over every new object, which costs more
 than it saves on small lists.
 
