@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import subprocess
 import sys
 import types
 from pathlib import Path
@@ -17,6 +16,7 @@ from pykorm._tools.cli import main
 from pykorm._session.crd_install import load_manifests
 from pykorm.testing import Cluster
 
+from .conftest import Mypy
 from .models import Apple, Counter, Peach, Plant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,18 +185,14 @@ def test_what_a_model_cannot_carry_is_named_in_a_comment() -> None:
     assert "# not carried over from the CRD: items.description, items.default\n    sizes:" in source
 
 
-def test_the_generated_modules_pass_mypy_strict(tmp_path: Path) -> None:
-    pytest.importorskip("mypy")
+def test_the_generated_modules_pass_mypy_strict(tmp_path: Path, mypy: Mypy) -> None:
     targets = []
     for path in EXAMPLE_CRDS + REAL_WORLD_CRDS:
         target = tmp_path / f"generated_{path.stem.replace('.', '_')}.py"
         target.write_text(pykorm.model_source(*load_manifests(path)))
         targets.append(str(target))
 
-    result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *targets],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )
+    result = mypy(*targets)
 
     assert result.returncode == 0, result.stdout + result.stderr
 

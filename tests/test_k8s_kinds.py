@@ -32,6 +32,8 @@ from pykorm.k8s.core_v1 import Container, ContainerPort, PodSpec, PodTemplateSpe
 from pykorm.k8s.meta_v1 import LabelSelector, ObjectMeta
 from pykorm.testing import Cluster
 
+from .conftest import Mypy
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "registry.k8s.io/pause:3.9"
 WAIT = 120.0
@@ -171,10 +173,8 @@ def test_pod_addresses_have_their_acronyms_whole(pk: pykorm.Pykorm, k8s_namespac
     assert [ip.ip for ip in running.status.host_ips or []] == [a["ip"] for a in running.to_k8s()["status"]["hostIPs"]]
 
 
-def test_generated_models_pass_mypy_strict_in_a_typed_program() -> None:
-    pytest.importorskip("mypy")
-    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "tests/typing/k8s_typed.py"],
-                            cwd=ROOT, capture_output=True, text=True, check=False)
+def test_generated_models_pass_mypy_strict_in_a_typed_program(mypy: Mypy) -> None:
+    result = mypy("tests/typing/k8s_typed.py")
 
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -3,29 +3,22 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .conftest import Mypy
 
 ROOT = Path(__file__).resolve().parent.parent
 pytest.importorskip("mypy", reason="mypy is in the test extra: pip install -e '.[test]'")
 
 
-def mypy(*targets: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", *targets],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )
-
-
-def test_package_examples_and_typed_models_pass_mypy() -> None:
+def test_package_examples_and_typed_models_pass_mypy(mypy: Mypy) -> None:
     result = mypy("pykorm", "examples", "tests/typing/models_typed.py", "tests/typing/builders_typed.py")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_wrong_constructors_are_type_errors() -> None:
+def test_wrong_constructors_are_type_errors(mypy: Mypy) -> None:
     result = mypy("tests/typing/constructor_errors.py")
     errors = {int(m.group(1)): m.group(2) for m in re.finditer(r"constructor_errors\.py:(\d+): error: (.*)", result.stdout)}
     source = (ROOT / "tests/typing/constructor_errors.py").read_text().splitlines()
@@ -34,7 +27,7 @@ def test_wrong_constructors_are_type_errors() -> None:
     assert "incompatible type \"int\"; expected \"str\"" in errors[min(expected)]
 
 
-def test_wrong_uses_of_builders_and_maybe_are_type_errors() -> None:
+def test_wrong_uses_of_builders_and_maybe_are_type_errors(mypy: Mypy) -> None:
     """The builders' arguments, maybe()'s steps (a misspelt attribute two levels below an optional one), an
     optional level read without narrowing and a misspelt pykorm.k8s name: each line marked ``# E:`` fails."""
     result = mypy("tests/typing/builder_errors.py")
