@@ -15,7 +15,7 @@ from .types import TypeInfo, is_nested_class
 if TYPE_CHECKING:
     from .types import Holder, NestedClass
 
-__all__ = ["PLAIN", "NestedList", "from_json", "is_view", "to_json"]
+__all__ = ["PLAIN", "NestedList", "from_json", "instant", "is_view", "to_json"]
 
 
 def from_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
@@ -34,6 +34,20 @@ def from_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
         except ValueError:
             return value  # the server holds a value the model does not know: show it as it is
     return value
+
+
+def instant(value: Any) -> datetime.datetime | None:
+    """A timestamp as an aware datetime, whatever its form (``Z``, an offset, fractions; UTC when it has no offset):
+    what lookups and ``order_by`` compare on a datetime field. None for anything else (an unparsable string).
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime.datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=datetime.timezone.utc)
 
 
 def is_view(info: TypeInfo) -> bool:

@@ -10,12 +10,14 @@ for any element; a ``same`` :class:`Node` makes its conditions hold for the same
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import operator
 from typing import Any, Callable, Iterator, Literal, get_args
 
 from .._base.errors import ClientValidationError, FieldError
 from .._base.paths import MISSING, Path, get_path
+from .._data.convert import instant
 from .._data.types import TypeInfo
 
 __all__ = ["Binding", "Leaf", "Node", "NodeOp", "OPERATORS", "Operator", "lookup_error"]
@@ -47,7 +49,9 @@ class Leaf:
     list_at: tuple[int, ...] = ()
 
     def __str__(self) -> str:
-        return f"{_shown(self.path, self.list_at)} {self.op} {self.value!r}"
+        value = self.value
+        shown = repr(value.isoformat() if isinstance(value, datetime.datetime) else value)
+        return f"{_shown(self.path, self.list_at)} {self.op} {shown}"
 
     def matches(self, raw: dict[str, Any]) -> bool:
         """True when the object's JSON satisfies the lookup."""
@@ -224,6 +228,10 @@ def _test(op: str, have: Any, want: Any) -> bool:
         return test(have, want)
     if have is MISSING or have is None:
         return op == "exact" and want is None
+    if isinstance(want, datetime.datetime) or (op == "in" and any(isinstance(w, datetime.datetime) for w in want)):
+        have = instant(have)  # a datetime field's equality or comparison: as instants (see lookups._instants)
+        if have is None:
+            return False
     try:
         return test(have, want)
     except TypeError:  # comparing across types (a string with a number): not a match

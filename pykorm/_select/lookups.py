@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Literal, cast
 
 from .._base.paths import Path
 from .selectors import Term
+from .._data.convert import instant
 from .._data.types import TypeInfo
 from .conditions import OPERATORS, Leaf, Node, Operator, lookup_error
 
@@ -240,6 +241,8 @@ def resolve_lookup(model: type[_Object], lookup: str, value: Any) -> Leaf:
 
 
 def _json_value(lookup: str, op: str, value: Any, info: TypeInfo) -> Any:
+    if info.kind == "datetime" and op in _INSTANT_OPERATORS:
+        return _instants(lookup, op, value)
     if op == "isnull":
         if not isinstance(value, bool):
             raise lookup_error(lookup, "__isnull takes True or False")
@@ -259,6 +262,24 @@ def _json_value(lookup: str, op: str, value: Any, info: TypeInfo) -> Any:
         if not isinstance(value, str):
             raise lookup_error(lookup, f"__{op} takes a string")
     return _scalar(value)
+
+
+_INSTANT_OPERATORS = ("exact", "in", "gt", "gte", "lt", "lte")
+
+
+def _instants(lookup: str, op: str, value: Any) -> Any:
+    """The value of an equality or comparison on a datetime field: aware datetimes, compared as instants with the
+    stored timestamps whatever their form (``Z``, offsets, fractions of a second), as Django compares datetimes."""
+    if op == "in":
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            raise lookup_error(lookup, "__in takes a list, tuple or set of values")
+        return tuple(_instants(lookup, "exact", v) for v in value)
+    if value is None and op == "exact":
+        return None
+    found = instant(value)
+    if found is None:
+        raise lookup_error(lookup, f"{lookup} takes a datetime or an ISO 8601 timestamp string, not {value!r}")
+    return found
 
 
 def _scalar(value: Any) -> Any:

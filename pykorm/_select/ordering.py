@@ -2,7 +2,8 @@
 
 ``values``/``pluck`` read by name — a field attribute, a lookup (``placement__rack``) or a dotted
 JSON path (``metadata.labels``) — and ``order_by`` sorts by lookups, ``-`` for descending. Values
-of mixed JSON types order as numbers, then strings, then anything else by its repr; absent values
+of mixed JSON types order as numbers, then strings, then anything else by its repr (a datetime field's
+timestamps as instants, whatever their form); absent values
 come first (last when descending). A name whose path crosses a list (``spec__containers__image``,
 ``spec.containers.image``) reads a list: each element's value, as the lookups test each element
 (lists in elements flattened, None for an element without the value); ``order_by`` refuses such
@@ -11,12 +12,14 @@ a path (an object has no single value there). Pure functions of a model class an
 
 from __future__ import annotations
 
+import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .._base.errors import ClientValidationError, FieldError
 from .conditions import Leaf
 from .lookups import resolve_lookup
 from .._base.paths import MISSING, Path, as_path, dotted, get_path
+from .._data.convert import instant
 from .._data.objects import peek
 from .._data.tracking import json_copy
 from .._data.types import TypeInfo
@@ -81,6 +84,8 @@ def json_sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[dict[s
         for descending, leaf in leaves:
             value = get_path(raw, leaf.path)
             present = value is not MISSING and value is not None
+            if present and leaf.info.kind == "datetime":
+                value = _instant_text(value)
             part = (present, *_ranked(value if present else None))  # plain tuples: compared in C
             parts.append(_Reversed(part) if descending else part)
         return tuple(parts)
@@ -159,6 +164,12 @@ def _read(data: Any, path: tuple[str, ...]) -> tuple[Any, bool]:
 
 def _none_if_missing(value: Any) -> Any:
     return None if value is MISSING else value
+
+
+def _instant_text(value: Any) -> Any:
+    """A timestamp of a datetime field as text that sorts as its instant (UTC, every digit), else as it is."""
+    found = instant(value)
+    return value if found is None else found.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _ranked(value: Any) -> tuple[int, Any]:

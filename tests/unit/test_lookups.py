@@ -18,7 +18,7 @@ import pykorm
 from pykorm import Q
 from pykorm._select.compiled import compiled
 from pykorm._select.lookups import Leaf, Node, resolve
-from pykorm._select.ordering import element_values
+from pykorm._select.ordering import element_values, sort_key
 from pykorm._base.paths import MISSING
 from pykorm.fields import DataField, ListField, Spec
 
@@ -200,10 +200,34 @@ def test_enums_and_datetimes_compare_as_their_json() -> None:
     assert matches(Q(mode="a"), obj(mode="a"))
     naive = datetime.datetime(2024, 5, 1, 12, 0, 0)
     aware = datetime.datetime(2024, 5, 1, 14, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
-    assert resolve(Thing, Q(when=naive)).value == "2024-05-01T12:00:00Z"  # type: ignore[union-attr]
+    # a datetime field's value is kept as an aware datetime (it was its "...Z" text, compared as text)
+    assert resolve(Thing, Q(when=naive)).value == naive.replace(tzinfo=datetime.timezone.utc)  # type: ignore[union-attr]
     assert matches(Q(when=aware), obj(when="2024-05-01T12:00:00Z"))
     assert matches(Q(when__gt=naive), obj(when="2024-05-01T12:00:01Z"))
     assert not matches(Q(when__lt=naive), obj(when="2024-05-01T12:00:00Z"))
+
+
+def test_datetimes_compare_as_instants_whatever_the_stored_form() -> None:
+    """Timestamps written by other clients (an offset, fractions of a second) compared as text gave wrong answers:
+    ``when__gt=10:00:00Z`` missed "10:00:00.5Z" ("." sorts before "Z") and kept "11:30:00+02:00" (09:30 UTC)."""
+    ten = datetime.datetime(2026, 1, 1, 10, 0, 0, tzinfo=datetime.timezone.utc)
+    assert matches(Q(when__gt=ten), obj(when="2026-01-01T10:00:00.500000Z"))
+    assert not matches(Q(when__gt=ten), obj(when="2026-01-01T11:30:00+02:00"))
+    assert matches(Q(when="2026-01-01T12:00:00+02:00"), obj(when="2026-01-01T10:00:00Z"))  # a string is read as a time
+    assert matches(Q(when__in=[None, ten]), obj(when="2026-01-01T11:00:00+01:00"))
+    assert matches(Q(when__gte=ten.replace(microsecond=250000)), obj(when="2026-01-01T10:00:00.5Z"))  # no truncation
+    assert not matches(Q(when__lt=ten), obj(when="not a time")) and not matches(Q(when__lt=ten), obj())
+    assert matches(Q(when__startswith="2026-01-01T11"), obj(when="2026-01-01T11:30:00+02:00"))  # text lookups: the text
+    with pytest.raises(pykorm.ClientValidationError, match="ISO 8601"):
+        resolve(Thing, Q(when__gt="yesterday"))
+
+
+def test_order_by_a_datetime_field_orders_instants() -> None:
+    """``order_by("when")`` sorted the stored text: "11:30:00+02:00" (09:30 UTC) after "10:00:00Z"."""
+    texts = ["2026-01-01T10:00:00Z", "2026-01-01T11:30:00+02:00", "2026-01-01T10:00:00.5Z", "2025-12-31T23:00:00-01:00"]
+    things = [Thing._from_server({"metadata": {"name": str(i), "namespace": "n"}, "spec": {"when": t}}) for i, t in enumerate(texts)]
+    assert [t.name for t in sorted(things, key=sort_key(Thing, ["when"]))] == ["3", "1", "0", "2"]
+    assert [t.name for t in sorted(things, key=sort_key(Thing, ["-when"]))] == ["2", "0", "1", "3"]
 
 
 # -- strings ------------------------------------------------------------------------------
