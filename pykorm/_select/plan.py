@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import AbstractSet, Any, Iterable
 
+from .._base.names import name_error
 from .conditions import Leaf, Node
 from .._base.paths import dotted
 from .selectors import Term, field_selector, label_selector
@@ -106,7 +107,8 @@ def make_plan(
     for conjunct in _conjuncts(expr):
         if isinstance(conjunct, Leaf) and conjunct.path == _NAMESPACE and namespaced and conjunct.op in ("exact", "in"):
             values = _strings(conjunct.value if conjunct.op == "in" else (conjunct.value,))
-            if values is not None:
+            if values is not None:  # a value no namespace can be called (RFC 1123 label) matches nothing
+                values = tuple(v for v in values if name_error(v, "metadata.namespace", label=True) is None)
                 ns_set = set(values) if ns_set is None else ns_set & set(values)
                 continue
         if isinstance(conjunct, Leaf) and conjunct.path == _NAME and conjunct.op == "exact" and isinstance(conjunct.value, str):
@@ -123,7 +125,8 @@ def make_plan(
 
     if (ns_set is not None and not ns_set) or (names is not None and not names):
         return Plan(empty=True)
-    namespaces_out = tuple(sorted(ns_set)) if ns_set is not None else None
+    # in the server's order of an all-namespaces list, by its keys "namespace/name" ("a-b/" sorts before "a/")
+    namespaces_out = tuple(sorted(ns_set, key=lambda namespace: namespace + "/")) if ns_set is not None else None
     if names is not None and (namespaces_out is not None or not namespaced):
         # A GET per name: label and field terms are checked in Python on what comes back.
         return Plan(namespaces_out, tuple(sorted(names)), (), tuple(extra_fields), _all_of(for_gets))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Iterable, TypeV
 from .client import ResourceClient
 from .._base.errors import ClientValidationError, CRDNotInstalled, FieldError, NotFound
 from .._base.gc import full_gc_held_off
-from .._base.names import path_segment
+from .._base.names import name_error, path_segment
 from .bulk import BulkResult, delete_matching, update_matching
 from .._http.resource import resource_of
 from .._select.ordering import getter, sort_key
@@ -127,9 +127,10 @@ async def get_or_raise(query: Statement[M], name: str, namespace: str | None = N
                 causes=(FieldError("metadata.namespace", "Required value", "FieldValueRequired"),),
             )
         namespace = chosen[0]
-    named = query.filter(name=name)
-    state = dataclasses.replace(named.state, start=0, stop=None, order=())
-    if namespace is not None:
+    # the namespace asked for is one more filter: outside the query's namespaces, no object is found
+    named = query.filter(name=name, namespace=namespace) if namespace and resource.namespaced else query.filter(name=name)
+    state = dataclasses.replace(named.state, start=0, stop=None, order=())  # the filters, not the order or slice
+    if namespace is not None and not resource.namespaced:
         state = dataclasses.replace(state, namespaces=(namespace,))
     found = await first(type(named)(model, state))
     if found is None:
@@ -254,6 +255,8 @@ async def _objects(query: Statement[M], made: Plan, pager: Pager) -> AsyncGenera
     if made.names is not None:
         for namespace in namespaces:
             for name in made.names:
+                if name_error(name, "metadata.name", path_only=resource.free_form_names) is not None:
+                    continue  # a filter on a name no object can have: nothing to ask for
                 raw = await requests.get(namespace, name)
                 if raw is not None and (python is None or python.matches(raw)):
                     yield [requests.hydrate(model, raw)]

@@ -15,10 +15,12 @@ an informer's cache runs only while the informer keeps it current (:meth:`Inform
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, TypeVar, overload
 
 from .._base.errors import ClientValidationError, NotFound
+from .._base.names import path_segment
 from .._base.paths import MISSING, get_path
 from .._session.query import Query, Selection
 from .._session.query_view import QueryView
@@ -26,7 +28,7 @@ from .._http.resource import resource_of
 from .._select.compiled import compiled
 from .._select.ordering import json_sort_key
 from .._select.selectors import Term
-from ._store import Raw, Store
+from ._store import Raw, Store, key_of
 
 if TYPE_CHECKING:
     from .._session.io import SessionIO
@@ -120,12 +122,17 @@ class CachedQuery(QueryView[M]):
 
     def get_or_raise(self, name: str, namespace: str | None = None) -> M:
         """As :meth:`get`, raising :class:`NotFound` instead of returning None."""
-        query = self.query.filter(name=name)
+        resource = resource_of(self.query.model)
+        what = f"{self.query.model.__name__} get"
+        path_segment(name, "metadata.name", path_only=resource.free_form_names, what=what)  # refused as Query.get does
         if namespace is not None:
-            query = query.namespace(namespace)
-        elif resource_of(query.model).namespaced and len(query.explain().namespaces or ()) != 1:
+            path_segment(namespace, "metadata.namespace", label=True, what=what)
+        namespaced = resource.namespaced
+        query = self.query.filter(name=name, namespace=namespace) if namespace and namespaced else self.query.filter(name=name)
+        if namespace is None and namespaced and len(query.explain().namespaces or ()) != 1:
             raise ClientValidationError(f"{query.model.__name__} is namespaced: say which namespace to get {name!r} from")
-        found = self._refined(query[0:1])._selected()
+        query = type(query)(query.model, dataclasses.replace(query.state, start=0, stop=None, order=()))  # as Query.get
+        found = self._refined(query)._selected()
         if not found:
             raise NotFound(f"{query.model.__name__} {name!r} not in the cache (or it does not match the query)", status=404)
         return self._handed_out(found)[0]
@@ -159,6 +166,7 @@ class CachedQuery(QueryView[M]):
             found = [raw for raw in found if match(raw)]
         if terms:
             found = [raw for raw in found if _fields_match(raw, terms)]
+        found.sort(key=key_of)  # the server's order (by its keys): slices and order_by's ties as a server query's
         if order is not None:
             found.sort(key=order)
         return found[selection.start : selection.stop]

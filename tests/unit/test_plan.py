@@ -240,6 +240,19 @@ def test_two_different_names_make_no_request() -> None:
     assert not plan(Gadget, Q(name="a"), Q(name="a")).empty
 
 
+def test_namespaces_are_listed_in_the_servers_order_of_keys() -> None:
+    """``ns("a", "a-b")`` listed "a" first, while the server's all-namespaces list (by "namespace/name" keys)
+    puts "a-b/..." first ("-" sorts before "/"): ``[:n]`` and ``first()`` gave other objects than ``all_namespaces()``."""
+    assert plan(Gadget, namespaces=("a", "a-b", "a0")).namespaces == ("a-b", "a", "a0")
+
+
+def test_a_namespace_filter_on_a_value_no_namespace_can_have_matches_nothing() -> None:
+    """``filter(namespace="Alpha")`` raised ClientValidationError (the value went into a URL path) where a cache
+    answered []; a filter on a value no namespace can have selects nothing, as Django's would."""
+    assert plan(Gadget, namespace="Alpha").empty
+    assert plan(Gadget, namespace__in=["Alpha", "a/b", "ok"]).namespaces == ("ok",)
+
+
 def test_a_non_string_namespace_is_never_taken_as_a_namespace() -> None:
     p = plan(Gadget, namespace__in=["a", 1])
     assert p.namespaces is None
