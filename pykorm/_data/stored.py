@@ -234,8 +234,8 @@ def adopt(child: Stored, owner: Stored, *, controller: bool = True, block_owner_
     child_resource, owner_resource = resource_of(type(child)), resource_of(type(owner))
     reference = owner_reference(owner, controller=controller, block_owner_deletion=block_owner_deletion)
     if owner_resource.namespaced:
-        owner_ns = get_path(owner._raw, ("metadata", "namespace"))
-        child_ns = get_path(child._raw, ("metadata", "namespace")) if child_resource.namespaced else None
+        owner_ns = get_path(peek(owner), ("metadata", "namespace"))  # read only: a cached owner is not copied
+        child_ns = get_path(peek(child), ("metadata", "namespace")) if child_resource.namespaced else None
         if not child_resource.namespaced or (child_ns and child_ns != owner_ns):
             where = f"namespace {child_ns}" if child_ns else "no namespace"
             raise ClientValidationError(

@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal, Mapping
 
+from .objects import _Object, peek
+
 __all__ = [
     "JobState", "RolloutState", "available", "job_failed", "job_finished", "job_state", "job_succeeded", "rolled_out",
     "rollout_state",
@@ -60,7 +62,7 @@ class JobState:
 def _raw(obj: Any) -> Mapping[str, Any]:
     if obj is None:
         return {}
-    raw = getattr(obj, "_raw", obj)
+    raw = peek(obj) if isinstance(obj, _Object) else obj  # read only: a cache's object is not copied
     if not isinstance(raw, Mapping):
         raise TypeError(f"expected a model or its JSON dict, not {type(obj).__name__}")
     return raw

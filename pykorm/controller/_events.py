@@ -38,6 +38,7 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from .._base.errors import ApiError, ClientValidationError, NotFound
+from .._data.objects import peek
 from .._http.resource import resource_of
 from .._http.transport import MERGE_PATCH
 from ._informer import log
@@ -339,7 +340,7 @@ def _reference(obj: Model) -> dict[str, Any]:
         raise ClientValidationError(f"{resource.kind} {obj.name}: an event is about a stored object (it has no uid)")
     reference = {"apiVersion": resource.api_version, "kind": resource.kind, "name": obj.name, "uid": obj.uid,
                  "resourceVersion": obj.resource_version}
-    namespace = (obj._raw.get("metadata") or {}).get("namespace")
+    namespace = (peek(obj).get("metadata") or {}).get("namespace")
     if namespace:
         reference["namespace"] = namespace
     return reference

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .._base.errors import ClientValidationError, NotFound
 from .._base.paths import MISSING, get_path
+from .._data.objects import peek
 
 if TYPE_CHECKING:
     from ..models._model import Model
@@ -32,7 +33,7 @@ _NAME = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_
 
 def is_deleting(obj: Model) -> bool:
     """True when ``obj`` has a deletion timestamp: deleted, held back by finalizers."""
-    return get_path(obj._raw, ("metadata", "deletionTimestamp")) not in (MISSING, None)
+    return get_path(peek(obj), ("metadata", "deletionTimestamp")) not in (MISSING, None)
 
 
 def finalize(obj: M, finalizer: str, cleanup: Callable[[M], object], *, session: Pykorm | None = None) -> bool:

@@ -18,6 +18,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Union
 
 from .._base.errors import ClientValidationError
+from .._data.objects import peek
 from ._predicates import Predicate
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def keys_of(found: Iterable[KeyLike] | None, model: type[Model], namespaced: boo
     for item in found:
         namespace: str | None
         if isinstance(item, model):
-            namespace, name = (item._raw.get("metadata", {}).get("namespace") if namespaced else None), item.name
+            namespace, name = (peek(item).get("metadata", {}).get("namespace") if namespaced else None), item.name
         elif isinstance(item, str):
             namespace, _, name = item.rpartition("/")
         elif isinstance(item, tuple) and len(item) == 2 and (item[0] is None or isinstance(item[0], str)) \

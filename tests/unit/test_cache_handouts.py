@@ -346,3 +346,21 @@ def test_threads_making_a_hand_outs_copy_at_once_share_one_copy() -> None:
             thread.join()
         assert len({id(raw) for raw in seen}) == 1 and seen[0] is handed._raw and "_shared" not in handed.__dict__
         assert seen[0] is not informer.store.get("ns/c1")
+
+
+def test_reading_helpers_on_a_hand_out_copy_nothing() -> None:
+    from pykorm._data.stored import adopt  # what pk.adopt and apply_owned run
+    from pykorm.controller import is_deleting
+
+    informer = filled(crate("owner"), crate("gone", deletionTimestamp=None))
+    owner = informer.get("owner", "ns")
+    assert owner is not None and not is_deleting(owner)
+    child = Crate(name="child", namespace="ns")
+    adopt(child, owner)
+    assert child.owner_references is not None and child.owner_references[0].uid == "uid-owner"
+    assert "_raw" not in owner.__dict__
+    deleting = crate("deleting")
+    deleting["metadata"]["deletionTimestamp"] = "2026-01-02T03:04:05Z"
+    informer._feed._apply("ADDED", deleting)
+    handed = informer.get("deleting", "ns")
+    assert handed is not None and is_deleting(handed) and "_raw" not in handed.__dict__
