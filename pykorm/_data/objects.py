@@ -141,8 +141,8 @@ class _Object(metaclass=_ObjectMeta):
                 field.__set__(self, value)
             except ClientValidationError as error:  # a plain dict or list given for nested objects: the path from here
                 raise with_prefix(error, type(self).__name__, field.path) from None
-        for name, field in fields.items():
-            if name not in values and field.has_default and get_path(self._raw, field.path) is MISSING:
+        for name, field in _defaulted(type(self)):
+            if name not in values and get_path(self._raw, field.path) is MISSING:
                 set_path(self._raw, field.path, field.to_json(field.make_default(), self))
 
     @classmethod
@@ -185,6 +185,15 @@ class _Object(metaclass=_ObjectMeta):
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the object as JSON; an unset field declared ``allow_empty=True`` is there as None."""
         return with_empty_fields(type(self), copy.deepcopy(peek(self)))
+
+
+def _defaulted(cls: type[_Object]) -> tuple[tuple[str, DataField], ...]:
+    """The fields of ``cls`` that give new objects a default, made once per class (in the class's own ``__dict__``)."""
+    found: tuple[tuple[str, DataField], ...] | None = cls.__dict__.get("_pykorm_defaulted")
+    if found is None:
+        found = tuple((name, field) for name, field in cls._fields.items() if field.has_default)
+        setattr(cls, "_pykorm_defaulted", found)
+    return found
 
 
 def _content(obj: _Object) -> dict[str, Any]:

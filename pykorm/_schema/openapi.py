@@ -183,8 +183,10 @@ def _compile(schema: Mapping[str, Any]) -> _Checker:
     other_leaf = _leaf(additional)
     other = _compile(additional) if isinstance(additional, Mapping) and other_leaf is None else None
     items = schema.get("items")
-    each = _compile(items) if isinstance(items, Mapping) else None
-    if expected is None and not bounded and not declared and not required and additional is None and each is None:
+    each_leaf = _leaf(items)  # items whose only check is their type (tags: a list of strings): checked inline
+    each = _compile(items) if isinstance(items, Mapping) and each_leaf is None else None
+    if (expected is None and not bounded and not declared and not required and additional is None and each is None
+            and each_leaf is None):
         return _skip
 
     def check(value: Any, path: tuple[str | int, ...], found: list[FieldError]) -> None:
@@ -208,9 +210,15 @@ def _compile(schema: Mapping[str, Any]) -> _Checker:
                 below = properties.get(key, other)
                 if below is not None and below is not _skip:
                     below(item, (*path, key), found)
-        elif each is not None and each is not _skip and isinstance(value, list):
-            for i, item in enumerate(value):
-                each(item, (*path, i), found)
+        elif isinstance(value, list):
+            if each_leaf is not None:
+                types, number, name = each_leaf
+                for i, item in enumerate(value):
+                    if item is not None and (not isinstance(item, types) or (number and isinstance(item, bool))):
+                        found.append(_wrong_type(item, (*path, i), name))
+            elif each is not None and each is not _skip:
+                for i, item in enumerate(value):
+                    each(item, (*path, i), found)
 
     return check
 

@@ -233,6 +233,18 @@ def served_findings(value: Any, schema: dict[str, Any]) -> list[tuple[str, str]]
         ({"k": None}, {"type": "object", "required": ["k"]}, [("spec.x.k", "FieldValueRequired")]),
         ("a", {"enum": ["b"]}, [("spec.x", "FieldValueNotSupported")]),
         ("anything", {"$ref": "#/elsewhere"}, []),
+        # list items whose only check is their type, and items with more to check
+        (["a", 1, None, True], {"type": "array", "items": {"type": "string"}},
+         [("spec.x[1]", "FieldValueTypeInvalid"), ("spec.x[3]", "FieldValueTypeInvalid")]),
+        ([1, 2.5, True, "3"], {"type": "array", "items": {"type": "integer"}},
+         [("spec.x[1]", "FieldValueTypeInvalid"), ("spec.x[2]", "FieldValueTypeInvalid"), ("spec.x[3]", "FieldValueTypeInvalid")]),
+        ([1, 2.5, True], {"type": "array", "items": {"type": "number"}}, [("spec.x[2]", "FieldValueTypeInvalid")]),
+        ([{"a": 1}, [], "s"], {"type": "array", "items": {"type": "object"}},
+         [("spec.x[1]", "FieldValueTypeInvalid"), ("spec.x[2]", "FieldValueTypeInvalid")]),
+        (["ab", "a"], {"type": "array", "items": {"type": "string", "minLength": 2}}, [("spec.x[1]", "FieldValueInvalid")]),
+        ([True, "s"], {"type": "array", "items": {"x-kubernetes-int-or-string": True}}, [("spec.x[0]", "FieldValueTypeInvalid")]),
+        ("not a list", {"type": "array", "items": {"type": "string"}}, [("spec.x", "FieldValueTypeInvalid")]),
+        ([1], {"items": {"type": "string"}}, [("spec.x[0]", "FieldValueTypeInvalid")]),  # no type of its own
     ],
     ids=repr,
 )
