@@ -243,6 +243,8 @@ def resolve_lookup(model: type[_Object], lookup: str, value: Any) -> Leaf:
 def _json_value(lookup: str, op: str, value: Any, info: TypeInfo) -> Any:
     if info.kind == "datetime" and op in _INSTANT_OPERATORS:
         return _instants(lookup, op, value)
+    if op in ("gt", "gte", "lt", "lte") and isinstance(value, bool):
+        raise lookup_error(lookup, f"__{op} takes a number, a string or a datetime: true and false have no order")
     if op == "isnull":
         if not isinstance(value, bool):
             raise lookup_error(lookup, "__isnull takes True or False")

@@ -222,6 +222,14 @@ def test_datetimes_compare_as_instants_whatever_the_stored_form() -> None:
         resolve(Thing, Q(when__gt="yesterday"))
 
 
+def test_a_comparison_with_true_or_false_is_refused() -> None:
+    """``count__gt=True`` matched the counts above 1 (Python's True == 1) although ``count=True`` matches no number:
+    JSON's true is no number, and booleans have no order."""
+    for lookup in ("count__gt", "count__lte", "on__gte", "title__lt"):
+        with pytest.raises(pykorm.ClientValidationError, match="no order"):
+            resolve(Thing, Q(**{lookup: True}))
+
+
 def test_order_by_a_datetime_field_orders_instants() -> None:
     """``order_by("when")`` sorted the stored text: "11:30:00+02:00" (09:30 UTC) after "10:00:00Z"."""
     texts = ["2026-01-01T10:00:00Z", "2026-01-01T11:30:00+02:00", "2026-01-01T10:00:00.5Z", "2025-12-31T23:00:00-01:00"]
@@ -339,7 +347,7 @@ def test_a_deep_tree_of_many_lookups_is_evaluated() -> None:
     Q(free__a__b="x"), Q(free__a__b__gte=1), Q(title="x", count__gte=2), Q(title="x") | Q(count__gte=2),
     ~Q(title="x"), ~(Q(free__a__b="x") | Q(on=True)), Q(title__in=["x", "y"]), Q(title__isnull=True),
     Q(title="x", count__gt=1, ratio__lte=2) & ~Q(on=True), Q(parts__kind="a") | Q(free__a__b__lte=2.5),
-    Q(Q(title="y") | Q(count=2), free__a__b="x") | ~Q(labels__app="web", count__gte=True),
+    Q(Q(title="y") | Q(count=2), free__a__b="x") | ~Q(labels__app="web", count__gte=0.5),
 ])
 def test_the_closure_for_loops_answers_as_matches_on_odd_shapes(q: Q) -> None:
     """The matcher, and the compiled filter a cache runs (``pykorm._select.compiled``), answer as ``matches``."""
