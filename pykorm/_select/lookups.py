@@ -97,11 +97,19 @@ def resolve(model: type[_Object], q: Q) -> Node | Leaf:
 
 
 def resolve_all(model: type[_Object], where: tuple[Q, ...]) -> Node | Leaf | None:
-    """The conjunction of ``where``, one ``filter()`` call each: each groups its own conditions on lists."""
-    resolved = [resolve(model, q) for q in where]
+    """The conjunction of ``where``, one ``filter()`` call each: each groups its own conditions on lists.
+
+    An empty ``Q`` (``exclude()`` with no arguments, ``~Q()``) states no condition: it is left out.
+    """
+    resolved = [r for r in (resolve(model, q) for q in where) if r != _NOTHING]
     if not resolved:
         return None
     return resolved[0] if len(resolved) == 1 else Node("and", tuple(resolved))
+
+
+_NOTHING = Node("and", ())
+"""An empty ``Q``: no condition. As in Django, it is left out wherever it appears: ``~Q()``, ``exclude()``
+with no arguments and ``Q(a=1) | Q()`` state nothing (they are not "no object" nor "every object")."""
 
 
 def _resolved(model: type[_Object], q: Q) -> Node | Leaf:
@@ -113,6 +121,9 @@ def _resolved(model: type[_Object], q: Q) -> Node | Leaf:
             children.append(child)
         else:
             children.append(resolve_lookup(model, child[0], child[1]))
+    children = [child for child in children if child != _NOTHING]
+    if not children:
+        return _NOTHING
     if q.op == "not":
         return Node("not", tuple(children))
     if len(children) == 1:

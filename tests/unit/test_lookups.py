@@ -222,6 +222,17 @@ def test_datetimes_compare_as_instants_whatever_the_stored_form() -> None:
         resolve(Thing, Q(when__gt="yesterday"))
 
 
+def test_an_empty_q_states_no_condition_wherever_it_is() -> None:
+    """``exclude()`` with no arguments (``q.exclude(**filters)`` of an empty dict) and ``filter(~Q())`` selected no
+    object, and ``Q(count=1) | Q()`` every object: as in Django, an empty ``Q`` is left out wherever it appears."""
+    assert Thing.query.exclude().explain().python is None
+    assert Thing.query.filter(~Q()).explain().python is None
+    assert Thing.query.filter(Q()).exclude(**{}).explain().python is None
+    assert not matches(Q(count=1) | Q(), obj(count=2)) and matches(Q(count=1) | Q(), obj(count=1))
+    assert matches(Q(count=1) & ~Q(), obj(count=1))
+    assert not matches(~(Q(count=1) | ~Q()), obj(count=1))
+
+
 def test_a_comparison_with_true_or_false_is_refused() -> None:
     """``count__gt=True`` matched the counts above 1 (Python's True == 1) although ``count=True`` matches no number:
     JSON's true is no number, and booleans have no order."""
