@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from typing import Any, Iterator
@@ -187,3 +188,25 @@ def test_a_wait_on_an_idle_object_times_out_for_its_condition_not_the_server(
     for error in errors:
         assert str(error) == f"Plant {k8s_namespace}/idle: condition not met within 1.5 s" and error.__cause__ is None
         assert error.last is not None and error.last.name == "idle"
+
+
+def test_changing_a_watched_object_changes_nothing_the_watcher_keeps(pk: pykorm.Pykorm, k8s_namespace: str) -> None:
+    """The objects a watch hands out are the user's to change (and save): the watcher's memory of each
+    object (what it compares the next events and a re-list with) stays the server's."""
+    from pykorm._session import running
+    from pykorm._session.watch import Watcher
+
+    pk.save(Plant(namespace=k8s_namespace, name="kept", variety="Frost", price=1, labels={"a": "b"}))
+    query = Plant.query.session(pk).namespace(k8s_namespace)
+    watcher = Watcher(running.client(query), Plant, query.explain(), timeout=3)
+    (handed,) = watcher.initial()
+    (known,) = watcher.known.values()
+    before = json.dumps(known, sort_keys=True)
+    handed.price = 5
+    handed.labels["a"] = "changed"
+    handed.labels["new"] = "x"
+    assert json.dumps(known, sort_keys=True) == before
+    saved = pk.save(handed)  # the change is the object's own: saving it sends it
+    assert pk.get(Plant, "kept", k8s_namespace).price == 5 and saved.labels == {"a": "changed", "new": "x"}
+    events = [(e.type, e.obj.price, e.obj.labels) for e in watcher.events()]
+    assert events == [("MODIFIED", 5, {"a": "changed", "new": "x"})]

@@ -297,7 +297,8 @@ class Watcher(Generic[M]):
         return self.python is None or self.python.matcher(raw)
 
     def _hydrate(self, raw: dict[str, Any]) -> M:
-        return self.client.hydrate(self.model, raw)
+        # the watcher keeps ``raw`` (what it knows): the object handed out copies it on first use
+        return self.model._from_store(raw, self.client.cluster, self.client.session)
 
 
 def changes(before: Mapping[K, Raw], after: Mapping[K, Raw]) -> list[tuple[str, Raw | None, Raw]]:
