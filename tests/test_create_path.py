@@ -102,6 +102,19 @@ def test_a_create_stores_every_value_and_default_as_the_official_client_reads_it
                             "tags": [], "limits": {}, "doors": []}
 
 
+def test_a_datetime_with_a_fraction_of_a_second_is_stored_and_read_back_whole(
+    pk: pykorm.Pykorm, crates_installed: None, k8s_namespace: str, official: kubernetes.client.CustomObjectsApi,
+) -> None:
+    """The fraction was cut on the way out ("...:00Z"): a datetime saved and read back differed, with no error."""
+    moment = datetime.datetime(2026, 12, 5, 12, 0, 0, 123456, tzinfo=datetime.timezone.utc)
+    pk.save(Crate(name="precise", namespace=k8s_namespace, owner="o", since=moment))
+    seen = official.get_namespaced_custom_object(GROUP, "v1", k8s_namespace, PLURAL, "precise")
+    assert seen["spec"]["since"] == "2026-12-05T12:00:00.123456Z"
+    assert pk.get(Crate, "precise", k8s_namespace).since == moment
+    assert Crate.query.session(pk).namespace(k8s_namespace).filter(since=moment).count() == 1
+    assert Crate.query.session(pk).namespace(k8s_namespace).filter(since__gt=moment.replace(microsecond=0)).count() == 1
+
+
 @pytest.mark.parametrize(("make", "says"), [
     (lambda ns: Crate(name="Bad_Name", namespace=ns, owner="o"), "metadata.name"),
     (lambda ns: Crate(name="ok", namespace="Bad_NS", owner="o"), "metadata.namespace"),

@@ -9,7 +9,7 @@ import datetime
 from collections.abc import Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any
 
-from .dicts import nested_json
+from .dicts import json_time, nested_json
 from .types import TypeInfo, is_nested_class
 
 if TYPE_CHECKING:
@@ -71,9 +71,7 @@ def to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
             return [v if type(v) in own else to_json(item, v, obj) for v in value]
         return {k: v if type(v) in own else to_json(item, v, obj) for k, v in value.items()}
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return json_time(value)
     if info.kind == "enum" and isinstance(value, info.python):
         return value.value
     if is_nested_class(type(value)):

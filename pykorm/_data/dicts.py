@@ -128,10 +128,16 @@ def checked(info: TypeInfo, value: Any, where: Where = ()) -> Any:
         raise _bad(where, f"expected {expected[1]}, got {type(value).__name__} {value!r:.60}")
     if kind in ("literal", "enum") and not isinstance(value, enum.Enum) and value not in info.choices:
         raise _bad(where, f"expected one of {', '.join(map(repr, info.choices))}, got {value!r:.60}")
-    if isinstance(value, datetime.datetime):  # as pykorm writes times: UTC, to the second
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=datetime.timezone.utc)
-        return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime.datetime):
+        return json_time(value)
     return value.value if isinstance(value, enum.Enum) else value
+
+
+def json_time(value: datetime.datetime) -> str:
+    """A datetime as pykorm writes it: RFC 3339 in UTC (a naive one is UTC), to the second, with the
+    fraction when there is one (``2026-12-05T10:00:00Z``, ``2026-12-05T10:00:00.500000Z``)."""
+    moment = value if value.tzinfo is not None else value.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ")
 
 
 _SCALARS: dict[str, tuple[tuple[type, ...], str]] = {

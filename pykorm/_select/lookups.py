@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Literal, cast
 from .._base.paths import Path
 from .selectors import Term
 from .._data.convert import instant
+from .._data.dicts import json_time
 from .._data.types import TypeInfo
 from .conditions import OPERATORS, Leaf, Node, Operator, lookup_error
 
@@ -299,7 +300,5 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return json_time(value)
     return value

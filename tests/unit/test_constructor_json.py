@@ -95,6 +95,12 @@ CASES: list[tuple[str, Any, Any]] = [  # (field, value given, the JSON the objec
     ("since", datetime.datetime(2026, 12, 5, 13, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=1))), "2026-12-05T12:00:00Z"),
     ("since", datetime.datetime(2026, 12, 5, 12, 0, 0), "2026-12-05T12:00:00Z"),  # naive: UTC
     ("since", "2026-12-05T12:00:00Z", "2026-12-05T12:00:00Z"),
+    # a fraction of a second is kept (it was cut: a datetime read back differed from the one saved)
+    ("since", NOON.replace(microsecond=500_000), "2026-12-05T12:00:00.500000Z"),
+    ("since", datetime.datetime(2026, 12, 5, 13, 0, 0, 1, tzinfo=datetime.timezone(datetime.timedelta(hours=1))),
+     "2026-12-05T12:00:00.000001Z"),
+    ("times", [NOON.replace(microsecond=250)], ["2026-12-05T12:00:00.000250Z"]),
+    ("rack", {"row": "r", "since": NOON.replace(microsecond=7)}, {**RACK_DEFAULTS, "row": "r", "since": "2026-12-05T12:00:00.000007Z"}),
     ("tags", ["a", "b"], ["a", "b"]),
     ("tags", ("a", "b"), ["a", "b"]),  # a tuple becomes a list
     ("tags", ["a", None, 3], ["a", None, 3]),
@@ -221,3 +227,11 @@ def test_the_scalar_fast_paths_decide_as_the_full_checks(kind: str) -> None:
         else:
             with pytest.raises(ClientValidationError):
                 checked(info, value)
+
+
+def test_a_datetime_reads_back_as_it_was_set_to_the_microsecond() -> None:
+    moment = datetime.datetime(2026, 12, 5, 12, 0, 0, 123456, tzinfo=datetime.timezone.utc)
+    box = Box(name="b", namespace="n", since=moment, times=[moment, NOON])
+    assert box.since == moment and box._raw["spec"]["times"] == ["2026-12-05T12:00:00.123456Z", "2026-12-05T12:00:00Z"]
+    again = Box._from_server(box.to_k8s())
+    assert again.since == moment
