@@ -145,6 +145,15 @@ class CachedQuery(QueryView[M]):
         getter = self.query.selection().getter(name)
         return [getter(obj) for obj in self.all()]
 
+    if not TYPE_CHECKING:  # checkers see only what a cached query has
+        def __getattr__(self, name: str) -> Any:
+            if not name.startswith("_") and hasattr(Query, name):  # page(), delete(), watch()...: the server's
+                raise AttributeError(
+                    f"a cached query has no {name}(): it reads the cache's memory (all, first, get, count, exists, "
+                    f"values, pluck, slices); run {name}() on the query itself ({self.query.model.__name__}.query...)",
+                    name=name, obj=self)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
+
     def __repr__(self) -> str:
         return f"<CachedQuery {self.query.model.__name__}: {str(self.query.explain()).replace(chr(10), '; ')}>"
 

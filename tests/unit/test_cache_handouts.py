@@ -364,3 +364,13 @@ def test_reading_helpers_on_a_hand_out_copy_nothing() -> None:
     informer._feed._apply("ADDED", deleting)
     handed = informer.get("deleting", "ns")
     assert handed is not None and is_deleting(handed) and "_raw" not in handed.__dict__
+
+
+@pytest.mark.parametrize("name", ["page", "page_size", "delete", "update", "label", "watch", "wait_until", "cached"])
+def test_what_only_the_server_does_is_refused_by_a_cached_query_naming_the_way(name: str) -> None:
+    query = CachedQuery(Crate.query, Store())
+    with pytest.raises(AttributeError, match=rf"a cached query has no {name}\(\).*run {name}\(\) on the query itself"):
+        getattr(query, name)
+    with pytest.raises(AttributeError, match="has no attribute 'nothing_like_it'"):
+        getattr(query, "nothing_like_it")
+    assert not hasattr(query, name)
