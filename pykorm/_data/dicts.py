@@ -23,7 +23,7 @@ from .types import TypeInfo, is_nested_class
 if TYPE_CHECKING:
     from .types import NestedClass
 
-__all__ = ["checked", "nested_json", "with_prefix"]
+__all__ = ["at", "checked", "nested_json", "with_prefix"]
 
 Where = tuple["str | int", ...]
 
@@ -45,6 +45,15 @@ def with_prefix(error: ClientValidationError, owner: str, path: tuple[str, ...])
     found = _bad((*path, *where), getattr(error, "nested_detail"))
     found.args = (f"{owner}: {found.args[0]}",)
     return found
+
+
+def at(error: ClientValidationError, *where: str | int) -> ClientValidationError:
+    """``error`` (of :func:`nested_json` or :func:`checked`) seen from one level up: ``where`` (a list's index, a
+    dict's key, a field's path) before its path; another error as it is."""
+    inside = getattr(error, "nested_where", None)
+    if inside is None:
+        return error
+    return _bad((*where, *inside), getattr(error, "nested_detail"))
 
 
 def _dotted(where: Where) -> str:

@@ -12,11 +12,12 @@ import copy
 import inspect
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, overload
 
-from .._base.errors import ReadOnlyException
+from .._base.errors import ClientValidationError, ReadOnlyException
 from .._base.paths import MISSING, Path, as_path, dotted, get_path, set_path
 from .tracking import tracked
 from .annotations import resolve_annotation
 from .convert import PLAIN as _OWN_JSON, from_json, is_view, to_json
+from .dicts import with_prefix
 from .types import TypeInfo, describe
 
 if TYPE_CHECKING:
@@ -280,7 +281,10 @@ class DataField:
         if (type(value) in _OWN_JSON or value is None) and (self._writes or self._how_to_write()) == "plain":
             new = value  # what to_json returns for it, without the calls
         else:
-            new = self.to_json(value, obj)
+            try:
+                new = self.to_json(value, obj)
+            except ClientValidationError as error:  # a dict or list given for nested objects: the path from the object
+                raise with_prefix(error, type(obj).__name__, self.path) from None
         if self.readonly:
             current = get_path(obj._raw, self.path)
             if current is not MISSING and current is not None and current != new:

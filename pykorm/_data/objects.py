@@ -18,14 +18,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, overload
 
 from typing_extensions import Self, dataclass_transform
 
-from .dicts import with_prefix
 from .annotations import declare
 from .fields import DataField, with_empty_fields
 from .options import option_keys
 from .tracking import json_copy
 from ..fields import DictNestedField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
 from ..fields import DataField as _DataFieldSpecifier
-from .._base.errors import ClientValidationError
 from .._base.paths import MISSING, get_path, set_path
 
 
@@ -137,10 +135,7 @@ class _Object(metaclass=_ObjectMeta):
             if field is None or not field.init:
                 choices = ", ".join(n for n, f in fields.items() if f.init)
                 raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}; fields are: {choices}")
-            try:
-                field.__set__(self, value)
-            except ClientValidationError as error:  # a plain dict or list given for nested objects: the path from here
-                raise with_prefix(error, type(self).__name__, field.path) from None
+            field.__set__(self, value)  # a ClientValidationError names the path from this object
         for name, field in _defaulted(type(self)):
             if name not in values and get_path(self._raw, field.path) is MISSING:
                 set_path(self._raw, field.path, field.to_json(field.make_default(), self))

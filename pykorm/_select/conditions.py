@@ -229,9 +229,13 @@ def _test(op: str, have: Any, want: Any) -> bool:
     if have is MISSING or have is None:
         return op == "exact" and want is None
     if isinstance(want, datetime.datetime) or (op == "in" and any(isinstance(w, datetime.datetime) for w in want)):
+        if isinstance(have, list):  # list[datetime]__contains: an item that is the instant
+            return op == "contains" and any(instant(item) == want for item in have)
         have = instant(have)  # a datetime field's equality or comparison: as instants (see lookups._instants)
         if have is None:
             return False
+    elif op == "exact" and type(want) is list and isinstance(have, list) and any(isinstance(w, datetime.datetime) for w in want):
+        return len(have) == len(want) and all(instant(h) == w for h, w in zip(have, want))  # list[datetime]: instants
     try:
         return test(have, want)
     except TypeError:  # comparing across types (a string with a number): not a match

@@ -255,6 +255,11 @@ def resolve_lookup(model: type[_Object], lookup: str, value: Any) -> Leaf:
 def _json_value(lookup: str, op: str, value: Any, info: TypeInfo) -> Any:
     if info.kind == "datetime" and op in _INSTANT_OPERATORS:
         return _instants(lookup, op, value)
+    if info.kind == "list" and info.item is not None and info.item.kind == "datetime":  # list[datetime]: instants too
+        if op == "contains":
+            return _instants(lookup, "exact", value)
+        if op == "exact" and isinstance(value, (list, tuple)):
+            return [_instants(lookup, "exact", v) for v in value]
     if op in ("gt", "gte", "lt", "lte") and isinstance(value, bool):
         raise lookup_error(lookup, f"__{op} takes a number, a string or a datetime: true and false have no order")
     if op == "isnull":
@@ -297,6 +302,8 @@ def _instants(lookup: str, op: str, value: Any) -> Any:
 
 
 def _scalar(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):  # a list field's exact value: its items as JSON (a tuple is a JSON list too)
+        return [_scalar(v) for v in value]
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, datetime.datetime):

@@ -1,0 +1,156 @@
+"""Items of lists and dicts read as the scalar field reads them; errors in lists name the index (offline).
+
+A ``list[datetime]`` read its items back as the JSON strings while ``datetime`` read an aware datetime
+(a list of enums: strings, not members); these tests say what each read, write and lookup gives now.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import enum
+from typing import Optional
+
+import pytest
+
+import pykorm
+from pykorm import ClientValidationError
+from pykorm._schema.validation import validate
+from pykorm._select.lookups import Q, resolve
+
+pytestmark = pytest.mark.unit
+
+UTC = datetime.timezone.utc
+NOON = datetime.datetime(2026, 12, 5, 12, 0, 0, 250, tzinfo=UTC)
+
+
+class Tone(str, enum.Enum):
+    LOW = "low"
+    HIGH = "high"
+
+
+class Slot(pykorm.Nested):
+    n: int = pykorm.DataField("n")
+
+
+class Rack(pykorm.Nested):
+    row: int = pykorm.DataField("row")
+    seen: list[datetime.datetime] = pykorm.DataField("seen", default_factory=list)
+    slots: list[Slot] = pykorm.ListField(Slot, path="slots")
+
+
+class Floor(pykorm.Nested):
+    racks: list[Rack] = pykorm.ListField(Rack, path="racks")
+
+
+@pykorm.k8s_custom_object("roundtrip.pykorm.io", "v1", "boxes")
+class Box(pykorm.NamespacedModel):
+    at: Optional[datetime.datetime] = pykorm.Spec("at", default=None)
+    times: list[datetime.datetime] = pykorm.Spec("times", default_factory=list)
+    stamps: dict[str, datetime.datetime] = pykorm.Spec("stamps", default_factory=dict)
+    tones: list[Tone] = pykorm.Spec("tones", default_factory=list)
+    by_tone: dict[str, Tone] = pykorm.Spec("byTone", default_factory=dict)
+    racks: list[Rack] = pykorm.ListField(Rack, path="spec.racks")
+    floors: list[Floor] = pykorm.ListField(Floor, path="spec.floors")
+    by_name: dict[str, Rack] = pykorm.Spec("byName", default_factory=dict)
+
+
+def stored(spec: dict[str, object]) -> Box:
+    """A Box as read from the server (another writer's JSON)."""
+    return Box._from_server({"apiVersion": "roundtrip.pykorm.io/v1", "kind": "Box",
+                             "metadata": {"name": "b", "namespace": "n", "resourceVersion": "1"}, "spec": spec})
+
+
+def test_list_and_dict_items_of_datetimes_read_as_aware_datetimes_as_the_scalar_field_does() -> None:
+    box = stored({"at": "2026-12-05T13:00:00.000250+01:00", "times": ["2026-12-05T13:00:00.000250+01:00", "2026-12-05T12:00:00Z"],
+                  "stamps": {"a": "2026-12-05T12:00:00.000250Z"}})
+    assert box.at == NOON and box.at.tzinfo is not None
+    assert list(box.times) == [NOON, NOON.replace(microsecond=0)]
+    assert all(isinstance(t, datetime.datetime) and t.tzinfo is not None for t in box.times)
+    assert box.times[0] == NOON and box.times[-1:] == [NOON.replace(microsecond=0)]
+    assert box.stamps["a"] == NOON and dict(box.stamps) == {"a": NOON} and box.stamps == {"a": NOON}
+    assert box.times == [NOON, NOON.replace(microsecond=0)]  # compares with a plain list
+    assert box.to_dict()["spec"]["times"] == ["2026-12-05T13:00:00.000250+01:00", "2026-12-05T12:00:00Z"]  # JSON as stored
+
+
+def test_items_of_datetimes_are_written_with_the_one_json_time_and_changes_are_saved() -> None:
+    box = stored({"times": ["2026-01-01T00:00:00Z"], "stamps": {}})
+    box.times.append(datetime.datetime(2026, 12, 5, 12, 0, 0, 250))  # naive: UTC, the fraction kept
+    box.times[0] = NOON.astimezone(datetime.timezone(datetime.timedelta(hours=-3)))
+    box.stamps["x"] = NOON
+    assert box._raw["spec"]["times"] == ["2026-12-05T12:00:00.000250Z", "2026-12-05T12:00:00.000250Z"]
+    assert box._raw["spec"]["stamps"] == {"x": "2026-12-05T12:00:00.000250Z"}
+    assert box.original is not None and box.original["spec"]["times"] == ["2026-01-01T00:00:00Z"]  # a change: saved
+    del box.stamps["x"]
+    box.times[:] = [NOON]
+    assert box._raw["spec"]["times"] == ["2026-12-05T12:00:00.000250Z"] and box._raw["spec"]["stamps"] == {}
+    made = Box(name="b", namespace="n", times=(NOON,), stamps={"k": NOON})
+    assert made._raw["spec"]["times"] == ["2026-12-05T12:00:00.000250Z"] and made.times == [NOON]
+
+
+def test_enum_items_read_as_members() -> None:
+    box = stored({"tones": ["low", "high", "odd"], "byTone": {"a": "high"}})
+    assert list(box.tones) == [Tone.LOW, Tone.HIGH, "odd"]  # a value the model does not know: shown as it is
+    assert box.by_tone["a"] is Tone.HIGH
+    box.tones.append(Tone.HIGH)
+    assert box._raw["spec"]["tones"] == ["low", "high", "odd", "high"]
+
+
+def test_a_dict_of_nested_objects_reads_views_that_save_their_changes() -> None:
+    box = stored({"byName": {"a": {"row": 1}}})
+    assert isinstance(box.by_name["a"], Rack) and box.by_name["a"].row == 1
+    box.by_name["a"].row = 2
+    assert box._raw["spec"]["byName"] == {"a": {"row": 2}} and box.original is not None
+
+
+def test_a_view_given_to_another_object_is_copied_not_stored_as_a_python_object() -> None:
+    one = stored({"times": ["2026-12-05T12:00:00Z"], "racks": [{"row": 1}]})
+    two = Box(name="c", namespace="n")
+    two.racks = one.racks
+    two.times = one.times
+    assert two._raw["spec"]["racks"] == [{"row": 1}] and type(two._raw["spec"]["racks"]) is list
+    assert two._raw["spec"]["times"] == ["2026-12-05T12:00:00Z"] and type(two._raw["spec"]["times"]) is list
+    two.racks[0].row = 5
+    assert one.racks[0].row == 1  # not the same JSON
+    assert copy.deepcopy(two.to_dict())["spec"]["racks"] == [{"row": 5}]
+
+
+def test_lookups_on_a_list_of_datetimes_compare_instants() -> None:
+    raw = stored({"times": ["2026-12-05T13:00:00.000250+01:00", "2026-12-05T12:00:00Z"]})._raw
+
+    def matches(**lookup: object) -> bool:
+        return resolve(Box, Q(**lookup)).matches(raw)
+
+    assert matches(times__contains=NOON)
+    assert matches(times__contains="2026-12-05T12:00:00.000250Z")
+    assert not matches(times__contains=NOON.replace(microsecond=1))
+    assert matches(times=[NOON, NOON.replace(microsecond=0)])
+    assert not matches(times=[NOON])
+    assert matches(stamps__a__gt=NOON) is False
+    assert resolve(Box, Q(tones=[Tone.LOW])).matches(stored({"tones": ["low"]})._raw)
+    with pytest.raises(ClientValidationError, match="ISO 8601"):
+        resolve(Box, Q(times__contains="not a time"))
+
+
+@pytest.mark.parametrize(("make", "path"), [
+    (lambda: Box(name="b", namespace="n", racks=[{"row": 1}, {"row": "x"}]), "spec.racks[1].row"),
+    (lambda: Box(name="b", namespace="n", racks=[{"row": 1}, {"row": 2, "slots": [{"n": 1}, {"n": "x"}]}]),
+     "spec.racks[1].slots[1].n"),
+    (lambda: Box(name="b", namespace="n", floors=[{}, {"racks": [{"row": 1, "slots": [{"n": "x"}]}]}]),
+     "spec.floors[1].racks[0].slots[0].n"),
+    (lambda: Box(name="b", namespace="n", by_name={"k": {"row": "x"}}), "spec.byName.k.row"),
+    (lambda: setattr(Box(name="b", namespace="n"), "racks", [{"row": 1}, {"row": "x"}]), "spec.racks[1].row"),
+    (lambda: Box(name="b", namespace="n", racks=[{"row": 1}]).racks.append({"row": "x"}), "[1].row"),
+])
+def test_a_validation_error_in_a_list_names_the_index(make: object, path: str) -> None:
+    with pytest.raises(ClientValidationError) as caught:
+        make()  # type: ignore[operator]
+    assert [cause.field for cause in caught.value.causes] == [path]
+    assert f"{path}: expected an int" in str(caught.value)
+
+
+def test_validation_before_sending_names_the_index_at_every_depth() -> None:
+    box = Box(name="b", namespace="n", floors=[Floor(), Floor(racks=[Rack(row=1), Rack(row=2, slots=[Slot(n=1), Slot(n="x")])])])
+    with pytest.raises(ClientValidationError) as caught:
+        validate(box)
+    assert [cause.field for cause in caught.value.causes] == ["spec.floors[1].racks[1].slots[1].n"]
