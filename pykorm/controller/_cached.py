@@ -50,6 +50,9 @@ class Keeper(Protocol):
     @property
     def store(self) -> Store: ...
 
+    @property
+    def namespace(self) -> str | None: ...
+
     def check(self) -> None: ...
 
 
@@ -201,6 +204,12 @@ class CachedQuery(QueryView[M]):
         plan = self.query.explain()
         if plan.empty:
             return []
+        held = self._informer.namespace if self._informer is not None else None
+        if held is not None and plan.namespaces is not None and any(ns != held for ns in plan.namespaces):
+            others = ", ".join(repr(ns) for ns in plan.namespaces if ns != held)
+            raise ClientValidationError(f"{self.query.model.__name__} cached query: the informer holds namespace "
+                                        f"{held!r} only, not {others} (an empty answer would be a guess); "
+                                        "cache that namespace, or every namespace")
         if self._owner is not None:
             owned = store.by_index("owner", self._owner)
             if plan.namespaces is None:

@@ -296,9 +296,13 @@ class Feed:
 
     def _replace(self, raws: list[Raw]) -> None:
         """A new list: store it, and report what differs from the store, in the server's order
-        (:func:`pykorm._session.watch.changes`: deletions first, then creations and changes by resourceVersion)."""
-        fresh = {key_of(raw): raw for raw in raws}
-        held = {key: raw for key in self.store.keys() if (raw := self.store.get(key)) is not None}
+        (:func:`pykorm._session.watch.changes`: deletions first, then creations and changes by resourceVersion).
+
+        Objects are told apart by key *and* uid: one deleted and created again under its name while the
+        feed was not watching is a deletion and a creation, never a change of one object (a controller
+        whose predicate sees no difference between the two states would never reconcile the new one)."""
+        fresh = {(key_of(raw), _uid(raw)): raw for raw in raws}
+        held = {(key, _uid(raw)): raw for key in self.store.keys() if (raw := self.store.get(key)) is not None}
         for kind, old, new in changes(held, fresh):
             if kind == "DELETED":
                 self.store.remove(key_of(new))
@@ -307,10 +311,17 @@ class Feed:
             self._dispatch(kind, old, new)
 
     def _apply(self, kind: str, raw: Raw) -> None:
+        key = key_of(raw)
+        held = self.store.get(key)
         if kind == "DELETED":
-            old = self.store.remove(key_of(raw))
+            if held is not None and _uid(held) != _uid(raw):
+                return  # the object of that name now is another one (created again): its deletion is not this
+            old = self.store.remove(key)
             self._dispatch("DELETED", old, raw)
             return
+        if held is not None and _uid(held) != _uid(raw):  # deleted and created again: never one object's change
+            self.store.remove(key)
+            self._dispatch("DELETED", held, held)
         old = self.store.put(raw)
         self._dispatch("ADDED" if old is None else "MODIFIED", old, raw)
 
@@ -324,6 +335,10 @@ class Feed:
         except Exception:  # noqa: BLE001 - one handler's bug must not stop the cache
             log.exception("pykorm: %s informer: a handler failed on %s %s", self.model.__name__, kind,
                           key_of(new or old or {}))
+
+
+def _uid(raw: Raw) -> str:
+    return str((raw.get("metadata") or {}).get("uid") or "")
 
 
 FeedKey = tuple[Any, ...]

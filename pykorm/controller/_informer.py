@@ -30,7 +30,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Generic, Iterable, Mapping, TypeVar
 
-from .._base.errors import CacheUnavailable
+from .._base.errors import CacheUnavailable, ClientValidationError
+from .._http.resource import resource_of
 from .._session.query import Query
 from .._session.watch import DEFAULT_SILENCE
 from ._cached import CachedQuery
@@ -132,12 +133,36 @@ class Informer(Generic[M]):
     def get(self, name: str, namespace: str | None = None) -> M | None:
         """The cached object (a copy, made on first use: see :meth:`Stored._from_store`), or None.
 
+        ``namespace`` defaults to the informer's (a namespaced model's informer of every namespace
+        needs one). None means the object is not on the server as far as the cache knows — never that
+        the cache does not hold that namespace: asking for one it does not hold raises.
+
         Raises:
             CacheUnavailable: the informer is not synced yet, or stopped (see :meth:`check`).
+            ClientValidationError: a namespaced model without a namespace (an informer of every namespace),
+                a namespace the informer does not hold, or a namespace for a cluster-scoped model.
         """
         self.check()
-        raw = self.store.get(f"{namespace}/{name}" if namespace else name)
+        raw = self.store.get(self._key(name, namespace))
         return None if raw is None else self.model._from_store(raw, self.cluster, self.session)
+
+    def _key(self, name: str, namespace: str | None) -> str:
+        """The store's key of ``name`` in ``namespace`` (default the informer's), refusing what it cannot hold."""
+        what = f"{self.model.__name__} informer get({name!r})"
+        if not resource_of(self.model).namespaced:
+            if namespace:
+                raise ClientValidationError(f"{what}: {self.model.__name__} is cluster-scoped, not in a namespace "
+                                            f"({namespace!r})")
+            return name
+        if namespace is None:
+            namespace = self.namespace
+            if namespace is None:
+                raise ClientValidationError(f"{what}: {self.model.__name__} is namespaced and the informer holds "
+                                            "every namespace: say which")
+        elif self.namespace is not None and namespace != self.namespace:
+            raise ClientValidationError(f"{what}: the informer holds namespace {self.namespace!r} only, not "
+                                        f"{namespace!r} (a None answer would be a guess)")
+        return f"{namespace}/{name}"
 
     def by_index(self, index: str, value: str) -> list[M]:
         """The cached objects (copies, made on first use) that index ``index`` (``namespace``, ``owner`` or added ones) gives ``value``.
