@@ -47,13 +47,18 @@ if TYPE_CHECKING:
     def ListField(nested: type[NestedClass], path: str | Sequence[str], default: Any = None, *args: Any, **kwargs: Any) -> Any:
         """A list of nested objects."""
 
+    ListNestedField = ListField
+
 else:
     from ._data.fields import DataField, DictNestedField, ListField, Metadata, MetadataAnnotation, MetadataLabel, Spec, Status
+
+    ListNestedField = ListField  # the original pykorm's later name
 
 __all__ = [
     "DataField",
     "DictNestedField",
     "ListField",
+    "ListNestedField",
     "Metadata",
     "MetadataAnnotation",
     "MetadataLabel",

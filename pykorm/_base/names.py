@@ -34,8 +34,11 @@ def name_error(value: Any, field: str, *, label: bool = False, path_only: bool =
             ``/`` or ``%``): for kinds whose names are free-form, such as RBAC roles
             (``system:controller:job-controller``).
     """
-    if not isinstance(value, str) or not value:
+    if value is None or value == "":
         return FieldError(field, "Required value: a name is needed", "FieldValueRequired")
+    if not isinstance(value, str):
+        return FieldError(field, f"Invalid value: {type(value).__name__} {value!r:.80}: a name must be a string",
+                          "FieldValueTypeInvalid")
     if value in (".", "..") or "/" in value or "%" in value:
         return FieldError(field, f"Invalid value {value!r}: may not be '.' or '..' and may not contain '/' or '%'", "FieldValueInvalid")
     if path_only:

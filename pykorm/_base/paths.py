@@ -33,10 +33,13 @@ def as_path(path: str | Sequence[str]) -> Path:
     """A path from a sequence of keys, or from a dotted string (``"a.b"`` → ``("a", "b")``).
 
     A string is split on dots as in the original pykorm; leading and trailing dots are
-    ignored. Pass a list to use a key that itself holds a dot.
+    ignored. Pass a list to use a key that itself holds a dot. A string holding ``@`` is split
+    on ``@`` alone, as the original pykorm's later releases wrote paths (``"spec@score"``,
+    ``"metadata@annotations@example.com/owner"``): no Kubernetes name or key holds an ``@``.
     """
     if isinstance(path, str):
-        keys = tuple(k for k in path.strip(".").split(".") if k)
+        separator = "@" if "@" in path else "."
+        keys = tuple(k for k in path.strip(separator).split(separator) if k)
     else:
         keys = tuple(path)
     if not keys or not all(isinstance(k, str) and k for k in keys):

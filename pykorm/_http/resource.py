@@ -84,8 +84,13 @@ def resource_of(cls: type) -> ResourceType:
     Raises:
         TypeError: the class has no ``@k8s_custom_object``/``@k8s_core`` decorator.
     """
+    if not isinstance(cls, type):
+        raise TypeError(f"a model class is expected (such as Peach or pykorm.k8s.Pod), not {type(cls).__name__} {cls!r:.60}")
     resource: ResourceType | None = getattr(cls, "__resource__", None)
     if resource is None:
+        if issubclass(cls, type):
+            raise TypeError("a model class was given where one of its objects is expected: "
+                            "pass an instance (Peach(name=..., ...)), not the class")
         raise TypeError(
             f"{cls.__name__} is not bound to a Kubernetes resource; decorate it with "
             "@pykorm.k8s_custom_object(group, version, plural) or @pykorm.k8s_core(kind)"

@@ -50,7 +50,10 @@ def validate(obj: _Object, *, need_name: bool = True, served: Mapping[str, Any] 
     """
     causes = list(schema_findings(obj._raw, served) if served is not None else _findings(obj, ()))
     if need_name:
-        causes[:0] = _name_findings(obj)
+        named = _name_findings(obj)
+        refused = {cause.field for cause in named}  # one finding per name: the name rules already say "a string"
+        causes[:0] = named
+        causes = [c for c in causes if c in named or c.field not in refused]
     _raise(obj, causes)
 
 

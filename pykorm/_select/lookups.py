@@ -35,6 +35,7 @@ import enum
 import re
 from typing import TYPE_CHECKING, Any, Iterator, Literal, cast
 
+from .._base.errors import ClientValidationError
 from .._base.paths import Path
 from .selectors import Term
 from .._data.convert import instant
@@ -59,6 +60,12 @@ class Q:
     __slots__ = ("op", "children")
 
     def __init__(self, *children: Q, **lookups: Any) -> None:
+        for child in children:
+            if not isinstance(child, Q):
+                raise ClientValidationError(
+                    f"a condition given without a name must be a pykorm.Q, not {type(child).__name__} {child!r:.60}: "
+                    "write lookups as keywords (filter(variety='Frost')) or filter(**a_dict)"
+                )
         self.op: BoolOp = "and"
         self.children: tuple[Any, ...] = tuple(children) + tuple(lookups.items())
 
@@ -69,9 +76,13 @@ class Q:
         return node
 
     def __and__(self, other: Q) -> Q:
+        if not isinstance(other, Q):
+            return NotImplemented
         return Q._node("and", (self, other))
 
     def __or__(self, other: Q) -> Q:
+        if not isinstance(other, Q):
+            return NotImplemented
         return Q._node("or", (self, other))
 
     def __invert__(self) -> Q:

@@ -27,7 +27,7 @@ from .._data.types import TypeInfo
 if TYPE_CHECKING:
     from .._data.stored import Stored
 
-__all__ = ["element_values", "getter", "json_sort_key", "sort_key"]
+__all__ = ["element_values", "getter", "getters", "json_sort_key", "sort_key"]
 
 
 def getter(model: type[Stored], name: str) -> Callable[[Any], Any]:
@@ -36,7 +36,11 @@ def getter(model: type[Stored], name: str) -> Callable[[Any], Any]:
     Through a list, a list: the value of each element (see the module's docstring). A value read
     by path is a copy (the object may hold a cache's JSON, which must not change); a field is read
     through its attribute.
+
+    Raises:
+        ClientValidationError: ``name`` is not a string, or names nothing the model has.
     """
+    _check_name(name, "a value to read")
     if "." in name:
         path = as_path(name)
         list_at = _declared_lists(model, path)
@@ -52,6 +56,24 @@ def getter(model: type[Stored], name: str) -> Callable[[Any], Any]:
     if leaf.list_at:
         return lambda obj: json_copy(element_values(leaf, peek(obj)))
     return lambda obj: json_copy(_none_if_missing(get_path(peek(obj), leaf.path)))
+
+
+def getters(model: type[Stored], names: Sequence[str]) -> list[tuple[str, Callable[[Any], Any]]]:
+    """Each name of ``values(*names)`` with its :func:`getter`.
+
+    Raises:
+        ClientValidationError: no names (``values()`` names what it reads), or a bad one.
+    """
+    if not names:
+        raise ClientValidationError(f"values() needs the names to read ({model.__name__} fields, lookups or dotted "
+                                    "paths): values('name', 'spec.variety'); all() gives the whole objects")
+    return [(name, getter(model, name)) for name in names]
+
+
+def _check_name(name: object, what: str) -> None:
+    if not isinstance(name, str):
+        message = f"{what} takes attribute names, lookups or dotted paths as strings, not {type(name).__name__} {name!r:.60}"
+        raise ClientValidationError(message, causes=(FieldError(repr(name), message, "FieldValueTypeInvalid"),))
 
 
 def sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -70,6 +92,8 @@ def json_sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[dict[s
     Raises:
         ClientValidationError: an unknown attribute, or a path through a list.
     """
+    for name in order:
+        _check_name(name, "order_by()")
     leaves = [(key.startswith("-"), resolve_lookup(model, key.lstrip("-"), None)) for key in order]
     for _, leaf in leaves:
         if leaf.list_at:

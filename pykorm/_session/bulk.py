@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Iterator, Mapping, TypeVar
 
-from .._base.errors import ApiError, BulkError, NotFound, PykormError
+from .._base.errors import ApiError, BulkError, ClientValidationError, FieldError, NotFound, PykormError
 
 if TYPE_CHECKING:
     from .client import ResourceClient
@@ -117,8 +117,27 @@ def _name(obj: Stored) -> str:
 
 # The changes ``update``, ``label`` and ``annotate`` make to each object (a None value removes a key).
 
-def assign(values: Mapping[str, Any]) -> Callable[[Any], None]:
-    """Sets each attribute of ``values`` on an object."""
+def assign(model: type[Stored], values: Mapping[str, Any]) -> Callable[[Any], None]:
+    """Sets each attribute of ``values`` on an object of ``model``.
+
+    Raises:
+        ClientValidationError: no values, or a name that is not a field of the model one can set (a
+            misspelt or read-only one): before anything is listed or sent, matching objects or not.
+    """
+    if not values:
+        raise ClientValidationError(f"update() of {model.__name__} objects needs attribute=value keywords to set")
+    fields = model._fields
+    for key in values:
+        field = fields.get(key)
+        if field is None and not _settable_property(model, key):
+            raise ClientValidationError(
+                f"update(): {model.__name__} has no field {key!r}; fields are: {', '.join(fields)}",
+                causes=(FieldError(key, "Unsupported value: not a field", "FieldValueNotSupported"),))
+        if field is not None and field.readonly:
+            raise ClientValidationError(
+                f"update(): {model.__name__}.{key} is read-only (set once, when the object is made)",
+                causes=(FieldError(key, "Forbidden: read-only", "FieldValueForbidden"),))
+
     def assign_to(obj: Any) -> None:
         for key, value in values.items():
             setattr(obj, key, value)
@@ -126,14 +145,41 @@ def assign(values: Mapping[str, Any]) -> Callable[[Any], None]:
     return assign_to
 
 
+def _settable_property(model: type, name: str) -> bool:
+    found = getattr(model, name, None)
+    return isinstance(found, property) and found.fset is not None
+
+
 def merge_labels(labels: Mapping[str, str | None]) -> Callable[[Any], None]:
-    """Merges ``labels`` into an object's labels."""
+    """Merges ``labels`` into an object's labels.
+
+    Raises:
+        ClientValidationError: no labels, or a key or value that is not a string (None removes a label).
+    """
+    _check_keys("label", labels)
     return lambda obj: _merge_into(obj.labels, labels)
 
 
 def merge_annotations(annotations: Mapping[str, str | None]) -> Callable[[Any], None]:
-    """Merges ``annotations`` into an object's annotations."""
+    """Merges ``annotations`` into an object's annotations.
+
+    Raises:
+        ClientValidationError: no annotations, or a key or value that is not a string (None removes one).
+    """
+    _check_keys("annotate", annotations)
     return lambda obj: _merge_into(obj.annotations, annotations)
+
+
+def _check_keys(verb: str, changes: Mapping[str, str | None]) -> None:
+    if not changes:
+        raise ClientValidationError(f"{verb}() needs key=value keywords (a value of None removes the key)")
+    for key, value in changes.items():
+        if not isinstance(key, str) or not key:
+            raise ClientValidationError(f"{verb}(): a key is a non-empty string, not {key!r:.60}")
+        if value is not None and not isinstance(value, str):
+            raise ClientValidationError(
+                f"{verb}(): the value of {key!r} is a string (or None to remove it), not {type(value).__name__} {value!r:.60}",
+                causes=(FieldError(key, "Invalid value: must be of type string", "FieldValueTypeInvalid"),))
 
 
 def _merge_into(target: dict[str, str], changes: Mapping[str, str | None]) -> None:

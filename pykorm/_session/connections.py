@@ -23,7 +23,7 @@ from .._http.clusters import ClusterConfig, ClusterSource, load_cluster
 from .._http.hooks import EventHooks, hooks_of
 from .._base.errors import ApiError, CRDNotInstalled, NotFound, ServerUnavailable, ValidationError
 from .._schema.openapi import crd_version_schema, is_custom_group, kind_schema
-from .._base.paths import get_path
+from .._base.paths import MISSING, get_path
 from .._base.gates import check_gates, gate_deadline
 from .._base.receipts import note_write
 from .._http.resource import ResourceType
@@ -277,14 +277,20 @@ class Connections(Generic[TransportT]):
     # -- an object's place ------------------------------------------------------------------
 
     def _fill_namespace(self, obj: Stored, resource: ResourceType, cluster: str | None) -> None:
-        if resource.namespaced and not get_path(obj._raw, ("metadata", "namespace")):
+        if resource.namespaced and _unset(get_path(obj._raw, ("metadata", "namespace"))):
             obj._raw.setdefault("metadata", {})["namespace"] = self.default_namespace(cluster)
 
     def _object_path(self, obj: Stored, resource: ResourceType, subresource: str | None = None) -> str:
         namespace = get_path(obj._raw, ("metadata", "namespace")) if resource.namespaced else None
-        if resource.namespaced and not namespace:
+        if resource.namespaced and _unset(namespace):
             namespace = self.default_namespace(obj._cluster)
-        return resource.object_path(namespace or None, obj.name, subresource)
+        return resource.object_path(namespace, obj.name, subresource)
+
+
+def _unset(namespace: Any) -> bool:
+    """No namespace given: absent, None or "" (as the API server reads an empty one). Any other value,
+    0 or False included, is the caller's, for the name checks to refuse, never the context's namespace."""
+    return namespace is MISSING or namespace is None or namespace == ""
 
 
 def dry_run_param(dry_run: bool) -> str | None:

@@ -49,6 +49,9 @@ class SessionCore(Writes[TransportT]):
     async def _wait_for(
         self, obj: M, condition: Callable[[M | None], bool], timeout: float = 60.0, cluster: str | None = None
     ) -> M | None:
+        if not callable(condition):
+            raise TypeError(f"the condition waited for is a function of the object, not {type(condition).__name__} "
+                            f"{condition!r:.60}")
         resource, target = resource_of(type(obj)), cluster or obj._cluster
         self._object_path(obj, resource)  # checks the name and namespace before anything is sent
         query = type(obj).query.session(self).filter(name=obj.name)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Awaitable, Callable, Generic, TypeVar
 
+from .._base.errors import ClientValidationError
 from .._select.plan import Plan
 from .._http.resource import ResourceType
 
@@ -49,18 +50,18 @@ async def read_page(
     """One list request for ``plan`` with ``limit=size`` from ``token``, filtered as the plan says.
 
     Raises:
-        ValueError: ``size`` < 1, or the plan lists several namespaces (a token belongs to one list).
+        ClientValidationError: ``size`` < 1, or the plan lists several namespaces (a token belongs to one list).
         Gone: the server no longer knows ``token``.
     """
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"a page size is an int >= 1, not {size!r}")
+        raise ClientValidationError(f"a page size is an int >= 1, not {size!r}")
     if token is not None and (not isinstance(token, str) or not token):
-        raise ValueError(f"a page token is the next_token of a previous page, not {token!r}")
+        raise ClientValidationError(f"a page token is the next_token of a previous page, not {token!r}")
     if plan.empty:
         return Page([], None, None)
     namespaces = plan.namespaces if plan.namespaces is not None else (None,)
     if len(namespaces) > 1:
-        raise ValueError("page() lists one namespace or all of them; a token cannot span several lists")
+        raise ClientValidationError("page() lists one namespace or all of them; a token cannot span several lists")
     if plan.names is not None:  # one GET per name: they all fit a page
         path = resource.path(namespaces[0])
         params: dict[str, Any] = {"fieldSelector": f"metadata.name={plan.names[0]}"}

@@ -136,7 +136,7 @@ class Query(Statement[M]):
         with ``order_by`` or a slice has no pages (sort or slice each page's ``items`` instead).
 
         Raises:
-            ValueError: a bad size or token, several namespaces, ``order_by`` or a slice.
+            ClientValidationError: a bad size or token, several namespaces, ``order_by`` or a slice (a ValueError).
             Gone: the server forgot the token.
 
         >>> page = Pod.query.namespace("shop").page(100)
@@ -172,7 +172,7 @@ class Query(Statement[M]):
 
     def update(self, **values: Any) -> BulkResult[M]:
         """Set these attributes on every matching object and save each (retrying on conflicts)."""
-        return run(running.update(self, assign(values)))
+        return run(running.update(self, assign(self.model, values)))
 
     def label(self, **labels: str | None) -> BulkResult[M]:
         """Set (or, with None, remove) these labels on every matching object (K8Kat's ``tag_each``)."""

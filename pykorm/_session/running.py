@@ -24,7 +24,7 @@ from .._base.gc import full_gc_held_off
 from .._base.names import name_error, path_segment
 from .bulk import BulkResult, delete_matching, update_matching
 from .._http.resource import resource_of
-from .._select.ordering import getter, sort_key
+from .._select.ordering import getter, getters, sort_key
 from .pager import Pager
 from .pages import Page, read_page
 from .._select.plan import Plan
@@ -140,8 +140,8 @@ async def get_or_raise(query: Statement[M], name: str, namespace: str | None = N
 
 
 async def values(query: Statement[M], names: tuple[str, ...]) -> list[dict[str, Any]]:
-    getters = [(n, getter(query.model, n)) for n in names]
-    return await _consistently(query, lambda batch: [{n: g(obj) for n, g in getters} for obj in batch])
+    readers = getters(query.model, names)
+    return await _consistently(query, lambda batch: [{n: g(obj) for n, g in readers} for obj in batch])
 
 
 async def pluck(query: Statement[M], name: str) -> list[Any]:
@@ -152,12 +152,12 @@ async def pluck(query: Statement[M], name: str) -> list[Any]:
 async def page(query: Statement[M], size: int, token: str | None) -> Page[M]:
     state = query.state
     if state.order:
-        raise ValueError(
+        raise ClientValidationError(
             f"page() cannot follow order_by{state.order!r}: a page token walks the server's order (by namespace "
             "and name), so every page would come unsorted; sort each page's items, or use all() to sort them all"
         )
     if state.start or state.stop is not None:
-        raise ValueError(
+        raise ClientValidationError(
             "page() cannot follow a slice: a page token walks the server's whole list from its first object; "
             "pass the page size to page(size) and the next_token to walk on"
         )

@@ -210,6 +210,10 @@ class Statement(Generic[M]):
     def __getitem__(self, index: slice) -> Self:
         """``query[:10]`` is a query that stops fetching after 10 objects."""
         state = self.state
+        if not isinstance(index, slice):
+            raise TypeError(f"a query's indices are integers or slices, not {type(index).__name__} {index!r:.60}")
+        if not all(bound is None or isinstance(bound, int) for bound in (index.start, index.stop, index.step)):
+            raise TypeError(f"a query's slice bounds are integers or None, not {index!r:.80}")
         if (index.start or 0) < 0 or (index.stop or 0) < 0 or index.step not in (None, 1):
             raise ClientValidationError("slices need non-negative bounds and no step")
         start = state.start + (index.start or 0)

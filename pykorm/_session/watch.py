@@ -88,7 +88,10 @@ class Watcher(Generic[M]):
     def __init__(
         self, client: ResourceClient, model: type[M], plan: Plan, timeout: float | None, silence: float = DEFAULT_SILENCE
     ) -> None:
-        if silence <= 0:
+        for name, value in (("timeout", timeout), ("silence", silence)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise TypeError(f"{name} is a number of seconds, not {type(value).__name__} {value!r:.60}")
+        if silence is None or silence <= 0:
             raise ValueError(f"silence must be positive, not {silence!r}")
         self.client = client
         self.model = model
@@ -358,6 +361,9 @@ async def wait_until(
     out until then: at the deadline :class:`WaitTimeout` is raised, from the last ``ServerUnavailable``
     if the server could not be reached at the end.
     """
+    if not callable(condition):
+        raise TypeError(f"the condition waited for is a function of the objects, not {type(condition).__name__} "
+                        f"{condition!r:.60}")
     watcher = Watcher(client, model, plan, timeout)
 
     def current() -> list[M]:

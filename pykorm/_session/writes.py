@@ -94,6 +94,10 @@ class Writes(Reads[TransportT]):
     async def _apply(self, obj: M, cluster: str | None, field_manager: str | None, force: bool, dry_run: bool,
                      warn_level: int) -> M:
         resource, target = resource_of(type(obj)), cluster or obj._cluster
+        manager = self.field_manager if field_manager is None else field_manager
+        if not isinstance(manager, str) or not manager or len(manager) > 128:
+            raise ClientValidationError(f"apply(): field_manager is a name of 1 to 128 characters, not {manager!r:.60}; "
+                                        "nothing was sent")
         self._fill_namespace(obj, resource, target)
         self._object_path(obj, resource)  # a bad name or namespace: nothing is sent
         served = await self._served_schema(resource, target)
@@ -109,7 +113,7 @@ class Writes(Reads[TransportT]):
                     f"enforces for {resource.kind} does not declare {'it' if len(dropped) == 1 else 'them'}",
                     PrunedFieldsWarning, stacklevel=warn_level,
                 )
-        params = {"fieldManager": field_manager or self.field_manager, "force": force or None, "dryRun": dry_run_param(dry_run)}
+        params = {"fieldManager": manager, "force": force or None, "dryRun": dry_run_param(dry_run)}
         raw = await self._request(
             resource, "PATCH", self._object_path(obj, resource), target,
             body=body, content_type=APPLY_PATCH, params=params,
@@ -146,6 +150,8 @@ class Writes(Reads[TransportT]):
         The one conflict-retry loop: ``pk.update``, bulk updates and ``controller.update_status``. With
         ``same_object``, a re-read that finds another object of that name (another uid) raises NotFound.
         """
+        if not callable(mutate):
+            raise TypeError(f"update() takes a function that changes the object, not {type(mutate).__name__} {mutate!r:.60}")
         uid = obj.uid
         for attempt in range(retries + 1):
             changed = mutate(obj)

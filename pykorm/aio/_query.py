@@ -141,7 +141,7 @@ class AsyncQuery(QueryView[M]):
     async def update(self, **values: Any) -> BulkResult[M]:
         """See :meth:`pykorm.Query.update`."""
         await self._ready()
-        return await running.update(self.query, assign(values))
+        return await running.update(self.query, assign(self.query.model, values))
 
     async def label(self, **labels: str | None) -> BulkResult[M]:
         """See :meth:`pykorm.Query.label`."""

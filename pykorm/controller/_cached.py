@@ -26,7 +26,7 @@ from .._session.query import Query, Selection
 from .._session.query_view import QueryView
 from .._http.resource import resource_of
 from .._select.compiled import compiled
-from .._select.ordering import json_sort_key
+from .._select.ordering import getters, json_sort_key
 from .._select.selectors import Term
 from ._store import Raw, Store, key_of
 
@@ -141,8 +141,8 @@ class CachedQuery(QueryView[M]):
         return self._handed_out(found)[0]
 
     def values(self, *names: str) -> list[dict[str, Any]]:
-        getters = [(n, self.query.selection().getter(n)) for n in names]
-        return [{n: g(obj) for n, g in getters} for obj in self.all()]
+        readers = getters(self.query.model, names)
+        return [{n: g(obj) for n, g in readers} for obj in self.all()]
 
     def pluck(self, name: str) -> list[Any]:
         getter = self.query.selection().getter(name)

@@ -11,5 +11,6 @@ May import: :mod:`pykorm._session` and every layer below it; :mod:`pykorm.k8s` (
 from ._model import ClusterModel, Model, NamespacedModel, Nested
 
 PykormModel = Model  # the original pykorm's name for the common base
+NestedField = Nested  # the original pykorm's earlier name for a nested object's class
 
-__all__ = ["ClusterModel", "Model", "NamespacedModel", "Nested", "PykormModel"]
+__all__ = ["ClusterModel", "Model", "NamespacedModel", "Nested", "NestedField", "PykormModel"]
