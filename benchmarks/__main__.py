@@ -94,16 +94,16 @@ def verdicts(rows: list[Row]) -> list[str]:
             out.append(f"- {text}: **{value:.2f}** (target ≤ {limit:g}) — {'met' if value <= limit else 'NOT met'}")
 
     for r in rows:
-        if r.op == list_read.OP and r.library == "pykorm, default pages of 500":
-            say_target(f"list + read, {r.size:,} objects, pykorm default pages, CPU × floor", ratio(rows, r, list_read.FLOOR, "cpu"), 1.0)
+        if r.op == list_read.OP and r.library == list_read.ALL:
+            say_target(f"list + read, {r.size:,} objects, pykorm .all(), CPU × floor", ratio(rows, r, list_read.FLOOR, "cpu"), 1.0)
             one = find(r.op, r.size, "pykorm, one page")
             if one is not None:
                 say_target(f"list + read, {r.size:,} objects, pykorm one page, CPU × floor", ratio(rows, one, list_read.FLOOR, "cpu"), 1.0)
-                say_target(f"list + read, {r.size:,} objects, pykorm default pages (500) wall × pykorm one page wall", r.wall_us / one.wall_us, 1.2)
-            say_target(f"list + read, {r.size:,} objects, pykorm default pages (500) wall × the floor's one request", ratio(rows, r, list_read.FLOOR, "wall"), 1.2)
+                say_target(f"list + read, {r.size:,} objects, pykorm .all() wall × pykorm one page wall", r.wall_us / one.wall_us, 1.2)
+            say_target(f"list + read, {r.size:,} objects, pykorm .all() wall × the floor's one request", ratio(rows, r, list_read.FLOOR, "wall"), 1.2)
             lk = find(r.op, r.size, "lightkube generic resource")
             if lk is not None:
-                say_target(f"list + read, {r.size:,} objects, pykorm default pages CPU × lightkube CPU", r.cpu_us / lk.cpu_us, 1.0)
+                say_target(f"list + read, {r.size:,} objects, pykorm .all() CPU × lightkube CPU", r.cpu_us / lk.cpu_us, 1.0)
         if r.op == modify_save.OP and r.library == "pykorm":
             say_target(f"list, change, save {r.size:,} objects, wall × official client", ratio(rows, r, modify_save.REFERENCE, "wall"), 1.1)
         if r.op.endswith(f"{aio.TASKS} tasks or {aio.THREADS} threads") and r.library.startswith("pykorm async"):
@@ -131,7 +131,7 @@ def targets_27(rows: list[Row]) -> list[str]:
             out.append(f"- {text}: **{value:.2f}** (target ≤ {limit:g}) — {'met' if value <= limit else 'NOT met'}")
 
     for size in sorted({r.size for r in rows if r.op == list_read.OP}):
-        mine = find(list_read.OP, "pykorm, default pages of 500", size)
+        mine = find(list_read.OP, list_read.ALL, size)
         if size < 10_000:
             target(f"list + read {size:,}, CPU/object, pykorm × lightkube", mine, find(list_read.OP, "lightkube generic resource", size), "cpu", 1.0)
         else:

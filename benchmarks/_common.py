@@ -294,7 +294,7 @@ def short(library: str) -> str:
     for prefix, key in (
         ("floor", "floor"), ("official dynamic", "dynamic"), ("official", "official"), ("lightkube", "lightkube"),
         ("kr8s", "kr8s"), ("pykorm, one page, GC", "pykorm-nohold"), ("pykorm, one page", "pykorm-1page"),
-        ("pykorm, stream", "pykorm-stream"), ("pykorm, .all", "pykorm-all"), ("pykorm", "pykorm"),
+        ("pykorm, iterating", "pykorm-stream"), ("pykorm .all()", "pykorm-all"), ("pykorm", "pykorm"),
     ):
         if library.startswith(prefix):
             return key

@@ -28,7 +28,9 @@ from .._select.ordering import getter, getters, sort_key
 from .pager import Pager
 from .pages import Page, read_page
 from .._select.plan import Plan
-from .statement import QueryState, Statement, known_field_selectors, session_of_query
+from .statement import (
+    DEFAULT_PAGE_SIZE, WHOLE_LIST_PAGE_SIZE, QueryState, Statement, known_field_selectors, session_of_query,
+)
 
 if TYPE_CHECKING:
     from .._data.stored import Stored
@@ -72,7 +74,7 @@ async def batches(query: Statement[M]) -> AsyncGenerator[list[M], None]:
         yield await listed(query)  # sorting needs every object first: one snapshot
         return
     made = await plan(query)
-    pager = client(query).pager(_page_size(state, made), inconsistent=state.inconsistent)
+    pager = client(query).pager(_page_size(state, made, whole=False), inconsistent=state.inconsistent)
     async with contextlib.aclosing(_selected(query, made, pager)) as found:
         async for batch in found:
             yield batch
@@ -199,11 +201,14 @@ async def wait_until(query: Statement[M], condition: Callable[[list[M]], bool], 
 # -- listing ---------------------------------------------------------------------------------
 
 
-def _page_size(state: QueryState, made: Plan) -> int:
-    """Objects per request: no more than a slice needs when the server does all the filtering."""
+def _page_size(state: QueryState, made: Plan, *, whole: bool) -> int:
+    """Objects per request: the query's ``page_size()``, else the default for streaming or for a ``whole``
+    list (see :data:`~pykorm._session.statement.WHOLE_LIST_PAGE_SIZE`); no more than a slice needs when
+    the server does all the filtering."""
+    size = state.page_size or (WHOLE_LIST_PAGE_SIZE if whole else DEFAULT_PAGE_SIZE)
     if state.stop is not None and not state.order and made.python is None:
-        return max(1, min(state.page_size, state.stop))
-    return state.page_size
+        return max(1, min(size, state.stop))
+    return size
 
 
 async def _consistently(query: Statement[M], use: Callable[[list[M]], list[T]]) -> list[T]:
@@ -220,7 +225,7 @@ async def _consistently(query: Statement[M], use: Callable[[list[M]], list[T]]) 
         return found
 
     state = query.state
-    return await client(query).consistently(read, _page_size(state, made), inconsistent=state.inconsistent)
+    return await client(query).consistently(read, _page_size(state, made, whole=True), inconsistent=state.inconsistent)
 
 
 async def _selected(query: Statement[M], made: Plan, pager: Pager) -> AsyncGenerator[list[M], None]:
