@@ -35,6 +35,8 @@ def from_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
         if obj is None:
             return {k: from_json(info.item, v, None) for k, v in value.items()}  # type: ignore[arg-type]
         return ItemDict(value, info.item, obj)  # type: ignore[arg-type]
+    if kind == "float" and type(value) is int:  # JSON has one number type: 2.0 comes back from the API server as 2
+        return float(value)
     if kind == "datetime" and isinstance(value, str):
         try:
             return datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -73,7 +75,7 @@ def _reads_converted(info: TypeInfo | None) -> bool:
     """Whether a value of this type reads as something else than its JSON (a datetime, an enum member, a view)."""
     if info is None:
         return False
-    return info.kind in ("nested", "datetime", "enum") or (info.kind in ("list", "dict") and _reads_converted(info.item))
+    return info.kind in ("nested", "datetime", "enum", "float") or (info.kind in ("list", "dict") and _reads_converted(info.item))
 
 
 def to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
@@ -176,7 +178,8 @@ class NestedList(MutableSequence[Any]):
 
 class ItemList(MutableSequence[Any]):
     """A live view of a JSON list whose items read as something else than their JSON (``list[datetime]``,
-    ``list[Enum]``): each item reads as the scalar field reads it (an aware datetime, an enum member) and is
+    ``list[Enum]``, ``list[float]``): each item reads as the scalar field reads it (an aware datetime, an enum
+    member, a float for a whole number) and is
     written as the scalar field writes it (:func:`to_json`); changes go straight into the owning object."""
 
     def __init__(self, raw: list[Any], item: TypeInfo, owner: Holder) -> None:

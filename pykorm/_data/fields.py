@@ -267,7 +267,7 @@ class DataField:
             self._reads = "nested"  # a nested object: a view of the dict (from_json's first case, inlined)
         elif is_view(info):
             self._reads = "view"  # a nested object or a list of them: views that report changes themselves
-        elif info.kind in ("datetime", "enum") or self._processes or type(self).from_json is not DataField.from_json:
+        elif info.kind in ("datetime", "enum", "float") or self._processes or type(self).from_json is not DataField.from_json:
             self._reads = "convert"
         else:
             self._reads = "plain"  # str, int, Literal...: the JSON value is the Python value

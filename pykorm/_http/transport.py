@@ -39,12 +39,13 @@ from .retry import (
     _Default,
     resendable,
 )
+from .body import APPLY_PATCH, encode_body  # the async transport imports them from here too
 
 if TYPE_CHECKING:
     from kubernetes.client import Configuration
 
 __all__ = [
-    "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "SendOptions", "Transport", "answer_error", "answer_of", "auth_headers", "decode_answer",
+    "APPLY_PATCH", "DEFAULT", "KEEPALIVE", "Attempts", "Endpoint", "Failure", "SendOptions", "Transport", "answer_error", "answer_of", "auth_headers", "decode_answer",
     "decode_json", "encode_body", "error_from_response", "error_from_status", "read_lines", "server_of", "shut_down",
     "ssl_context", "url_of", "warn_from_server",
 ]
@@ -53,7 +54,6 @@ JSON = Any
 Params = Mapping[str, "str | int | bool | None"]
 
 MERGE_PATCH = "application/merge-patch+json"
-APPLY_PATCH = "application/apply-patch+yaml"
 
 
 # A dead peer on an idle or long-read connection is noticed by the kernel in about a minute
@@ -340,13 +340,6 @@ def url_of(host: str, path: str, params: Params | None) -> str:
         if query:
             url += "?" + urlencode(query)
     return url
-
-
-def encode_body(body: JSON, content_type: str) -> tuple[bytes | None, dict[str, str]]:
-    """A request's body as compact JSON bytes, and the header that says its type (none without a body)."""
-    if body is None:
-        return None, {}
-    return json.dumps(body, separators=(",", ":")).encode(), {"Content-Type": content_type}
 
 
 def auth_headers(configuration: Configuration, lock: threading.Lock) -> dict[str, str]:

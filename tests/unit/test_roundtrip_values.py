@@ -154,3 +154,51 @@ def test_validation_before_sending_names_the_index_at_every_depth() -> None:
     with pytest.raises(ClientValidationError) as caught:
         validate(box)
     assert [cause.field for cause in caught.value.causes] == ["spec.floors[1].racks[1].slots[1].n"]
+
+
+# -- a request's body: what the API server would read otherwise than meant is refused before sending -------------
+
+from pykorm._http.body import APPLY_PATCH, encode_body  # noqa: E402
+
+
+@pytest.mark.parametrize(("body", "path", "words"), [
+    ({"spec": {"ratio": float("nan")}}, "spec.ratio", "NaN or infinity"),
+    ({"spec": {"free": {"a": [1, float("-inf")]}}}, "spec.free.a[1]", "NaN or infinity"),
+    ({"spec": {"free": {"when": datetime.datetime(2026, 1, 1)}}}, "spec.free.when", "not a JSON value"),
+    ({"spec": {"text": "a\ud800b"}}, "spec.text", "surrogate code points"),
+    ({"spec": {"tags": ["ok", "\udc00"]}}, "spec.tags[1]", "surrogate code points"),
+    ({"spec": {"names": {"k": "\ud83d\ude42"}}}, "spec.names.k", "surrogate code points"),  # a pair of code units
+])
+def test_a_body_the_server_would_misread_is_refused_with_the_path(body: dict[str, object], path: str, words: str) -> None:
+    for content_type in ("application/json", APPLY_PATCH):
+        with pytest.raises(ClientValidationError, match=words) as caught:
+            encode_body(body, content_type)
+        assert [cause.field for cause in caught.value.causes] == [path]
+
+
+def test_an_apply_body_writes_characters_outside_the_bmp_as_yaml_reads_them() -> None:
+    """The server reads an apply body as YAML, where json's surrogate pair escapes (an emoji) are an error."""
+    import json
+
+    import yaml
+
+    body = {"spec": {"text": "🙂 é \x01 \\ud83d\\ude42 \\🙂", "names": {"🙂": "中"}}}
+    data, _ = encode_body(body, APPLY_PATCH)
+    assert data is not None and "\\ud83d\\ude42" not in data.decode().replace("\\\\ud83d\\\\ude42", "")
+    assert yaml.safe_load(data) == body  # YAML reads what was meant (the literal text "\\ud83d" included)
+    plain, _ = encode_body(body, "application/merge-patch+json")
+    assert json.loads(plain or b"") == body
+
+
+def test_a_float_field_reads_a_float_when_the_server_holds_a_whole_number() -> None:
+    """The API server answers 2.0 as 2 (JSON has one number type): a float field read the int 2 (found by the
+    differential test)."""
+
+    class Weighed(pykorm.Nested):
+        weight: float = pykorm.DataField("weight", default=1.0)
+        weights: list[float] = pykorm.DataField("weights", default_factory=list)
+
+    view = Weighed._wrap({"weight": 2, "weights": [0, 1.5, -3]})
+    assert view.weight == 2.0 and type(view.weight) is float
+    assert list(view.weights) == [0.0, 1.5, -3.0] and all(type(w) is float for w in view.weights)
+    assert type(Weighed._wrap({"weight": True}).weight) is bool  # not a number: shown as it is (validation says so)
