@@ -8,6 +8,9 @@
     >>> pk.save(Peach(namespace="default", name="cake-peach", variety="Frost"))
 """
 
+import importlib
+from typing import Any
+
 from . import exceptions, fields, models, pykorm
 from ._base.errors import (
     AlreadyExists,
@@ -160,5 +163,12 @@ __all__ = [
 show_as(__name__, __all__, globals())
 
 
-def __getattr__(name: str) -> type[PykormError]:
+_SUBPACKAGES = ("aio", "controller", "k8s", "testing", "webhooks")
+"""Imported on first use as ``pykorm.<name>``, as ``import pykorm.<name>`` would: ``pykorm.k8s.Namespace(...)``
+after a bare ``import pykorm`` (a program never pays for a package it does not touch)."""
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
     return exceptions.moved_error(__name__, name)  # the local control plane's errors, now pykorm.testing's

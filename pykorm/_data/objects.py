@@ -12,9 +12,10 @@ holds them. Models (:mod:`pykorm.models._model`) build on this with identity and
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import sys
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator, overload
 
 from typing_extensions import Self, dataclass_transform
 
@@ -68,8 +69,24 @@ class _ObjectMeta(type):
                 field.localns = scope
                 option_keys(field.schema, f"{name}.{field.name}")  # an unknown option fails here, not in crd()
         cls._fields = fields  # type: ignore[attr-defined]
+        own_init = namespace.get("__init__")
+        if own_init is not None and bases:  # the class's own constructor, as the original pykorm's README writes
+            cls.__init__ = _filling_defaults(own_init)  # type: ignore[misc]
         declare(cls)  # findable by the annotations of its neighbours (pykorm._data.annotations)
         return cls
+
+
+def _filling_defaults(own_init: Any) -> Any:
+    """``own_init``, then the defaults of the fields it left unset written into the JSON, as the keyword
+    constructor writes them (and the original pykorm sent them): a constructor of the model's own that never
+    calls ``super().__init__()`` otherwise left them out of what is saved, while reading them gave the default."""
+
+    @functools.wraps(own_init)
+    def __init__(self: _Object, *args: Any, **kwargs: Any) -> None:
+        own_init(self, *args, **kwargs)
+        _fill_defaults(self, ())
+
+    return __init__
 
 
 class _OwnCopy:
@@ -136,9 +153,7 @@ class _Object(metaclass=_ObjectMeta):
                 choices = ", ".join(n for n, f in fields.items() if f.init)
                 raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}; fields are: {choices}")
             field.__set__(self, value)  # a ClientValidationError names the path from this object
-        for name, field in _defaulted(type(self)):
-            if name not in values and get_path(self._raw, field.path) is MISSING:
-                set_path(self._raw, field.path, field.to_json(field.make_default(), self))
+        _fill_defaults(self, values)
 
     @classmethod
     def _skeleton(cls) -> dict[str, Any]:
@@ -180,6 +195,14 @@ class _Object(metaclass=_ObjectMeta):
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the object as JSON; an unset field declared ``allow_empty=True`` is there as None."""
         return with_empty_fields(type(self), copy.deepcopy(peek(self)))
+
+
+def _fill_defaults(obj: _Object, given: Iterable[str]) -> None:
+    """Write the default of each field not ``given`` whose path the JSON lacks."""
+    raw = obj._raw
+    for name, field in _defaulted(type(obj)):
+        if name not in given and get_path(raw, field.path) is MISSING:
+            set_path(raw, field.path, field.to_json(field.make_default(), obj))
 
 
 def _defaulted(cls: type[_Object]) -> tuple[tuple[str, DataField], ...]:
