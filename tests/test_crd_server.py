@@ -317,3 +317,44 @@ def test_the_crd_files_hold_what_the_models_generate() -> None:
     files = {p.name: load_manifests(p)[0] for p in (ROOT / "crds").glob("*.yaml")}
 
     assert files == {f"{m['metadata']['name']}.yaml": m for m in pykorm.crds(Peach, Database, Tenant)}
+
+
+def test_a_save_is_checked_where_it_changes_the_object_as_the_server_ratchets(
+    k8s_cluster: Cluster, fresh_group: str, k8s_namespace: str,
+) -> None:
+    """The API server lets an update through that leaves an invalid value as it was (CRD validation
+    ratcheting, on from Kubernetes 1.30): the schema was tightened after the object was written. A save
+    that changes something else goes through; a save that changes the invalid value to another invalid
+    one is refused before anything is sent, with the server's field path; the official client witnesses."""
+
+    def declare(most: int) -> type[pykorm.NamespacedModel]:
+        @pykorm.k8s_custom_object(fresh_group, "v1", "boilers")
+        class Boiler(pykorm.NamespacedModel):
+            litres: int = pykorm.Spec("litres", maximum=most)
+            colour: str = pykorm.Spec("colour", default="grey")
+            tags: list[str] = pykorm.Spec("tags", default_factory=list, max_items=most)
+
+        return Boiler
+
+    pk = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
+    loose = declare(100)
+    pk.install_crds(loose)
+    pk.save(loose(namespace=k8s_namespace, name="b", litres=50, tags=["a", "b", "c"]))
+    strict = declare(10)
+    pk.install_crds(strict)  # litres 50 and three tags are now invalid, and stay stored
+    boiler = pk.get(strict, "b", k8s_namespace)
+    boiler.colour = "red"
+    pk.save(boiler)  # the server accepts it: nothing invalid changed
+    with official_client(k8s_cluster) as client:
+        objects = kubernetes.client.CustomObjectsApi(client)
+        spec = objects.get_namespaced_custom_object(fresh_group, "v1", k8s_namespace, "boilers", "b")["spec"]
+        assert (spec["colour"], spec["litres"], spec["tags"]) == ("red", 50, ["a", "b", "c"])
+        boiler.litres = 60
+        with pytest.raises(pykorm.ClientValidationError) as refused:
+            pk.save(boiler)
+        assert [c.field for c in refused.value.causes] == ["spec.litres"]
+        assert objects.get_namespaced_custom_object(fresh_group, "v1", k8s_namespace, "boilers", "b")["spec"]["litres"] == 50
+        boiler.litres = 5  # made valid: saved
+        pk.save(boiler)
+        assert objects.get_namespaced_custom_object(fresh_group, "v1", k8s_namespace, "boilers", "b")["spec"]["litres"] == 5
+    pk.close()

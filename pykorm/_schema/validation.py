@@ -36,7 +36,8 @@ _JSON_TYPES = {kind: JSON_TYPES[name] for kind, name in _TYPE_NAMES.items()} | {
 _TYPE_NAMES |= {"datetime": "date-time string", "int_or_string": "integer,string"}  # as messages say them
 
 
-def validate(obj: _Object, *, need_name: bool = True, served: Mapping[str, Any] | None = None) -> None:
+def validate(obj: _Object, *, need_name: bool = True, served: Mapping[str, Any] | None = None,
+             changed: Mapping[str, Any] | None = None) -> None:
     """Check ``obj`` and raise one :class:`ClientValidationError` listing every finding.
 
     The rule: pykorm never refuses a write the API server would accept. With ``served``,
@@ -44,17 +45,44 @@ def validate(obj: _Object, *, need_name: bool = True, served: Mapping[str, Any] 
     that schema alone. Without it, against the model's fields: required fields and
     validation options as declared, and types as annotated where the annotation agrees
     with the field's default (``price: str = Spec("price", 1)`` documents, it does not check).
+    With ``changed``, the merge patch an update sends, only what it changes is checked (and
+    what holds it): the server lets an update keep a value that a schema tightened since
+    it was written refuses (CRD validation ratcheting, Kubernetes ≥ 1.30).
 
     Raises:
         ClientValidationError: ``causes`` holds a :class:`FieldError` per finding.
     """
-    causes = list(schema_findings(obj._raw, served) if served is not None else _findings(obj, ()))
+    touched = None if changed is None else _changed_paths(changed, "")
+    causes = list(schema_findings(obj._raw, served) if served is not None else _findings(obj, (), touched))
+    if touched is not None:
+        causes = [cause for cause in causes if _touches(cause.field, touched)]
     if need_name:
         named = _name_findings(obj)
         refused = {cause.field for cause in named}  # one finding per name: the name rules already say "a string"
         causes[:0] = named
         causes = [c for c in causes if c in named or c.field not in refused]
     _raise(obj, causes)
+
+
+def _changed_paths(patch: Mapping[str, Any], prefix: str) -> list[str]:
+    """The dotted paths a merge patch sets or removes (a nested dict is a change below it; a list, a whole)."""
+    found: list[str] = []
+    for key, value in patch.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, Mapping) and value:
+            found += _changed_paths(value, path)
+        else:
+            found.append(path)
+    return found
+
+
+def _touches(field: str, changed: list[str]) -> bool:
+    """Whether a finding at ``field`` is about a change: it is at, under or above a changed path."""
+    for path in changed:
+        shorter, longer = (field, path) if len(field) <= len(path) else (path, field)
+        if longer.startswith(shorter) and (len(longer) == len(shorter) or longer[len(shorter)] in ".["):
+            return True
+    return False
 
 
 def check_names(obj: _Object) -> None:
@@ -90,11 +118,14 @@ def _raise(obj: _Object, causes: list[FieldError]) -> None:
         raise ClientValidationError(f"{what} is invalid: {listing}", causes=tuple(causes))
 
 
-def _findings(obj: _Object, prefix: Path) -> Iterator[FieldError]:
+def _findings(obj: _Object, prefix: Path, touched: list[str] | None = None) -> Iterator[FieldError]:
+    """The findings about the model's fields (with ``touched``, the changed paths: about those fields only)."""
     missing: dict[str, list[str]] = {}  # where the server reports it: the required fields below
     for field in obj._fields.values():
-        value = get_path(obj._raw, field.path)
         path = dotted(prefix + field.path)
+        if touched is not None and not _touches(path, touched):
+            continue
+        value = get_path(obj._raw, field.path)
         if value is MISSING or value is None:
             if field.required and not (value is None and field.schema.get("nullable")):
                 missing.setdefault(dotted(prefix + _outermost_missing(obj._raw, field.path)), []).append(path)

@@ -51,8 +51,8 @@ class Writes(Reads[TransportT]):
             if not dry_run:
                 obj._bind(self)  # saved through this session, as a write would have bound it
             return obj  # unchanged since read
-        validate(obj, served=await self._served_schema(resource, target))
         patch = merge_patch(original, obj._raw)
+        validate(obj, served=await self._served_schema(resource, target), changed=patch)  # what the server re-checks
         status = patch.pop("status", MISSING)
         if status is not MISSING and not await self._serves(resource, f"{resource.plural}/status", target):
             patch["status"], status = status, MISSING

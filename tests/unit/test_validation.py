@@ -250,3 +250,54 @@ def served_findings(value: Any, schema: dict[str, Any]) -> list[tuple[str, str]]
 )
 def test_served_schema_findings(value: Any, schema: dict[str, Any], found: list[tuple[str, str]]) -> None:
     assert served_findings(value, schema) == found
+
+
+def changed_findings(obj: Fruit, served: dict[str, Any] | None = None) -> list[tuple[str, str]]:
+    """What a save of ``obj`` reports: the findings about its changes since it was read."""
+    from pykorm._base.patch import merge_patch
+
+    try:
+        validate(obj, served=served, changed=merge_patch(obj.original or obj._raw, obj._raw))
+    except pykorm.ClientValidationError as error:
+        return [(c.field, c.reason) for c in error.causes]
+    return []
+
+
+@pytest.mark.parametrize("served", [None, pykorm.crd(Fruit)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]],
+                         ids=["model", "served"])
+def test_a_save_reports_only_what_it_changes_as_the_server_ratchets(served: dict[str, Any] | None) -> None:
+    """Invalid values the object was read with (a schema tightened since) are the server's to let
+    through when an update leaves them as they were (CRD validation ratcheting): not findings of a
+    save that changes something else. What the change touches — a value, a list replaced whole
+    (with its items' paths), a key of a dict, a required field
+    removed — is reported."""
+    stored = {"size": 0, "mode": "c", "seeds": [{}], "env": {"x": -1}, "tags": ["a", "b", "c"]}
+    f = fruit_from(stored, resourceVersion="1", uid="u")
+    f.step = 0.5
+    assert changed_findings(f, served) == []
+    f = fruit_from(stored, resourceVersion="1", uid="u")
+    f.size = 11
+    assert changed_findings(f, served) == [("spec.size", "FieldValueInvalid")]
+    f = fruit_from(stored, resourceVersion="1", uid="u")
+    f.seeds.append(Seed(kind="k"))
+    assert changed_findings(f, served) == [("spec.seeds[0].kind", "FieldValueRequired")]
+    f = fruit_from(stored, resourceVersion="1", uid="u")
+    f.env["y"] = -2
+    assert changed_findings(f, served) == [("spec.env.y", "FieldValueInvalid")]  # a merge patch sends the new key
+    f = fruit_from(stored, resourceVersion="1", uid="u")
+    f.tags.append("d")
+    assert [field for field, _ in changed_findings(f, served)] == ["spec.tags"]
+    f = fruit_from(stored, resourceVersion="1", uid="u")
+    f._will_change()
+    f._raw["spec"].pop("variety")
+    assert changed_findings(f, served) == [("spec.variety", "FieldValueRequired")]
+
+
+def test_touches_compares_whole_path_segments() -> None:
+    from pykorm._schema.validation import _changed_paths, _touches
+
+    changed = _changed_paths({"spec": {"size": 3, "seeds": [], "env": {"x": None}}, "metadata": {"labels": {"a": "b"}}}, "")
+    assert changed == ["spec.size", "spec.seeds", "spec.env.x", "metadata.labels.a"]
+    assert [_touches(f, changed) for f in ("spec.size", "spec.sizes", "spec.seeds[0].kind", "spec", "spec.env",
+                                           "spec.env.xy", "metadata.labels", "spec.variety")] == [
+        True, False, True, True, True, False, True, False]
