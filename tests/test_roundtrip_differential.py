@@ -230,6 +230,8 @@ def draw(rng: random.Random) -> dict[str, Any]:
         values["note"] = rng.choice(STRINGS)
     if rng.random() < 0.7:
         values["tier"] = rng.choice(["gold", "", "a.b-c_d"])
+    if rng.random() < 0.5:
+        values["phase"] = rng.choice(STRINGS)
     return values
 
 
@@ -406,18 +408,25 @@ def test_every_value_round_trips_between_pykorm_and_the_official_client(world: W
         assert spec_of(seen) == expected_spec(values), f"{where}: the server holds {seen['spec']!r}"
         assert seen["metadata"].get("annotations", {}).get("roundtrip.pykorm.io/note") == values.get("note"), where
         assert seen["metadata"].get("labels", {}).get("tier") == values.get("tier"), where
+        assert (seen.get("status") or {}).get("phase") == values.get("phase"), f"{where}: status {seen.get('status')}"
         assert saved.to_dict()["spec"] == seen["spec"], f"{where}: the saved object holds what the server answered"
         check_reads(saved, seen["spec"], f"{where} (a, after save)")
         # (b) the official client writes, pykorm reads
         theirs = draw(rng)
         other = f"o-{example}"
         body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Sample", "spec": other_writer_json(rng, theirs),
-                "metadata": {"name": other, "namespace": world.namespace}}
+                "metadata": {"name": other, "namespace": world.namespace,
+                             "labels": {"tier": theirs["tier"]} if theirs.get("tier") is not None else {},
+                             "annotations": {"roundtrip.pykorm.io/note": theirs["note"]} if theirs.get("note") is not None else {}}}
         world.api.create_namespaced_custom_object(GROUP, VERSION, world.namespace, PLURAL, body)
+        if theirs.get("phase") is not None:
+            world.api.patch_namespaced_custom_object_status(GROUP, VERSION, world.namespace, PLURAL, other,
+                                                            {"status": {"phase": theirs["phase"]}})
         stored = world.seen(other)
         read = world.pk.get(Sample, other, world.namespace)
         assert read.to_dict()["spec"] == stored["spec"], where  # before any read (a read of an absent list puts its default in)
         check_reads(read, stored["spec"], f"{where} (b)")
+        assert (read.tier, read.note, read.phase) == (theirs.get("tier"), theirs.get("note"), theirs.get("phase")), where
         aread = world.run(world.apk.get(Sample, other, world.namespace))
         check_reads(aread, stored["spec"], f"{where} (b, aio)")
         world.cache_has(other, stored["metadata"]["resourceVersion"])
@@ -433,47 +442,86 @@ def test_every_value_round_trips_between_pykorm_and_the_official_client(world: W
         second_writer(world, rng, saved, verb, where)
 
 
+def their_change(rng: random.Random, mine: Sample) -> tuple[dict[str, Any], Any]:
+    """The official client's merge patch of one field pykorm leaves alone, and what must hold afterwards."""
+    field = rng.choice(["count", "tags", "names"])
+    if field == "count":
+        value = rng.choice([n for n in INTS if n != mine.count])  # a change: the object's resourceVersion moves
+        return {"count": value}, lambda spec: spec.get("count") == value
+    if field == "tags":
+        tags = [f"theirs-{rng.randrange(10**6)}", rng.choice(STRINGS)]
+        return {"tags": tags}, lambda spec: spec.get("tags") == tags
+    key, text = f"theirs-{rng.randrange(10**6)}", rng.choice(STRINGS)
+    return {"names": {key: text}}, lambda spec: spec.get("names", {}).get(key) == text
+
+
+def our_change(rng: random.Random, mine: Sample) -> tuple[Any, str, Any, Any]:
+    """pykorm's change of one field: the change (done in place where the field reads a live view), the field and
+    its whole new value (for a bulk update), and what must hold of the server's spec afterwards."""
+    field = rng.choice(["text", "times", "stamps", "parts", "ratio"])
+    moment = a_time(rng)
+    if field == "text":
+        text = f"ours-{rng.randrange(10**6)}" + rng.choice(STRINGS[:5])
+        return (lambda obj: setattr(obj, "text", text)), "text", text, lambda spec: spec.get("text") == text
+    if field == "times":
+        before = len(mine.times)
+        return ((lambda obj: obj.times.append(moment)), "times", [*mine.times, moment],
+                lambda spec: len(spec.get("times", [])) == before + 1 and spec["times"][-1] == time_json(moment))
+    if field == "stamps":
+        return ((lambda obj: obj.stamps.__setitem__("ours", moment)), "stamps", {**mine.stamps, "ours": moment},
+                lambda spec: spec.get("stamps", {}).get("ours") == time_json(moment))
+    if field == "parts":
+        part = {"name": "ours", "at": moment, "size": rng.choice(INTS)}
+        return ((lambda obj: obj.parts.append(part)), "parts", [*(p.to_dict() for p in mine.parts), part],
+                lambda spec: (spec.get("parts") or [None])[-1] == part_json(part))
+    ratio = rng.choice([r for r in (3.0, -0.5, 1e-300) if r != mine.ratio])  # a change (an equal value sends nothing)
+    return (lambda obj: setattr(obj, "ratio", ratio)), "ratio", ratio, lambda spec: spec.get("ratio") == ratio
+
+
 def second_writer(world: World, rng: random.Random, mine: Sample, verb: str, where: str) -> None:
-    """The official client changes ``count`` after pykorm read the object; pykorm changes ``text`` with ``verb``."""
-    theirs = rng.choice([n for n in INTS if n != mine.count])  # a change: the object's resourceVersion moves
-    ours = f"ours-{rng.randrange(10**6)}"
-    world.theirs(mine.name, {"count": theirs})
+    """The official client changes a field after pykorm read the object; pykorm changes another with ``verb``:
+    both changes survive, or ConflictError is raised where the docs promise one, and nothing is written."""
+    patch, theirs_hold = their_change(rng, mine)
+    change, field, whole, ours_hold = our_change(rng, mine) if not verb.endswith("apply") else (
+        None, "text", f"ours-{rng.randrange(10**6)}", None)
+    world.theirs(mine.name, patch)
     aio = verb.startswith("aio-")
     run = world.run if aio else (lambda value: value)
     session: Any = world.apk if aio else world.pk
     if verb.endswith("save"):
-        mine.text = ours
+        change(mine)
         with pytest.raises(ConflictError):  # docs/guide/session.md: no lost update, nothing written
             run(session.save(mine))
-        assert world.seen(mine.name)["spec"]["count"] == theirs and world.seen(mine.name)["spec"].get("text") != ours, where
+        assert not ours_hold(world.seen(mine.name)["spec"]), f"{where}: a refused save wrote {field}"
         run(session.refresh(mine))
-        mine.text = ours
+        change(mine)
         run(session.save(mine))
     elif verb.endswith("update"):
-        def change(obj: Sample) -> None:
-            obj.text = ours
         run(session.update(mine, change))
     elif verb.endswith("apply"):
-        # Server-side apply under a manager of its own: sending a value another manager set (their count, which
-        # the stale object holds, or the creator's text) is a conflict, and nothing is written.
-        conflicts = [f for f, v in (("spec.count", mine.count), ("spec.text", mine.text)) if v is not None]
+        # Server-side apply under a manager of its own: sending a value another manager set (the stale count,
+        # tags or names it holds, or the creator's text) is a conflict, and nothing is written.
+        ours = whole
+        ours_hold = lambda spec: spec.get("text") == ours  # noqa: E731
+        theirs_field = next(iter(patch))
+        held = {"count": mine.count, "tags": mine._raw["spec"].get("tags"), "names": None}[theirs_field]
+        conflicts = [f for f, v in ((f"spec.{theirs_field}", held), ("spec.text", mine.text)) if v is not None]
         mine.text = ours
         if conflicts:
             with pytest.raises(ConflictError, match="|".join(conflicts)):
                 run(session.apply(mine, field_manager="pykorm-apply"))
             assert world.seen(mine.name)["spec"].get("text") != ours, where  # nothing written
-            run(session.refresh(mine))  # read again, decide again: their count is in what is applied now
+            run(session.refresh(mine))  # read again, decide again: their change is in what is applied now
             mine.text = ours
             run(session.apply(mine, field_manager="pykorm-apply", force=True))  # the creator's text taken over
         else:
-            run(session.apply(mine, field_manager="pykorm-apply"))  # count unmentioned: theirs stays
+            run(session.apply(mine, field_manager="pykorm-apply"))  # their field unmentioned: theirs stays
     else:  # bulk: query.update re-reads each object and retries on conflicts
-        result = Sample.query.session(world.pk).namespace(world.namespace).filter(name=mine.name).update(text=ours)
+        result = Sample.query.session(world.pk).namespace(world.namespace).filter(name=mine.name).update(**{field: whole})
         assert [o.name for o in result.changed] == [mine.name], where
-    seen = world.seen(mine.name)
-    assert seen["spec"]["count"] == theirs and seen["spec"]["text"] == ours, f"{where} ({verb}): {seen['spec']}"
-    fresh = world.pk.get(Sample, mine.name, world.namespace)
-    assert fresh.count == theirs and fresh.text == ours, where
+    spec = world.seen(mine.name)["spec"]
+    assert theirs_hold(spec) and ours_hold(spec), f"{where} ({verb}, theirs {patch}, ours {field}): {spec}"
+    check_reads(world.pk.get(Sample, mine.name, world.namespace), spec, f"{where} (c, {verb})")
 
 
 def test_nan_and_infinity_are_refused_before_sending(world: World) -> None:
@@ -489,6 +537,10 @@ def test_nan_and_infinity_are_refused_before_sending(world: World) -> None:
                 world.run(world.apk.save(Sample(namespace=world.namespace, name=name, **given)))
             assert not world.api.list_namespaced_custom_object(GROUP, VERSION, world.namespace, PLURAL,
                                                                field_selector=f"metadata.name={name}")["items"]
+    with pytest.raises(ClientValidationError, match="beyond a 64-bit integer"):  # kept as a float, another number
+        world.pk.save(Sample(namespace=world.namespace, name="huge", free={"n": 2**64 + 1}))
+    assert not world.api.list_namespaced_custom_object(GROUP, VERSION, world.namespace, PLURAL,
+                                                       field_selector="metadata.name=huge")["items"]
     # a stored object changed to NaN: refused too, nothing written
     obj = world.pk.save(Sample(namespace=world.namespace, name="finite", ratio=1.5))
     obj.ratio = math.nan
@@ -511,4 +563,5 @@ def test_apply_stores_characters_outside_the_bmp(world: World) -> None:
     again = world.run(world.apk.apply(Sample(namespace=world.namespace, name="emoji", text=text + "!", names={"🙂": "𝄞"},
                                              tags=["\\\U0001f642"])))
     assert again.text == text + "!" == world.seen("emoji")["spec"]["text"]
+
 

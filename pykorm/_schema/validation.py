@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 from .._base.errors import ClientValidationError, FieldError
 from .._base.names import name_error
 from .openapi import JSON_TYPES, check_bounds, schema_findings
+from .._http.body import json_findings
 from .._base.paths import MISSING, Path, dotted, get_path
 from .._data.options import NON_EMPTY, OPTIONS, split_options
 from .._data.types import TypeInfo
@@ -54,6 +55,8 @@ def validate(obj: _Object, *, need_name: bool = True, served: Mapping[str, Any] 
     """
     touched = None if changed is None else _changed_paths(changed, "")
     causes = list(schema_findings(obj._raw, served) if served is not None else _findings(obj, (), touched))
+    if _holds_free_form(type(obj)):  # values no schema types: what JSON cannot carry (a huge int, NaN...) is found here
+        causes += [FieldError(path, message, "FieldValueInvalid") for path, message in json_findings(obj._raw)]
     if touched is not None:
         causes = [cause for cause in causes if _touches(cause.field, touched)]
     if need_name:
@@ -141,6 +144,25 @@ def _findings(obj: _Object, prefix: Path, touched: list[str] | None = None) -> I
 
 
 _ANY = TypeInfo("any")
+
+
+def _holds_free_form(cls: type, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether objects of ``cls`` may hold free-form values (``dict[str, Any]``, ``Any``), in nested objects too."""
+    found: bool | None = cls.__dict__.get("_pykorm_free_form")
+    if found is not None:
+        return found
+    found = False
+    for field in getattr(cls, "_fields", {}).values():
+        info = field.info
+        while info.item is not None and info.kind in ("list", "dict"):
+            info = info.item
+        if info.kind in ("object", "any") or (info.kind == "nested" and info.python not in seen
+                                              and _holds_free_form(info.python, seen | {cls})):
+            found = True
+            break
+    if not seen:  # a class's own answer (a cycle's inner answers are partial)
+        setattr(cls, "_pykorm_free_form", found)
+    return found
 
 
 @functools.lru_cache(maxsize=None)

@@ -202,3 +202,23 @@ def test_a_float_field_reads_a_float_when_the_server_holds_a_whole_number() -> N
     assert view.weight == 2.0 and type(view.weight) is float
     assert list(view.weights) == [0.0, 1.5, -3.0] and all(type(w) is float for w in view.weights)
     assert type(Weighed._wrap({"weight": True}).weight) is bool  # not a number: shown as it is (validation says so)
+
+
+@pykorm.k8s_custom_object("roundtrip.pykorm.io", "v1", "freeboxes")
+class FreeBox(pykorm.NamespacedModel):
+    free: dict[str, object] = pykorm.Spec("free", default_factory=dict)
+    racks: list[Rack] = pykorm.ListField(Rack, path="spec.racks")
+
+
+def test_an_integer_beyond_64_bits_in_a_free_form_value_is_refused_before_sending() -> None:
+    """The API server keeps such a number as a float, another number (2**64 + 1 became 2**64), with no error."""
+    for served in (None, {"type": "object", "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}):
+        box = FreeBox(name="b", namespace="n", free={"ok": 2**63 - 1, "low": -(2**63), "big": [1, 2**64 + 1]})
+        with pytest.raises(ClientValidationError, match="beyond a 64-bit integer") as caught:
+            validate(box, served=served)
+        assert [cause.field for cause in caught.value.causes] == ["spec.free.big[1]"]
+        box.free = {"ok": 2**63 - 1, "nan": float("nan")}
+        with pytest.raises(ClientValidationError, match="NaN") as caught:
+            validate(box, served=served)
+        assert "spec.free.nan" in [cause.field for cause in caught.value.causes]
+    validate(FreeBox(name="b", namespace="n", free={"x": -(2**63), "y": 2**63 - 1, "t": True, "f": [False, None, 0.5, "s"]}))
