@@ -135,7 +135,7 @@ def _findings(obj: _Object, prefix: Path, touched: list[str] | None = None) -> I
             continue
         if field.required and not field.allow_empty and field.info.kind in NON_EMPTY and value in ("", [], {}):
             yield FieldError(path, "Required value: must not be empty", "FieldValueRequired")
-        info = field.info if _annotation_checks(field) else _ANY
+        info = field.info if annotation_checked(field) else _ANY
         own, items = split_options(info, field.schema)
         yield from _check(info, value, path, own, items)
     for where, paths in missing.items():
@@ -166,7 +166,7 @@ def _holds_free_form(cls: type, seen: frozenset[type] = frozenset()) -> bool:
 
 
 @functools.lru_cache(maxsize=None)
-def _annotation_checks(field: DataField) -> bool:
+def annotation_checked(field: DataField) -> bool:
     """Whether the field's annotation is a type to check: it is, unless the field's own default contradicts it."""
     if not field.has_default:
         return True

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Literal, cast
 
 from .._base.errors import ClientValidationError
 from .._base.paths import Path
+from .._schema.validation import annotation_checked
 from .selectors import Term
 from .._data.convert import instant
 from .._data.dicts import json_time
@@ -237,6 +238,7 @@ def resolve_lookup(model: type[_Object], lookup: str, value: Any) -> Leaf:
     list_at: list[int] = []
     owner: type[_Object] | None = model
     info = TypeInfo("any")
+    checked = False  # the annotation of the field last resolved is a type to check values against
     i = 0
     while i < len(parts):
         part = parts[i]
@@ -247,6 +249,7 @@ def resolve_lookup(model: type[_Object], lookup: str, value: Any) -> Leaf:
                 raise lookup_error(lookup, f"cannot resolve {part!r} in {lookup!r} on {owner.__name__}; choices are: {choices}")
             path.extend(field.path)
             info = field.info
+            checked = annotation_checked(field)
         else:  # inside a dict or free-form object: the part is a key
             path.append(part)
             info = info.item if info.item is not None else TypeInfo("any")
@@ -260,7 +263,32 @@ def resolve_lookup(model: type[_Object], lookup: str, value: Any) -> Leaf:
         elif info.kind not in ("dict", "object", "any", "nested") and i + 1 < len(parts):
             raise lookup_error(lookup, f"{'__'.join(parts[: i + 1])!r} is a {info.kind}; it has no {parts[i + 1]!r} (unknown operator?)")
         i += 1
-    return Leaf(lookup, tuple(path), op, _json_value(lookup, op, value, info), info, tuple(list_at))
+    json = _json_value(lookup, op, value, info)
+    if checked:
+        _check_type(lookup, op, json, info)
+    return Leaf(lookup, tuple(path), op, json, info, tuple(list_at))
+
+
+_COMPARABLE: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int, float), "float": (int, float), "bool": (bool,)}
+_TYPE_WORDS = {"str": "a string", "int": "an integer", "float": "a number", "bool": "True or False"}
+
+
+def _check_type(lookup: str, op: str, value: Any, info: TypeInfo) -> None:
+    """Refuse a value no object can match: ``price="3"`` on an ``int`` field (a form's string) selected nothing,
+    silently. Only for fields whose annotation is checked (see :func:`annotation_checked`), and for equality,
+    ``in`` and order comparisons; None (no value) stays a value to ask for."""
+    if info.kind == "list" and op == "contains" and info.item is not None:  # an element of a list[int]...
+        info, op = info.item, "exact"
+    wanted = _COMPARABLE.get(info.kind)
+    if wanted is None or op not in ("exact", "in", "gt", "gte", "lt", "lte"):
+        return
+    values = value if op == "in" else (value,)  # an __in's values, made a tuple
+    for item in values:
+        if item is None:
+            continue
+        if not isinstance(item, wanted) or (isinstance(item, bool) and info.kind != "bool"):
+            raise lookup_error(lookup, f"{lookup} takes {_TYPE_WORDS[info.kind]} (the field is annotated {info.kind}), "
+                                       f"not {type(item).__name__} {item!r:.60}: no object could match; convert it first")
 
 
 def _json_value(lookup: str, op: str, value: Any, info: TypeInfo) -> Any:

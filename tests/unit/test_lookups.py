@@ -15,7 +15,7 @@ from typing import Any, Literal
 import pytest
 
 import pykorm
-from pykorm import Q
+from pykorm import ClientValidationError, Q
 from pykorm._select.compiled import compiled
 from pykorm._select.lookups import Leaf, Node, resolve
 from pykorm._select.ordering import element_values, sort_key
@@ -179,19 +179,39 @@ def test_json_true_is_not_one_and_false_is_not_zero() -> None:
 
 
 def test_json_true_is_not_one_inside_a_list_either() -> None:
-    assert not matches(Q(nums__contains=True), obj(nums=[1, 2]))
+    with pytest.raises(ClientValidationError, match="no object could match"):  # was no match; now refused
+        matches(Q(nums__contains=True), obj(nums=[1, 2]))
     assert not matches(Q(nums__contains=1), obj(nums=[True]))
     assert matches(Q(nums__contains=2), obj(nums=[1, 2]))
 
 
 def test_comparisons_across_types_are_no_match_not_an_error() -> None:
+    """Data of another type than the annotation (another writer's) is no match; a value of another type than the
+    annotation is the caller's mistake, refused (test_a_value_of_another_type_than_the_annotation_is_refused)."""
     assert not matches(Q(count__gt=1), obj(count="5"))
-    assert not matches(Q(count__lt="9"), obj(count=5))
-    assert not matches(Q(title__gt=1), obj(title="a"))
+    assert not matches(Q(title__gt="a"), obj(title=5))
     assert not matches(Q(count__gt=None), obj(count=5))
     assert matches(Q(ratio__gte=1), obj(ratio=1.0)) and matches(Q(count__lt=1.5), obj(count=1))
     assert not matches(Q(title__icontains="a"), obj(title=5))
     assert not matches(Q(free__has="a"), obj(free=["a"]))
+
+
+@pytest.mark.parametrize(
+    "lookups",
+    [{"count__lt": "9"}, {"count": "3"}, {"count__in": [1, "2"]}, {"title__gt": 1}, {"title": 3}, {"ratio": "1.5"},
+     {"on": 1}, {"count": True}, {"nums__contains": "1"}, {"parts__size": "3"}],
+    ids=repr,
+)
+def test_a_value_of_another_type_than_the_annotation_is_refused(lookups: dict[str, Any]) -> None:
+    """``filter(count="3")`` (a web form's string) selected nothing, silently: no object can hold it."""
+    with pytest.raises(ClientValidationError, match="no object could match"):
+        resolve(Thing, Q(**lookups))
+
+
+def test_values_of_the_annotated_type_none_and_numbers_are_accepted() -> None:
+    for lookups in ({"count": 3}, {"count": 3.0}, {"ratio": 1}, {"count": None}, {"count__in": [1, None]},
+                    {"title__in": ("a", "b")}, {"on": False}, {"colour": "red"}, {"when": "2024-05-01T12:00:00Z"}):
+        resolve(Thing, Q(**lookups))
 
 
 def test_enums_and_datetimes_compare_as_their_json() -> None:
