@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Sequence, ov
 
 from .._base.errors import ClientValidationError, ReadOnlyException
 from .._base.paths import MISSING, Path, as_path, dotted, get_path, set_path
-from .tracking import tracked
+from .tracking import Pending, pending, tracked
 from .annotations import resolve_annotation
 from .convert import PLAIN as _OWN_JSON, from_json, is_view, to_json
 from .dicts import with_prefix
@@ -224,10 +224,12 @@ class DataField:
             if not self.has_default:
                 return None
             value = self.make_default()
-            if isinstance(value, (list, dict)):
+            if isinstance(value, (list, dict)):  # handed out, put in the JSON by its first change (not by this read)
                 if shared:
                     return self._from_own_copy(obj)
-                set_path(obj.__dict__["_raw"], self.path, value)  # so that in-place changes stick; not a change
+                if reads == "view":
+                    return self.from_json(value, Pending(obj, self.path, value))  # type: ignore[arg-type]
+                return self.from_json(pending(obj, self.path, value), obj)  # type: ignore[arg-type]
         elif reads == "plain" and not isinstance(value, (list, dict)):
             return value  # the most common read (str, int...): the JSON value is the Python value
         if reads == "nested":  # the common nested object: its view, made here (what from_json would do)

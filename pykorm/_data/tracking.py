@@ -18,6 +18,8 @@ Every change is reported to the model *before* it is made (``Model._will_change`
   way when it is read from it (``obj.data["a"].append(1)``). They hold their model by weak
   reference (no reference cycle through ``_raw``), and a copy of one (``copy``, ``deepcopy``,
   pickle, :func:`json_copy`) is a plain container.
+- the default a read hands out for an absent field (:class:`Pending`): put in the JSON by its first
+  change, so that a read changes nothing the object holds.
 
 The first report takes the snapshot: :func:`json_copy` of the whole object, about 2.5 times
 cheaper than ``copy.deepcopy``. Reading scalars, nested objects and lists of them swaps and
@@ -29,7 +31,7 @@ from __future__ import annotations
 import weakref
 from typing import Any, Callable, ClassVar
 
-__all__ = ["TrackedDict", "TrackedList", "json_copy", "tracked"]
+__all__ = ["Pending", "TrackedDict", "TrackedList", "json_copy", "pending", "tracked"]
 
 _Owner = Callable[[], Any]  # a weak reference to the object whose _will_change() is called
 
@@ -55,6 +57,53 @@ def tracked(parent: dict[str, Any], key: str, value: Any, owner: Any) -> Any:
         return value
     container = _track(value, ref)
     dict.__setitem__(parent, key, container)
+    return container
+
+
+class Pending:
+    """The owner of a field's default container, read where the object has no value: the default is put in the
+    object's JSON by its first change, not by the read. So a read changes nothing the object holds (its equality,
+    ``to_dict()``, what ``apply`` sends): ``obj.tags`` of an object without tags is ``[]``, and stays absent from
+    the JSON until ``obj.tags.append(...)``. It stands for the object to the container or view handed out.
+
+    It holds the object (a nested view may be a temporary, ``obj.spec.tags``) until the change; a tracked container
+    put in then reports to the object's model by weak reference, as every other does.
+    """
+
+    __slots__ = ("_obj", "_path", "_value")
+
+    def __init__(self, obj: Any, path: tuple[str, ...], value: Any) -> None:
+        self._obj = obj
+        self._path = path
+        self._value = value
+
+    def __call__(self) -> Pending:  # a tracked container calls its owner for the model to report to
+        return self
+
+    def _will_change(self) -> None:
+        obj = self._obj
+        obj._will_change()
+        raw, path = obj._raw, self._path
+        for key in path[:-1]:
+            child = raw.get(key)
+            if not isinstance(child, dict):
+                child = raw[key] = {}
+            raw = child
+        if raw.get(path[-1]) is None:  # still absent (another read's default may have been put in since)
+            raw[path[-1]] = self._value
+            if isinstance(self._value, (TrackedDict, TrackedList)):
+                self._value._owner = weakref.ref(obj._root_object() or obj)
+
+    def _root_object(self) -> Any:
+        return self._obj._root_object() or self._obj
+
+
+def pending(obj: Any, path: tuple[str, ...], value: Any) -> Any:
+    """``value``, the default of a field absent from ``obj``'s JSON: a tracked container its first change puts in
+    (:class:`Pending`), or (``as_owner``) the owner to give a view of it."""
+    holder = Pending(obj, path, value)
+    container = _track(value, holder)
+    holder._value = container
     return container
 
 

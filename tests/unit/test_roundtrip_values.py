@@ -222,3 +222,26 @@ def test_an_integer_beyond_64_bits_in_a_free_form_value_is_refused_before_sendin
             validate(box, served=served)
         assert "spec.free.nan" in [cause.field for cause in caught.value.causes]
     validate(FreeBox(name="b", namespace="n", free={"x": -(2**63), "y": 2**63 - 1, "t": True, "f": [False, None, 0.5, "s"]}))
+
+
+def test_reading_an_absent_field_s_default_changes_nothing_the_object_holds() -> None:
+    """A read of an absent list or dict field put its default in the object's JSON: an object read from the server
+    stopped being equal to another copy of it, and its to_dict() (and what apply sends) grew the field."""
+    one, two = stored({"racks": [{"row": 1}]}), stored({"racks": [{"row": 1}]})
+    assert (list(one.tones), list(one.times), dict(one.stamps), list(one.floors), dict(one.by_name)) == ([], [], {}, [], {})
+    assert list(one.racks[0].seen) == [] and list(one.racks[0].slots) == []
+    assert one == two and one.to_dict() == two.to_dict() and one.original is None
+    assert one._raw["spec"] == {"racks": [{"row": 1}]}
+    # the first change puts the default in, through a temporary nested view too, and is saved
+    seen = one.racks[0].seen
+    import gc
+
+    gc.collect()
+    seen.append(NOON)
+    one.by_name["a"] = Rack(row=2)
+    one.tones.append(Tone.HIGH)
+    assert one._raw["spec"] == {"racks": [{"row": 1, "seen": ["2026-12-05T12:00:00.000250Z"]}],
+                                "byName": {"a": {"row": 2, "seen": [], "slots": []}}, "tones": ["high"]}
+    assert one.original is not None and one.original["spec"] == {"racks": [{"row": 1}]}
+    one.tones.append(Tone.LOW)  # the container now in the JSON: changes report to the model as any other
+    assert one._raw["spec"]["tones"] == ["high", "low"]
