@@ -24,13 +24,14 @@ from .._base.gc import full_gc_held_off
 from .._base.names import name_error, path_segment
 from .bulk import BulkResult, delete_matching, update_matching
 from .._http.resource import resource_of
-from .._select.ordering import getter, getters, sort_key
+from .._select.ordering import getter, getters, json_sort_key, sort_key
 from .pager import Pager
 from .pages import Page, read_page
 from .._select.plan import Plan
 from .statement import (
     DEFAULT_PAGE_SIZE, WHOLE_LIST_PAGE_SIZE, QueryState, Statement, known_field_selectors, session_of_query,
 )
+from .watch import Raw
 
 if TYPE_CHECKING:
     from .._data.stored import Stored
@@ -185,6 +186,13 @@ async def watch(query: Statement[M], timeout: float | None, initial: bool,
                 silence: float) -> AsyncGenerator[WatchEvent[M], None]:
     from .watch import watch as watching
 
+    state = query.state
+    if state.order or state.start or state.stop is not None:
+        told = "order_by" if state.order else "a slice"
+        raise ClientValidationError(
+            f"{query.model.__name__} watch: events follow every matching object, so {told} has no meaning for them "
+            "(the first N objects change as objects come and go); watch the query without it, and order or slice "
+            "what you keep — or wait_until(), which orders and slices the objects it checks")
     events = watching(client(query), query.model, await plan(query), timeout=timeout, initial=initial,
                       silence=silence)
     async with contextlib.aclosing(events):
@@ -195,7 +203,14 @@ async def watch(query: Statement[M], timeout: float | None, initial: bool,
 async def wait_until(query: Statement[M], condition: Callable[[list[M]], bool], timeout: float) -> list[M]:
     from .watch import wait_until as waiting
 
-    return await waiting(client(query), query.model, await plan(query), condition, timeout)
+    state = query.state
+    key = json_sort_key(query.model, state.order) if state.order else None
+
+    def shape(raws: list[Raw]) -> list[Raw]:  # the query's order and slice, on the matching objects of now
+        ordered = sorted(raws, key=key) if key is not None else raws
+        return ordered[state.start:state.stop]
+
+    return await waiting(client(query), query.model, await plan(query), condition, timeout, shape=shape)
 
 
 # -- listing ---------------------------------------------------------------------------------

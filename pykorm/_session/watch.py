@@ -353,9 +353,11 @@ async def watch(
 async def wait_until(
     client: ResourceClient, model: type[M], plan: Plan, condition: Callable[[list[M]], bool], timeout: float,
     what: str | None = None, last: Callable[[list[M]], Any] = list,
+    shape: Callable[[list[Raw]], list[Raw]] | None = None,
 ) -> list[M]:
     """See :meth:`Query.wait_until`. ``what`` names the wait in its :class:`WaitTimeout`, whose ``last`` is
-    ``last(the objects seen last)``.
+    ``last(the objects seen last)``; ``shape`` orders and slices the matching objects (their JSON, in the
+    server's order) as the query does, before ``condition`` sees them.
 
     The deadline bounds every request and retry (the watcher's), and an unreachable server is ridden
     out until then: at the deadline :class:`WaitTimeout` is raised, from the last ``ServerUnavailable``
@@ -367,7 +369,8 @@ async def wait_until(
     watcher = Watcher(client, model, plan, timeout)
 
     def current() -> list[M]:
-        return [watcher._hydrate(raw) for raw in watcher.known.values()]
+        raws = sorted(watcher.known.values(), key=server_key)  # the server's order, not the order events came in
+        return [watcher._hydrate(raw) for raw in (raws if shape is None else shape(raws))]
 
     def timed_out(error: ServerUnavailable | None) -> WaitTimeout:
         found = current()
@@ -389,6 +392,13 @@ async def wait_until(
             if condition(found):
                 return found
     raise timed_out(watcher.last_error) from watcher.last_error
+
+
+def server_key(raw: Raw) -> str:
+    """Where the server lists an object: by ``namespace/name`` (``name`` for a cluster-scoped one)."""
+    metadata = raw.get("metadata") or {}
+    namespace = metadata.get("namespace")
+    return f"{namespace}/{metadata.get('name')}" if namespace else str(metadata.get("name"))
 
 
 def unreachable(error: ServerUnavailable | None) -> str:
