@@ -84,6 +84,7 @@ class Feed:
         self.ended: str | None = None  # why the thread ended on its own (an error), if it did
         self.failing: str | None = None  # the error that broke the last list or watch, until a list succeeds
         self._lock = threading.RLock()
+        self._dispatching = threading.RLock()  # a change stored and told, or the objects told to a new handler
         self._thread: threading.Thread | None = None
         self._watcher: Watcher[Any] | None = None
         self._response: Any = None
@@ -151,12 +152,14 @@ class Feed:
     # -- handlers --------------------------------------------------------------------------
 
     def add_handler(self, handler: Handler) -> None:
-        """Tell ``handler`` of every change; the objects stored already come to it as ADDED."""
-        with self._lock:
-            self._handlers.append(handler)
-            current = self.store.items()
-        for raw in current:
-            self._call(handler, "ADDED", None, raw)
+        """Tell ``handler`` of every change; the objects stored already come to it as ADDED, before any change
+        (a change made meanwhile waits: told first, it would be undone by an older state told after it)."""
+        with self._dispatching:
+            with self._lock:
+                self._handlers.append(handler)
+                current = self.store.items()
+            for raw in current:
+                self._call(handler, "ADDED", None, raw)
 
     def remove_handler(self, handler: Handler) -> None:
         with self._lock:
@@ -302,15 +305,20 @@ class Feed:
         feed was not watching is a deletion and a creation, never a change of one object (a controller
         whose predicate sees no difference between the two states would never reconcile the new one)."""
         fresh = {(key_of(raw), _uid(raw)): raw for raw in raws}
-        held = {(key, _uid(raw)): raw for key in self.store.keys() if (raw := self.store.get(key)) is not None}
-        for kind, old, new in changes(held, fresh):
-            if kind == "DELETED":
-                self.store.remove(key_of(new))
-            else:
-                self.store.put(new)
-            self._dispatch(kind, old, new)
+        with self._dispatching:
+            held = {(key, _uid(raw)): raw for key in self.store.keys() if (raw := self.store.get(key)) is not None}
+            for kind, old, new in changes(held, fresh):
+                if kind == "DELETED":
+                    self.store.remove(key_of(new))
+                else:
+                    self.store.put(new)
+                self._dispatch(kind, old, new)
 
     def _apply(self, kind: str, raw: Raw) -> None:
+        with self._dispatching:
+            self._applied(kind, raw)
+
+    def _applied(self, kind: str, raw: Raw) -> None:
         key = key_of(raw)
         held = self.store.get(key)
         if kind == "DELETED":

@@ -170,6 +170,7 @@ class Informer(Generic[M]):
         Raises:
             CacheUnavailable: the informer is not synced yet, or stopped (see :meth:`check`).
             KeyError: no such index.
+            ClientValidationError: the ``namespace`` index asked for a namespace the informer does not hold.
         """
         self.check()
         wrap, cluster, session = self.model._from_store, self.cluster, self.session
@@ -180,7 +181,11 @@ class Informer(Generic[M]):
 
         Raises:
             KeyError: no such index (the message lists them).
+            ClientValidationError: the ``namespace`` index asked for a namespace the informer does not hold.
         """
+        if index == "namespace" and self.namespace is not None and value != self.namespace:
+            raise ClientValidationError(f"{self.model.__name__} informer by_index('namespace', {value!r}): the informer "
+                                        f"holds namespace {self.namespace!r} only (an empty answer would be a guess)")
         if index in _BUILT_IN_INDEXES:
             return self.store.by_index(index, value)
         found = self._indexes.get(index)

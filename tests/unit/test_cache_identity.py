@@ -3,6 +3,7 @@ informers never started, filled as a list or a watch would fill them)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -73,6 +74,9 @@ def test_informer_get_defaults_to_its_namespace_and_refuses_one_it_does_not_hold
     assert informer.get("x", "a") == found and informer.get("nothing") is None
     with pytest.raises(pykorm.ClientValidationError, match="holds namespace 'a' only, not 'b'"):
         informer.get("x", "b")  # was None, which says "not on the server"
+    assert [c.name for c in informer.by_index("namespace", "a")] == ["x"]
+    with pytest.raises(pykorm.ClientValidationError, match="holds namespace 'a' only"):
+        informer.by_index("namespace", "b")  # was []
     everywhere = informer_of(None)
     everywhere.replace([raw("x", "u1", "5"), raw("x", "u4", "7", namespace="b")])
     assert everywhere.get("x", "b").uid == "u4"  # type: ignore[union-attr]
@@ -99,3 +103,27 @@ def test_a_request_reads_its_objects_namespace() -> None:
     informer = informer_of()
     informer.replace([raw("x", "u1", "5")])
     assert Request("a", "x", ConfigMap, informer).get().uid == "u1"  # type: ignore[union-attr]
+
+
+def test_a_handler_added_to_a_running_feed_hears_no_change_before_the_objects_it_is_told_of() -> None:
+    informer = informer_of()
+    informer.replace([raw("x", "u1", "5"), raw("y", "u2", "6")])
+    held: dict[str, str] = {}
+    deleting: list[threading.Thread] = []
+
+    def handler(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+        name = (new or old or {})["metadata"]["name"]
+        if kind == "DELETED":
+            held.pop(name, None)
+        else:
+            held[name] = (new or {})["metadata"]["uid"]
+        if not deleting:  # the feed deletes another object while the stored ones are being told
+            deleting.append(threading.Thread(target=informer._feed._apply, args=("DELETED", raw(
+                "y" if name == "x" else "x", "u2" if name == "x" else "u1", "7"))))
+            deleting[0].start()
+            deleting[0].join(1.0)  # before: the deletion was told at once, then the deleted object as ADDED
+
+    informer.add_handler(handler)
+    deleting[0].join(10)
+    assert len(informer.store) == 1
+    assert {f"a/{name}" for name in held} == set(informer.store.keys())  # was 2 names: a ghost held for ever
