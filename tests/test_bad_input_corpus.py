@@ -106,6 +106,8 @@ QUERY_MISTAKES: list[tuple[str, Callable[[pykorm.Query[Peach]], Any], type[BaseE
     ("filter: unknown operator", lambda q: q.filter(price__gtt=1).all(), pykorm.ClientValidationError, "gtt"),
     ("filter: a dict given positionally", lambda q: q.filter({"variety": "v"}).all(), pykorm.ClientValidationError, "pykorm.Q"),
     ("filter: a string given positionally", lambda q: q.filter("variety").all(), pykorm.ClientValidationError, "pykorm.Q"),
+    ("filter: a form's string for an int", lambda q: q.filter(price="3").all(), pykorm.ClientValidationError, "no object could match"),
+    ("filter: an int for a label value", lambda q: q.filter(labels__app=3).all(), pykorm.ClientValidationError, "no object could match"),
     ("filter: __in of None", lambda q: q.filter(price__in=None).all(), pykorm.ClientValidationError, "__in"),
     ("filter: __in of a string", lambda q: q.filter(variety__in="abc").all(), pykorm.ClientValidationError, "__in"),
     ("filter_by: unknown attribute", lambda q: q.filter_by(colour="red").all(), pykorm.ClientValidationError, "colour"),
@@ -141,6 +143,10 @@ QUERY_MISTAKES: list[tuple[str, Callable[[pykorm.Query[Peach]], Any], type[BaseE
     ("label: nothing", lambda q: q.label(), pykorm.ClientValidationError, "needs key=value"),
     ("label: an int value", lambda q: q.label(app=3), pykorm.ClientValidationError, "not int 3"),  # type: ignore[arg-type]
     ("annotate: a list value", lambda q: q.annotate(note=["x"]), pykorm.ClientValidationError, "not list"),  # type: ignore[arg-type]
+    ("delete: an unknown propagation policy", lambda q: q.delete(propagation_policy="Bogus"), pykorm.ClientValidationError, "propagation_policy"),
+    ("delete matching nothing: an unknown propagation policy", lambda q: q.filter(name="none-such").delete(propagation_policy="bogus"),
+     pykorm.ClientValidationError, "propagation_policy"),
+    ("owned_by: a string", lambda q: q.owned_by("x").all(), TypeError, "owned_by() takes an object"),  # type: ignore[arg-type]
     ("namespace: a list", lambda q: q.namespace(["a", "b"]).all(), pykorm.ClientValidationError, "must be a string"),  # type: ignore[arg-type]
     ("using: an unknown cluster", lambda q: q.using("nope").all(), pykorm.ConfigurationError, "unknown cluster 'nope'"),
 ]
@@ -252,3 +258,35 @@ def test_an_at_separated_path_is_the_path_it_names(pk: pykorm.Pykorm, k8s_cluste
         assert Apple.query.get(name).score.exterior == 7
     finally:
         pk.delete(apple)
+
+
+class NotAModel:
+    pass
+
+
+def test_more_verbs_name_their_wrong_arguments(pk: pykorm.Pykorm, k8s_namespace: str, k8s_cluster: Cluster) -> None:
+    """Each was sent and refused by the server (a propagation policy), raised from deep inside (a timeout of the
+    wrong type, pykorm.resource(None)), ended a thread (pk.cache of a class that is no model), or did nothing and
+    said nothing (save_status of a new object; a bulk delete matching nothing)."""
+    from pykorm.k8s import Pod
+
+    saved = pk.save(Peach(namespace=k8s_namespace, name="kept", variety="v"))
+    refused(pk, lambda: pk.delete(saved, propagation_policy="Bogus"), pykorm.ClientValidationError, "propagation_policy")
+    refused(pk, lambda: pk.delete(saved, grace_period_seconds=-1), pykorm.ClientValidationError, "grace_period_seconds")
+    refused(pk, lambda: pk.delete(saved, wait=True, timeout="x"), TypeError, "number of seconds")  # type: ignore[arg-type]
+    new = Peach(namespace=k8s_namespace, name="never-saved", variety="v", ripeness="ripe")
+    refused(pk, lambda: pk.save_status(new), pykorm.ClientValidationError, "save() it first")
+    refused(pk, lambda: pk.logs(saved), pykorm.ClientValidationError, "logs are read from a Pod's containers, not from a Peach")
+    refused(pk, lambda: pk.scale(saved, -1), pykorm.ClientValidationError, "replicas")
+    refused(pk, lambda: pk.logs(Pod(namespace=k8s_namespace, name="p"), tail_lines=-1), pykorm.ClientValidationError, "tail_lines")
+    refused(pk, lambda: pykorm.resource(None), pykorm.ClientValidationError, "a resource is named by")  # type: ignore[arg-type]
+    refused(pk, lambda: pk.install_crds(None), pykorm.ClientValidationError, "a CRD manifest is")  # type: ignore[arg-type]
+    refused(pk, lambda: pk.cache(NotAModel), TypeError, "not bound to a Kubernetes resource")  # type: ignore[type-var]
+    with pytest.raises(pykorm.ClientValidationError, match="field_manager"):
+        pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, field_manager="", make_default=False)
+    with pytest.raises(TypeError, match="retries is a pykorm.RetryPolicy"):
+        pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, retries=3, make_default=False)  # type: ignore[arg-type]
+    with official_client(k8s_cluster) as client:
+        items = kubernetes.client.CustomObjectsApi(client).list_namespaced_custom_object(
+            "pykorm.infomaniak.com", "v1", k8s_namespace, "peaches")["items"]
+    assert [i["metadata"]["name"] for i in items] == ["kept"]

@@ -380,3 +380,14 @@ def counted(error: ApiError, attempts: int, gave_up: bool = False) -> ApiError:
     if gave_up:
         error.args = (f"{error.args[0]} (gave up after {attempts} attempts)", *error.args[1:])
     return error
+
+
+def seconds(value: object, what: str) -> float:
+    """``value`` as a number of seconds.
+
+    Raises:
+        TypeError: it is not a number (a string, a bool, None).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} is a number of seconds, not {type(value).__name__} {value!r:.60}")
+    return float(value)

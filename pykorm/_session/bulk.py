@@ -10,6 +10,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Generic, Iterator, Mapping, TypeVar
 
 from .._base.errors import ApiError, BulkError, ClientValidationError, FieldError, NotFound, PykormError
+from .connections import delete_options
 
 if TYPE_CHECKING:
     from .client import ResourceClient
@@ -50,11 +51,7 @@ async def delete_matching(
     ``whole``: the query is neither sliced nor ordered; ``targets`` lists its objects.
     """
     resource = client.resource
-    options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
-    if propagation_policy:
-        options["propagationPolicy"] = propagation_policy
-    if dry_run:
-        options["dryRun"] = ["All"]
+    options = delete_options(propagation_policy, dry_run)  # checked whether anything matches or not
     if plan.empty:
         return BulkResult([], 0)
     if whole and plan.fully_pushed and plan.names is None and (plan.namespaces is not None or not resource.namespaced):

@@ -21,7 +21,7 @@ from typing import (
 
 from .._http.clusters import ClusterConfig, ClusterSource, load_cluster
 from .._http.hooks import EventHooks, hooks_of
-from .._base.errors import ApiError, CRDNotInstalled, NotFound, ServerUnavailable, ValidationError
+from .._base.errors import ApiError, ClientValidationError, CRDNotInstalled, NotFound, ServerUnavailable, ValidationError
 from .._schema.openapi import crd_version_schema, is_custom_group, kind_schema
 from .._base.paths import MISSING, get_path
 from .._base.gates import check_gates, gate_deadline
@@ -74,6 +74,11 @@ class Connections(Generic[TransportT]):
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
         event_hooks: EventHooks | None = None,
     ) -> None:
+        if not isinstance(field_manager, str) or not field_manager or len(field_manager) > 128:
+            raise ClientValidationError(f"field_manager is a name of 1 to 128 characters, not {field_manager!r:.60}")
+        if retries is not None and not isinstance(retries, RetryPolicy):
+            raise TypeError(f"retries is a pykorm.RetryPolicy (RetryPolicy(max_retries=3), RetryPolicy.none()), not "
+                            f"{type(retries).__name__} {retries!r:.60}")
         self.kubeconfig = kubeconfig
         self.context = context
         self.field_manager = field_manager
@@ -296,6 +301,31 @@ def _unset(namespace: Any) -> bool:
 def dry_run_param(dry_run: bool) -> str | None:
     return "All" if dry_run else None
 
+
+PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
+
+
+def delete_options(propagation_policy: str | None, dry_run: bool, grace_period_seconds: int | None = None) -> dict[str, Any]:
+    """The ``DeleteOptions`` body of a delete or a ``deletecollection``.
+
+    Raises:
+        ClientValidationError: a propagation policy or grace period the API server does not take (a bulk delete
+            that matched nothing sent nothing and never heard the server say so).
+    """
+    options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+    if propagation_policy is not None:
+        if propagation_policy not in PROPAGATION_POLICIES:
+            raise ClientValidationError(f"propagation_policy is one of {', '.join(PROPAGATION_POLICIES)} (or None), "
+                                        f"not {propagation_policy!r:.60}; nothing was sent")
+        options["propagationPolicy"] = propagation_policy
+    if grace_period_seconds is not None:
+        if isinstance(grace_period_seconds, bool) or not isinstance(grace_period_seconds, int) or grace_period_seconds < 0:
+            raise ClientValidationError(f"grace_period_seconds is an int >= 0, not {grace_period_seconds!r:.60}; "
+                                        "nothing was sent")
+        options["gracePeriodSeconds"] = grace_period_seconds
+    if dry_run:
+        options["dryRun"] = ["All"]
+    return options
 
 
 def label_of(obj: Stored) -> str:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, TypeVar
 
 from .._base.errors import ClientValidationError, ServerUnavailable
 from .._base.paths import get_path
-from .._http.resource import resource_of
+from .._http.resource import ResourceType, resource_of
 from .subresources import Scale, log_params, scale_from, scale_patch
 from .._http.channels import ExecResult, exec_query
 from .._http.transport import MERGE_PATCH
@@ -90,7 +90,7 @@ class SessionCore(Writes[TransportT]):
 
     async def _logs(self, pod: Stored, options: LogOptions, cluster: str | None = None,
                     timeout: float | None = None) -> str:
-        resource = resource_of(type(pod))
+        resource = _pod_resource(pod, "logs are read from a Pod's containers", "from")
         path = self._object_path(pod, resource, "log")
         deadline = None if timeout is None else time.monotonic() + timeout
         text = await self._request(resource, "GET", path, cluster or pod._cluster, params=log_params(*options, False),
@@ -102,7 +102,7 @@ class SessionCore(Writes[TransportT]):
                            opened: Callable[[Any], object] | None = None) -> AsyncGenerator[str, None]:
         """A pod's log lines as they come; with ``timeout``, the lines until then (a silent log ends there too).
         ``opened`` gets the open response (blocking sessions: another thread may shut it down)."""
-        path = self._object_path(pod, resource_of(type(pod)), "log")
+        path = self._object_path(pod, _pod_resource(pod, "logs are read from a Pod's containers", "from"), "log")
         deadline = None if timeout is None else time.monotonic() + timeout
         silence = None if deadline is None else max(0.1, deadline - time.monotonic())
         lines = self._stream(cluster or pod._cluster, path, log_params(*options, True), silence, raw=True,
@@ -120,9 +120,7 @@ class SessionCore(Writes[TransportT]):
 
     async def _exec(self, pod: Stored, command: Any, container: str | None, stdin: str | bytes | None,
                     timeout: float | None, cluster: str | None) -> ExecResult:
-        resource = resource_of(type(pod))
-        if (resource.group, resource.plural) != ("", "pods"):
-            raise ClientValidationError(f"exec runs a command in a Pod's container, not in a {type(pod).__name__}")
+        resource = _pod_resource(pod, "exec runs a command in a Pod's container", "in")
         if stdin is not None and not isinstance(stdin, (str, bytes)):
             raise ClientValidationError(f"stdin must be str, bytes or None, not {type(stdin).__name__}")
         if timeout is not None and (isinstance(timeout, bool) or not timeout > 0):
@@ -132,3 +130,15 @@ class SessionCore(Writes[TransportT]):
         deadline = None if timeout is None else time.monotonic() + timeout
         return await self._channels(cluster or pod._cluster, self._object_path(pod, resource, "exec"), query, data,
                                     deadline)
+
+
+def _pod_resource(pod: Stored, what: str, preposition: str) -> ResourceType:
+    """The resource of ``pod``, a Pod (``/log`` and ``/exec`` are a Pod's subresources).
+
+    Raises:
+        ClientValidationError: it is another kind (a GET of its "/log" would be a NotFound from the server).
+    """
+    resource = resource_of(type(pod))
+    if (resource.group, resource.plural) != ("", "pods"):
+        raise ClientValidationError(f"{what}, not {preposition} a {type(pod).__name__}; nothing was sent")
+    return resource

@@ -188,6 +188,9 @@ def load_manifests(manifest: Manifest) -> list[dict[str, Any]]:
     """
     if isinstance(manifest, Mapping):
         source, documents = "manifest", [dict(manifest)]
+    elif not isinstance(manifest, (str, os.PathLike)):
+        raise ClientValidationError(f"a CRD manifest is a model class, a file's path or a CRD dict, not "
+                                    f"{type(manifest).__name__} {manifest!r:.60}")
     else:
         source = str(manifest)
         try:

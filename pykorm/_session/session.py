@@ -23,7 +23,7 @@ from .._http.clusters import ClusterConfig, ClusterSource
 from .._http.hooks import EventHooks
 from .blocking_verbs import BlockingVerbs
 from .._base.drive import blocking, run
-from .._http.resource import ResourceType
+from .._http.resource import ResourceType, resource_of
 from .._http.retry import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, RetryPolicy
 from .._http.transport import Transport
 from .._http.channels import ExecResult
@@ -375,6 +375,7 @@ class Pykorm(BlockingVerbs):
         """
         from ..controller import Informer  # a layer up, on purpose: pk.cache's informers are the controller's
 
+        resource_of(model)  # not a model: a TypeError here, not a thread that ends
         key = (model, namespace, frozenset((selector or {}).items()), cluster)
         with self._lock:
             caches: dict[Any, Any] = self.__dict__.setdefault("_caches", {})

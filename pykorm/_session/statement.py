@@ -237,6 +237,9 @@ class Statement(Generic[M]):
         Raises:
             ClientValidationError: ``owner`` is not saved (it has no uid).
         """
+        if not hasattr(type(owner), "__resource__") or isinstance(owner, type):
+            raise TypeError(f"owned_by() takes an object read from or saved to the cluster, not {type(owner).__name__} "
+                            f"{owner!r:.60}")
         if not owner.uid:
             raise ClientValidationError(f"{type(owner).__name__} {owner.name}: an owner must be saved first (no uid)")
         query = self.filter(owner_references__uid=owner.uid)

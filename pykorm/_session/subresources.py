@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from .._base.errors import ClientValidationError
+
 __all__ = ["Scale", "log_params", "scale_from", "scale_patch"]
 
 
@@ -28,7 +30,7 @@ def scale_from(raw: dict[str, Any]) -> Scale:
 def scale_patch(replicas: int) -> dict[str, Any]:
     """The merge patch that sets the replicas (a bool or a negative count is refused here)."""
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-        raise ValueError(f"replicas must be an int >= 0, not {replicas!r}")
+        raise ClientValidationError(f"replicas must be an int >= 0, not {replicas!r}")
     return {"spec": {"replicas": replicas}}
 
 
@@ -38,6 +40,6 @@ def log_params(
     """The query parameters of ``/log`` (None and False are left out)."""
     for name, value in (("tail_lines", tail_lines), ("since_seconds", since_seconds)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise ValueError(f"{name} must be an int >= 0, not {value!r}")
+            raise ClientValidationError(f"{name} must be an int >= 0, not {value!r}")
     return {"container": container, "tailLines": tail_lines, "sinceSeconds": since_seconds,
             "previous": "true" if previous else None, "follow": "true" if follow else None}

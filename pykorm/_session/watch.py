@@ -48,7 +48,7 @@ from .._base.drive import iterate, run
 from .._base.errors import Gone, ServerUnavailable, StreamSilent, WaitTimeout
 from .._select.conditions import Leaf, Node
 from .pager import Pager
-from .._http.retry import RetryPolicy, log
+from .._http.retry import RetryPolicy, log, seconds
 from .._http.transport import error_from_status
 
 if TYPE_CHECKING:
@@ -89,8 +89,8 @@ class Watcher(Generic[M]):
         self, client: ResourceClient, model: type[M], plan: Plan, timeout: float | None, silence: float = DEFAULT_SILENCE
     ) -> None:
         for name, value in (("timeout", timeout), ("silence", silence)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-                raise TypeError(f"{name} is a number of seconds, not {type(value).__name__} {value!r:.60}")
+            if value is not None:
+                seconds(value, name)
         if silence is None or silence <= 0:
             raise ValueError(f"silence must be positive, not {silence!r}")
         self.client = client

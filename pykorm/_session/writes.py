@@ -26,7 +26,8 @@ from .._base.paths import MISSING, delete_path, get_path
 from .._http.resource import ResourceType, resource_of
 from .._http.transport import APPLY_PATCH, MERGE_PATCH
 from .._schema.validation import check_names, validate
-from .connections import TransportT, dry_run_param, label_of
+from .connections import TransportT, delete_options, dry_run_param, label_of
+from .._http.retry import seconds
 from .reads import Reads
 
 if TYPE_CHECKING:
@@ -72,6 +73,10 @@ class Writes(Reads[TransportT]):
     async def _save_status(self, obj: M, cluster: str | None = None, *, dry_run: bool = False) -> M:
         resource, target = resource_of(type(obj)), cluster or obj._cluster
         self._object_path(obj, resource)  # a bad name or namespace: nothing is sent
+        if get_path(obj._raw, ("metadata", "resourceVersion")) in (MISSING, None, ""):
+            # a new object's status was compared with itself: nothing written, and no error said so
+            raise ClientValidationError(f"save_status(): {label_of(obj)} was never read from the cluster or saved to it: "
+                                        "save() it first (a new object's status is written with it); nothing was sent")
         original = obj.original or obj._raw
         patch = merge_patch({"status": original.get("status") or {}}, {"status": obj._raw.get("status") or {}})
         if not patch:
@@ -126,17 +131,12 @@ class Writes(Reads[TransportT]):
                       propagation_policy: str | None = None, grace_period_seconds: int | None = None,
                       wait: bool = False, timeout: float = 60.0) -> None:
         resource, target = resource_of(type(obj)), cluster or obj._cluster
-        deadline = time.monotonic() + timeout if wait else None  # with wait, the timeout bounds the whole call
-        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions"}
+        # with wait, the timeout bounds the whole call
+        deadline = time.monotonic() + seconds(timeout, "delete()'s timeout") if wait else None
+        options = delete_options(propagation_policy, dry_run, grace_period_seconds)
         uid = get_path(obj._raw, ("metadata", "uid"))
         if uid and _same_cluster(obj, cluster):
             options["preconditions"] = {"uid": uid}
-        if propagation_policy:
-            options["propagationPolicy"] = propagation_policy
-        if grace_period_seconds is not None:
-            options["gracePeriodSeconds"] = grace_period_seconds
-        if dry_run:
-            options["dryRun"] = ["All"]
         answer = await self._request(resource, "DELETE", self._object_path(obj, resource), target, body=options,
                                      deadline=deadline)
         if wait and not dry_run:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any, Awaitable, Callable
 
-from .._base.errors import NotFound
+from .._base.errors import ClientValidationError, NotFound
 from ._model import ClusterModel, Model, NamespacedModel, k8s_resource
 from .._schema.openapi import kind_schema
 from .._http.resource import ResourceType
@@ -36,7 +36,11 @@ async def discover(send: Send, api_version: str, kind: str | None = None) -> Res
 
     Raises:
         NotFound: the server serves no such group version or kind.
+        ClientValidationError: ``api_version`` or ``kind`` is no name (nothing is sent).
     """
+    if not isinstance(api_version, str) or not api_version or (kind is not None and (not isinstance(kind, str) or not kind)):
+        raise ClientValidationError(f"a resource is named by an apiVersion and a kind ('apps/v1', 'Deployment') or by "
+                                    f"<plural>.<group> ('widgets.example.com'), not {api_version!r:.60}, {kind!r:.60}")
     if kind is None:
         plural, _, group = api_version.partition(".")
         groups = await send("GET", "/apis")
