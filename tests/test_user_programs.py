@@ -176,6 +176,13 @@ else:
 
 # built-in kinds with no fields
 assert 'default' in [ns.name for ns in Namespace.query.all()]
+
+# the multi-cluster example's uid juggling, to save an object read from one cluster to another
+Namespace._k8s_uid.readonly = False
+ns1 = list(filter(lambda x: x.name == 'default', Namespace.query.all()))[0]
+ns1._k8s_uid = None
+assert ns1._k8s_uid is None
+Namespace._k8s_uid.readonly = True
 assert list(Pod.query.all()) == []
 
 # fields, outside any model

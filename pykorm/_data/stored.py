@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import copy
 import datetime
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Mapping, overload
 
 from typing_extensions import Self
 
 from .._base.errors import ClientValidationError
-from .._base.paths import get_path
+from .._base.paths import delete_path, get_path, set_path
 from .._http.resource import ResourceType, resource_of
 from ..fields import Metadata
 from .objects import _Object, peek, user_metadata
@@ -25,6 +25,36 @@ from .owners import OwnerReference
 from .tracking import json_copy
 
 __all__ = ["Stored", "adopt", "owner_reference"]
+
+
+
+class _OriginalUid:
+    """``obj._k8s_uid``, the original pykorm's name of the uid: read-only once set, like ``uid``.
+
+    ``Model._k8s_uid`` is this descriptor, with the original's ``readonly`` flag: its multi-cluster example
+    clears the uid of an object read from one cluster to save it to another (``Namespace._k8s_uid.readonly =
+    False; ns._k8s_uid = None``), which pykorm does not need but lets it do.
+    """
+
+    readonly = True
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> _OriginalUid: ...
+    @overload
+    def __get__(self, obj: Stored, owner: type | None = None) -> str | None: ...
+
+    def __get__(self, obj: Stored | None, owner: type | None = None) -> _OriginalUid | str | None:
+        return self if obj is None else obj.uid
+
+    def __set__(self, obj: Stored, value: str | None) -> None:
+        if self.readonly:
+            obj.uid = value  # ReadOnlyException once set, like uid
+            return
+        obj._will_change()
+        if value is None:
+            delete_path(obj._raw, ("metadata", "uid"))
+        else:
+            set_path(obj._raw, ("metadata", "uid"), value)
 
 
 class Stored(_Object):
@@ -167,14 +197,7 @@ class Stored(_Object):
         """The object as it would be sent (a copy without what the server sets): the original pykorm's name."""
         return self.to_dict()
 
-    @property
-    def _k8s_uid(self) -> str | None:
-        """The object's uid (the original pykorm's name); read-only once set."""
-        return self.uid
-
-    @_k8s_uid.setter
-    def _k8s_uid(self, value: str | None) -> None:
-        self.uid = value  # read-only once set, like uid
+    _k8s_uid = _OriginalUid()  # the original pykorm's name of the uid (not a field: no annotation)
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the object as it would be sent: without ``creationTimestamp``, ``uid``,
