@@ -204,6 +204,45 @@ def test_page_after_order_by_or_a_slice_is_refused_blocking_and_async(
     ]
 
 
+
+def test_wait_until_sees_the_order_and_slice_and_watch_its_order_blocking_and_async(
+    k8s_cluster: Cluster, witness: kubernetes.client.ApiClient, session: pykorm.Pykorm, pod_namespace: str,
+    pods: dict[str, Any],
+) -> None:
+    """wait_until's condition gets (and it returns) the objects as all() lists them: the server's order,
+    then order_by, then the slice — it used to get every matching object in arrival order, ignoring
+    both. watch(initial=True) gives the initial ADDED events in the query's order; after a slice it raises
+    before anything is sent (it ignored both)."""
+    listed = [p.metadata.name for p in kubernetes.client.CoreV1Api(witness).list_namespaced_pod(pod_namespace).items]
+    query = Pod.query.session(session).namespace(pod_namespace)
+    cases = [(query, listed), (query.order_by("-name")[:2], sorted(listed, reverse=True)[:2]),
+             (query.order_by("name")[1:3], sorted(listed)[1:3]), (query[2:], listed[2:])]
+    for refined, expected in cases:
+        seen: list[list[str]] = []
+        got = refined.wait_until(lambda found: bool(seen.append([p.name for p in found])) or True, timeout=30)
+        assert ([p.name for p in got], seen) == (expected, [expected])
+        assert [p.name for p in refined.all()] == expected  # what all() gives
+    for refined in (query[:1], query.order_by("-name")[1:]):
+        with pytest.raises(pykorm.ClientValidationError, match="^Pod watch\\(\\) cannot follow a slice"):
+            refined.watch(timeout=1)
+    ordered = [(e.type, e.obj.name) for e in query.order_by("-name").watch(timeout=1, initial=True)]
+    assert ordered == [("ADDED", name) for name in sorted(listed, reverse=True)]  # the initial events, ordered
+
+    async def waits(apk: AsyncPykorm) -> list[Any]:
+        q = apk.query(Pod).ns(pod_namespace)
+        out: list[Any] = [[p.name for p in await q.order_by("-name")[:2].wait_until(lambda found: True, timeout=30)]]
+        out.append([e.obj.name async for e in q.order_by("-name").watch(timeout=1, initial=True)])
+        try:
+            async for _ in q[:1].watch(timeout=1):
+                pass
+        except pykorm.ClientValidationError as error:
+            out.append(str(error).split(":")[0])
+        return out
+
+    assert run_async(k8s_cluster, waits) == [sorted(listed, reverse=True)[:2], sorted(listed, reverse=True),
+                                             "Pod watch() cannot follow a slice"]
+
+
 # -- 3. values()/pluck() through a list -----------------------------------------------------------------
 
 

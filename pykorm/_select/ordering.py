@@ -27,7 +27,7 @@ from .._data.types import TypeInfo
 if TYPE_CHECKING:
     from .._data.stored import Stored
 
-__all__ = ["element_values", "getter", "getters", "json_sort_key", "sort_key"]
+__all__ = ["element_values", "getter", "getters", "json_sort_key", "list_key", "sort_key"]
 
 
 def getter(model: type[Stored], name: str) -> Callable[[Any], Any]:
@@ -74,6 +74,14 @@ def _check_name(name: object, what: str) -> None:
     if not isinstance(name, str):
         message = f"{what} takes attribute names, lookups or dotted paths as strings, not {type(name).__name__} {name!r:.60}"
         raise ClientValidationError(message, causes=(FieldError(repr(name), message, "FieldValueTypeInvalid"),))
+
+
+def list_key(raw: dict[str, Any]) -> str:
+    """An object's key in the server's lists, ``namespace/name`` (``name`` for a cluster-scoped object): a
+    list of every namespace is in the order of these keys (so ``a-b/x`` comes before ``a/x``)."""
+    metadata = raw.get("metadata") or {}
+    namespace = metadata.get("namespace")
+    return f"{namespace}/{metadata.get('name')}" if namespace else str(metadata.get("name"))
 
 
 def sort_key(model: type[Stored], order: Sequence[str]) -> Callable[[Any], tuple[Any, ...]]:

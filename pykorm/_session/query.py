@@ -196,12 +196,13 @@ class Query(Statement[M]):
 
         Args:
             timeout: seconds after which the iteration ends (None: never).
-            initial: first yield an ``ADDED`` event for each object that matches now.
+            initial: first yield an ``ADDED`` event for each object that matches now (in the query's ``order_by``).
             silence: seconds without a byte (not even a bookmark) after which the connection
                 is presumed dead and the watch resumes on a new one (see :mod:`pykorm._session.watch`).
 
         Raises:
             ServerUnavailable: no stream could be kept open for 5 minutes.
+            ClientValidationError: the query has a slice (a stream has no first or tenth object).
         """
         return iterate(running.watch(self, timeout, initial, silence))
 
@@ -209,6 +210,9 @@ class Query(Statement[M]):
         self, condition: Callable[[list[M]], bool], timeout: float = 60.0
     ) -> list[M]:
         """Block until ``condition`` holds for the list of matching objects; return that list.
+
+        The list is what :meth:`all` would give: the server's order (namespace, name), then
+        ``order_by``, then the slice (``q.order_by("-name")[:1].wait_until(...)`` sees one object).
 
         Raises:
             WaitTimeout: ``timeout`` seconds passed; ``last`` holds the last list seen.

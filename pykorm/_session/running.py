@@ -182,19 +182,26 @@ async def update(query: Statement[M], mutate: Callable[[M], object]) -> BulkResu
     return await update_matching(client(query), functools.partial(listed, query), mutate)
 
 
-async def watch(query: Statement[M], timeout: float | None, initial: bool,
-                silence: float) -> AsyncGenerator[WatchEvent[M], None]:
+def watch(query: Statement[M], timeout: float | None, initial: bool,
+          silence: float) -> AsyncGenerator[WatchEvent[M], None]:
+    """The query's events; with ``initial``, the objects' ``ADDED`` events in the query's order. Refused at once,
+    before anything is sent, after a slice."""
+    state = query.state
+    if state.start or state.stop is not None:
+        raise ClientValidationError(
+            f"{query.model.__name__} watch() cannot follow a slice: events come as the changes happen, and a "
+            "stream has no first or tenth object (the first N change as objects come and go); watch the query "
+            "without it and slice what you keep — or wait_until(), which orders and slices the objects it checks")
+    return _watch(query, timeout, initial, silence)
+
+
+async def _watch(query: Statement[M], timeout: float | None, initial: bool,
+                 silence: float) -> AsyncGenerator[WatchEvent[M], None]:
     from .watch import watch as watching
 
-    state = query.state
-    if state.order or state.start or state.stop is not None:
-        told = "order_by" if state.order else "a slice"
-        raise ClientValidationError(
-            f"{query.model.__name__} watch: events follow every matching object, so {told} has no meaning for them "
-            "(the first N objects change as objects come and go); watch the query without it, and order or slice "
-            "what you keep — or wait_until(), which orders and slices the objects it checks")
+    order = sort_key(query.model, query.state.order) if query.state.order else None
     events = watching(client(query), query.model, await plan(query), timeout=timeout, initial=initial,
-                      silence=silence)
+                      silence=silence, order=order)
     async with contextlib.aclosing(events):
         async for event in events:
             yield event

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, AsyncGenerator, Callable, Generic, Hashab
 from .._base.drive import iterate, run
 from .._base.errors import Gone, ServerUnavailable, StreamSilent, WaitTimeout
 from .._select.conditions import Leaf, Node
+from .._select.ordering import list_key
 from .pager import Pager
 from .._http.retry import RetryPolicy, log, seconds
 from .._http.transport import error_from_status
@@ -337,13 +338,14 @@ def _order(raw: Raw) -> tuple[int, int]:
 
 
 async def watch(
-    client: ResourceClient, model: type[M], plan: Plan, *, timeout: float | None, initial: bool, silence: float = DEFAULT_SILENCE
+    client: ResourceClient, model: type[M], plan: Plan, *, timeout: float | None, initial: bool, silence: float = DEFAULT_SILENCE,
+    order: Callable[[M], Any] | None = None,
 ) -> AsyncGenerator[WatchEvent[M], None]:
-    """See :meth:`Query.watch`."""
+    """See :meth:`Query.watch` (``order``: the sort key of the initial ``ADDED`` events, the query's ``order_by``)."""
     watcher = Watcher(client, model, plan, timeout, silence)
     current = await watcher.ainitial()
     if initial:
-        for obj in current:
+        for obj in current if order is None else sorted(current, key=order):
             yield WatchEvent("ADDED", obj)
     async with contextlib.aclosing(watcher.aevents()) as events:
         async for event in events:
@@ -369,7 +371,7 @@ async def wait_until(
     watcher = Watcher(client, model, plan, timeout)
 
     def current() -> list[M]:
-        raws = sorted(watcher.known.values(), key=server_key)  # the server's order, not the order events came in
+        raws = sorted(watcher.known.values(), key=list_key)  # the server's order, not the order events came in
         return [watcher._hydrate(raw) for raw in (raws if shape is None else shape(raws))]
 
     def timed_out(error: ServerUnavailable | None) -> WaitTimeout:
@@ -392,13 +394,6 @@ async def wait_until(
             if condition(found):
                 return found
     raise timed_out(watcher.last_error) from watcher.last_error
-
-
-def server_key(raw: Raw) -> str:
-    """Where the server lists an object: by ``namespace/name`` (``name`` for a cluster-scoped one)."""
-    metadata = raw.get("metadata") or {}
-    namespace = metadata.get("namespace")
-    return f"{namespace}/{metadata.get('name')}" if namespace else str(metadata.get("name"))
 
 
 def unreachable(error: ServerUnavailable | None) -> str:

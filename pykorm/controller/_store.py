@@ -16,6 +16,8 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Iterable
 
+from .._select.ordering import list_key
+
 __all__ = ["IndexFunc", "Raw", "Store", "key_of"]
 
 Raw = dict[str, Any]
@@ -23,11 +25,8 @@ IndexFunc = Callable[[Raw], Iterable[str]]
 """An index function: the index values of one object (as JSON), such as its node name or its labels' values."""
 
 
-def key_of(raw: Raw) -> str:
-    """``namespace/name``, or ``name`` for a cluster-scoped object."""
-    metadata = raw.get("metadata") or {}
-    namespace = metadata.get("namespace")
-    return f"{namespace}/{metadata.get('name')}" if namespace else str(metadata.get("name"))
+key_of = list_key
+"""``namespace/name``, or ``name`` for a cluster-scoped object: an object's key in a store, in the server's list order."""
 
 
 def _namespace(raw: Raw) -> Iterable[str]:
