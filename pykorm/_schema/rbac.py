@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._base.errors import ClientValidationError
+from .._base.names import name_error
 from .crd import crd_options
 from .openapi import is_custom_group
 from .._http.resource import resource_of
@@ -61,12 +63,16 @@ def rbac(
     ``exec``: also run commands in pods' containers (``pods/exec``).
 
     Raises:
+        ClientValidationError: ``name`` is not a ServiceAccount's name, or ``namespace`` a namespace's.
         TypeError: a model is not bound to a resource; ``install_crds``, ``logs``, ``exec`` or ``scale`` would grant
             nothing for these models.
 
     >>> [m["kind"] for m in rbac(Peach, name="peach-shop", namespace="shop")]
     ['ServiceAccount', 'Role', 'RoleBinding']
     """
+    causes = [c for c in (name_error(name, "name"), name_error(namespace, "namespace", label=True)) if c is not None]
+    if causes:  # the manifests would be refused by the API server, or name another namespace
+        raise ClientValidationError("rbac(): " + "; ".join(map(str, causes)), causes=tuple(causes))
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "pykorm"}
     namespaced: list[dict[str, Any]] = []
     cluster: list[dict[str, Any]] = []

@@ -40,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (PykormError, CommandError) as error:
         print(f"pykorm: error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # a file or folder named on the command line that cannot be read or written
+        print(f"pykorm: error: {error}", file=sys.stderr)
+        return 1
 
 
 COMMANDS: tuple[Command, ...] = (
