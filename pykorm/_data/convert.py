@@ -75,7 +75,7 @@ def _reads_converted(info: TypeInfo | None) -> bool:
     """Whether a value of this type reads as something else than its JSON (a datetime, an enum member, a view)."""
     if info is None:
         return False
-    return info.kind in ("nested", "datetime", "enum", "float") or (info.kind in ("list", "dict") and _reads_converted(info.item))
+    return info.kind in ("nested", "datetime", "enum") or (info.kind in ("list", "dict") and _reads_converted(info.item))
 
 
 def to_json(info: TypeInfo, value: Any, obj: Holder | None) -> Any:
@@ -178,8 +178,7 @@ class NestedList(MutableSequence[Any]):
 
 class ItemList(MutableSequence[Any]):
     """A live view of a JSON list whose items read as something else than their JSON (``list[datetime]``,
-    ``list[Enum]``, ``list[float]``): each item reads as the scalar field reads it (an aware datetime, an enum
-    member, a float for a whole number) and is
+    ``list[Enum]``): each item reads as the scalar field reads it (an aware datetime, an enum member) and is
     written as the scalar field writes it (:func:`to_json`); changes go straight into the owning object."""
 
     def __init__(self, raw: list[Any], item: TypeInfo, owner: Holder) -> None:
@@ -224,6 +223,20 @@ class ItemList(MutableSequence[Any]):
     def __repr__(self) -> str:
         return repr(list(self))
 
+    def __add__(self, other: Any) -> list[Any]:
+        return list(self) + list(other)
+
+    def __radd__(self, other: Any) -> list[Any]:
+        return list(other) + list(self)
+
+    def copy(self) -> list[Any]:
+        """The items as a plain list (not a view: changing it changes nothing)."""
+        return list(self)
+
+    def sort(self, *, key: Any = None, reverse: bool = False) -> None:
+        """Sort in place, as ``list.sort`` does, by the items' values (instants, for datetimes)."""
+        self[:] = sorted(self, key=key, reverse=reverse)
+
     def _json(self, value: Any, where: int) -> Any:
         return _item_json(self._item, value, self._owner, where)
 
@@ -264,6 +277,10 @@ class ItemDict(MutableMapping[str, Any]):
 
     def __repr__(self) -> str:
         return repr(dict(self.items()))
+
+    def copy(self) -> dict[str, Any]:
+        """The items as a plain dict (not a view: changing it changes nothing)."""
+        return dict(self.items())
 
 
 _VIEWS = frozenset({NestedList, ItemList, ItemDict})

@@ -200,7 +200,7 @@ def test_a_float_field_reads_a_float_when_the_server_holds_a_whole_number() -> N
 
     view = Weighed._wrap({"weight": 2, "weights": [0, 1.5, -3]})
     assert view.weight == 2.0 and type(view.weight) is float
-    assert list(view.weights) == [0.0, 1.5, -3.0] and all(type(w) is float for w in view.weights)
+    assert view.weights == [0, 1.5, -3] and isinstance(view.weights, list)  # a list's items: as the JSON has them
     assert type(Weighed._wrap({"weight": True}).weight) is bool  # not a number: shown as it is (validation says so)
 
 
@@ -245,3 +245,15 @@ def test_reading_an_absent_field_s_default_changes_nothing_the_object_holds() ->
     assert one.original is not None and one.original["spec"] == {"racks": [{"row": 1}]}
     one.tones.append(Tone.LOW)  # the container now in the JSON: changes report to the model as any other
     assert one._raw["spec"]["tones"] == ["high", "low"]
+
+
+def test_a_view_of_datetimes_sorts_adds_and_copies_as_a_list_does() -> None:
+    box = stored({"times": ["2026-12-05T13:00:00+01:00", "2026-12-05T11:30:00Z", "2026-12-05T12:00:00.000250Z"]})
+    box.times.sort()
+    assert box._raw["spec"]["times"] == ["2026-12-05T11:30:00Z", "2026-12-05T12:00:00Z", "2026-12-05T12:00:00.000250Z"]
+    box.times.sort(reverse=True)
+    assert box.times[0] == NOON and box.original is not None
+    assert box.times + [NOON] == [*box.times, NOON] and [NOON] + box.times == [NOON, *box.times]
+    copied = box.times.copy()
+    copied.append(NOON)
+    assert len(box.times) == 3 and type(copied) is list and type(box.stamps.copy()) is dict
