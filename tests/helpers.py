@@ -66,3 +66,37 @@ def load_example(path: Path, name: str) -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+class Sessions:
+    """A blocking session and a ``pykorm.aio`` one on the cluster, the async one on an event loop of its own
+    thread (``run`` awaits a coroutine there): what the differential tests compare."""
+
+    def __init__(self, cluster: Any) -> None:
+        import asyncio
+        import threading
+
+        from pykorm.aio import AsyncPykorm
+
+        self.pk = pykorm.Pykorm(kubeconfig=cluster.kubeconfig, context=cluster.context, make_default=False)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+        async def opened() -> AsyncPykorm:
+            apk = AsyncPykorm(kubeconfig=cluster.kubeconfig, context=cluster.context)
+            await apk.__aenter__()
+            return apk
+
+        self.apk: AsyncPykorm = self.run(opened())
+
+    def run(self, coroutine: Any) -> Any:
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
+
+    def close(self) -> None:
+        self.run(self.apk.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.pk.close()

@@ -24,11 +24,9 @@ The reference's rules, from README.md and docs/guide/queries.md (the spec):
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import re
 import secrets
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
@@ -39,9 +37,9 @@ from hypothesis import strategies as st
 
 import pykorm
 from pykorm import Q
-from pykorm.aio import AsyncPykorm
 from pykorm.testing import Cluster
 
+from .helpers import Sessions
 from .witness import official_client
 
 GROUP, VERSION, PLURAL = "pykorm.infomaniak.com", "v1", "specimens"
@@ -120,26 +118,15 @@ def _clean(value: Any) -> Any:
     return value
 
 
-class World:
+class World(Sessions):
     """The objects (as the official client lists them), the sessions and the async loop."""
 
     def __init__(self, cluster: Cluster, witness: kubernetes.client.ApiClient, namespaces: list[str]) -> None:
+        super().__init__(cluster)
         self.namespaces = namespaces
-        self.session = pykorm.Pykorm(kubeconfig=cluster.kubeconfig, context=cluster.context, make_default=False)
+        self.session = self.pk
         self.witness = witness
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.apk: AsyncPykorm = self.run(self._open(cluster))
         self.objects: list[dict[str, Any]] = []
-
-    async def _open(self, cluster: Cluster) -> AsyncPykorm:
-        apk = AsyncPykorm(kubeconfig=cluster.kubeconfig, context=cluster.context)
-        await apk.__aenter__()
-        return apk
-
-    def run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
 
     def read(self) -> None:
         """The objects as the witness lists them, in every namespace."""
@@ -147,11 +134,6 @@ class World:
         listed: dict[str, Any] = api.list_cluster_custom_object(GROUP, VERSION, PLURAL)  # type: ignore[assignment]
         self.objects = listed["items"]
 
-    def close(self) -> None:
-        self.run(self.apk.__aexit__(None, None, None))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.session.close()
 
 
 @pytest.fixture(scope="module")

@@ -23,14 +23,12 @@ empty lists and dicts, naive and aware datetimes, microseconds):
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import enum
 import math
 import os
 import random
 import secrets
-import threading
 import time
 from typing import Any, Iterator, Literal, Optional, Union
 
@@ -39,9 +37,9 @@ import pytest
 
 import pykorm
 from pykorm import ClientValidationError, ConflictError, fields
-from pykorm.aio import AsyncPykorm
 from pykorm.testing import Cluster
 
+from .helpers import Sessions
 from .witness import official_client
 
 GROUP, VERSION, PLURAL = "roundtrip.pykorm.io", "v1", "samples"
@@ -265,23 +263,13 @@ def other_writer_json(rng: random.Random, values: dict[str, Any]) -> dict[str, A
 
 # -- the world: sessions, the witness, one namespace --------------------------------------------------------
 
-class World:
+class World(Sessions):
+    """The sessions (blocking and aio), the witness, one namespace."""
+
     def __init__(self, cluster: Cluster, witness: kubernetes.client.ApiClient, namespace: str) -> None:
+        super().__init__(cluster)
         self.namespace = namespace
-        self.pk = pykorm.Pykorm(kubeconfig=cluster.kubeconfig, context=cluster.context, make_default=False)
         self.api = kubernetes.client.CustomObjectsApi(witness)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.apk: AsyncPykorm = self.run(self._open(cluster))
-
-    async def _open(self, cluster: Cluster) -> AsyncPykorm:
-        apk = AsyncPykorm(kubeconfig=cluster.kubeconfig, context=cluster.context)
-        await apk.__aenter__()
-        return apk
-
-    def run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
 
     def seen(self, name: str) -> dict[str, Any]:
         found: dict[str, Any] = self.api.get_namespaced_custom_object(GROUP, VERSION, self.namespace, PLURAL, name)  # type: ignore[assignment]
@@ -307,11 +295,6 @@ class World:
             assert time.monotonic() < deadline, f"the cache never got {name} at {version}"
             time.sleep(0.02)
 
-    def close(self) -> None:
-        self.run(self.apk.__aexit__(None, None, None))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.pk.close()
 
 
 @pytest.fixture(scope="module")
