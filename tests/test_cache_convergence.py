@@ -546,3 +546,35 @@ def test_wait_until_sees_the_querys_order_and_slice_and_watch_refuses_a_slice(k8
         assert initial == ["z", "m", "a"]  # the initial ADDED events in the query's order (they were not)
     finally:
         pk.close()
+
+
+def test_wait_for_follows_the_object_not_a_new_one_under_its_name(k8s_cluster: Cluster, k8s_namespace: str) -> None:
+    pk = pykorm.Pykorm(kubeconfig=k8s_cluster.kubeconfig, context=k8s_cluster.context, make_default=False)
+    try:
+        with official_client(k8s_cluster) as client:
+            api = kubernetes.client.CoreV1Api(client)
+            mine = pk.save(ConfigMap(namespace=k8s_namespace, name="waited", data={"state": "pending"}))
+            original = mine.uid
+            outcome: list[Any] = []
+
+            def wait() -> None:
+                try:
+                    outcome.append(pk.wait_for(mine, lambda c: c is not None and (c.data or {}).get("state") == "done",
+                                               timeout=20))
+                except pykorm.WaitTimeout as error:
+                    outcome.append(error)
+
+            waiter = threading.Thread(target=wait)
+            waiter.start()
+            time.sleep(0.5)  # not an assertion: the wait may list before or after, either must end right
+            api.delete_namespaced_config_map("waited", k8s_namespace)  # another writer replaces it: a new uid
+            api.create_namespaced_config_map(k8s_namespace, {"metadata": {"name": "waited"}, "data": {"state": "done"}})
+            waiter.join(90)
+            # The object waited for is gone, never "done": was the new object, returned as if it were this one.
+            assert len(outcome) == 1 and isinstance(outcome[0], pykorm.WaitTimeout) and outcome[0].last is None
+            assert mine.uid == original  # was the new object's uid: the caller's object silently became another
+            fresh = pk.get(ConfigMap, "waited", k8s_namespace)
+            done = pk.wait_for(fresh, lambda c: c is not None and c.data == {"state": "done"}, timeout=30)
+            assert done is not None and done.uid == fresh.uid != original
+    finally:
+        pk.close()

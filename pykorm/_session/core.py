@@ -60,17 +60,21 @@ class SessionCore(Writes[TransportT]):
         if resource.namespaced:
             query = query.namespace(get_path(obj._raw, ("metadata", "namespace")) or self.default_namespace(target))
 
+        uid = obj.uid or None  # a stored object: that one, not a new one of its name
+
+        def this(found: list[M]) -> M | None:
+            return next((o for o in found if uid is None or o.uid == uid), None)
+
         def holds(found: list[M]) -> bool:
-            current = found[0] if found else None
+            current = this(found)
             if current is not None:
                 obj._load(current._raw, target, self)
             return condition(current)
 
         # A filter on the name alone is read by GET: its plan sends no field selector, so explain() is the plan.
         client = ResourceClient(self, resource, target)
-        found = await wait_until(client, type(obj), query.explain(), holds, timeout, label_of(obj),
-                                 lambda seen: seen[0] if seen else None)
-        return found[0] if found else None
+        found = await wait_until(client, type(obj), query.explain(), holds, timeout, label_of(obj), this)
+        return this(found)
 
     # -- subresources: /scale and /log ---------------------------------------------------------
 

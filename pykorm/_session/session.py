@@ -263,7 +263,8 @@ class Pykorm(BlockingVerbs):
     ) -> M | None:
         """Block until ``condition`` holds for the object (None once it is deleted); return it.
 
-        ``obj`` is refreshed with each state seen.
+        ``obj`` is refreshed with each state seen. A stored ``obj`` is that object (its uid): once another
+        object holds its name (deleted and created again), the condition is told None, never the new one.
 
         Raises:
             WaitTimeout: ``timeout`` seconds passed; ``last`` is the last state seen.
