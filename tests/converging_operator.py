@@ -23,8 +23,9 @@ from pykorm.k8s.core_v1 import ConfigMap
 
 LABEL = "converge"
 
-Seen = Callable[[str, str, str, str], object]
-"""Told ``(what, key, uid, resourceVersion)``: ``read`` for the state a reconcile read, ``wrote`` for one it wrote."""
+Seen = Callable[[str, str, str, str, ConfigMap], object]
+"""Told ``(what, key, uid, resourceVersion, object)``: ``read`` for the state a reconcile read, ``wrote`` for one
+it wrote (the object as the write's answer left it)."""
 
 
 def output_of(data: dict[str, str] | None, uid: str) -> str:
@@ -40,7 +41,7 @@ def build_manager(pk: pykorm.Pykorm, selector_value: str, seen: Seen, *, namespa
         if cm is None:
             return
         uid, version = str(cm.uid), str(cm.resource_version)
-        seen("read", request.key, uid, version)
+        seen("read", request.key, uid, version, cm)
         data = dict(cm.data or {})
         if data.get("child") == "yes":
             apply_owned(cm, ConfigMap(namespace=cm.namespace, name=f"{cm.name}-child",
@@ -49,7 +50,7 @@ def build_manager(pk: pykorm.Pykorm, selector_value: str, seen: Seen, *, namespa
         if data.get("output") != want:
             cm.data = {**data, "output": want}
             pk.save(cm)  # on the state read: a conflict (a stale cache) raises, and the reconcile is retried
-            seen("wrote", request.key, str(cm.uid), str(cm.resource_version))
+            seen("wrote", request.key, str(cm.uid), str(cm.resource_version), cm)
 
     return manager
 
@@ -64,7 +65,7 @@ def main(argv: list[str]) -> int:
 
     printing = threading.Lock()
 
-    def seen(what: str, key: str, uid: str, version: str) -> None:
+    def seen(what: str, key: str, uid: str, version: str, _: ConfigMap) -> None:
         with printing:  # one line at a time: two workers' prints would interleave
             sys.stdout.write(f"{what} {key} {uid} {version}\n")
             sys.stdout.flush()

@@ -254,15 +254,15 @@ def test_caches_watches_waits_and_a_controller_converge_through_writes_and_fault
         selected = ConfigMap.query.session(pk).namespace(first, second).filter_by_labels({LABEL: token})
 
         read: dict[str, list[tuple[str, int]]] = {}  # key -> (uid, resourceVersion) each reconcile read
-        controller_writes: list[tuple[str, str]] = []  # (uid, resourceVersion) of the states the controller wrote
+        written: dict[tuple[str, str], State] = {}  # the states the controller's writes produced
         seen_lock = threading.Lock()
 
-        def seen(what: str, key: str, uid: str, version: str) -> None:
+        def seen(what: str, key: str, uid: str, version: str, obj: ConfigMap) -> None:
             with seen_lock:
                 if what == "read":
                     read.setdefault(key, []).append((uid, int(version)))
                 else:
-                    controller_writes.append((uid, version))
+                    written[(uid, version)] = state_of(obj)
 
         manager = build_manager(pk, token, seen)
         manager.start()
@@ -276,15 +276,8 @@ def test_caches_watches_waits_and_a_controller_converge_through_writes_and_fault
             wait_for(tracker.started.is_set, "the watch consumer's first event", 60)
 
             def controller_states() -> dict[tuple[str, str], State]:
-                """The states the controller wrote, read back from the views that saw them (their content is
-                checked: ``output`` names the input and uid of the state)."""
                 with seen_lock:
-                    mine = set(controller_writes)
-                found: dict[tuple[str, str], State] = {}
-                for state in tracker.told:
-                    if (state[0], state[1]) in mine and state[3].get("output") == output_of(state[3], state[0]):
-                        found[(state[0], state[1])] = state
-                return found
+                    return dict(written)
 
             def problems() -> list[str]:
                 found: list[str] = []

@@ -53,6 +53,9 @@ class Keeper(Protocol):
     @property
     def namespace(self) -> str | None: ...
 
+    @property
+    def selector(self) -> dict[str, str]: ...
+
     def check(self) -> None: ...
 
 
@@ -210,6 +213,15 @@ class CachedQuery(QueryView[M]):
             raise ClientValidationError(f"{self.query.model.__name__} cached query: the informer holds namespace "
                                         f"{held!r} only, not {others} (an empty answer would be a guess); "
                                         "cache that namespace, or every namespace")
+        wanted = self._informer.selector if self._informer is not None else {}
+        if wanted:
+            asked = {(key, tuple(values)) for key, op, values in plan.label_terms if op in ("=", "==", "in")}
+            missing = {key: value for key, value in wanted.items() if (key, (value,)) not in asked}
+            if missing:
+                raise ClientValidationError(
+                    f"{self.query.model.__name__} cached query: the informer holds only the objects labelled "
+                    f"{wanted!r}, and the query does not ask for {missing!r} (its answer would leave out objects it "
+                    "asks for); filter_by_labels(...) them, or cache without a selector")
         if self._owner is not None:
             owned = store.by_index("owner", self._owner)
             if plan.namespaces is None:

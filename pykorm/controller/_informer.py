@@ -127,7 +127,12 @@ class Informer(Generic[M]):
         return CachedQuery(self._query, self.store, self.cluster, informer=self)
 
     def cached(self, query: Query[M]) -> CachedQuery[M]:
-        """``query`` run on this cache (its namespaces and filters; the informer's own narrow what is there)."""
+        """``query`` run on this cache: its namespaces and filters, within what the informer holds.
+
+        Running it raises :class:`ClientValidationError` when the query asks for more than the informer
+        holds: a namespace it does not watch, or objects without its selector's labels (the query must
+        ask for them: ``filter_by_labels``); an answer would silently leave those out.
+        """
         return CachedQuery(query, self.store, self.cluster, informer=self)
 
     def get(self, name: str, namespace: str | None = None) -> M | None:

@@ -127,3 +127,18 @@ def test_a_handler_added_to_a_running_feed_hears_no_change_before_the_objects_it
     deleting[0].join(10)
     assert len(informer.store) == 1
     assert {f"a/{name}" for name in held} == set(informer.store.keys())  # was 2 names: a ghost held for ever
+
+
+def test_a_cached_query_refuses_to_answer_beyond_its_informers_selector() -> None:
+    session = pykorm.Pykorm(make_default=False)
+    informer: Informer[ConfigMap] = Informer(ConfigMap, session=session, namespace="a", selector={"app": "x"})
+    labelled = raw("x", "u1", "5")
+    labelled["metadata"]["labels"] = {"app": "x", "tier": "web"}
+    informer.replace([labelled])
+    assert informer.query.count() == 1
+    assert informer.cached(ConfigMap.query.filter_by_labels({"app": "x", "tier": "web"})).count() == 1
+    assert informer.cached(ConfigMap.query.filter(labels__app="x")).count() == 1
+    for query in (ConfigMap.query, ConfigMap.query.filter_by_labels({"tier": "web"}),
+                  ConfigMap.query.filter(labels__app__in=["x", "y"])):
+        with pytest.raises(pykorm.ClientValidationError, match="holds only the objects labelled"):
+            informer.cached(query).count()  # was an answer without the objects the informer never held
