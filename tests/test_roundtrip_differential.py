@@ -99,7 +99,12 @@ def time_json(value: datetime.datetime) -> str:
     """RFC 3339 in UTC (a naive datetime is UTC), the fraction of a second when there is one."""
     moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "Z"
+    return wall(moment) + fraction + "Z"
+
+
+def wall(moment: datetime.datetime) -> str:
+    """The date and time of day, the year in four digits (strftime writes the year 1 as "1")."""
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"
 
 
 def time_value(text: str) -> datetime.datetime:
@@ -181,7 +186,8 @@ HOURS = [datetime.timezone(datetime.timedelta(hours=h, minutes=m)) for h, m in (
 
 
 def a_time(rng: random.Random) -> datetime.datetime:
-    moment = datetime.datetime(rng.choice([1970, 2000, 2026, 2099]), rng.randint(1, 12), rng.randint(1, 28),
+    year = rng.choice([1, 999, 1970, 2000, 2026, 2099, 9999])
+    moment = datetime.datetime(year, rng.randint(2, 11) if year in (1, 9999) else rng.randint(1, 12), rng.randint(1, 28),
                                rng.randint(0, 23), rng.randint(0, 59), rng.randint(0, 59),
                                rng.choice([0, 0, 1, 500000, 123456, 999999]))
     return moment if rng.random() < 0.3 else moment.replace(tzinfo=rng.choice(HOURS))  # naive: UTC
@@ -241,7 +247,7 @@ def other_writer_json(rng: random.Random, values: dict[str, Any]) -> dict[str, A
         zone = "Z" if zone == "+0000" and rng.random() < 0.5 else f"{zone[:3]}:{zone[3:]}"
         micro = aware.microsecond
         forms = [f".{micro:06d}"] + ([f".{micro // 1000:03d}"] if micro % 1000 == 0 else []) + ([""] if micro == 0 else [])
-        return aware.strftime("%Y-%m-%dT%H:%M:%S") + rng.choice(forms) + zone
+        return wall(aware) + rng.choice(forms) + zone
 
     spec: dict[str, Any] = {}
     for name, value in values.items():

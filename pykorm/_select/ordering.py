@@ -12,7 +12,6 @@ a path (an object has no single value there). Pure functions of a model class an
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from .._base.errors import ClientValidationError, FieldError
@@ -20,6 +19,7 @@ from .conditions import Leaf
 from .lookups import resolve_lookup
 from .._base.paths import MISSING, Path, as_path, dotted, get_path
 from .._data.convert import instant
+from .._data.dicts import json_time
 from .._data.objects import peek
 from .._data.tracking import json_copy
 from .._data.types import TypeInfo
@@ -201,7 +201,7 @@ def _none_if_missing(value: Any) -> Any:
 def _instant_text(value: Any) -> Any:
     """A timestamp of a datetime field as text that sorts as its instant (UTC, every digit), else as it is."""
     found = instant(value)
-    return value if found is None else found.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value if found is None else json_time(found, every_digit=True)
 
 
 def _ranked(value: Any) -> tuple[int, Any]:

@@ -257,3 +257,19 @@ def test_a_view_of_datetimes_sorts_adds_and_copies_as_a_list_does() -> None:
     copied = box.times.copy()
     copied.append(NOON)
     assert len(box.times) == 3 and type(copied) is list and type(box.stamps.copy()) is dict
+
+
+def test_a_datetime_before_the_year_1000_is_written_with_four_digits_and_orders_as_an_instant() -> None:
+    """strftime wrote the year 1 as "1": "1-01-01T00:00:00Z" is no timestamp (validation refused datetime.min),
+    and order_by sorted the year 999 after 2026 ("9" > "2")."""
+    from pykorm._data.dicts import json_time
+    from pykorm._select.ordering import json_sort_key
+
+    assert json_time(datetime.datetime.min) == "0001-01-01T00:00:00Z"
+    assert json_time(datetime.datetime(999, 5, 1, 0, 0, 0, 5)) == "0999-05-01T00:00:00.000005Z"
+    box = Box(name="b", namespace="n", at=datetime.datetime.min, times=[datetime.datetime(999, 1, 1)])
+    assert box._raw["spec"]["at"] == "0001-01-01T00:00:00Z" and box.at == datetime.datetime.min.replace(tzinfo=UTC)
+    validate(box)
+    key = json_sort_key(Box, ["at"])
+    raws = [stored({"at": at})._raw for at in ("2026-01-01T00:00:00Z", "0999-05-01T00:00:00Z")]
+    assert [r["spec"]["at"] for r in sorted(raws, key=key)] == ["0999-05-01T00:00:00Z", "2026-01-01T00:00:00Z"]
