@@ -146,9 +146,16 @@ def json_time(value: datetime.datetime, *, every_digit: bool = False) -> str:
     """A datetime as pykorm writes it: RFC 3339 in UTC (a naive one is UTC), to the second, with the
     fraction when there is one (``2026-12-05T10:00:00Z``, ``2026-12-05T10:00:00.500000Z``); the year in four
     digits (``0001``: strftime writes ``1``, no timestamp). ``every_digit``: the fraction always, so that the
-    text sorts as the instants do (``order_by``)."""
+    text sorts as the instants do (``order_by``).
+
+    Raises:
+        ClientValidationError: the instant is outside the years 1-9999 in UTC.
+    """
     moment = value if value.tzinfo is not None else value.replace(tzinfo=datetime.timezone.utc)
-    moment = moment.astimezone(datetime.timezone.utc)
+    try:
+        moment = moment.astimezone(datetime.timezone.utc)
+    except OverflowError:  # datetime.min at +01:00: before the year 1 in UTC
+        raise _bad((), f"{value.isoformat()} is outside the years 1-9999 in UTC: no timestamp") from None
     text = (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T"
             f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
     return f"{text}.{moment.microsecond:06d}Z" if moment.microsecond or every_digit else f"{text}Z"

@@ -273,3 +273,14 @@ def test_a_datetime_before_the_year_1000_is_written_with_four_digits_and_orders_
     key = json_sort_key(Box, ["at"])
     raws = [stored({"at": at})._raw for at in ("2026-01-01T00:00:00Z", "0999-05-01T00:00:00Z")]
     assert [r["spec"]["at"] for r in sorted(raws, key=key)] == ["0999-05-01T00:00:00Z", "2026-01-01T00:00:00Z"]
+
+
+def test_a_datetime_outside_the_years_1_to_9999_in_utc_is_refused_with_the_field_named() -> None:
+    """datetime.min at +01:00 is before the year 1 in UTC: an OverflowError came out of the constructor."""
+    early = datetime.datetime.min.replace(tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+    with pytest.raises(ClientValidationError, match="outside the years 1-9999") as caught:
+        Box(name="b", namespace="n", at=early)
+    assert [cause.field for cause in caught.value.causes] == ["spec.at"]
+    with pytest.raises(ClientValidationError) as caught:
+        Box(name="b", namespace="n", times=[NOON, early])
+    assert [cause.field for cause in caught.value.causes] == ["spec.times[1]"]
