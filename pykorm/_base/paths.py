@@ -40,8 +40,10 @@ def as_path(path: str | Sequence[str]) -> Path:
     if isinstance(path, str):
         separator = "@" if "@" in path else "."
         keys = tuple(k for k in path.strip(separator).split(separator) if k)
-    else:
+    elif hasattr(path, "__iter__"):
         keys = tuple(path)
+    else:  # None, a number: not "'NoneType' object is not iterable"
+        raise ValueError(f"a field path needs one or more non-empty string keys (a string or a list), got {path!r:.60}")
     if not keys or not all(isinstance(k, str) and k for k in keys):
         raise ValueError(f"a field path needs one or more non-empty string keys, got {path!r}")
     return keys

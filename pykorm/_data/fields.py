@@ -18,7 +18,7 @@ from .tracking import Pending, pending, tracked
 from .annotations import resolve_annotation
 from .convert import PLAIN as _OWN_JSON, from_json, is_view, to_json
 from .dicts import with_prefix
-from .types import TypeInfo, describe
+from .types import TypeInfo, describe, is_nested_class
 
 if TYPE_CHECKING:
     from .types import Holder, NestedClass
@@ -356,7 +356,7 @@ class DictNestedField(DataField):
 
     def __init__(self, nested: type[NestedClass], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(path, *args, **kwargs)
-        self.nested = nested
+        self.nested = _nested_class(nested, "DictNestedField")
 
     def _annotation_info(self) -> TypeInfo:
         return TypeInfo("nested", optional=True, python=self.nested)
@@ -368,10 +368,22 @@ class ListField(DataField):
     def __init__(self, nested: type[NestedClass], path: str | Sequence[str], *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("default_factory", list)
         super().__init__(path, *args, **kwargs)
-        self.nested = nested
+        self.nested = _nested_class(nested, "ListField")
 
     def _annotation_info(self) -> TypeInfo:
         return TypeInfo("list", optional=True, item=TypeInfo("nested", python=self.nested))
+
+
+def _nested_class(nested: Any, what: str) -> Any:
+    """``nested``, a class of nested objects (the first argument of ``DictNestedField``/``ListField``).
+
+    Raises:
+        TypeError: it is not one (``DictNestedField(int, ...)`` read and wrote nothing sensible).
+    """
+    if not is_nested_class(nested):
+        raise TypeError(f"{what}'s first argument is a pykorm.Nested class (its objects' fields), not "
+                        f"{getattr(nested, '__name__', None) or repr(nested)}")
+    return nested
 
 
 def with_empty_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:

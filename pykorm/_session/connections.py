@@ -339,7 +339,7 @@ def _crd_not_installed(resource: ResourceType, error: NotFound) -> CRDNotInstall
     if resource.group and "." in resource.group:
         fix = (
             f"its CustomResourceDefinition {resource.crd_name} is not installed. Install it with "
-            f"pk.install_crds(Stored) or `kubectl apply -f` its manifest (pykorm crd MODULE:{resource.kind})"
+            f"pk.install_crds({resource.kind}) or `kubectl apply -f` its manifest (pykorm crd MODULE:{resource.kind})"
         )
     else:
         fix = "this API server does not serve it"

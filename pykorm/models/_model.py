@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import re
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, TypeVar
 
 from typing_extensions import Self
@@ -21,6 +22,8 @@ from typing_extensions import Self
 from .._data.objects import Nested
 from .._data.owners import OwnerReference
 from .._data.stored import Stored
+from .._base.errors import ClientValidationError, FieldError
+from .._base.names import name_error
 from .._base.paths import get_path
 from .._http.resource import ResourceType
 from .._data.tracking import json_copy
@@ -111,8 +114,29 @@ def _bind(cls: Any, group: str, version: str, plural: str, kind: str | None, sel
         namespaced = False
     else:
         raise TypeError(f"{cls.__name__} must inherit from pykorm.NamespacedModel or pykorm.ClusterModel")
+    _check_resource_names(cls, group, version, plural, kind)
     cls.__resource__ = ResourceType(group, version, plural, kind or cls.__name__, namespaced, tuple(selectable))
     return cls
+
+
+_KIND = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def _check_resource_names(cls: Any, group: Any, version: Any, plural: Any, kind: Any) -> None:
+    """The decorator's names are ones the API server's URLs and CRDs take (``plural="a/b"`` made a path elsewhere).
+
+    Raises:
+        ClientValidationError: naming the argument, when the class is declared.
+    """
+    causes = [cause for cause in (
+        None if group == "" else name_error(group, "group"),  # "" is the core group
+        name_error(version, "version", label=True),
+        name_error(plural, "plural", label=True),
+        None if kind is None or (isinstance(kind, str) and _KIND.fullmatch(kind)) else
+        FieldError("kind", f"Invalid value {kind!r}: a kind is a letter then letters and digits (e.g. 'Peach')"),
+    ) if cause is not None]
+    if causes:
+        raise ClientValidationError(f"{cls.__name__}: " + "; ".join(map(str, causes)), causes=tuple(causes))
 
 
 def k8s_custom_object(group: str, version: str, plural: str, kind: str | None = None) -> Callable[[T], T]:
