@@ -106,7 +106,7 @@ def test_crud_conflicts_and_typed_errors_as_the_blocking_session(
 def test_the_same_errors_with_the_same_messages_as_the_blocking_session(
     pk: pykorm.Pykorm, k8s_cluster: Cluster, k8s_namespace: str
 ) -> None:
-    @pykorm.k8s_custom_object("nothere.example.com", "v1", "Ghost")
+    @pykorm.k8s_custom_object("nothere.example.com", "v1", "ghosts")
     class Ghost(pykorm.NamespacedModel):
         pass
 
