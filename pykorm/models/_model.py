@@ -166,6 +166,8 @@ def k8s_resource(
 
 
 def _plural(kind: str) -> str:
+    if not isinstance(kind, str):
+        return ""  # no kind, no plural: _bind names the mistake
     lower = kind.lower()
     if lower.endswith("endpoints"):
         return lower

@@ -58,3 +58,11 @@ def test_a_nested_field_needs_a_nested_class(nested: Any) -> None:
     for field in (pykorm.fields.DictNestedField, pykorm.fields.ListField):
         with pytest.raises(TypeError, match="first argument is a pykorm.Nested class"):
             field(nested, path="spec.score")
+
+
+@pytest.mark.parametrize("kind", [None, "", "Config Map"])
+def test_a_core_kind_that_is_no_kind_is_refused(kind: Any) -> None:
+    with pytest.raises(pykorm.ClientValidationError, match="kind: Invalid value|plural: Required value"):
+        @pykorm.pykorm.k8s_core(kind=kind)
+        class Thing(pykorm.NamespacedModel):
+            pass
