@@ -79,11 +79,15 @@ class Writer:
     def selector(self) -> str:
         return f"{LABEL}={self.token}"
 
-    def keep(self, obj: Any) -> Any:
+    def keep(self, obj: Any, content: bool = True) -> Any:
+        """Keep the state a write made; ``content``: the write changed what the controller reconciles (not a
+        label move alone, which may leave the object as the controller last read it: out and back in while the
+        controller was not watching is one unchanged object to it, as to client-go's informers)."""
         state = state_of(obj)
         with self.lock:
             self.states[(state[0], state[1])] = state
-            self.last[state[0]] = int(state[1])
+            if content or state[0] not in self.last:
+                self.last[state[0]] = int(state[1])
         return obj
 
     def read(self, namespace: str, name: str) -> Any | None:
@@ -98,9 +102,9 @@ class Writer:
         body = {"metadata": {"name": name, "labels": labels}, "data": data}
         return self.keep(self.api.create_namespaced_config_map(namespace, body, field_manager="other-writer"))
 
-    def patch(self, namespace: str, name: str, body: dict[str, Any]) -> Any:
+    def patch(self, namespace: str, name: str, body: dict[str, Any], content: bool = True) -> Any:
         return self.keep(self.api.patch_namespaced_config_map(name, namespace, body, field_manager="other-writer",
-                                                              _content_type=MERGE))
+                                                              _content_type=MERGE), content)
 
     def label(self, selected: bool) -> dict[str, str]:
         return {LABEL: self.token if selected else f"off-{self.token}"}
@@ -123,7 +127,7 @@ class Writer:
                 self.patch(namespace, name, {"data": {"input": value}})
             elif op == "relabel":
                 selected = (current.metadata.labels or {}).get(LABEL) == self.token
-                self.patch(namespace, name, {"metadata": {"labels": self.label(not selected)}})
+                self.patch(namespace, name, {"metadata": {"labels": self.label(not selected)}}, content=False)
             elif op == "delete":
                 self.api.delete_namespaced_config_map(name, namespace)
             elif op == "recreate":  # the same name, labels and data (the controller's output too): a new uid
