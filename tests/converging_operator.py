@@ -49,6 +49,7 @@ def build_manager(pk: pykorm.Pykorm, selector_value: str, seen: Seen, *, namespa
         want = output_of(data, uid)
         if data.get("output") != want:
             cm.data = {**data, "output": want}
+            seen("writing", request.key, uid, version, cm)  # before: an answer lost in a cut leaves no "wrote"
             pk.save(cm)  # on the state read: a conflict (a stale cache) raises, and the reconcile is retried
             seen("wrote", request.key, str(cm.uid), str(cm.resource_version), cm)
 
